@@ -1,0 +1,87 @@
+//! One interface over the ways tmh can train a group of instances, so that callers (the sweep)
+//! never name a backend.
+
+use crate::{Batches, Progress, TrainConfig, train};
+use burn::prelude::*;
+use toy_model::{InstanceInit, ToyModel};
+use tree_data::{DataSpec, StreamKey};
+
+/// One batched training run: instances, possibly from several configs, that share a data
+/// distribution. Each instance keeps its own width, init and random stream.
+#[derive(Debug, Clone, Copy)]
+pub struct Job<'a> {
+    /// The distribution every instance trains on.
+    pub data: &'a DataSpec,
+    /// Per instance: live width, init std and stream key (data and init are drawn from it).
+    pub instances: &'a [InstanceInit],
+    /// Loss weight per feature, `[instances, n_features]`.
+    pub importance: &'a [f32],
+    /// Steps, batch, learning rate and evaluation settings.
+    pub config: &'a TrainConfig,
+}
+
+impl Job<'_> {
+    /// The module width: the widest instance; narrower ones are padded with masked rows.
+    pub fn n_hidden(&self) -> usize {
+        self.instances.iter().map(|i| i.n_hidden).max().unwrap_or(0)
+    }
+
+    /// The stream keys, in instance order.
+    pub fn keys(&self) -> Vec<StreamKey> {
+        self.instances.iter().map(|i| i.key).collect()
+    }
+}
+
+/// What a [`Job`] produced, on the host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobResult {
+    /// `[instances, n_hidden, n_features]`, with `n_hidden` = [`Job::n_hidden`]; padded rows are 0.
+    pub w: Vec<f32>,
+    /// `[instances, n_features]`.
+    pub b_final: Vec<f32>,
+    /// `(step, per-instance train loss)` every `log_every` steps and at the last step.
+    pub curve: Vec<(u64, Vec<f32>)>,
+    /// Per-instance train loss at the last step.
+    pub final_loss: Vec<f32>,
+    /// Per-instance loss on a fresh evaluation batch.
+    pub eval_loss: Vec<f32>,
+}
+
+/// A way to train a [`Job`]: burn autodiff on some device, or a hand-fused CPU kernel.
+pub trait Engine: Sync {
+    /// A short name for logs and the run folder (e.g. `ndarray`, `fused-cpu`).
+    fn name(&self) -> String;
+    /// Trains the job to the end, calling `on_step` after every step.
+    fn run(&self, job: &Job, on_step: &mut dyn FnMut(Progress)) -> JobResult;
+}
+
+/// burn's generic autodiff and Adam on one device: the reference path, and the path for GPUs.
+#[derive(Debug, Clone)]
+pub struct AutodiffEngine {
+    /// Short name of the backend behind `device`.
+    pub name: String,
+    /// An autodiff-enabled device.
+    pub device: Device,
+}
+
+impl Engine for AutodiffEngine {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn run(&self, job: &Job, on_step: &mut dyn FnMut(Progress)) -> JobResult {
+        let n_features = job.data.n_features();
+        let model = ToyModel::from_instances(job.instances, n_features, job.importance, &self.device);
+        let keys = job.keys();
+        let batches = Batches { data: job.data, keys: &keys };
+        let out = train(model, &batches, job.config, &self.device, on_step);
+        let (w, b_final) = out.model.to_host();
+        JobResult {
+            w,
+            b_final,
+            curve: out.curve,
+            final_loss: out.final_loss,
+            eval_loss: out.eval_loss,
+        }
+    }
+}

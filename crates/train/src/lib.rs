@@ -1,0 +1,150 @@
+//! Training: Adam with PyTorch's defaults, the seed's learning-rate schedules, and the loop
+//! that trains a [`ToyModel`] on batches drawn from a [`DataSpec`].
+//!
+//! This crate knows the model and the data, not sweeps or grids, and it picks no backend: the
+//! caller passes a `Device` (with autodiff enabled for the burn path).
+
+mod engine;
+mod schedule;
+
+pub use engine::{AutodiffEngine, Engine, Job, JobResult};
+pub use schedule::{Schedule, UnknownSchedule};
+
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+use toy_model::ToyModel;
+use tree_data::{DataSpec, Purpose, SparseBatch, StreamKey};
+
+/// Hyperparameters of one training run (the seed's values are the defaults).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Optimiser steps.
+    pub steps: u64,
+    /// Samples per step and instance.
+    pub batch: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Learning-rate schedule applied on top of `lr`.
+    pub schedule: Schedule,
+    /// Record the per-instance train loss every this many steps (and at the last step).
+    pub log_every: u64,
+    /// Samples per instance in the fresh evaluation batch.
+    pub eval_batch: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            steps: 10_000,
+            batch: 1024,
+            lr: 1e-3,
+            schedule: Schedule::Constant,
+            log_every: 100,
+            eval_batch: 500,
+        }
+    }
+}
+
+/// Adam as PyTorch sets it up: β = (0.9, 0.999), ε = 1e-8 (burn's default ε is 1e-5), no decay.
+pub fn pytorch_adam() -> AdamConfig {
+    AdamConfig::new()
+        .with_beta_1(0.9)
+        .with_beta_2(0.999)
+        .with_epsilon(1e-8)
+}
+
+/// What the loop reports to its caller (a progress bar, a log) after each step.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    /// Steps done so far (1-based after the first step).
+    pub step: u64,
+    /// Total steps.
+    pub steps: u64,
+    /// The learning rate used by this step.
+    pub lr: f64,
+    /// Per-instance train loss of this step, when it was read back (every `log_every` steps).
+    pub loss: Option<&'a [f32]>,
+}
+
+/// The result of [`train`].
+#[derive(Debug)]
+pub struct TrainOutput {
+    /// The trained model.
+    pub model: ToyModel,
+    /// `(step, per-instance train loss)` every `log_every` steps and at the last step.
+    pub curve: Vec<(u64, Vec<f32>)>,
+    /// Per-instance train loss of the last step.
+    pub final_loss: Vec<f32>,
+    /// Per-instance loss on a fresh batch of `eval_batch` samples.
+    pub eval_loss: Vec<f32>,
+}
+
+/// Where one run's batches come from: the data distribution and one random stream per instance.
+#[derive(Debug, Clone)]
+pub struct Batches<'a> {
+    /// The distribution of feature vectors.
+    pub data: &'a DataSpec,
+    /// One stream per model instance, in the model's instance order.
+    pub keys: &'a [StreamKey],
+}
+
+impl Batches<'_> {
+    fn dense(&self, purpose: Purpose, step: u64, batch: usize, device: &Device) -> Tensor<3> {
+        let sparse: SparseBatch = self.data.sample(self.keys, purpose, step, batch);
+        let shape = [batch, self.keys.len(), self.data.n_features()];
+        Tensor::from_data(TensorData::new(sparse.to_dense(), shape), device)
+    }
+}
+
+/// Trains `model` with burn's autodiff and Adam, on any autodiff-enabled `device`.
+///
+/// Step `t` sees the batch drawn from `(key, Purpose::Train, t)` for each instance, so the run is
+/// a pure function of the model's init, the keys and `config`.
+pub fn train(
+    mut model: ToyModel,
+    batches: &Batches,
+    config: &TrainConfig,
+    device: &Device,
+    on_step: &mut dyn FnMut(Progress),
+) -> TrainOutput {
+    let mut optimizer = pytorch_adam().init();
+    let mut curve = Vec::new();
+    let mut final_loss = Vec::new();
+    for step in 0..config.steps {
+        let lr = config.lr * config.schedule.factor(step, config.steps);
+        let x = batches.dense(Purpose::Train, step, config.batch, device);
+        let loss_per_instance = model.loss_per_instance(model.forward(x.clone()), x);
+        let grads = loss_per_instance.clone().sum().backward();
+        let grads = GradientsParams::from_grads(grads, &model);
+        model = optimizer.step(lr, model, grads);
+
+        // Reading the loss back synchronises the device: only do it when it is logged.
+        let last = step + 1 == config.steps;
+        let logged = step % config.log_every == 0 || last;
+        let loss = logged.then(|| to_vec(loss_per_instance));
+        if let Some(loss) = &loss {
+            curve.push((step, loss.clone()));
+            if last {
+                final_loss = loss.clone();
+            }
+        }
+        on_step(Progress { step: step + 1, steps: config.steps, lr, loss: loss.as_deref() });
+    }
+    let eval_loss = evaluate(&model, batches, config.eval_batch, device);
+    TrainOutput { model, curve, final_loss, eval_loss }
+}
+
+/// Per-instance loss on the fresh evaluation batch `(key, Purpose::Eval, 0)`.
+pub fn evaluate(model: &ToyModel, batches: &Batches, eval_batch: usize, device: &Device) -> Vec<f32> {
+    let x = batches.dense(Purpose::Eval, 0, eval_batch, device);
+    to_vec(model.loss_per_instance(model.forward(x.clone()), x))
+}
+
+fn to_vec(t: Tensor<1>) -> Vec<f32> {
+    t.into_data().try_into_vec_as::<f32>().expect("f32 loss")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,108 @@
+use super::*;
+use burn::module::Param;
+use toy_model::ToyModelConfig;
+use tree_data::{Magnitude, Structure, TreeSpec};
+
+#[allow(deprecated)] // ndarray is the design card's reference CPU backend
+fn device() -> Device {
+    Device::ndarray().autodiff()
+}
+
+fn seed_data(depth: u32) -> DataSpec {
+    DataSpec {
+        tree: TreeSpec::new(depth, 2, 0.5).unwrap(),
+        structure: Structure::Tree,
+        magnitude: Magnitude::Binary,
+    }
+}
+
+fn keys(n: u32, seed: u64) -> Vec<StreamKey> {
+    (0..n).map(|instance| StreamKey { seed, config: 11, instance }).collect()
+}
+
+#[test]
+fn schedules_follow_the_seed_formulas() {
+    let steps = 10_000;
+    for step in [0u64, 1, 2500, 9999] {
+        assert_eq!(Schedule::Constant.factor(step, steps), 1.0);
+        assert_eq!(Schedule::Linear.factor(step, steps), 1.0 - step as f64 / steps as f64);
+        let cos = (0.5 * std::f64::consts::PI * step as f64 / 9999.0).cos();
+        assert_eq!(Schedule::Cosine.factor(step, steps), cos);
+    }
+    assert!(Schedule::Cosine.factor(9999, steps).abs() < 1e-15, "cosine ends at 0");
+    assert_eq!("cosine".parse::<Schedule>(), Ok(Schedule::Cosine));
+    let err = "cosin".parse::<Schedule>().unwrap_err().to_string();
+    assert!(err.contains("schedule") && err.contains("constant, linear, cosine"), "{err}");
+}
+
+#[test]
+fn adam_uses_pytorch_epsilon_not_burns() {
+    // One Adam step moves a parameter by lr·g/(|g| + ε). With g = 1e-6, ε = 1e-8 gives
+    // ≈ 0.99·lr; burn's default ε = 1e-5 would give ≈ 0.09·lr.
+    let device = device();
+    let model = ToyModelConfig::new(1, 1, 1).init(keys(1, 0)[0], &device);
+    let before = model.to_host().0[0];
+    let loss = model.w.val().sum().mul_scalar(1e-6);
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    let after = pytorch_adam().init().step(1e-3, model, grads).to_host().0[0];
+    let moved = (before - after) as f64;
+    assert!((moved - 1e-3 * 1e-6 / (1e-6 + 1e-8)).abs() < 1e-7, "moved {moved}");
+}
+
+#[test]
+fn depth_one_with_two_hidden_learns_exactly() {
+    // The seed reaches exactly 0 here: two exclusive features fit in two dimensions.
+    let device = device();
+    let data = seed_data(1);
+    let keys = keys(5, 42);
+    let model = ToyModelConfig::new(5, 2, 2).init(keys[0], &device);
+    let config = TrainConfig { steps: 2000, ..TrainConfig::default() };
+    let out = train(model, &Batches { data: &data, keys: &keys }, &config, &device, &mut |_| {});
+    for (i, loss) in out.eval_loss.iter().enumerate() {
+        assert!(*loss < 1e-6, "instance {i}: eval loss {loss}");
+    }
+    assert_eq!(out.curve.len(), 21, "steps 0, 100, ..., 1900 and 1999");
+    assert_eq!(out.final_loss, out.curve.last().unwrap().1);
+}
+
+fn train_in_pool(threads: usize) -> Vec<f32> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    pool.install(|| {
+        let device = device();
+        let data = seed_data(3);
+        let keys = keys(3, 7);
+        let model = ToyModelConfig::new(3, 4, 14).init(keys[0], &device);
+        let config = TrainConfig { steps: 200, batch: 256, ..TrainConfig::default() };
+        let batches = Batches { data: &data, keys: &keys };
+        train(model, &batches, &config, &device, &mut |_| {}).model.to_host().0
+    })
+}
+
+#[test]
+fn one_and_two_threads_give_identical_weights() {
+    assert_eq!(train_in_pool(1), train_in_pool(2));
+}
+
+#[test]
+fn training_reports_progress_with_the_scheduled_lr() {
+    let device = device();
+    let data = seed_data(2);
+    let keys = keys(2, 3);
+    let mut model = ToyModelConfig::new(2, 3, 6).init(keys[0], &device);
+    model.b_final = Param::from_data(TensorData::new(vec![0.0f32; 12], [2, 6]), &device);
+    let config = TrainConfig {
+        steps: 10,
+        batch: 8,
+        log_every: 4,
+        schedule: Schedule::Linear,
+        ..TrainConfig::default()
+    };
+    let mut seen = Vec::new();
+    let batches = Batches { data: &data, keys: &keys };
+    train(model, &batches, &config, &device, &mut |p| seen.push((p.step, p.lr, p.loss.is_some())));
+    assert_eq!(seen.len(), 10);
+    assert_eq!(seen[0], (1, 1e-3, true));
+    assert_eq!(seen[4], (5, 1e-3 * 0.6, true));
+    assert!(!seen[5].2);
+    assert_eq!(seen[9].2, true, "the last step is always logged");
+}
