@@ -7,6 +7,8 @@
 //! This crate knows the model, its initialisation and its loss. It knows nothing of sweeps,
 //! optimisers or which backend runs it: every function works on any burn `Device`.
 
+pub mod fused;
+
 use burn::module::{Module, Param};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
@@ -100,7 +102,11 @@ impl ToyModel {
     ) -> Self {
         let n_instances = instances.len();
         assert!(n_instances > 0, "a model needs at least one instance");
-        assert_eq!(importance.len(), n_instances * n_features, "importance shape");
+        assert_eq!(
+            importance.len(),
+            n_instances * n_features,
+            "importance shape"
+        );
         let n_hidden = instances.iter().map(|i| i.n_hidden).max().unwrap_or(0);
 
         let w = initial_weights(instances, n_features);
@@ -114,9 +120,15 @@ impl ToyModel {
         });
 
         Self {
-            w: Param::from_data(TensorData::new(w, [n_instances, n_hidden, n_features]), device),
+            w: Param::from_data(
+                TensorData::new(w, [n_instances, n_hidden, n_features]),
+                device,
+            ),
             b_final: Param::from_data(
-                TensorData::new(vec![0.0f32; n_instances * n_features], [n_instances, n_features]),
+                TensorData::new(
+                    vec![0.0f32; n_instances * n_features],
+                    [n_instances, n_features],
+                ),
                 device,
             ),
             importance: Tensor::from_data(
@@ -165,8 +177,18 @@ impl ToyModel {
 
     /// Copies `W` (`[instances, n_hidden, n_features]`) and `b_final` out to the host.
     pub fn to_host(&self) -> (Vec<f32>, Vec<f32>) {
-        let w = self.w.val().into_data().try_into_vec_as::<f32>().expect("f32 weights");
-        let b = self.b_final.val().into_data().try_into_vec_as::<f32>().expect("f32 bias");
+        let w = self
+            .w
+            .val()
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .expect("f32 weights");
+        let b = self
+            .b_final
+            .val()
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .expect("f32 bias");
         (w, b)
     }
 }

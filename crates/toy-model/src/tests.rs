@@ -6,7 +6,11 @@ fn device() -> Device {
 }
 
 fn key(seed: u64) -> StreamKey {
-    StreamKey { seed, config: 7, instance: 0 }
+    StreamKey {
+        seed,
+        config: 7,
+        instance: 0,
+    }
 }
 
 /// The loss of one instance in f64, written out in loops: the reference for gradients.
@@ -31,7 +35,10 @@ fn init_std_matches_pytorch_xavier_normal_on_the_seed_tensor() {
     let (i, h, f) = (5usize, 4usize, 14usize);
     let fan_in = (h * f) as f64;
     let fan_out = (i * f) as f64;
-    assert_eq!(xavier_normal_std(i, h, f), (2.0 / (fan_in + fan_out)).sqrt());
+    assert_eq!(
+        xavier_normal_std(i, h, f),
+        (2.0 / (fan_in + fan_out)).sqrt()
+    );
     assert!((xavier_normal_std(5, 2, 2) - (2.0f64 / 14.0).sqrt()).abs() < 1e-15);
 
     // The drawn weights have that std (8·64·126 samples: relative s.e. of std ≈ 0.4%).
@@ -42,7 +49,10 @@ fn init_std_matches_pytorch_xavier_normal_on_the_seed_tensor() {
     let std = (w.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
     let expected = xavier_normal_std(8, 64, 126);
     assert!(mean.abs() < 3.0 * expected / n.sqrt(), "mean {mean}");
-    assert!((std / expected - 1.0).abs() < 0.02, "std {std} vs {expected}");
+    assert!(
+        (std / expected - 1.0).abs() < 0.02,
+        "std {std} vs {expected}"
+    );
 }
 
 #[test]
@@ -50,7 +60,9 @@ fn forward_and_loss_match_the_reference_loops() {
     let device = device();
     let (n_i, h, f, batch) = (2, 3, 6, 5);
     let model = ToyModelConfig::new(n_i, h, f).init(key(2), &device);
-    let x: Vec<f32> = (0..batch * n_i * f).map(|v| ((v * 7 % 5) as f32) / 4.0).collect();
+    let x: Vec<f32> = (0..batch * n_i * f)
+        .map(|v| ((v * 7 % 5) as f32) / 4.0)
+        .collect();
     let xt = Tensor::<3>::from_data(TensorData::new(x.clone(), [batch, n_i, f]), &device);
     let loss: Vec<f32> = model
         .loss_per_instance(model.forward(xt.clone()), xt)
@@ -59,13 +71,23 @@ fn forward_and_loss_match_the_reference_loops() {
         .unwrap();
     let (w, b) = model.to_host();
     for i in 0..n_i {
-        let wi: Vec<f64> = w[i * h * f..(i + 1) * h * f].iter().map(|&v| v as f64).collect();
+        let wi: Vec<f64> = w[i * h * f..(i + 1) * h * f]
+            .iter()
+            .map(|&v| v as f64)
+            .collect();
         let bi: Vec<f64> = b[i * f..(i + 1) * f].iter().map(|&v| v as f64).collect();
         let xi: Vec<f64> = (0..batch)
-            .flat_map(|s| x[(s * n_i + i) * f..(s * n_i + i + 1) * f].iter().map(|&v| v as f64))
+            .flat_map(|s| {
+                x[(s * n_i + i) * f..(s * n_i + i + 1) * f]
+                    .iter()
+                    .map(|&v| v as f64)
+            })
             .collect();
         let expected = reference_loss(&wi, &bi, &xi, h, f, batch);
-        assert!((loss[i] as f64 - expected).abs() < 1e-5 * expected.max(1e-3), "{i}");
+        assert!(
+            (loss[i] as f64 - expected).abs() < 1e-5 * expected.max(1e-3),
+            "{i}"
+        );
     }
 }
 
@@ -82,8 +104,22 @@ fn autodiff_gradients_match_central_finite_differences() {
 
     let loss = model.loss_per_instance(model.forward(xt.clone()), xt).sum();
     let grads = loss.backward();
-    let dw: Vec<f32> = model.w.val().grad(&grads).unwrap().into_data().try_into_vec_as::<f32>().unwrap();
-    let db: Vec<f32> = model.b_final.val().grad(&grads).unwrap().into_data().try_into_vec_as::<f32>().unwrap();
+    let dw: Vec<f32> = model
+        .w
+        .val()
+        .grad(&grads)
+        .unwrap()
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .unwrap();
+    let db: Vec<f32> = model
+        .b_final
+        .val()
+        .grad(&grads)
+        .unwrap()
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .unwrap();
 
     let (w, b) = model.to_host();
     let w: Vec<f64> = w.iter().map(|&v| v as f64).collect();
@@ -99,14 +135,22 @@ fn autodiff_gradients_match_central_finite_differences() {
         wp[p] += eps;
         wm[p] -= eps;
         let fd = central(&wp, &b, &wm, &b);
-        assert!((dw[p] as f64 - fd).abs() < 1e-4 + 1e-3 * fd.abs(), "dW[{p}] {} vs {fd}", dw[p]);
+        assert!(
+            (dw[p] as f64 - fd).abs() < 1e-4 + 1e-3 * fd.abs(),
+            "dW[{p}] {} vs {fd}",
+            dw[p]
+        );
     }
     for p in 0..b.len() {
         let (mut bp, mut bm) = (b.clone(), b.clone());
         bp[p] += eps;
         bm[p] -= eps;
         let fd = central(&w, &bp, &w, &bm);
-        assert!((db[p] as f64 - fd).abs() < 1e-4 + 1e-3 * fd.abs(), "db[{p}] {} vs {fd}", db[p]);
+        assert!(
+            (db[p] as f64 - fd).abs() < 1e-4 + 1e-3 * fd.abs(),
+            "db[{p}] {} vs {fd}",
+            db[p]
+        );
     }
 }
 
@@ -115,28 +159,67 @@ fn padded_rows_start_at_zero_and_get_zero_gradient() {
     let device = device();
     let f = 6;
     let inits = [
-        InstanceInit { n_hidden: 2, init_std: 0.3, key: key(4) },
-        InstanceInit { n_hidden: 4, init_std: 0.3, key: StreamKey { instance: 1, ..key(4) } },
+        InstanceInit {
+            n_hidden: 2,
+            init_std: 0.3,
+            key: key(4),
+        },
+        InstanceInit {
+            n_hidden: 4,
+            init_std: 0.3,
+            key: StreamKey {
+                instance: 1,
+                ..key(4)
+            },
+        },
     ];
     let model = ToyModel::from_instances(&inits, f, &[1.0; 12], &device);
     assert_eq!(model.dims(), [2, 4, f]);
     let x = Tensor::<3>::ones([3, 2, f], &device);
-    let grads = model.loss_per_instance(model.forward(x.clone()), x).sum().backward();
-    let dw: Vec<f32> = model.w.val().grad(&grads).unwrap().into_data().try_into_vec_as::<f32>().unwrap();
+    let grads = model
+        .loss_per_instance(model.forward(x.clone()), x)
+        .sum()
+        .backward();
+    let dw: Vec<f32> = model
+        .w
+        .val()
+        .grad(&grads)
+        .unwrap()
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .unwrap();
     let (w, _) = model.to_host();
     let padded = 2 * f..4 * f; // rows 2 and 3 of instance 0
     assert!(w[padded.clone()].iter().all(|&v| v == 0.0));
     assert!(dw[padded].iter().all(|&v| v == 0.0));
-    assert!(dw[4 * f..].iter().any(|&v| v != 0.0), "instance 1 trains all rows");
+    assert!(
+        dw[4 * f..].iter().any(|&v| v != 0.0),
+        "instance 1 trains all rows"
+    );
 }
 
 #[test]
 fn an_instance_draws_the_same_init_alone_or_beside_others() {
     let device = device();
     let f = 14;
-    let a = InstanceInit { n_hidden: 3, init_std: 0.2, key: key(5) };
-    let b = InstanceInit { n_hidden: 5, init_std: 0.1, key: StreamKey { config: 9, ..key(5) } };
-    let alone = ToyModel::from_instances(&[a], f, &[1.0; 14], &device).to_host().0;
-    let fused = ToyModel::from_instances(&[b, a], f, &[1.0; 28], &device).to_host().0;
+    let a = InstanceInit {
+        n_hidden: 3,
+        init_std: 0.2,
+        key: key(5),
+    };
+    let b = InstanceInit {
+        n_hidden: 5,
+        init_std: 0.1,
+        key: StreamKey {
+            config: 9,
+            ..key(5)
+        },
+    };
+    let alone = ToyModel::from_instances(&[a], f, &[1.0; 14], &device)
+        .to_host()
+        .0;
+    let fused = ToyModel::from_instances(&[b, a], f, &[1.0; 28], &device)
+        .to_host()
+        .0;
     assert_eq!(&fused[5 * f..5 * f + 3 * f], &alone[..]);
 }

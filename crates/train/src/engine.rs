@@ -71,9 +71,13 @@ impl Engine for AutodiffEngine {
 
     fn run(&self, job: &Job, on_step: &mut dyn FnMut(Progress)) -> JobResult {
         let n_features = job.data.n_features();
-        let model = ToyModel::from_instances(job.instances, n_features, job.importance, &self.device);
+        let model =
+            ToyModel::from_instances(job.instances, n_features, job.importance, &self.device);
         let keys = job.keys();
-        let batches = Batches { data: job.data, keys: &keys };
+        let batches = Batches {
+            data: job.data,
+            keys: &keys,
+        };
         let out = train(model, &batches, job.config, &self.device, on_step);
         let (w, b_final) = out.model.to_host();
         JobResult {

@@ -5,9 +5,11 @@
 //! caller passes a `Device` (with autodiff enabled for the burn path).
 
 mod engine;
+mod fused;
 mod schedule;
 
 pub use engine::{AutodiffEngine, Engine, Job, JobResult};
+pub use fused::{FusedCpuEngine, FusedOptimizer};
 pub use schedule::{Schedule, UnknownSchedule};
 
 use burn::optim::{AdamConfig, GradientsParams};
@@ -47,12 +49,29 @@ impl Default for TrainConfig {
     }
 }
 
-/// Adam as PyTorch sets it up: β = (0.9, 0.999), ε = 1e-8 (burn's default ε is 1e-5), no decay.
+impl TrainConfig {
+    /// The learning rate of `step` (0-based): `lr` times the schedule's factor.
+    pub fn lr_at(&self, step: u64) -> f64 {
+        self.lr * self.schedule.factor(step, self.steps)
+    }
+
+    /// Whether `step` (0-based) records its loss: every `log_every` steps, and the last step.
+    pub fn logs(&self, step: u64) -> bool {
+        step % self.log_every == 0 || step + 1 == self.steps
+    }
+}
+
+/// PyTorch's Adam defaults: β = (0.9, 0.999), ε = 1e-8 (burn's default ε is 1e-5), no decay.
+pub const ADAM_BETAS: (f32, f32) = (0.9, 0.999);
+/// PyTorch's Adam ε (see [`ADAM_BETAS`]).
+pub const ADAM_EPSILON: f32 = 1e-8;
+
+/// burn's Adam set up as PyTorch's (see [`ADAM_BETAS`]).
 pub fn pytorch_adam() -> AdamConfig {
     AdamConfig::new()
-        .with_beta_1(0.9)
-        .with_beta_2(0.999)
-        .with_epsilon(1e-8)
+        .with_beta_1(ADAM_BETAS.0)
+        .with_beta_2(ADAM_BETAS.1)
+        .with_epsilon(ADAM_EPSILON)
 }
 
 /// What the loop reports to its caller (a progress bar, a log) after each step.
@@ -111,9 +130,8 @@ pub fn train(
 ) -> TrainOutput {
     let mut optimizer = pytorch_adam().init();
     let mut curve = Vec::new();
-    let mut final_loss = Vec::new();
     for step in 0..config.steps {
-        let lr = config.lr * config.schedule.factor(step, config.steps);
+        let lr = config.lr_at(step);
         let x = batches.dense(Purpose::Train, step, config.batch, device);
         let loss_per_instance = model.loss_per_instance(model.forward(x.clone()), x);
         let grads = loss_per_instance.clone().sum().backward();
@@ -121,25 +139,42 @@ pub fn train(
         model = optimizer.step(lr, model, grads);
 
         // Reading the loss back synchronises the device: only do it when it is logged.
-        let last = step + 1 == config.steps;
-        let logged = step % config.log_every == 0 || last;
-        let loss = logged.then(|| to_vec(loss_per_instance));
-        if let Some(loss) = &loss {
-            curve.push((step, loss.clone()));
-            if last {
-                final_loss = loss.clone();
-            }
-        }
-        on_step(Progress { step: step + 1, steps: config.steps, lr, loss: loss.as_deref() });
+        let loss = config.logs(step).then(|| to_vec(loss_per_instance));
+        on_step(Progress {
+            step: step + 1,
+            steps: config.steps,
+            lr,
+            loss: loss.as_deref(),
+        });
+        curve.extend(loss.map(|loss| (step, loss)));
     }
     let eval_loss = evaluate(&model, batches, config.eval_batch, device);
-    TrainOutput { model, curve, final_loss, eval_loss }
+    let final_loss = final_loss(&curve);
+    TrainOutput {
+        model,
+        curve,
+        final_loss,
+        eval_loss,
+    }
 }
 
 /// Per-instance loss on the fresh evaluation batch `(key, Purpose::Eval, 0)`.
-pub fn evaluate(model: &ToyModel, batches: &Batches, eval_batch: usize, device: &Device) -> Vec<f32> {
+pub fn evaluate(
+    model: &ToyModel,
+    batches: &Batches,
+    eval_batch: usize,
+    device: &Device,
+) -> Vec<f32> {
     let x = batches.dense(Purpose::Eval, 0, eval_batch, device);
     to_vec(model.loss_per_instance(model.forward(x.clone()), x))
+}
+
+/// The last logged loss, which is the last step's: [`TrainConfig::logs`] always logs it.
+fn final_loss(curve: &[(u64, Vec<f32>)]) -> Vec<f32> {
+    curve
+        .last()
+        .map(|(_, loss)| loss.clone())
+        .unwrap_or_default()
 }
 
 fn to_vec(t: Tensor<1>) -> Vec<f32> {
@@ -148,3 +183,6 @@ fn to_vec(t: Tensor<1>) -> Vec<f32> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tests_fused;

@@ -55,7 +55,12 @@ pub struct UnknownSchedule(pub String);
 impl fmt::Display for UnknownSchedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<_> = Schedule::ALL.iter().map(|s| s.name()).collect();
-        write!(f, "schedule = {:?} does not exist; use one of {}", self.0, names.join(", "))
+        write!(
+            f,
+            "schedule = {:?} does not exist; use one of {}",
+            self.0,
+            names.join(", ")
+        )
     }
 }
 

@@ -17,7 +17,13 @@ fn seed_data(depth: u32) -> DataSpec {
 }
 
 fn keys(n: u32, seed: u64) -> Vec<StreamKey> {
-    (0..n).map(|instance| StreamKey { seed, config: 11, instance }).collect()
+    (0..n)
+        .map(|instance| StreamKey {
+            seed,
+            config: 11,
+            instance,
+        })
+        .collect()
 }
 
 #[test]
@@ -25,14 +31,23 @@ fn schedules_follow_the_seed_formulas() {
     let steps = 10_000;
     for step in [0u64, 1, 2500, 9999] {
         assert_eq!(Schedule::Constant.factor(step, steps), 1.0);
-        assert_eq!(Schedule::Linear.factor(step, steps), 1.0 - step as f64 / steps as f64);
+        assert_eq!(
+            Schedule::Linear.factor(step, steps),
+            1.0 - step as f64 / steps as f64
+        );
         let cos = (0.5 * std::f64::consts::PI * step as f64 / 9999.0).cos();
         assert_eq!(Schedule::Cosine.factor(step, steps), cos);
     }
-    assert!(Schedule::Cosine.factor(9999, steps).abs() < 1e-15, "cosine ends at 0");
+    assert!(
+        Schedule::Cosine.factor(9999, steps).abs() < 1e-15,
+        "cosine ends at 0"
+    );
     assert_eq!("cosine".parse::<Schedule>(), Ok(Schedule::Cosine));
     let err = "cosin".parse::<Schedule>().unwrap_err().to_string();
-    assert!(err.contains("schedule") && err.contains("constant, linear, cosine"), "{err}");
+    assert!(
+        err.contains("schedule") && err.contains("constant, linear, cosine"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -46,7 +61,10 @@ fn adam_uses_pytorch_epsilon_not_burns() {
     let grads = GradientsParams::from_grads(loss.backward(), &model);
     let after = pytorch_adam().init().step(1e-3, model, grads).to_host().0[0];
     let moved = (before - after) as f64;
-    assert!((moved - 1e-3 * 1e-6 / (1e-6 + 1e-8)).abs() < 1e-7, "moved {moved}");
+    assert!(
+        (moved - 1e-3 * 1e-6 / (1e-6 + 1e-8)).abs() < 1e-7,
+        "moved {moved}"
+    );
 }
 
 #[test]
@@ -56,8 +74,20 @@ fn depth_one_with_two_hidden_learns_exactly() {
     let data = seed_data(1);
     let keys = keys(5, 42);
     let model = ToyModelConfig::new(5, 2, 2).init(keys[0], &device);
-    let config = TrainConfig { steps: 2000, ..TrainConfig::default() };
-    let out = train(model, &Batches { data: &data, keys: &keys }, &config, &device, &mut |_| {});
+    let config = TrainConfig {
+        steps: 2000,
+        ..TrainConfig::default()
+    };
+    let out = train(
+        model,
+        &Batches {
+            data: &data,
+            keys: &keys,
+        },
+        &config,
+        &device,
+        &mut |_| {},
+    );
     for (i, loss) in out.eval_loss.iter().enumerate() {
         assert!(*loss < 1e-6, "instance {i}: eval loss {loss}");
     }
@@ -66,15 +96,28 @@ fn depth_one_with_two_hidden_learns_exactly() {
 }
 
 fn train_in_pool(threads: usize) -> Vec<f32> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     pool.install(|| {
         let device = device();
         let data = seed_data(3);
         let keys = keys(3, 7);
         let model = ToyModelConfig::new(3, 4, 14).init(keys[0], &device);
-        let config = TrainConfig { steps: 200, batch: 256, ..TrainConfig::default() };
-        let batches = Batches { data: &data, keys: &keys };
-        train(model, &batches, &config, &device, &mut |_| {}).model.to_host().0
+        let config = TrainConfig {
+            steps: 200,
+            batch: 256,
+            ..TrainConfig::default()
+        };
+        let batches = Batches {
+            data: &data,
+            keys: &keys,
+        };
+        train(model, &batches, &config, &device, &mut |_| {})
+            .model
+            .to_host()
+            .0
     })
 }
 
@@ -98,8 +141,13 @@ fn training_reports_progress_with_the_scheduled_lr() {
         ..TrainConfig::default()
     };
     let mut seen = Vec::new();
-    let batches = Batches { data: &data, keys: &keys };
-    train(model, &batches, &config, &device, &mut |p| seen.push((p.step, p.lr, p.loss.is_some())));
+    let batches = Batches {
+        data: &data,
+        keys: &keys,
+    };
+    train(model, &batches, &config, &device, &mut |p| {
+        seen.push((p.step, p.lr, p.loss.is_some()))
+    });
     assert_eq!(seen.len(), 10);
     assert_eq!(seen[0], (1, 1e-3, true));
     assert_eq!(seen[4], (5, 1e-3 * 0.6, true));

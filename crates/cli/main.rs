@@ -1,0 +1,154 @@
+//! `tmh`: the thin binary on top of the tmh crates.
+//!
+//! It parses arguments, picks the backend (the only code that names one), draws progress, and
+//! hands everything else to the `sweep`, `train` and `report` crates.
+
+mod backend;
+mod progress;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+// burn's allocation-heavy autodiff path runs about twice as fast on mimalloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+#[command(
+    name = "tmh",
+    version,
+    about = "Toy models of hierarchy: how much hidden width a tied ReLU autoencoder needs to store a feature tree"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a sweep (the seed's full experiment by default) into a run folder.
+    Sweep(SweepArgs),
+    /// Rebuild summary tables, plots and index.html of a run folder from its CSV files alone.
+    Report {
+        /// The run folder.
+        dir: PathBuf,
+    },
+    /// Combine the run folders of `--shard K/N` runs of one config into one.
+    Merge {
+        /// The shard folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where the merged run folder goes.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// List the backends and whether this binary has them.
+    Backends,
+}
+
+#[derive(clap::Args)]
+struct SweepArgs {
+    /// Experiment file (TOML); without it, the seed's sweep.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Run folder; default runs/<name from the config>.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Training backend (see `tmh backends`).
+    #[arg(long, default_value = backend::DEFAULT)]
+    backend: String,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Groups trained at the same time.
+    #[arg(long, default_value_t = 1)]
+    parallel_groups: usize,
+    /// Run only shard K of N (1-based), a cost-balanced share of the groups, e.g. 2/8.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
+    /// No progress output.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let err = || format!("--shard {s:?}: expected K/N with 1 <= K <= N, e.g. 2/8");
+    let (k, n) = s.split_once('/').ok_or_else(err)?;
+    let (k, n): (usize, usize) = (k.parse().map_err(|_| err())?, n.parse().map_err(|_| err())?);
+    if k == 0 || n == 0 || k > n {
+        return Err(err());
+    }
+    Ok((k, n))
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Sweep(args) => run_sweep(args),
+        Command::Report { dir } => {
+            let config = sweep::SweepConfig::load(&dir.join("config.toml"))?;
+            sweep::rebuild_report(&config, &dir)?;
+            eprintln!("report: {}", dir.join("index.html").display());
+            Ok(())
+        }
+        Command::Merge { dirs, out } => {
+            sweep::merge(&dirs, &out)?;
+            eprintln!("merged {} shards into {}", dirs.len(), out.display());
+            Ok(())
+        }
+        Command::Backends => {
+            print!("{}", backend::list());
+            Ok(())
+        }
+    }
+}
+
+fn run_sweep(args: SweepArgs) -> Result<()> {
+    let config = match &args.config {
+        Some(path) => sweep::SweepConfig::load(path)?,
+        None => sweep::SweepConfig::default(),
+    };
+    let engine = backend::engine(&args.backend)?;
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .context("setting --threads")?;
+    }
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("runs").join(&config.name));
+    let options = sweep::RunOptions {
+        shard: args.shard,
+        parallel_groups: args.parallel_groups.max(1),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit: git_commit(),
+        ..Default::default()
+    };
+    let reporter = progress::Reporter::new(progress::Mode::pick(args.quiet));
+    let summary = sweep::run(&config, &out, engine.as_ref(), &options, &reporter)?;
+    reporter.finish();
+    println!("{summary}");
+    println!("report: {}", out.join("index.html").display());
+    Ok(())
+}
+
+/// The commit of the source tree this binary runs from, when it is a git checkout.
+fn git_commit() -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match git(&["rev-parse", "HEAD"]) {
+        Some(head) if git(&["status", "--porcelain"]).is_some_and(|s| !s.is_empty()) => {
+            format!("{head}-dirty")
+        }
+        Some(head) => head,
+        None => "unknown".into(),
+    }
+}

@@ -1,0 +1,204 @@
+//! The fused CPU engine against burn's autodiff, the reference path.
+use super::*;
+use toy_model::InstanceInit;
+use toy_model::fused::{self, FusedGrads, Shape, SparseRows};
+use tree_data::{Magnitude, Structure, TreeSpec};
+
+#[allow(deprecated)] // ndarray is the design card's reference CPU backend
+fn device() -> Device {
+    Device::ndarray().autodiff()
+}
+
+/// Every data setting the issue names: depths 1..6, with and without stopping, binary and
+/// uniform magnitudes, and the independent baseline.
+fn data_specs() -> Vec<DataSpec> {
+    let mut specs = Vec::new();
+    for depth in 1..=6 {
+        for stop_prob in [0.5, 0.0] {
+            for magnitude in [Magnitude::Binary, Magnitude::Uniform] {
+                let tree = TreeSpec::new(depth, 2, stop_prob).unwrap();
+                specs.push(DataSpec {
+                    tree,
+                    structure: Structure::Tree,
+                    magnitude,
+                });
+            }
+        }
+    }
+    let tree = TreeSpec::new(3, 2, 0.5).unwrap();
+    specs.push(DataSpec {
+        tree,
+        structure: Structure::Independent,
+        magnitude: Magnitude::Uniform,
+    });
+    specs
+}
+
+/// Three instances of widths 2, 3 and 5: the first two are padded and masked.
+fn instances(n_features: usize) -> Vec<InstanceInit> {
+    [2, 3, 5]
+        .iter()
+        .enumerate()
+        .map(|(i, &n_hidden)| InstanceInit {
+            n_hidden,
+            init_std: toy_model::xavier_normal_std(3, n_hidden, n_features),
+            key: StreamKey {
+                seed: 1,
+                config: n_features as u64,
+                instance: i as u32,
+            },
+        })
+        .collect()
+}
+
+/// Non-uniform importance, so that it is exercised too.
+fn importance(n_instances: usize, n_features: usize) -> Vec<f32> {
+    (0..n_instances * n_features)
+        .map(|k| 0.5 + (k % 7) as f32 / 7.0)
+        .collect()
+}
+
+fn assert_close(name: &str, got: &[f32], want: &[f32], rel: f64) {
+    assert_eq!(got.len(), want.len(), "{name} length");
+    let scale = want
+        .iter()
+        .fold(0.0f64, |m, &v| m.max(v.abs() as f64))
+        .max(1e-30);
+    for (k, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let err = (g as f64 - w as f64).abs();
+        assert!(
+            err <= rel * scale,
+            "{name}[{k}]: {g} vs {w} (scale {scale})"
+        );
+    }
+}
+
+#[test]
+fn fused_loss_and_gradients_match_autodiff_on_the_same_batch() {
+    let device = device();
+    for data in data_specs() {
+        let n_features = data.n_features();
+        let inits = instances(n_features);
+        let importance = importance(inits.len(), n_features);
+        let mut model = ToyModel::from_instances(&inits, n_features, &importance, &device);
+        // A non-zero bias, so that outputs sit on both sides of the ReLU.
+        let bias: Vec<f32> = (0..3 * n_features)
+            .map(|k| 0.05 * ((k % 5) as f32 - 2.0))
+            .collect();
+        model.b_final =
+            burn::module::Param::from_data(TensorData::new(bias.clone(), [3, n_features]), &device);
+        let keys: Vec<StreamKey> = inits.iter().map(|i| i.key).collect();
+        let batch = data.sample(&keys, Purpose::Train, 3, 300);
+
+        let x = Tensor::<3>::from_data(
+            TensorData::new(batch.to_dense(), [300, 3, n_features]),
+            &device,
+        );
+        let loss = model.loss_per_instance(model.forward(x.clone()), x);
+        let grads = loss.clone().sum().backward();
+        let want_dw = model
+            .w
+            .val()
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .unwrap();
+        let want_db = model
+            .b_final
+            .val()
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .unwrap();
+        let want_loss = loss.into_data().try_into_vec_as::<f32>().unwrap();
+
+        let (w, b) = model.to_host();
+        let shape = Shape {
+            n_instances: 3,
+            n_hidden: 5,
+            n_features,
+        };
+        let rows = SparseRows {
+            batch: 300,
+            offsets: &batch.offsets,
+            indices: &batch.indices,
+            values: &batch.values,
+        };
+        let mut out = FusedGrads::new(shape);
+        fused::loss_and_grads(&shape, &w, &b, &importance, &[2, 3, 5], &rows, &mut out);
+        let what = format!("{data:?}");
+        assert_close(&format!("loss {what}"), &out.loss, &want_loss, 1e-5);
+        assert_close(&format!("dW {what}"), &out.dw, &want_dw, 1e-5);
+        assert_close(&format!("db {what}"), &out.db, &want_db, 1e-5);
+    }
+}
+
+fn run(engine: &dyn Engine, data: &DataSpec, steps: u64) -> JobResult {
+    let n_features = data.n_features();
+    let inits = instances(n_features);
+    let importance = importance(inits.len(), n_features);
+    let config = TrainConfig {
+        steps,
+        batch: 128,
+        log_every: 25,
+        eval_batch: 200,
+        ..TrainConfig::default()
+    };
+    let job = Job {
+        data,
+        instances: &inits,
+        importance: &importance,
+        config: &config,
+    };
+    engine.run(&job, &mut |_| {})
+}
+
+#[test]
+fn fused_and_autodiff_engines_agree_after_100_adam_steps() {
+    let autodiff = AutodiffEngine {
+        name: "ndarray".into(),
+        device: device(),
+    };
+    let fused = FusedCpuEngine::default();
+    for data in data_specs() {
+        let want = run(&autodiff, &data, 100);
+        let got = run(&fused, &data, 100);
+        let what = format!("{data:?}");
+        assert_close(&format!("W {what}"), &got.w, &want.w, 1e-5);
+        assert_close(&format!("b {what}"), &got.b_final, &want.b_final, 1e-5);
+        assert_close(
+            &format!("eval {what}"),
+            &got.eval_loss,
+            &want.eval_loss,
+            1e-4,
+        );
+        assert_eq!(got.curve.len(), want.curve.len());
+    }
+}
+
+#[test]
+fn native_adam_matches_burns_adam_on_fused_gradients() {
+    let data = data_specs()[8]; // depth 3, stop 0.5, binary
+    let native = run(&FusedCpuEngine::default(), &data, 100);
+    let burn_adam = FusedCpuEngine {
+        optimizer: FusedOptimizer::Burn(device()),
+    };
+    let reference = run(&burn_adam, &data, 100);
+    assert_close("W", &native.w, &reference.w, 1e-6);
+    assert_close("b", &native.b_final, &reference.b_final, 1e-6);
+}
+
+#[test]
+fn fused_engine_gives_identical_weights_on_one_and_two_threads() {
+    let data = data_specs()[20]; // depth 6, stop 0.5, binary
+    let in_pool = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| run(&FusedCpuEngine::default(), &data, 50))
+    };
+    assert_eq!(in_pool(1), in_pool(2));
+}
