@@ -4,6 +4,7 @@
 //! hands everything else to the `sweep`, `train` and `report` crates.
 
 mod backend;
+mod bench;
 mod progress;
 
 use anyhow::{Context, Result};
@@ -45,6 +46,21 @@ enum Command {
     },
     /// List the backends and whether this binary has them.
     Backends,
+    /// Time the fused CPU engine against burn autodiff per depth group of the seed sweep.
+    Bench {
+        /// Steps timed per group on the fused engine.
+        #[arg(long, default_value_t = 300)]
+        fused_steps: u64,
+        /// Steps timed per group on the reference backend.
+        #[arg(long, default_value_t = 20)]
+        reference_steps: u64,
+        /// The reference backend.
+        #[arg(long, default_value = "ndarray")]
+        reference: String,
+        /// Also run the full seed sweep end to end and report its wall time and peak memory.
+        #[arg(long)]
+        full: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -87,14 +103,29 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Sweep(args) => run_sweep(args),
         Command::Report { dir } => {
-            let config = sweep::SweepConfig::load(&dir.join("config.toml"))?;
-            sweep::rebuild_report(&config, &dir)?;
-            eprintln!("report: {}", dir.join("index.html").display());
+            let index = sweep::rebuild_report(&dir)?;
+            eprintln!("report: {}", index.display());
             Ok(())
         }
         Command::Merge { dirs, out } => {
             sweep::merge(&dirs, &out)?;
             eprintln!("merged {} shards into {}", dirs.len(), out.display());
+            Ok(())
+        }
+        Command::Bench {
+            fused_steps,
+            reference_steps,
+            reference,
+            full,
+        } => {
+            let args = bench::BenchArgs {
+                fused_steps,
+                reference_steps,
+                full,
+            };
+            let fused = backend::engine("fused-cpu")?;
+            let reference = backend::engine(&reference)?;
+            print!("{}", bench::run(&args, fused.as_ref(), reference.as_ref())?);
             Ok(())
         }
         Command::Backends => {
@@ -130,7 +161,9 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
     let summary = sweep::run(&config, &out, engine.as_ref(), &options, &reporter)?;
     reporter.finish();
     println!("{summary}");
-    println!("report: {}", out.join("index.html").display());
+    if let Some(index) = &summary.report {
+        println!("report: {}", index.display());
+    }
     Ok(())
 }
 

@@ -18,6 +18,10 @@ tasks:
   merge DIRS... --out DIR
                       combine the folders of `sweep --shard K/N` runs
   backends            list the training backends and how to enable them
+  bench [--full] [--fused-steps N] [--reference-steps N] [--reference NAME]
+                      time the fused CPU engine against burn autodiff per depth group of the
+                      seed sweep (--full: also the whole sweep end to end, with peak memory);
+                      prints the table and writes it to docs/PERFORMANCE.md
 ";
 
 fn main() -> ExitCode {
@@ -28,6 +32,7 @@ fn main() -> ExitCode {
     };
     let result = match task.as_str() {
         "sweep" | "report" | "merge" | "backends" => run_tmh(task, rest),
+        "bench" => bench(rest),
         "-h" | "--help" | "help" => {
             print!("{HELP}");
             Ok(())
@@ -62,8 +67,43 @@ fn flag_value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     })
 }
 
+/// Runs `tmh bench`, shows its table and keeps it as docs/PERFORMANCE.md.
+fn bench(args: &[String]) -> Result<(), String> {
+    let table = run_tmh_captured("bench", args)?;
+    print!("{table}");
+    let path = project_root().join("docs").join("PERFORMANCE.md");
+    std::fs::write(&path, table).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+fn run_tmh_captured(task: &str, args: &[String]) -> Result<String, String> {
+    let mut cargo = tmh_command(task, args);
+    cargo.stdout(std::process::Stdio::piped());
+    let output = cargo
+        .spawn()
+        .and_then(|c| c.wait_with_output())
+        .map_err(|e| format!("running cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("tmh {task} failed ({})", output.status));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("tmh {task} printed non-UTF-8: {e}"))
+}
+
 /// Builds `tmh` in release mode with the backend's features and runs `tmh <task> <args>`.
 fn run_tmh(task: &str, args: &[String]) -> Result<(), String> {
+    let status = tmh_command(task, args)
+        .status()
+        .map_err(|e| format!("running cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("tmh {task} failed ({status})"))
+    }
+}
+
+/// `cargo run --release` of `tmh <task> <args>`, with the cargo features the backend needs.
+fn tmh_command(task: &str, args: &[String]) -> Command {
     let features = flag_value(args, "--backend")
         .map(features_for)
         .unwrap_or_default();
@@ -84,12 +124,7 @@ fn run_tmh(task: &str, args: &[String]) -> Result<(), String> {
         cargo.args(["--features", &features.join(",")]);
     }
     cargo.arg("--").arg(task).args(args);
-    let status = cargo.status().map_err(|e| format!("running cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("tmh {task} failed ({status})"))
-    }
+    cargo
 }
 
 fn project_root() -> PathBuf {

@@ -1,0 +1,242 @@
+//! Analysis tables, plots and a self-contained `index.html` for one tmh run folder.
+//!
+//! This crate is a pure function of the CSV files in a run folder: it knows nothing of burn,
+//! models, training or backends, so `cargo xtask report runs/<name>` can rebuild everything
+//! from the CSVs alone. It also owns the run-folder CSV schema ([`RunRow`], [`CurveRow`],
+//! [`SummaryRow`], [`MinHiddenRow`]) and the atomic file writer ([`write_atomic`],
+//! [`write_table`]) that the sweep crate writes with.
+//!
+//! # Run folder
+//!
+//! | file | written by | contents |
+//! | --- | --- | --- |
+//! | `runs.csv` | sweep | one [`RunRow`] per (config, instance) |
+//! | `curves.csv` | sweep (optional) | one [`CurveRow`] per logged step and instance |
+//! | `summary.csv` | [`build`] | one [`SummaryRow`] per config ([`summarize`]) |
+//! | `min_hidden.csv` | [`build`] | one [`MinHiddenRow`] per series, depth and aggregate ([`min_hidden`]) |
+//! | `plots/*.svg`, `plots/*.png` | [`build`] | the charts, 1000×700, PNG rendered from the SVG |
+//! | `index.html` | [`build`] | the report, charts inline, no external reference |
+//!
+//! # Loss convention
+//!
+//! Losses are the importance-weighted squared error, MEAN over batch and features, per
+//! instance. The TMS paper and other tools SUM over features, so their thresholds are
+//! n_features times larger than the ones here.
+//!
+//! # Fonts
+//!
+//! PNGs are rendered with resvg from the SVG, using DejaVu Sans embedded in the binary
+//! (`assets/`, Bitstream Vera licence): no system fonts or fontconfig are needed.
+
+mod analysis;
+mod html;
+mod plots;
+mod raster;
+mod schema;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail, ensure};
+
+pub use analysis::{Series, is_diverged, min_hidden, summarize};
+pub use plots::{PLOT_HEIGHT, PLOT_WIDTH};
+pub use schema::{
+    Aggregate, CurveRow, MinHiddenRow, RunRow, SummaryRow, Table, read_curves, read_runs,
+    read_table, table_to_csv, write_atomic, write_table,
+};
+
+/// The threshold of the original notebook: eval loss below 1e-5 counts as "stored".
+pub const DEFAULT_THRESHOLD: f64 = 1e-5;
+
+/// What [`build`] needs besides the run folder.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// Eval-loss threshold (strict `<`), in this crate's loss convention (mean over features).
+    pub threshold: f64,
+    /// Page title.
+    pub title: String,
+    /// The resolved configuration text, shown verbatim in a `<pre>`.
+    pub config_toml: Option<String>,
+    /// Extra lines for the notes list: timing, backend, version, …
+    pub notes: Vec<String>,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            threshold: DEFAULT_THRESHOLD,
+            title: "tmh run report".to_owned(),
+            config_toml: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// The files [`build`] wrote.
+#[derive(Debug, Clone)]
+pub struct ReportFiles {
+    /// `index.html`.
+    pub index: PathBuf,
+    /// Every file written, `index.html` included, in writing order.
+    pub files: Vec<PathBuf>,
+}
+
+/// Rebuilds the report of the run folder `dir` from its CSV files.
+///
+/// Reads `runs.csv` (and `curves.csv` when present); writes `summary.csv`, `min_hidden.csv`,
+/// `plots/<chart>.svg` and `plots/<chart>.png` for every chart, and `index.html`, each
+/// atomically. Fails, naming the file, when a CSV is missing or malformed, when `runs.csv` is
+/// empty or lists a (config, instance) twice, or when a config's rows disagree on its columns.
+pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
+    ensure!(
+        opts.threshold.is_finite() && opts.threshold > 0.0,
+        "the threshold must be a positive number, got {}",
+        opts.threshold
+    );
+    let runs = read_runs(dir)?;
+    let runs_path = dir.join(RunRow::FILE_NAME);
+    if runs.is_empty() {
+        bail!("{} has no rows", runs_path.display());
+    }
+    check_runs(&runs).with_context(|| format!("checking {}", runs_path.display()))?;
+    let curves = if dir.join(CurveRow::FILE_NAME).exists() {
+        Some(read_curves(dir)?)
+    } else {
+        None
+    };
+
+    let summary = summarize(&runs);
+    let min_rows = min_hidden(&summary, opts.threshold);
+    let mut files = vec![write_table(dir, &summary)?, write_table(dir, &min_rows)?];
+
+    let plot_dir = dir.join("plots");
+    fs::create_dir_all(&plot_dir).with_context(|| format!("creating {}", plot_dir.display()))?;
+    let plots = plots::all_plots(&summary, &min_rows, curves.as_deref(), opts.threshold)?;
+    let pngs = render_pngs(&plots)?;
+    for (plot, png) in plots.iter().zip(pngs) {
+        let svg_path = plot_dir.join(format!("{}.svg", plot.stem));
+        write_atomic(&svg_path, plot.svg.as_bytes())?;
+        files.push(svg_path);
+        let png_path = plot_dir.join(format!("{}.png", plot.stem));
+        write_atomic(&png_path, &png)?;
+        files.push(png_path);
+    }
+
+    let mut data_files = vec![RunRow::FILE_NAME.to_owned()];
+    if curves.is_some() {
+        data_files.push(CurveRow::FILE_NAME.to_owned());
+    }
+    data_files.push(SummaryRow::FILE_NAME.to_owned());
+    data_files.push(MinHiddenRow::FILE_NAME.to_owned());
+    let page = html::Page {
+        opts,
+        summary: &summary,
+        min_hidden: &min_rows,
+        plots: &plots,
+        facts: facts(&runs, &summary, curves.as_deref(), opts.threshold),
+        data_files,
+    };
+    let index = dir.join("index.html");
+    write_atomic(&index, page.render().as_bytes())?;
+    files.push(index.clone());
+    Ok(ReportFiles { index, files })
+}
+
+/// PNGs of all charts, rendered on up to two threads (the charts are independent).
+fn render_pngs(plots: &[plots::Plot]) -> Result<Vec<Vec<u8>>> {
+    let render = |p: &plots::Plot| {
+        raster::svg_to_png(&p.svg).with_context(|| format!("rendering plots/{}.png", p.stem))
+    };
+    let half = plots.len().div_ceil(2);
+    let (a, b) = plots.split_at(half);
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| b.iter().map(render).collect::<Result<Vec<_>>>());
+        let mut out = a.iter().map(render).collect::<Result<Vec<_>>>()?;
+        let rest = second
+            .join()
+            .map_err(|_| anyhow::anyhow!("PNG rendering thread panicked"))??;
+        out.extend(rest);
+        Ok(out)
+    })
+}
+
+/// Each (config, instance) once, and every row of a config agreeing on the config columns.
+fn check_runs(runs: &[RunRow]) -> Result<()> {
+    let mut seen: HashMap<(&str, u32), usize> = HashMap::new();
+    let mut first: HashMap<&str, &RunRow> = HashMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        // Line numbers: 1-based, after the header.
+        if let Some(prev) = seen.insert((&r.config_id, r.instance), i) {
+            bail!(
+                "config {} instance {} appears twice (lines {} and {})",
+                r.config_id,
+                r.instance,
+                prev + 2,
+                i + 2
+            );
+        }
+        let f = first.entry(&r.config_id).or_insert(r);
+        let same = f.depth == r.depth
+            && f.branching == r.branching
+            && f.structure == r.structure
+            && f.stop_prob.total_cmp(&r.stop_prob).is_eq()
+            && f.magnitude == r.magnitude
+            && f.n_hidden == r.n_hidden
+            && f.n_features == r.n_features
+            && f.seed == r.seed;
+        if !same {
+            bail!(
+                "config {} has rows with different config columns (line {})",
+                r.config_id,
+                i + 2
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Facts for the notes list, computed from the data.
+fn facts(
+    runs: &[RunRow],
+    summary: &[SummaryRow],
+    curves: Option<&[CurveRow]>,
+    threshold: f64,
+) -> Vec<String> {
+    let diverged = runs.iter().filter(|r| is_diverged(r)).count();
+    let mut group_wall: BTreeMap<&str, f64> = BTreeMap::new();
+    for r in runs {
+        let w = group_wall.entry(&r.group).or_insert(0.0);
+        if r.wall_s.is_finite() {
+            *w = w.max(r.wall_s);
+        }
+    }
+    let wall: f64 = group_wall.values().sum();
+    let mut out = vec![
+        format!(
+            "Threshold: eval loss < {} (strict), applied to the min, mean and median over instances.",
+            plots::fmt_loss(threshold)
+        ),
+        format!(
+            "runs.csv: {} instance rows, {} configurations, {} series; {} diverged instance(s).",
+            runs.len(),
+            summary.len(),
+            analysis::series_of(summary).len(),
+            diverged
+        ),
+        format!(
+            "Training wall time: {wall:.1} s in total over {} fused group(s) (sum of each group's wall_s).",
+            group_wall.len()
+        ),
+    ];
+    match curves {
+        Some(c) => out.push(format!("curves.csv: {} points.", c.len())),
+        None => out.push("curves.csv: absent, so no training-curve charts.".to_owned()),
+    }
+    out.push(format!(
+        "Report built by the report crate {} from the CSV files alone.",
+        env!("CARGO_PKG_VERSION")
+    ));
+    out
+}

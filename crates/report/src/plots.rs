@@ -1,0 +1,1114 @@
+//! The charts, drawn as SVG documents with plotters (rasterised to PNG by [`crate::raster`]).
+//!
+//! Loss axes are log10 axes: values are plotted as `log10(loss)` on a linear axis whose ticks
+//! are labelled `1e-5`, `1e-4`, …; non-positive or non-finite losses have no place on such an
+//! axis and are left out of the lines (a heatmap cell shows them as "diverged").
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::analysis::{Series, series_of, short_labels};
+use crate::raster::{FONT, ensure_plot_font};
+use crate::schema::{Aggregate, CurveRow, MinHiddenRow, SummaryRow};
+
+/// Width of every chart, in pixels (SVG user units and PNG pixels).
+pub const PLOT_WIDTH: u32 = 1000;
+/// Height of every chart, in pixels.
+pub const PLOT_HEIGHT: u32 = 700;
+
+/// One chart: where it goes and its SVG markup.
+#[derive(Debug, Clone)]
+pub struct Plot {
+    /// File stem inside `plots/` (`.svg` and `.png` are added).
+    pub stem: String,
+    /// Human title, also used as the figure caption.
+    pub title: String,
+    /// The series it shows, or `None` for a chart comparing series.
+    pub series: Option<Series>,
+    /// The SVG document.
+    pub svg: String,
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+const GRID_BOLD: RGBColor = RGBColor(205, 205, 205);
+const GRID_LIGHT: RGBColor = RGBColor(238, 238, 238);
+const MISSING: RGBColor = RGBColor(236, 236, 236);
+const MUTED: RGBColor = RGBColor(110, 110, 110);
+const DIVERGED: RGBColor = RGBColor(150, 150, 150);
+const PASS: RGBColor = RGBColor(255, 127, 14);
+
+/// Tableau 10, a categorical palette that stays distinct in print and for most colour-blind
+/// readers.
+const CATEGORICAL: [RGBColor; 10] = [
+    RGBColor(78, 121, 167),
+    RGBColor(242, 142, 43),
+    RGBColor(225, 87, 89),
+    RGBColor(118, 183, 178),
+    RGBColor(89, 161, 79),
+    RGBColor(237, 201, 72),
+    RGBColor(176, 122, 161),
+    RGBColor(255, 157, 167),
+    RGBColor(156, 117, 95),
+    RGBColor(186, 176, 172),
+];
+
+fn categorical(i: usize) -> RGBColor {
+    CATEGORICAL[i % CATEGORICAL.len()]
+}
+
+/// The viridis colour map (perceptually uniform, monotone in lightness), `t` in 0..=1.
+fn viridis(t: f64) -> RGBColor {
+    const STOPS: [(u8, u8, u8); 10] = [
+        (0x44, 0x01, 0x54),
+        (0x48, 0x28, 0x78),
+        (0x3e, 0x49, 0x89),
+        (0x31, 0x68, 0x8e),
+        (0x26, 0x82, 0x8e),
+        (0x1f, 0x9e, 0x89),
+        (0x35, 0xb7, 0x79),
+        (0x6e, 0xce, 0x58),
+        (0xb5, 0xde, 0x2b),
+        (0xfd, 0xe7, 0x25),
+    ];
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let pos = t * (STOPS.len() - 1) as f64;
+    let i = (pos.floor() as usize).min(STOPS.len() - 2);
+    let f = pos - i as f64;
+    let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * f).round() as u8;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// An ordinal colour for the `i`-th of `n` depths (dark = shallow, light = deep).
+fn depth_colour(i: usize, n: usize) -> RGBColor {
+    viridis(0.88 * i as f64 / (n.max(2) - 1) as f64)
+}
+
+fn is_dark(c: RGBColor) -> bool {
+    0.299 * c.0 as f64 + 0.587 * c.1 as f64 + 0.114 * c.2 as f64 <= 140.0
+}
+
+fn text_style(size: u32, colour: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
+    (FONT, size).into_font().color(&colour).pos(Pos::new(h, v))
+}
+
+/// `3.2e-5`.
+pub(crate) fn fmt_loss(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".to_owned()
+    } else {
+        format!("{v:.1e}")
+    }
+}
+
+/// A log10 loss axis: its range and major (decade) and minor (2..9 × decade) ticks.
+struct LogAxis {
+    lo: f64,
+    hi: f64,
+    major: Vec<f64>,
+    minor: Vec<f64>,
+}
+
+impl LogAxis {
+    fn new(values: impl IntoIterator<Item = f64>) -> LogAxis {
+        let logs: Vec<f64> = values
+            .into_iter()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .map(f64::log10)
+            .collect();
+        let (mut lo, mut hi) = if logs.is_empty() {
+            (-6.0, 0.0)
+        } else {
+            let min = logs.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (min.floor(), max.ceil())
+        };
+        if hi - lo < 1.0 {
+            hi = lo + 1.0;
+        }
+        let step = ((hi - lo) / 8.0).ceil().max(1.0);
+        lo = (lo / step).floor() * step;
+        hi = lo + ((hi - lo) / step).ceil() * step;
+        let major: Vec<f64> = (0..)
+            .map(|k| lo + k as f64 * step)
+            .take_while(|v| *v <= hi + 1e-9)
+            .collect();
+        let minor = if step == 1.0 && hi - lo <= 7.0 {
+            major
+                .iter()
+                .filter(|e| **e < hi)
+                .flat_map(|e| (2..10).map(move |k| e + (k as f64).log10()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        LogAxis {
+            lo,
+            hi,
+            major,
+            minor,
+        }
+    }
+
+    /// The chart coordinate: this range, decades as labelled ticks, minor ticks as light lines.
+    fn coord(&self) -> Axis {
+        Axis {
+            light: self.minor.clone(),
+            ..Axis::new(self.lo, self.hi, self.major.clone())
+        }
+    }
+
+    fn label(v: &f64) -> String {
+        format!("1e{}", v.round() as i64)
+    }
+
+    fn fraction(&self, log_value: f64) -> f64 {
+        (log_value - self.lo) / (self.hi - self.lo)
+    }
+}
+
+/// A linear f64 axis with explicit ticks: `bold` (labelled, bold grid lines) and `light`.
+///
+/// plotters' own `with_key_points` cannot be combined with custom label formatters on f64
+/// axes, hence this small coordinate type.
+#[derive(Clone)]
+struct Axis {
+    lo: f64,
+    hi: f64,
+    bold: Vec<f64>,
+    light: Vec<f64>,
+}
+
+impl Axis {
+    fn new(lo: f64, hi: f64, bold: Vec<f64>) -> Axis {
+        Axis {
+            lo,
+            hi,
+            bold,
+            light: Vec::new(),
+        }
+    }
+}
+
+impl Ranged for Axis {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let f = (value - self.lo) / (self.hi - self.lo);
+        limit.0 + (f * (limit.1 - limit.0) as f64).round() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            self.light.clone()
+        } else {
+            self.bold.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+impl ValueFormatter<f64> for Axis {
+    fn format(value: &f64) -> String {
+        format!("{value}")
+    }
+}
+
+/// `log10(v)` for a value a log axis can show.
+fn log_point(v: f64) -> Option<f64> {
+    (v.is_finite() && v > 0.0).then(|| v.log10())
+}
+
+fn svg_document(draw: impl FnOnce(&Area) -> Result<()>) -> Result<String> {
+    ensure_plot_font()?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (PLOT_WIDTH, PLOT_HEIGHT)).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw(&root)?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+/// What a legend entry shows next to its text.
+enum Mark {
+    Line {
+        colour: RGBColor,
+        width: u32,
+        dashed: bool,
+        marker: bool,
+    },
+    Patch {
+        colour: RGBColor,
+        hatched: bool,
+    },
+}
+
+fn line_mark(colour: RGBColor) -> Mark {
+    Mark::Line {
+        colour,
+        width: 2,
+        dashed: false,
+        marker: true,
+    }
+}
+
+fn threshold_mark() -> Mark {
+    Mark::Line {
+        colour: BLACK,
+        width: 2,
+        dashed: true,
+        marker: false,
+    }
+}
+
+/// A legend in its own column, so it never hides data.
+fn draw_legend(area: &Area, heading: &str, entries: &[(String, Mark)]) -> Result<()> {
+    let mut y = 24;
+    area.draw(&Text::new(
+        heading.to_owned(),
+        (8, y),
+        text_style(17, BLACK, HPos::Left, VPos::Center),
+    ))?;
+    y += 30;
+    for (label, mark) in entries {
+        match mark {
+            Mark::Line {
+                colour,
+                width,
+                dashed,
+                marker,
+            } => {
+                let style = colour.stroke_width(*width);
+                if *dashed {
+                    area.draw(&plotters::element::DashedPathElement::new(
+                        vec![(10, y), (44, y)],
+                        6,
+                        4,
+                        style,
+                    ))?;
+                } else {
+                    area.draw(&PathElement::new(vec![(10, y), (44, y)], style))?;
+                }
+                if *marker {
+                    area.draw(&Circle::new((27, y), 4, colour.filled()))?;
+                }
+            }
+            Mark::Patch { colour, hatched } => {
+                if *hatched {
+                    area.draw(&Rectangle::new(
+                        [(12, y - 9), (42, y + 9)],
+                        MISSING.filled(),
+                    ))?;
+                    hatch(area, (12, y - 9), (42, y + 9), *colour)?;
+                } else {
+                    area.draw(&Rectangle::new([(12, y - 9), (42, y + 9)], colour.filled()))?;
+                }
+                area.draw(&Rectangle::new(
+                    [(12, y - 9), (42, y + 9)],
+                    colour.stroke_width(1),
+                ))?;
+            }
+        }
+        area.draw(&Text::new(
+            label.clone(),
+            (52, y),
+            text_style(15, BLACK, HPos::Left, VPos::Center),
+        ))?;
+        y += 28;
+    }
+    Ok(())
+}
+
+/// Diagonal hatching inside the pixel rectangle `(x0, y0)..(x1, y1)` of `area`.
+fn hatch(area: &Area, (x0, y0): (i32, i32), (x1, y1): (i32, i32), colour: RGBColor) -> Result<()> {
+    const SPACING: i32 = 8;
+    let (x0, x1) = (x0.min(x1), x0.max(x1));
+    let (y0, y1) = (y0.min(y1), y0.max(y1));
+    // Lines x + y = c, running from lower left to upper right.
+    let mut c = x0 + y0 + SPACING / 2;
+    while c < x1 + y1 {
+        let xa = x0.max(c - y1);
+        let xb = x1.min(c - y0);
+        if xa < xb {
+            area.draw(&PathElement::new(
+                vec![(xa, c - xa), (xb, c - xb)],
+                colour.stroke_width(2),
+            ))?;
+        }
+        c += SPACING;
+    }
+    Ok(())
+}
+
+/// Draws the chart title; returns the area below it.
+fn titled<'a>(root: &Area<'a>, title: &str) -> Result<Area<'a>> {
+    Ok(root.titled(title, (FONT, 26).into_font().color(&BLACK))?)
+}
+
+/// Every chart of a run.
+pub(crate) fn all_plots(
+    summary: &[SummaryRow],
+    min_hidden_rows: &[MinHiddenRow],
+    curves: Option<&[CurveRow]>,
+    threshold: f64,
+) -> Result<Vec<Plot>> {
+    let mut plots = Vec::new();
+    let series = series_of(summary);
+
+    for aggregate in [Aggregate::Min, Aggregate::Mean] {
+        plots.push(min_hidden_bars(min_hidden_rows, aggregate, threshold)?);
+    }
+    let mut groups: BTreeMap<(u32, String, u64), Vec<Series>> = BTreeMap::new();
+    for s in &series {
+        groups
+            .entry(s.comparison_key())
+            .or_default()
+            .push(s.clone());
+    }
+    for members in groups.values().filter(|m| m.len() > 1) {
+        plots.push(comparison(summary, members, threshold)?);
+    }
+
+    let curve_index = curves.map(CurveIndex::new);
+    for s in &series {
+        let rows: Vec<&SummaryRow> = summary
+            .iter()
+            .filter(|r| Series::of_summary(r) == *s)
+            .collect();
+        plots.push(heatmap(s, &rows, threshold)?);
+        plots.push(loss_vs_hidden(s, &rows, threshold)?);
+        if let Some(index) = &curve_index
+            && let Some(plot) = training_curves(s, &rows, index, threshold)?
+        {
+            plots.push(plot);
+        }
+    }
+    Ok(plots)
+}
+
+fn distinct<T: Ord + Copy>(values: impl IntoIterator<Item = T>) -> Vec<T> {
+    values
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// 1. Mean eval loss by depth (rows) and `n_hidden` (columns), log colour scale.
+fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot> {
+    let title = format!(
+        "Eval loss by depth and n_hidden — {}, b={}, {}",
+        series.structure_label(),
+        series.branching,
+        series.magnitude
+    );
+    let depths = distinct(rows.iter().map(|r| r.depth));
+    let hiddens = distinct(rows.iter().map(|r| r.n_hidden));
+    let cells: HashMap<(u32, u32), &SummaryRow> =
+        rows.iter().map(|r| ((r.depth, r.n_hidden), *r)).collect();
+    let n_features: HashMap<u32, u32> = rows.iter().map(|r| (r.depth, r.n_features)).collect();
+    let scale = LogAxis::new(rows.iter().map(|r| r.mean));
+    let colour_of = |v: f64| viridis(scale.fraction(v.log10()));
+    let (nx, ny) = (hiddens.len(), depths.len());
+
+    let svg = svg_document(|root| {
+        let area = titled(root, &title)?;
+        let (area, foot) = area.split_vertically(area.dim_in_pixel().1 - 34);
+        let (main, bar) = area.split_horizontally(PLOT_WIDTH - 190);
+
+        let y_labels: Vec<String> = depths
+            .iter()
+            .map(|d| format!("{d} ({})", n_features[d]))
+            .collect();
+        let x_fmt = |v: &f64| {
+            let i = v.round() as usize;
+            hiddens.get(i).map(u32::to_string).unwrap_or_default()
+        };
+        // Depth 1 is the top row, like a table.
+        let row_of = |i: usize| (ny - 1 - i) as f64;
+        let y_fmt = |v: &f64| {
+            let r = v.round() as usize;
+            y_labels
+                .get(ny - 1 - r.min(ny - 1))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let mut chart = ChartBuilder::on(&main)
+            .margin(10)
+            .x_label_area_size(60)
+            .y_label_area_size(110)
+            .build_cartesian_2d(
+                Axis::new(-0.5, nx as f64 - 0.5, (0..nx).map(|i| i as f64).collect()),
+                Axis::new(-0.5, ny as f64 - 0.5, (0..ny).map(|i| i as f64).collect()),
+            )?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("n_hidden (hidden width)")
+            .y_desc("depth (n_features)")
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
+            .label_style((FONT, 17))
+            .axis_desc_style((FONT, 19))
+            .draw()?;
+
+        let font = if nx > 10 { 12 } else { 15 };
+        for (i, depth) in depths.iter().enumerate() {
+            let y = row_of(i);
+            for (j, n_hidden) in hiddens.iter().enumerate() {
+                let x = j as f64;
+                let rect = [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)];
+                let (fill, text, ink) = match cells.get(&(*depth, *n_hidden)) {
+                    None => (MISSING, "—".to_owned(), MUTED),
+                    Some(r) if log_point(r.mean).is_none() => {
+                        (DIVERGED, "diverged".to_owned(), WHITE)
+                    }
+                    Some(r) => {
+                        let c = colour_of(r.mean);
+                        let mark = if r.mean < threshold { "✓ " } else { "" };
+                        let ink = if is_dark(c) { WHITE } else { BLACK };
+                        (c, format!("{mark}{}", fmt_loss(r.mean)), ink)
+                    }
+                };
+                chart.draw_series(std::iter::once(Rectangle::new(rect, fill.filled())))?;
+                chart.draw_series(std::iter::once(outline(rect, WHITE.stroke_width(2))))?;
+                chart.draw_series(std::iter::once(Text::new(
+                    text,
+                    (x, y),
+                    text_style(font, ink, HPos::Center, VPos::Center),
+                )))?;
+            }
+        }
+        // Outlines last, so no neighbouring cell paints over them.
+        for (i, depth) in depths.iter().enumerate() {
+            for (j, n_hidden) in hiddens.iter().enumerate() {
+                if cells
+                    .get(&(*depth, *n_hidden))
+                    .is_some_and(|r| r.mean < threshold)
+                {
+                    let (x, y) = (j as f64, row_of(i));
+                    chart.draw_series(std::iter::once(outline(
+                        [(x - 0.45, y - 0.45), (x + 0.45, y + 0.45)],
+                        PASS.stroke_width(4),
+                    )))?;
+                }
+            }
+        }
+
+        colour_bar(&bar, &scale, threshold)?;
+
+        foot.draw(&Text::new(
+            format!(
+                "Cell: mean eval loss over instances.  ✓ + orange outline: below the threshold {}.  — : not run.",
+                fmt_loss(threshold)
+            ),
+            (20, 14),
+            text_style(15, MUTED, HPos::Left, VPos::Center),
+        ))?;
+        Ok(())
+    })?;
+    Ok(Plot {
+        stem: format!("heatmap_{}", series.slug()),
+        title,
+        series: Some(series.clone()),
+        svg,
+    })
+}
+
+/// A rectangle's outline as a closed path (SVG rectangles ignore the stroke width).
+fn outline(rect: [(f64, f64); 2], style: ShapeStyle) -> PathElement<(f64, f64)> {
+    let [(x0, y0), (x1, y1)] = rect;
+    PathElement::new(
+        vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)],
+        style,
+    )
+}
+
+fn colour_bar(area: &Area, scale: &LogAxis, threshold: f64) -> Result<()> {
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(10)
+        .margin_bottom(70)
+        .margin_left(10)
+        .margin_right(10)
+        .right_y_label_area_size(88)
+        .build_cartesian_2d(0.0..1.0, Axis::new(scale.lo, scale.hi, scale.major.clone()))?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_desc("eval loss (mean over instances, log10)")
+        .y_label_formatter(&LogAxis::label)
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 17))
+        .draw()?;
+    const STEPS: usize = 200;
+    let h = (scale.hi - scale.lo) / STEPS as f64;
+    chart.draw_series((0..STEPS).map(|k| {
+        let y = scale.lo + k as f64 * h;
+        Rectangle::new(
+            [(0.0, y), (1.0, y + h * 1.02)],
+            viridis((k as f64 + 0.5) / STEPS as f64).filled(),
+        )
+    }))?;
+    chart.draw_series(std::iter::once(Rectangle::new(
+        [(0.0, scale.lo), (1.0, scale.hi)],
+        BLACK.stroke_width(1),
+    )))?;
+    if let Some(t) = log_point(threshold).filter(|t| (scale.lo..=scale.hi).contains(t)) {
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, t), (1.0, t)],
+            PASS.stroke_width(4),
+        )))?;
+    }
+    Ok(())
+}
+
+/// Plot area with a legend column on the right.
+fn with_legend<'a>(area: &Area<'a>) -> (Area<'a>, Area<'a>) {
+    area.split_horizontally(PLOT_WIDTH - 250)
+}
+
+/// 2. Eval loss vs `n_hidden`, one line per depth: mean (solid) and min over instances (dashed).
+fn loss_vs_hidden(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot> {
+    let title = format!("Eval loss vs n_hidden — {}", series.label());
+    let depths = distinct(rows.iter().map(|r| r.depth));
+    let hiddens = distinct(rows.iter().map(|r| r.n_hidden));
+    let axis = LogAxis::new(
+        rows.iter()
+            .flat_map(|r| [r.mean, r.min])
+            .chain(std::iter::once(threshold)),
+    );
+    let (x0, x1) = x_span(&hiddens);
+
+    let svg = svg_document(|root| {
+        let area = titled(root, &title)?;
+        let (plot, legend) = with_legend(&area);
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(12)
+            .x_label_area_size(60)
+            .y_label_area_size(80)
+            .build_cartesian_2d(
+                Axis::new(x0, x1, hiddens.iter().map(|h| *h as f64).collect()),
+                axis.coord(),
+            )?;
+        chart
+            .configure_mesh()
+            .x_desc("n_hidden (hidden width)")
+            .y_desc("eval loss (log scale)")
+            .x_label_formatter(&|v| format!("{}", v.round() as i64))
+            .y_label_formatter(&LogAxis::label)
+            .label_style((FONT, 17))
+            .axis_desc_style((FONT, 19))
+            .bold_line_style(GRID_BOLD)
+            .light_line_style(GRID_LIGHT)
+            .draw()?;
+        draw_threshold(&mut chart, x0, x1, threshold)?;
+
+        let mut entries = Vec::new();
+        for (i, depth) in depths.iter().enumerate() {
+            let colour = depth_colour(i, depths.len());
+            let of_depth: Vec<&&SummaryRow> = rows.iter().filter(|r| r.depth == *depth).collect();
+            let points = |f: fn(&SummaryRow) -> f64| -> Vec<(f64, f64)> {
+                of_depth
+                    .iter()
+                    .filter_map(|r| log_point(f(r)).map(|y| (r.n_hidden as f64, y)))
+                    .collect()
+            };
+            let min_points = points(|r| r.min);
+            chart.draw_series(DashedLineSeries::new(
+                min_points.clone(),
+                7,
+                5,
+                colour.stroke_width(1),
+            ))?;
+            chart.draw_series(
+                min_points
+                    .iter()
+                    .map(|p| Circle::new(*p, 3, colour.stroke_width(1))),
+            )?;
+            let mean_points = points(|r| r.mean);
+            chart.draw_series(LineSeries::new(mean_points.clone(), colour.stroke_width(2)))?;
+            chart.draw_series(
+                mean_points
+                    .iter()
+                    .map(|p| Circle::new(*p, 4, colour.filled())),
+            )?;
+            let n_f = of_depth.first().map_or(0, |r| r.n_features);
+            entries.push((
+                format!("depth {depth} (n_features {n_f})"),
+                line_mark(colour),
+            ));
+        }
+        entries.push((
+            "mean over instances".to_owned(),
+            Mark::Line {
+                colour: MUTED,
+                width: 2,
+                dashed: false,
+                marker: true,
+            },
+        ));
+        entries.push((
+            "min over instances".to_owned(),
+            Mark::Line {
+                colour: MUTED,
+                width: 1,
+                dashed: true,
+                marker: false,
+            },
+        ));
+        entries.push((
+            format!("threshold {}", fmt_loss(threshold)),
+            threshold_mark(),
+        ));
+        draw_legend(&legend, "Legend", &entries)?;
+        Ok(())
+    })?;
+    Ok(Plot {
+        stem: format!("loss_vs_hidden_{}", series.slug()),
+        title,
+        series: Some(series.clone()),
+        svg,
+    })
+}
+
+fn x_span(hiddens: &[u32]) -> (f64, f64) {
+    match (hiddens.first(), hiddens.last()) {
+        (Some(a), Some(b)) => (*a as f64 - 0.5, *b as f64 + 0.5),
+        _ => (0.0, 1.0),
+    }
+}
+
+type LogChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<Axis, Axis>>;
+
+fn draw_threshold(chart: &mut LogChart, x0: f64, x1: f64, threshold: f64) -> Result<()> {
+    if let Some(t) = log_point(threshold) {
+        chart.draw_series(DashedLineSeries::new(
+            vec![(x0, t), (x1, t)],
+            10,
+            6,
+            BLACK.stroke_width(2),
+        ))?;
+    }
+    Ok(())
+}
+
+/// 3. Smallest `n_hidden` reaching the threshold, bars per depth, one bar per series.
+fn min_hidden_bars(rows: &[MinHiddenRow], aggregate: Aggregate, threshold: f64) -> Result<Plot> {
+    let title = format!(
+        "Smallest n_hidden with {aggregate} eval loss < {} (over instances)",
+        fmt_loss(threshold)
+    );
+    let rows: Vec<&MinHiddenRow> = rows.iter().filter(|r| r.aggregate == aggregate).collect();
+    let series = distinct_series(rows.iter().map(|r| Series::of_min_hidden(r)));
+    let labels = short_labels(&series);
+    let depths = distinct(rows.iter().map(|r| r.depth));
+    let top = rows.iter().map(|r| r.max_tested + 1).max().unwrap_or(1) + 1;
+    let y_step = (top as f64 / 12.0).ceil().max(1.0) as u32;
+    let (dx0, dx1) = x_span(&depths);
+
+    let svg = svg_document(|root| {
+        let area = titled(root, &title)?;
+        let (plot, legend) = with_legend(&area);
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(12)
+            .x_label_area_size(60)
+            .y_label_area_size(70)
+            .build_cartesian_2d(
+                Axis::new(dx0, dx1, depths.iter().map(|d| *d as f64).collect()),
+                Axis::new(
+                    0.0,
+                    top as f64 + 0.5,
+                    (0..=top).step_by(y_step as usize).map(f64::from).collect(),
+                ),
+            )?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_desc("depth")
+            .y_desc(format!(
+                "min n_hidden ({aggregate} loss < {})",
+                fmt_loss(threshold)
+            ))
+            .x_label_formatter(&|v| format!("{}", v.round() as i64))
+            .y_label_formatter(&|v| format!("{}", v.round() as i64))
+            .label_style((FONT, 17))
+            .axis_desc_style((FONT, 19))
+            .bold_line_style(GRID_BOLD)
+            .draw()?;
+
+        let ns = series.len().max(1) as f64;
+        let slot = 0.8 / ns;
+        let base = chart.plotting_area().get_base_pixel();
+        let pixel_area = chart.plotting_area().strip_coord_spec();
+        for row in &rows {
+            let i = series
+                .iter()
+                .position(|s| *s == Series::of_min_hidden(row))
+                .unwrap_or(0);
+            let colour = categorical(i);
+            let xa = row.depth as f64 - 0.4 + slot * (i as f64 + 0.1);
+            let xb = xa + slot * 0.8;
+            let xc = (xa + xb) / 2.0;
+            let (height, label) = match row.min_n_hidden {
+                Some(n) => (n as f64, n.to_string()),
+                None => (row.max_tested as f64 + 1.0, "none".to_owned()),
+            };
+            let rect = [(xa, 0.0), (xb, height)];
+            if row.min_n_hidden.is_some() {
+                chart.draw_series(std::iter::once(Rectangle::new(rect, colour.filled())))?;
+            } else {
+                chart.draw_series(std::iter::once(Rectangle::new(rect, MISSING.filled())))?;
+                let (p0, p1) = (chart.backend_coord(&rect[0]), chart.backend_coord(&rect[1]));
+                hatch(
+                    &pixel_area,
+                    (p0.0 - base.0, p0.1 - base.1),
+                    (p1.0 - base.0, p1.1 - base.1),
+                    colour,
+                )?;
+            }
+            chart.draw_series(std::iter::once(Rectangle::new(
+                rect,
+                colour.stroke_width(1),
+            )))?;
+            chart.draw_series(std::iter::once(Text::new(
+                label,
+                (xc, height + 0.08),
+                text_style(
+                    if ns > 4.0 { 12 } else { 15 },
+                    BLACK,
+                    HPos::Center,
+                    VPos::Bottom,
+                ),
+            )))?;
+        }
+
+        let mut entries: Vec<(String, Mark)> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                (
+                    l.clone(),
+                    Mark::Patch {
+                        colour: categorical(i),
+                        hatched: false,
+                    },
+                )
+            })
+            .collect();
+        entries.push((
+            "none: no width reaches it;".to_owned(),
+            Mark::Patch {
+                colour: MUTED,
+                hatched: true,
+            },
+        ));
+        draw_legend(&legend, "Series", &entries)?;
+        // The none entry's second line.
+        let y = 54 + 28 * entries.len() as i32 - 6;
+        legend.draw(&Text::new(
+            "bar at max tested + 1".to_owned(),
+            (52, y),
+            text_style(15, BLACK, HPos::Left, VPos::Center),
+        ))?;
+        Ok(())
+    })?;
+    Ok(Plot {
+        stem: format!("min_hidden_{aggregate}"),
+        title,
+        series: None,
+        svg,
+    })
+}
+
+fn distinct_series(all: impl IntoIterator<Item = Series>) -> Vec<Series> {
+    let mut v: Vec<Series> = all.into_iter().collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Grid of `n` panels: (rows, columns).
+fn grid(n: usize) -> (usize, usize) {
+    let cols = n.clamp(1, 3);
+    (n.div_ceil(cols).max(1), cols)
+}
+
+/// 4. Mean eval loss vs `n_hidden`, one panel per depth, one line per series.
+fn comparison(summary: &[SummaryRow], members: &[Series], threshold: f64) -> Result<Plot> {
+    let first = &members[0];
+    let title = format!(
+        "Mean eval loss vs n_hidden by structure — b={}, {}, seed {}",
+        first.branching, first.magnitude, first.seed
+    );
+    let labels = short_labels(members);
+    let rows: Vec<&SummaryRow> = summary
+        .iter()
+        .filter(|r| members.contains(&Series::of_summary(r)))
+        .collect();
+    let depths = distinct(rows.iter().map(|r| r.depth));
+    let axis = LogAxis::new(
+        rows.iter()
+            .map(|r| r.mean)
+            .chain(std::iter::once(threshold)),
+    );
+
+    let svg = svg_document(|root| {
+        let area = titled(root, &title)?;
+        let (plot, legend) = with_legend(&area);
+        let panels = plot.split_evenly(grid(depths.len()));
+        for (panel, depth) in panels.iter().zip(&depths) {
+            let of_depth: Vec<&&SummaryRow> = rows.iter().filter(|r| r.depth == *depth).collect();
+            let hiddens = distinct(of_depth.iter().map(|r| r.n_hidden));
+            let (x0, x1) = x_span(&hiddens);
+            let n_f = of_depth.first().map_or(0, |r| r.n_features);
+            let mut chart = ChartBuilder::on(panel)
+                .caption(format!("depth {depth} (n_features {n_f})"), (FONT, 17))
+                .margin(6)
+                .x_label_area_size(40)
+                .y_label_area_size(52)
+                .build_cartesian_2d(
+                    Axis::new(x0, x1, hiddens.iter().map(|h| *h as f64).collect()),
+                    Axis::new(axis.lo, axis.hi, axis.major.clone()),
+                )?;
+            chart
+                .configure_mesh()
+                .x_desc("n_hidden")
+                .x_label_formatter(&|v| format!("{}", v.round() as i64))
+                .y_label_formatter(&LogAxis::label)
+                .label_style((FONT, 14))
+                .axis_desc_style((FONT, 15))
+                .bold_line_style(GRID_BOLD)
+                .draw()?;
+            draw_threshold(&mut chart, x0, x1, threshold)?;
+            for (i, s) in members.iter().enumerate() {
+                let points: Vec<(f64, f64)> = of_depth
+                    .iter()
+                    .filter(|r| Series::of_summary(r) == *s)
+                    .filter_map(|r| log_point(r.mean).map(|y| (r.n_hidden as f64, y)))
+                    .collect();
+                let colour = categorical(i);
+                chart.draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?;
+                chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
+            }
+        }
+        let mut entries: Vec<(String, Mark)> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.clone(), line_mark(categorical(i))))
+            .collect();
+        entries.push((
+            format!("threshold {}", fmt_loss(threshold)),
+            threshold_mark(),
+        ));
+        draw_legend(&legend, "Mean eval loss (log)", &entries)?;
+        Ok(())
+    })?;
+    Ok(Plot {
+        stem: format!(
+            "compare_{}",
+            crate::analysis::sanitize(&format!(
+                "b{}_{}_seed{}",
+                first.branching, first.magnitude, first.seed
+            ))
+        ),
+        title,
+        series: None,
+        svg,
+    })
+}
+
+/// (step, loss) points per instance, sorted by step.
+type Instances = BTreeMap<u32, Vec<(u64, f64)>>;
+
+/// Curves grouped by config and instance, sorted by step.
+struct CurveIndex<'a> {
+    by_config: HashMap<&'a str, Instances>,
+}
+
+impl<'a> CurveIndex<'a> {
+    fn new(rows: &'a [CurveRow]) -> Self {
+        let mut by_config: HashMap<&str, Instances> = HashMap::new();
+        for r in rows {
+            by_config
+                .entry(&r.config_id)
+                .or_default()
+                .entry(r.instance)
+                .or_default()
+                .push((r.step, r.loss));
+        }
+        for instances in by_config.values_mut() {
+            for points in instances.values_mut() {
+                points.sort_by_key(|p| p.0);
+            }
+        }
+        CurveIndex { by_config }
+    }
+}
+
+/// 5. Train loss vs step for the widest config of each depth, one line per instance.
+fn training_curves(
+    series: &Series,
+    rows: &[&SummaryRow],
+    index: &CurveIndex,
+    threshold: f64,
+) -> Result<Option<Plot>> {
+    let mut picked: BTreeMap<u32, &SummaryRow> = BTreeMap::new();
+    for r in rows {
+        if !index.by_config.contains_key(r.config_id.as_str()) {
+            continue;
+        }
+        let e = picked.entry(r.depth).or_insert(r);
+        if r.n_hidden > e.n_hidden {
+            *e = r;
+        }
+    }
+    if picked.is_empty() {
+        return Ok(None);
+    }
+    let title = format!("Training curves (train loss) — {}", series.label());
+    let curves: Vec<(&SummaryRow, &Instances)> = picked
+        .values()
+        .map(|r| (*r, &index.by_config[r.config_id.as_str()]))
+        .collect();
+    let all_losses = curves
+        .iter()
+        .flat_map(|(_, inst)| inst.values().flatten().map(|p| p.1));
+    let axis = LogAxis::new(all_losses.chain(std::iter::once(threshold)));
+    let max_step = curves
+        .iter()
+        .flat_map(|(_, inst)| inst.values().flatten().map(|p| p.0))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let n_instances = curves.iter().map(|(_, i)| i.len()).max().unwrap_or(0);
+
+    let svg = svg_document(|root| {
+        let area = titled(root, &title)?;
+        let (plot, legend) = with_legend(&area);
+        let panels = plot.split_evenly(grid(curves.len()));
+        for (panel, (row, instances)) in panels.iter().zip(&curves) {
+            let mut chart = ChartBuilder::on(panel)
+                .caption(
+                    format!("depth {}, n_hidden {}", row.depth, row.n_hidden),
+                    (FONT, 17),
+                )
+                .margin(6)
+                .x_label_area_size(40)
+                .y_label_area_size(52)
+                .build_cartesian_2d(
+                    Axis::new(0.0, max_step, step_ticks(max_step)),
+                    Axis::new(axis.lo, axis.hi, axis.major.clone()),
+                )?;
+            chart
+                .configure_mesh()
+                .x_desc("step")
+                .x_label_formatter(&fmt_step)
+                .y_label_formatter(&LogAxis::label)
+                .label_style((FONT, 14))
+                .axis_desc_style((FONT, 15))
+                .bold_line_style(GRID_BOLD)
+                .draw()?;
+            draw_threshold(&mut chart, 0.0, max_step, threshold)?;
+            for (k, points) in instances.values().enumerate() {
+                let line: Vec<(f64, f64)> = points
+                    .iter()
+                    .filter_map(|(s, l)| log_point(*l).map(|y| (*s as f64, y)))
+                    .collect();
+                chart.draw_series(LineSeries::new(line, categorical(k).stroke_width(2)))?;
+            }
+        }
+        let mut entries: Vec<(String, Mark)> = (0..n_instances)
+            .map(|k| {
+                (
+                    format!("instance {k}"),
+                    Mark::Line {
+                        colour: categorical(k),
+                        width: 2,
+                        dashed: false,
+                        marker: false,
+                    },
+                )
+            })
+            .collect();
+        entries.push((
+            format!("threshold {}", fmt_loss(threshold)),
+            threshold_mark(),
+        ));
+        draw_legend(&legend, "Widest n_hidden per depth", &entries)?;
+        Ok(())
+    })?;
+    Ok(Some(Plot {
+        stem: format!("curves_{}", series.slug()),
+        title,
+        series: Some(series.clone()),
+        svg,
+    }))
+}
+
+/// About five round step ticks from 0 to `max`.
+fn step_ticks(max: f64) -> Vec<f64> {
+    let raw = max / 4.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(raw);
+    (0..)
+        .map(|k| k as f64 * step)
+        .take_while(|v| *v <= max + 1e-9)
+        .collect()
+}
+
+fn fmt_step(v: &f64) -> String {
+    let v = v.round();
+    if v >= 10_000.0 && (v / 1000.0).fract() == 0.0 {
+        format!("{}k", v / 1000.0)
+    } else {
+        format!("{v}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_axis_spans_whole_decades() {
+        let a = LogAxis::new([3e-6, 2e-2, 0.0, f64::NAN]);
+        assert_eq!((a.lo, a.hi), (-6.0, -1.0));
+        assert_eq!(a.major, vec![-6.0, -5.0, -4.0, -3.0, -2.0, -1.0]);
+        assert_eq!(a.minor.len(), 5 * 8);
+        assert_eq!(LogAxis::label(&-5.0), "1e-5");
+        let flat = LogAxis::new([1e-5]);
+        assert_eq!((flat.lo, flat.hi), (-5.0, -4.0));
+        let wide = LogAxis::new([1e-20, 1.0]);
+        assert!(wide.major.len() <= 11 && wide.minor.is_empty());
+    }
+
+    #[test]
+    fn viridis_ends_and_steps() {
+        assert_eq!(viridis(0.0), RGBColor(0x44, 0x01, 0x54));
+        assert_eq!(viridis(1.0), RGBColor(0xfd, 0xe7, 0x25));
+        assert!(is_dark(viridis(0.0)) && !is_dark(viridis(1.0)));
+        assert_eq!(step_ticks(1000.0), vec![0.0, 250.0, 500.0, 750.0, 1000.0]);
+        assert_eq!(fmt_step(&20000.0), "20k");
+    }
+}

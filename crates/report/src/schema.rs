@@ -1,0 +1,529 @@
+//! The run-folder CSV schema: one serde struct per file, with its exact column list, plus
+//! atomic reading and writing helpers shared with the sweep crate.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, Result, bail};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A CSV file of a run folder: its file name and its columns, in order.
+///
+/// [`write_table`] writes exactly [`Table::COLUMNS`] as the header (also when there are no
+/// rows) and [`read_table`] refuses a file whose header differs, so schema drift between the
+/// sweep (writer) and the report (reader) fails loudly instead of silently.
+pub trait Table: Serialize + DeserializeOwned {
+    /// File name inside the run folder, e.g. `runs.csv`.
+    const FILE_NAME: &'static str;
+    /// Column names, in file order; equal to the serde field names of the struct.
+    const COLUMNS: &'static [&'static str];
+}
+
+/// One trained instance of one configuration: a row of `runs.csv`, written by the sweep engine.
+///
+/// `structure` is `"tree"` or `"independent"` and `magnitude` is `"binary"` or `"uniform"`; the
+/// report treats both as opaque labels, so it needs no change when a new kind is added.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRow {
+    /// Configuration id, e.g. `d3-h4-b2-tree0.5-binary-s0`; identical for all its instances.
+    pub config_id: String,
+    /// Id of the fused group of configurations this instance trained in.
+    pub group: String,
+    /// Depth of the feature tree.
+    pub depth: u32,
+    /// Branching factor of the feature tree.
+    pub branching: u32,
+    /// Feature structure: `tree` or `independent`.
+    pub structure: String,
+    /// Stop probability of the feature sampler.
+    pub stop_prob: f64,
+    /// Feature magnitudes: `binary` or `uniform`.
+    pub magnitude: String,
+    /// Width of the hidden layer.
+    pub n_hidden: u32,
+    /// Number of features (tree nodes).
+    pub n_features: u32,
+    /// Base seed of the configuration.
+    pub seed: u64,
+    /// Instance index within the configuration.
+    pub instance: u32,
+    /// Final train loss.
+    pub train_loss: f64,
+    /// Eval loss (see the loss convention in the crate docs).
+    pub eval_loss: f64,
+    /// Wall seconds of the whole group this instance trained in.
+    pub wall_s: f64,
+    /// Whether the loss became non-finite.
+    pub diverged: bool,
+}
+
+impl Table for RunRow {
+    const FILE_NAME: &'static str = "runs.csv";
+    const COLUMNS: &'static [&'static str] = &[
+        "config_id",
+        "group",
+        "depth",
+        "branching",
+        "structure",
+        "stop_prob",
+        "magnitude",
+        "n_hidden",
+        "n_features",
+        "seed",
+        "instance",
+        "train_loss",
+        "eval_loss",
+        "wall_s",
+        "diverged",
+    ];
+}
+
+/// One point of one instance's training curve: a row of `curves.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurveRow {
+    /// Configuration id, as in `runs.csv`.
+    pub config_id: String,
+    /// Instance index, as in `runs.csv`.
+    pub instance: u32,
+    /// Optimiser step.
+    pub step: u64,
+    /// Train loss at that step.
+    pub loss: f64,
+}
+
+impl Table for CurveRow {
+    const FILE_NAME: &'static str = "curves.csv";
+    const COLUMNS: &'static [&'static str] = &["config_id", "instance", "step", "loss"];
+}
+
+/// Eval-loss statistics of one configuration across its instances: a row of `summary.csv`.
+///
+/// Diverged instances (flag set, or eval loss not finite) are counted in `n_diverged` and left
+/// out of the statistics; when every instance diverged the statistics are NaN. `std` is the
+/// POPULATION standard deviation (divide by n, like numpy's default), so one instance gives 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// Configuration id.
+    pub config_id: String,
+    /// Depth of the feature tree.
+    pub depth: u32,
+    /// Branching factor.
+    pub branching: u32,
+    /// Feature structure.
+    pub structure: String,
+    /// Stop probability.
+    pub stop_prob: f64,
+    /// Feature magnitudes.
+    pub magnitude: String,
+    /// Hidden width.
+    pub n_hidden: u32,
+    /// Number of features.
+    pub n_features: u32,
+    /// Base seed.
+    pub seed: u64,
+    /// Number of instances (rows in `runs.csv`), diverged ones included.
+    pub n_instances: u32,
+    /// Mean eval loss over the non-diverged instances.
+    pub mean: f64,
+    /// Smallest eval loss.
+    pub min: f64,
+    /// Median eval loss (mean of the two middle values for an even count).
+    pub median: f64,
+    /// Largest eval loss.
+    pub max: f64,
+    /// Population standard deviation of the eval loss.
+    pub std: f64,
+    /// Number of diverged instances.
+    pub n_diverged: u32,
+}
+
+impl Table for SummaryRow {
+    const FILE_NAME: &'static str = "summary.csv";
+    const COLUMNS: &'static [&'static str] = &[
+        "config_id",
+        "depth",
+        "branching",
+        "structure",
+        "stop_prob",
+        "magnitude",
+        "n_hidden",
+        "n_features",
+        "seed",
+        "n_instances",
+        "mean",
+        "min",
+        "median",
+        "max",
+        "std",
+        "n_diverged",
+    ];
+}
+
+/// Which statistic across instances a [`MinHiddenRow`] thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Aggregate {
+    /// Best instance.
+    Min,
+    /// Mean over instances.
+    Mean,
+    /// Median over instances.
+    Median,
+}
+
+impl Aggregate {
+    /// All aggregates, in file order.
+    pub const ALL: [Aggregate; 3] = [Aggregate::Min, Aggregate::Mean, Aggregate::Median];
+
+    /// Lower-case name, as written in `min_hidden.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregate::Min => "min",
+            Aggregate::Mean => "mean",
+            Aggregate::Median => "median",
+        }
+    }
+}
+
+impl std::fmt::Display for Aggregate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The smallest hidden width that reaches the threshold, for one series, depth and aggregate:
+/// a row of `min_hidden.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MinHiddenRow {
+    /// Depth of the feature tree.
+    pub depth: u32,
+    /// Branching factor.
+    pub branching: u32,
+    /// Feature structure.
+    pub structure: String,
+    /// Stop probability.
+    pub stop_prob: f64,
+    /// Feature magnitudes.
+    pub magnitude: String,
+    /// Base seed.
+    pub seed: u64,
+    /// Statistic across instances that is compared with the threshold.
+    pub aggregate: Aggregate,
+    /// Threshold on eval loss (strict `<`).
+    pub threshold: f64,
+    /// Smallest tested `n_hidden` whose aggregate eval loss is below the threshold; `None`
+    /// (written `none`) when no tested width reaches it. Never a fallback to the widest.
+    #[serde(with = "none_or_u32")]
+    pub min_n_hidden: Option<u32>,
+    /// Largest `n_hidden` tested for this series and depth.
+    pub max_tested: u32,
+}
+
+impl Table for MinHiddenRow {
+    const FILE_NAME: &'static str = "min_hidden.csv";
+    const COLUMNS: &'static [&'static str] = &[
+        "depth",
+        "branching",
+        "structure",
+        "stop_prob",
+        "magnitude",
+        "seed",
+        "aggregate",
+        "threshold",
+        "min_n_hidden",
+        "max_tested",
+    ];
+}
+
+/// `Option<u32>` as a CSV field: the number, or the string `none`.
+mod none_or_u32 {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(n) => s.serialize_u32(*n),
+            None => s.serialize_str("none"),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        let text = String::deserialize(d)?;
+        let text = text.trim();
+        if text == "none" {
+            return Ok(None);
+        }
+        text.parse().map(Some).map_err(|_| {
+            serde::de::Error::custom(format!("expected a width or `none`, got {text:?}"))
+        })
+    }
+}
+
+/// Reads `dir/T::FILE_NAME`, checking that its header is exactly `T::COLUMNS`.
+pub fn read_table<T: Table>(dir: &Path) -> Result<Vec<T>> {
+    let path = dir.join(T::FILE_NAME);
+    let file = fs::File::open(&path).with_context(|| format!("reading {}", path.display()))?;
+    parse_table(file).with_context(|| format!("reading {}", path.display()))
+}
+
+fn parse_table<T: Table>(input: impl std::io::Read) -> Result<Vec<T>> {
+    let mut reader = csv::Reader::from_reader(input);
+    let header: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
+    if header != T::COLUMNS {
+        bail!(
+            "unexpected header {:?}; expected {:?}",
+            header.join(","),
+            T::COLUMNS.join(",")
+        );
+    }
+    let mut rows = Vec::new();
+    for (i, row) in reader.deserialize().enumerate() {
+        // Line numbers are 1-based and the header is line 1.
+        rows.push(row.with_context(|| format!("line {}", i + 2))?);
+    }
+    Ok(rows)
+}
+
+/// Serialises rows as CSV (header `T::COLUMNS` first, even with no rows).
+pub fn table_to_csv<T: Table>(rows: &[T]) -> Result<Vec<u8>> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    writer.write_record(T::COLUMNS)?;
+    for row in rows {
+        writer.serialize(row)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("flushing CSV: {}", e.error()))
+}
+
+/// Writes rows to `dir/T::FILE_NAME` atomically; returns the path written.
+pub fn write_table<T: Table>(dir: &Path, rows: &[T]) -> Result<PathBuf> {
+    let path = dir.join(T::FILE_NAME);
+    let bytes = table_to_csv(rows).with_context(|| format!("encoding {}", path.display()))?;
+    write_atomic(&path, &bytes)?;
+    Ok(path)
+}
+
+/// Reads `dir/runs.csv`.
+pub fn read_runs(dir: &Path) -> Result<Vec<RunRow>> {
+    read_table(dir)
+}
+
+/// Reads `dir/curves.csv`.
+pub fn read_curves(dir: &Path) -> Result<Vec<CurveRow>> {
+    read_table(dir)
+}
+
+/// Writes `bytes` to `path` atomically: into a temporary file in the same folder, flushed to
+/// disk, then renamed over `path`. Readers see the old file or the new one, never a torn one,
+/// and no temporary file is left behind, on success or on error.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .with_context(|| format!("writing {}: no file name", path.display()))?;
+    let tmp_name = format!(
+        ".{}.tmp-{}-{}",
+        name.to_string_lossy(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| -> Result<()> {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)?;
+        Ok(())
+    })();
+    if result.is_err() {
+        // Best effort: the temporary file may not even exist.
+        let _ = fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header_of<T: Table>(row: &T) -> Vec<String> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.serialize(row).unwrap();
+        let bytes = writer.into_inner().unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        text.lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn run_row() -> RunRow {
+        RunRow {
+            config_id: "d1-h2-b2-tree0.5-binary-s0".into(),
+            group: "g0".into(),
+            depth: 1,
+            branching: 2,
+            structure: "tree".into(),
+            stop_prob: 0.5,
+            magnitude: "binary".into(),
+            n_hidden: 2,
+            n_features: 2,
+            seed: 0,
+            instance: 0,
+            train_loss: 1e-3,
+            eval_loss: f64::NAN,
+            wall_s: 1.5,
+            diverged: true,
+        }
+    }
+
+    #[test]
+    fn columns_match_serde_field_names() {
+        assert_eq!(header_of(&run_row()), RunRow::COLUMNS);
+        let curve = CurveRow {
+            config_id: "c".into(),
+            instance: 0,
+            step: 1,
+            loss: 0.5,
+        };
+        assert_eq!(header_of(&curve), CurveRow::COLUMNS);
+        let summary = SummaryRow {
+            config_id: "c".into(),
+            depth: 1,
+            branching: 2,
+            structure: "tree".into(),
+            stop_prob: 0.5,
+            magnitude: "binary".into(),
+            n_hidden: 2,
+            n_features: 2,
+            seed: 0,
+            n_instances: 1,
+            mean: 0.0,
+            min: 0.0,
+            median: 0.0,
+            max: 0.0,
+            std: 0.0,
+            n_diverged: 0,
+        };
+        assert_eq!(header_of(&summary), SummaryRow::COLUMNS);
+        let min_hidden = MinHiddenRow {
+            depth: 1,
+            branching: 2,
+            structure: "tree".into(),
+            stop_prob: 0.5,
+            magnitude: "binary".into(),
+            seed: 0,
+            aggregate: Aggregate::Mean,
+            threshold: 1e-5,
+            min_n_hidden: None,
+            max_tested: 4,
+        };
+        assert_eq!(header_of(&min_hidden), MinHiddenRow::COLUMNS);
+    }
+
+    #[test]
+    fn round_trips_nan_and_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let row = run_row();
+        write_table(dir.path(), std::slice::from_ref(&row)).unwrap();
+        let back = read_runs(dir.path()).unwrap();
+        assert_eq!(back.len(), 1);
+        assert!(back[0].eval_loss.is_nan());
+        assert!(back[0].diverged);
+
+        let first = rows_first();
+        let rows = vec![
+            first.clone(),
+            MinHiddenRow {
+                aggregate: Aggregate::Median,
+                min_n_hidden: Some(3),
+                ..first
+            },
+        ];
+        let bytes = table_to_csv(&rows).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[1].ends_with(",min,0.00001,none,4"), "{text}");
+        assert!(lines[2].ends_with(",median,0.00001,3,4"), "{text}");
+        let back: Vec<MinHiddenRow> = parse_table(bytes.as_slice()).unwrap();
+        assert_eq!(back, rows);
+    }
+
+    fn rows_first() -> MinHiddenRow {
+        MinHiddenRow {
+            depth: 2,
+            branching: 2,
+            structure: "tree".into(),
+            stop_prob: 0.5,
+            magnitude: "binary".into(),
+            seed: 0,
+            aggregate: Aggregate::Min,
+            threshold: 1e-5,
+            min_n_hidden: None,
+            max_tested: 4,
+        }
+    }
+
+    #[test]
+    fn empty_table_still_has_header() {
+        let text = String::from_utf8(table_to_csv::<CurveRow>(&[]).unwrap()).unwrap();
+        assert_eq!(text.trim_end(), "config_id,instance,step,loss");
+    }
+
+    #[test]
+    fn wrong_header_is_an_error_with_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("curves.csv"),
+            "config_id,step,loss\nc,1,0.5\n",
+        )
+        .unwrap();
+        let err = format!("{:#}", read_curves(dir.path()).unwrap_err());
+        assert!(err.contains("curves.csv"), "{err}");
+        assert!(err.contains("unexpected header"), "{err}");
+    }
+
+    #[test]
+    fn missing_file_error_names_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = format!("{:#}", read_runs(dir.path()).unwrap_err());
+        assert!(err.contains("reading") && err.contains("runs.csv"), "{err}");
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        write_atomic(&path, b"first").unwrap();
+        write_atomic(&path, b"second").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"second");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("out.txt")]);
+    }
+
+    #[test]
+    fn failed_atomic_write_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // Renaming a file over a non-empty directory fails after the temp file was written.
+        let target = dir.path().join("occupied");
+        fs::create_dir(&target).unwrap();
+        fs::write(target.join("keep"), b"x").unwrap();
+        assert!(write_atomic(&target, b"data").is_err());
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("occupied")]);
+    }
+}

@@ -1,0 +1,283 @@
+//! `build` on a synthetic run folder: every file exists, parses and is referenced correctly.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use report::{
+    MinHiddenRow, PLOT_HEIGHT, PLOT_WIDTH, ReportOptions, RunRow, SummaryRow, Table, build,
+    read_runs, write_table,
+};
+use support::synthetic::Synthetic;
+
+/// 2 structures × depths 1..3 × n_hidden 2..4 (configs with n_hidden > n_features skipped).
+fn small(curves: bool) -> Synthetic {
+    Synthetic {
+        depths: 1..=3,
+        hiddens: 2..=4,
+        instances: 3,
+        structures: vec![("tree", 0.5), ("independent", 0.5)],
+        curves,
+    }
+}
+
+const SLUGS: [&str; 2] = [
+    "tree-s0.5_b2_binary_seed0",
+    "independent-s0.5_b2_binary_seed0",
+];
+
+fn expected_stems(curves: bool) -> BTreeSet<String> {
+    let mut stems: BTreeSet<String> = [
+        "min_hidden_min",
+        "min_hidden_mean",
+        "compare_b2_binary_seed0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for slug in SLUGS {
+        stems.insert(format!("heatmap_{slug}"));
+        stems.insert(format!("loss_vs_hidden_{slug}"));
+        if curves {
+            stems.insert(format!("curves_{slug}"));
+        }
+    }
+    stems
+}
+
+fn options() -> ReportOptions {
+    ReportOptions {
+        title: "Synthetic <test> run".to_owned(),
+        config_toml: Some("depths = [1, 2, 3]\nname = \"a & b\"\n".to_owned()),
+        notes: vec!["backend: none".to_owned()],
+        ..ReportOptions::default()
+    }
+}
+
+fn csv_lines(path: &Path) -> Vec<String> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every `href="…"` / `src="…"` value in the page.
+fn references(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        let mut rest = html;
+        while let Some(i) = rest.find(attr) {
+            rest = &rest[i + attr.len()..];
+            let end = rest.find('"').unwrap();
+            out.push(rest[..end].to_owned());
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+#[test]
+fn build_writes_every_file_and_they_all_parse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let runs = small(true).write(dir);
+    let files = build(dir, &options()).unwrap();
+
+    // Every reported file exists; the plots folder holds exactly the expected charts.
+    for f in &files.files {
+        assert!(f.is_file(), "{} missing", f.display());
+    }
+    assert_eq!(files.index, dir.join("index.html"));
+    let stems = expected_stems(true);
+    let mut want: BTreeSet<String> = BTreeSet::new();
+    for s in &stems {
+        want.insert(format!("{s}.svg"));
+        want.insert(format!("{s}.png"));
+    }
+    let got: BTreeSet<String> = fs::read_dir(dir.join("plots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(files.files.len(), 2 + want.len() + 1);
+
+    // No temporary file left anywhere.
+    for folder in [dir.to_path_buf(), dir.join("plots")] {
+        for e in fs::read_dir(folder).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            assert!(!name.contains(".tmp-"), "{name}");
+        }
+    }
+
+    // summary.csv: header and one row per config.
+    let configs: BTreeSet<&str> = runs.iter().map(|r| r.config_id.as_str()).collect();
+    let summary = csv_lines(&dir.join("summary.csv"));
+    assert_eq!(summary[0], SummaryRow::COLUMNS.join(","));
+    assert_eq!(summary.len() - 1, configs.len());
+    // Depth 1 has 2 features, so only n_hidden 2; depths 2, 3 have 2..4: 7 per structure.
+    assert_eq!(configs.len(), 2 * 7);
+
+    // min_hidden.csv: header and a row per (series, depth, aggregate).
+    let min_hidden = csv_lines(&dir.join("min_hidden.csv"));
+    assert_eq!(min_hidden[0], MinHiddenRow::COLUMNS.join(","));
+    assert_eq!(min_hidden.len() - 1, 2 * 3 * 3);
+
+    // Every SVG is well-formed XML with the chart size; every PNG decodes at that size.
+    for stem in &stems {
+        let svg = fs::read_to_string(dir.join("plots").join(format!("{stem}.svg"))).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{stem}.svg: {e}"));
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "svg");
+        assert_eq!(
+            root.attribute("width"),
+            Some(PLOT_WIDTH.to_string().as_str())
+        );
+        assert_eq!(
+            root.attribute("height"),
+            Some(PLOT_HEIGHT.to_string().as_str())
+        );
+        assert!(
+            doc.descendants().any(|n| n.has_tag_name("text")),
+            "{stem}: no text"
+        );
+
+        let file = fs::File::open(dir.join("plots").join(format!("{stem}.png"))).unwrap();
+        let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let frame = reader.next_frame(&mut buf).unwrap();
+        assert_eq!(
+            (frame.width, frame.height),
+            (PLOT_WIDTH, PLOT_HEIGHT),
+            "{stem}.png"
+        );
+        // Not blank: text and lines put dark pixels on the white canvas.
+        let dark = buf[..frame.buffer_size()]
+            .chunks(frame.line_size / frame.width as usize)
+            .filter(|px| px[..3].iter().all(|c| *c < 80))
+            .count();
+        assert!(dark > 500, "{stem}.png looks blank ({dark} dark pixels)");
+    }
+
+    // index.html: only existing local files, only existing anchors, nothing from the network.
+    let html = fs::read_to_string(&files.index).unwrap();
+    let refs = references(&html);
+    assert!(!refs.is_empty());
+    for r in &refs {
+        if let Some(anchor) = r.strip_prefix('#') {
+            assert!(
+                html.contains(&format!("id=\"{anchor}\"")),
+                "dangling anchor {r}"
+            );
+        } else {
+            assert!(
+                !r.contains("://") && !r.starts_with("//"),
+                "external reference {r}"
+            );
+            assert!(dir.join(r).is_file(), "index.html links to missing {r}");
+        }
+    }
+    for stem in &stems {
+        assert!(
+            refs.contains(&format!("plots/{stem}.svg")),
+            "{stem}.svg not linked"
+        );
+        assert!(
+            refs.contains(&format!("plots/{stem}.png")),
+            "{stem}.png not linked"
+        );
+    }
+    assert!(!html.contains("https://") && !html.contains("<link") && !html.contains("<script"));
+    // Charts are inline.
+    assert_eq!(html.matches("<svg").count(), stems.len());
+    // The min_hidden table, with "none" spelled out, and the summary table.
+    assert!(html.contains("<table class=\"min-hidden\">"));
+    assert!(html.contains("none (&gt; max tested"));
+    assert!(html.contains("<table class=\"summary\">"));
+    assert!(html.contains("d3-h4-b2-tree0.5-binary-s0"));
+    // Options are shown, escaped.
+    assert!(html.contains("<title>Synthetic &lt;test&gt; run</title>"));
+    assert!(html.contains("name = &quot;a &amp; b&quot;"));
+    assert!(html.contains("backend: none"));
+    assert!(html.contains("MEAN") || html.contains("averaged"));
+}
+
+#[test]
+fn build_without_curves_skips_curve_charts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    small(false).write(dir);
+    let files = build(dir, &options()).unwrap();
+    let charts = files
+        .files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "svg"))
+        .count();
+    assert_eq!(charts, expected_stems(false).len());
+    let html = fs::read_to_string(&files.index).unwrap();
+    assert!(!references(&html).iter().any(|r| r.contains("curves")));
+}
+
+#[test]
+fn single_series_has_no_comparison_chart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    Synthetic {
+        structures: vec![("tree", 0.5)],
+        ..small(false)
+    }
+    .write(dir);
+    let files = build(dir, &ReportOptions::default()).unwrap();
+    assert!(
+        !files
+            .files
+            .iter()
+            .any(|f| f.to_string_lossy().contains("compare_"))
+    );
+}
+
+#[test]
+fn bad_inputs_are_errors_that_name_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+
+    let err = format!("{:#}", build(dir, &ReportOptions::default()).unwrap_err());
+    assert!(err.contains("runs.csv"), "{err}");
+
+    write_table::<RunRow>(dir, &[]).unwrap();
+    let err = format!("{:#}", build(dir, &ReportOptions::default()).unwrap_err());
+    assert!(err.contains("no rows"), "{err}");
+
+    let mut runs = small(false).write(dir);
+    runs.push(runs[0].clone());
+    write_table(dir, &runs).unwrap();
+    let err = format!("{:#}", build(dir, &ReportOptions::default()).unwrap_err());
+    assert!(
+        err.contains("appears twice") && err.contains("runs.csv"),
+        "{err}"
+    );
+
+    runs.pop();
+    write_table(dir, &runs).unwrap();
+    fs::write(
+        dir.join("curves.csv"),
+        "config_id,instance,step,loss\nx,0,oops,1\n",
+    )
+    .unwrap();
+    let err = format!("{:#}", build(dir, &ReportOptions::default()).unwrap_err());
+    assert!(
+        err.contains("curves.csv") && err.contains("line 2"),
+        "{err}"
+    );
+
+    let bad = ReportOptions {
+        threshold: 0.0,
+        ..ReportOptions::default()
+    };
+    assert!(build(dir, &bad).is_err());
+    assert_eq!(read_runs(dir).unwrap().len(), runs.len());
+}

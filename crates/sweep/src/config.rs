@@ -1,0 +1,878 @@
+//! Experiment files: parsing, defaults, validation, the resolved TOML, its hash and diffs.
+//!
+//! Parsing goes through "raw" mirrors whose numbers are signed and whose keys are optional, so
+//! that a negative size or a missing key is ours to explain (serde would only say "expected
+//! usize"), then through [`SweepConfig::validate`], which every public entry point runs.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use report::Aggregate;
+use serde::Deserialize;
+use train::{Schedule, TrainConfig};
+use tree_data::{Magnitude, Structure, TreeSpec};
+
+/// The most features (tree nodes without the root) one configuration of a sweep may have.
+///
+/// Much lower than [`tree_data::MAX_FEATURES`]: a dense `[batch, instances, n_features]` batch
+/// and `W` of this width are already far beyond what the seed's question needs.
+pub const MAX_SWEEP_FEATURES: usize = 4096;
+
+/// Why an experiment file, a shard spec or a run folder was refused.
+///
+/// `Display` is one line that names the field, the value and what is allowed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// The TOML did not parse or did not fit the schema (unknown key, wrong type, unknown
+    /// variant); the message is serde's, with the line and its text.
+    #[error("{0}")]
+    Parse(String),
+    /// A size or count below its minimum (also negative values).
+    #[error("{field} = {value} must be at least {min}")]
+    TooSmall {
+        /// Dotted path of the key, e.g. `train.steps` or `grid.depths[2]`.
+        field: String,
+        /// The value as written.
+        value: i64,
+        /// The smallest allowed value.
+        min: i64,
+    },
+    /// An integer too large for its type.
+    #[error("{field} = {value} is too large")]
+    TooLarge {
+        /// Dotted path of the key.
+        field: String,
+        /// The value as written.
+        value: i64,
+    },
+    /// A value above a fixed limit.
+    #[error("{field} = {value} is more than the limit {limit}")]
+    AboveLimit {
+        /// Dotted path of the key.
+        field: String,
+        /// The value.
+        value: u64,
+        /// The largest allowed value.
+        limit: u64,
+    },
+    /// A real number that must be finite and positive.
+    #[error("{field} = {value} must be a finite number greater than 0")]
+    NotPositive {
+        /// Dotted path of the key.
+        field: String,
+        /// The value as written.
+        value: f64,
+    },
+    /// A stop probability outside `[0, 1)` (or NaN).
+    #[error("{field} = {value} is outside [0, 1)")]
+    StopProb {
+        /// Dotted path of the key, e.g. `grid.structure[1].stop_prob`.
+        field: String,
+        /// The value as written.
+        value: f64,
+    },
+    /// A grid axis with no values.
+    #[error("{field} is empty; list at least one value")]
+    EmptyAxis {
+        /// Dotted path of the axis.
+        field: String,
+    },
+    /// A grid axis that lists a value twice (it would give two configs the same id).
+    #[error("{field} lists {value} more than once; list each value once")]
+    Duplicate {
+        /// Dotted path of the axis.
+        field: String,
+        /// The repeated value.
+        value: String,
+    },
+    /// A depth and branching whose tree is wider than [`MAX_SWEEP_FEATURES`].
+    #[error(
+        "grid.depths = {depth} with grid.branching = {branching} gives n_features = {n_features}, \
+         more than the sweep limit MAX_SWEEP_FEATURES = {limit}"
+    )]
+    TooManyFeatures {
+        /// The depth.
+        depth: u32,
+        /// The branching factor.
+        branching: u32,
+        /// `Σ branching^l` for `l = 1..=depth`, as text (it may not fit any integer type).
+        n_features: String,
+        /// [`MAX_SWEEP_FEATURES`].
+        limit: usize,
+    },
+    /// A schedule name that does not exist.
+    #[error("train.schedule = {value:?} does not exist; use one of {allowed}")]
+    UnknownSchedule {
+        /// The name as written.
+        value: String,
+        /// The names that exist, comma-separated.
+        allowed: String,
+    },
+    /// `name` cannot name a run folder.
+    #[error("name = {value:?} {why}")]
+    BadName {
+        /// The name as written.
+        value: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// Every config was skipped because `n_hidden > n_features`.
+    #[error(
+        "the grid is empty: every grid.n_hidden {n_hidden:?} is wider than n_features of every \
+         grid.depths {depths:?} × grid.branching {branching:?} (at most {max_features}), and \
+         grid.skip_wider_than_features = true; add a smaller n_hidden or a larger depth"
+    )]
+    EmptyGrid {
+        /// The `n_hidden` axis.
+        n_hidden: Vec<usize>,
+        /// The `depths` axis.
+        depths: Vec<u32>,
+        /// The `branching` axis.
+        branching: Vec<u32>,
+        /// The widest tree of the grid.
+        max_features: usize,
+    },
+    /// A `--shard K/N` that is not `K/N` with `1 <= K <= N`.
+    #[error("--shard {value:?} {why}; write K/N with 1 <= K <= N, e.g. 2/8")]
+    Shard {
+        /// The shard spec as given.
+        value: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// A folder that already holds a run of another config (or another engine).
+    #[error(
+        "{dir} already holds a run of a different {what} ({diff}); choose another output folder or remove it"
+    )]
+    FolderMismatch {
+        /// The folder.
+        dir: String,
+        /// `config` or `engine`.
+        what: &'static str,
+        /// The differences, `key: theirs → ours`, joined with `; `.
+        diff: String,
+    },
+    /// An error in a named file.
+    #[error("{path}: {source}")]
+    InFile {
+        /// The file.
+        path: String,
+        /// What was wrong in it.
+        source: Box<ConfigError>,
+    },
+    /// A file that could not be read.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        message: String,
+    },
+}
+
+/// One value of the structure axis: tree paths or independent features, and the stop
+/// probability that fixes the tree's marginals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StructureSpec {
+    /// Tree paths or independent features with the tree's marginals.
+    pub kind: Structure,
+    /// Probability that an active node has no active child, in `[0, 1)`.
+    pub stop_prob: f64,
+}
+
+impl StructureSpec {
+    /// `tree` or `independent`.
+    pub fn kind_name(&self) -> &'static str {
+        structure_name(self.kind)
+    }
+
+    /// Short label used in ids: `tree0.5`, `indep0.5`.
+    pub fn label(&self) -> String {
+        let prefix = match self.kind {
+            Structure::Tree => "tree",
+            Structure::Independent => "indep",
+        };
+        format!("{prefix}{}", self.stop_prob)
+    }
+}
+
+/// The name of a structure in experiment files and CSVs.
+pub fn structure_name(structure: Structure) -> &'static str {
+    match structure {
+        Structure::Tree => "tree",
+        Structure::Independent => "independent",
+    }
+}
+
+/// The name of a magnitude in experiment files and CSVs.
+pub fn magnitude_name(magnitude: Magnitude) -> &'static str {
+    match magnitude {
+        Magnitude::Binary => "binary",
+        Magnitude::Uniform => "uniform",
+    }
+}
+
+/// The `[grid]` section: the axes whose product is the set of configs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridConfig {
+    /// Tree depths (levels below the root), each >= 1.
+    pub depths: Vec<u32>,
+    /// Hidden widths, each >= 1.
+    pub n_hidden: Vec<usize>,
+    /// Branching factors, each >= 2.
+    pub branching: Vec<u32>,
+    /// Structures (with their stop probabilities).
+    pub structure: Vec<StructureSpec>,
+    /// Magnitudes of active features.
+    pub magnitude: Vec<Magnitude>,
+    /// Seeds of the random streams.
+    pub seeds: Vec<u64>,
+    /// Skip configs with `n_hidden > n_features`, as the seed does.
+    pub skip_wider_than_features: bool,
+}
+
+impl Default for GridConfig {
+    fn default() -> Self {
+        Self {
+            depths: (1..=6).collect(),
+            n_hidden: (2..=10).collect(),
+            branching: vec![2],
+            structure: vec![StructureSpec {
+                kind: Structure::Tree,
+                stop_prob: 0.5,
+            }],
+            magnitude: vec![Magnitude::Binary],
+            seeds: vec![0],
+            skip_wider_than_features: true,
+        }
+    }
+}
+
+/// The `[train]` section: instances per config and the training hyperparameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSettings {
+    /// Independent models per config.
+    pub instances: usize,
+    /// Optimiser steps.
+    pub steps: u64,
+    /// Samples per step and instance.
+    pub batch: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Learning-rate schedule.
+    pub schedule: Schedule,
+    /// Samples per instance in the evaluation batch.
+    pub eval_batch: usize,
+    /// Record the train loss every this many steps.
+    pub log_every: u64,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        let seed = TrainConfig::default();
+        Self {
+            instances: 5,
+            steps: seed.steps,
+            batch: seed.batch,
+            lr: seed.lr,
+            schedule: seed.schedule,
+            eval_batch: seed.eval_batch,
+            log_every: seed.log_every,
+        }
+    }
+}
+
+impl TrainSettings {
+    /// The training loop's configuration.
+    pub fn train_config(&self) -> TrainConfig {
+        TrainConfig {
+            steps: self.steps,
+            batch: self.batch,
+            lr: self.lr,
+            schedule: self.schedule,
+            log_every: self.log_every,
+            eval_batch: self.eval_batch,
+        }
+    }
+}
+
+/// The `[analysis]` section: how the report turns losses into a verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalysisConfig {
+    /// A config is "good" when its aggregate eval loss is below this.
+    pub threshold: f64,
+    /// How instances are combined into the headline number (`min`, `mean` or `median`).
+    pub aggregate: Aggregate,
+}
+
+impl Default for AnalysisConfig {
+    fn default() -> Self {
+        Self {
+            threshold: 1e-5,
+            aggregate: Aggregate::Mean,
+        }
+    }
+}
+
+/// A whole sweep: the resolved (every default filled in) and validated experiment file.
+///
+/// [`SweepConfig::default`] is exactly the seed notebook's sweep: depths 1..=6, n_hidden
+/// 2..=10, binary tree with stop probability 0.5, 5 instances, 10 000 steps (42 configs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepConfig {
+    /// The sweep's name; the default run folder is `runs/<name>`.
+    pub name: String,
+    /// The grid of configs.
+    pub grid: GridConfig,
+    /// Training settings shared by every config.
+    pub train: TrainSettings,
+    /// Report settings.
+    pub analysis: AnalysisConfig,
+}
+
+impl Default for SweepConfig {
+    fn default() -> Self {
+        Self {
+            name: "seed".to_string(),
+            grid: GridConfig::default(),
+            train: TrainSettings::default(),
+            analysis: AnalysisConfig::default(),
+        }
+    }
+}
+
+/// The `[run]` table that a run folder's `config.toml` carries besides the config: provenance,
+/// not part of the config or its hash. Experiment files may carry it too; it is then ignored.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunInfo {
+    /// tmh version that started the run.
+    pub version: String,
+    /// Git commit of that tmh.
+    pub git_commit: String,
+    /// Name of the training engine.
+    pub engine: String,
+    /// [`SweepConfig::hash`] of the config.
+    pub config_hash: String,
+}
+
+impl RunInfo {
+    /// The `[run]` table as TOML text.
+    pub fn to_toml(&self) -> String {
+        format!(
+            "[run]\nversion = {}\ngit_commit = {}\nengine = {}\nconfig_hash = {}\n",
+            toml_string(&self.version),
+            toml_string(&self.git_commit),
+            toml_string(&self.engine),
+            toml_string(&self.config_hash),
+        )
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    name: Option<String>,
+    grid: Option<RawGrid>,
+    train: Option<RawTrain>,
+    analysis: Option<RawAnalysis>,
+    run: Option<RunInfo>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGrid {
+    depths: Option<Vec<i64>>,
+    n_hidden: Option<Vec<i64>>,
+    branching: Option<Vec<i64>>,
+    structure: Option<Vec<RawStructure>>,
+    magnitude: Option<Vec<Magnitude>>,
+    seeds: Option<Vec<i64>>,
+    skip_wider_than_features: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStructure {
+    kind: Structure,
+    stop_prob: Option<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTrain {
+    instances: Option<i64>,
+    steps: Option<i64>,
+    batch: Option<i64>,
+    lr: Option<f64>,
+    schedule: Option<String>,
+    eval_batch: Option<i64>,
+    log_every: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAnalysis {
+    threshold: Option<f64>,
+    aggregate: Option<Aggregate>,
+}
+
+/// Checks `value >= min` and converts; `field` names it in the error.
+fn at_least<T: TryFrom<i64>>(field: &str, value: i64, min: i64) -> Result<T, ConfigError> {
+    if value < min {
+        return Err(ConfigError::TooSmall {
+            field: field.to_string(),
+            value,
+            min,
+        });
+    }
+    T::try_from(value).map_err(|_| ConfigError::TooLarge {
+        field: field.to_string(),
+        value,
+    })
+}
+
+fn axis<T: TryFrom<i64>>(field: &str, values: Vec<i64>, min: i64) -> Result<Vec<T>, ConfigError> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| at_least(&format!("{field}[{i}]"), v, min))
+        .collect()
+}
+
+fn check_positive(field: &str, value: f64) -> Result<(), ConfigError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(ConfigError::NotPositive {
+            field: field.to_string(),
+            value,
+        })
+    }
+}
+
+fn check_min(field: &str, value: u64, min: u64) -> Result<(), ConfigError> {
+    if value >= min {
+        Ok(())
+    } else {
+        Err(ConfigError::TooSmall {
+            field: field.to_string(),
+            value: i64::try_from(value).unwrap_or(i64::MAX),
+            min: min as i64,
+        })
+    }
+}
+
+fn check_axis<T: PartialEq>(
+    field: &str,
+    values: &[T],
+    show: impl Fn(&T) -> String,
+) -> Result<(), ConfigError> {
+    if values.is_empty() {
+        return Err(ConfigError::EmptyAxis {
+            field: field.to_string(),
+        });
+    }
+    for (i, v) in values.iter().enumerate() {
+        if values[..i].contains(v) {
+            return Err(ConfigError::Duplicate {
+                field: field.to_string(),
+                value: show(v),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `Σ_{l=1..depth} branching^l`, or `None` when it exceeds `limit`.
+pub(crate) fn n_features_within(depth: u32, branching: u32, limit: usize) -> Option<usize> {
+    let mut total: usize = 0;
+    let mut width: usize = 1;
+    for _ in 0..depth {
+        width = width.checked_mul(branching as usize)?;
+        total = total.checked_add(width)?;
+        if total > limit {
+            return None;
+        }
+    }
+    Some(total)
+}
+
+/// `Σ_{l=1..depth} branching^l` as text, exact when it fits in a u128.
+fn n_features_text(depth: u32, branching: u32) -> String {
+    let mut total: u128 = 0;
+    let mut width: u128 = 1;
+    for _ in 0..depth {
+        match width.checked_mul(u128::from(branching)).and_then(|w| {
+            width = w;
+            total.checked_add(w)
+        }) {
+            Some(t) => total = t,
+            None => return "more than 2^128".to_string(),
+        }
+    }
+    total.to_string()
+}
+
+/// Turns a TOML/serde error into one line: position, the offending line's text, the message.
+fn parse_error(text: &str, err: &toml::de::Error) -> ConfigError {
+    let message = err.message().trim().replace('\n', " ");
+    let Some(span) = err.span() else {
+        return ConfigError::Parse(message);
+    };
+    let start = span.start.min(text.len());
+    let line_no = text[..start].matches('\n').count() + 1;
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let line = text[line_start..line_end].trim();
+    ConfigError::Parse(if line.is_empty() {
+        format!("line {line_no}: {message}")
+    } else {
+        format!("line {line_no} `{line}`: {message}")
+    })
+}
+
+impl SweepConfig {
+    /// Parses an experiment file: every section and key is optional (missing ones take the
+    /// seed's values), unknown keys are refused, and the result is validated.
+    pub fn from_toml_str(text: &str) -> Result<SweepConfig, ConfigError> {
+        Self::parse_with_run(text).map(|(config, _)| config)
+    }
+
+    /// Like [`SweepConfig::from_toml_str`], also returning the `[run]` table if there is one.
+    pub fn parse_with_run(text: &str) -> Result<(SweepConfig, Option<RunInfo>), ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| parse_error(text, &e))?;
+        let run = raw.run;
+        let default = SweepConfig::default();
+        let grid = raw.grid.unwrap_or_default();
+        let train = raw.train.unwrap_or_default();
+        let analysis = raw.analysis.unwrap_or_default();
+
+        let grid = GridConfig {
+            depths: match grid.depths {
+                Some(v) => axis("grid.depths", v, 1)?,
+                None => default.grid.depths,
+            },
+            n_hidden: match grid.n_hidden {
+                Some(v) => axis("grid.n_hidden", v, 1)?,
+                None => default.grid.n_hidden,
+            },
+            branching: match grid.branching {
+                Some(v) => axis("grid.branching", v, 2)?,
+                None => default.grid.branching,
+            },
+            structure: match grid.structure {
+                Some(v) => v
+                    .into_iter()
+                    .map(|s| StructureSpec {
+                        kind: s.kind,
+                        stop_prob: s.stop_prob.unwrap_or(0.5),
+                    })
+                    .collect(),
+                None => default.grid.structure,
+            },
+            magnitude: grid.magnitude.unwrap_or(default.grid.magnitude),
+            seeds: match grid.seeds {
+                Some(v) => axis("grid.seeds", v, 0)?,
+                None => default.grid.seeds,
+            },
+            skip_wider_than_features: grid
+                .skip_wider_than_features
+                .unwrap_or(default.grid.skip_wider_than_features),
+        };
+        let d = default.train;
+        let train = TrainSettings {
+            instances: train
+                .instances
+                .map_or(Ok(d.instances), |v| at_least("train.instances", v, 1))?,
+            steps: train
+                .steps
+                .map_or(Ok(d.steps), |v| at_least("train.steps", v, 1))?,
+            batch: train
+                .batch
+                .map_or(Ok(d.batch), |v| at_least("train.batch", v, 1))?,
+            lr: train.lr.unwrap_or(d.lr),
+            schedule: match train.schedule {
+                Some(name) => name.parse().map_err(|_| ConfigError::UnknownSchedule {
+                    value: name,
+                    allowed: schedule_names(),
+                })?,
+                None => d.schedule,
+            },
+            eval_batch: train
+                .eval_batch
+                .map_or(Ok(d.eval_batch), |v| at_least("train.eval_batch", v, 1))?,
+            log_every: train
+                .log_every
+                .map_or(Ok(d.log_every), |v| at_least("train.log_every", v, 1))?,
+        };
+        let analysis = AnalysisConfig {
+            threshold: analysis.threshold.unwrap_or(default.analysis.threshold),
+            aggregate: analysis.aggregate.unwrap_or(default.analysis.aggregate),
+        };
+        let config = SweepConfig {
+            name: raw.name.unwrap_or(default.name),
+            grid,
+            train,
+            analysis,
+        };
+        config.validate()?;
+        Ok((config, run))
+    }
+
+    /// Reads and parses an experiment file; errors are prefixed with its path.
+    pub fn load(path: &Path) -> Result<SweepConfig, ConfigError> {
+        Self::load_with_run(path).map(|(config, _)| config)
+    }
+
+    /// Like [`SweepConfig::load`], also returning the `[run]` table if there is one.
+    pub fn load_with_run(path: &Path) -> Result<(SweepConfig, Option<RunInfo>), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::parse_with_run(&text).map_err(|e| ConfigError::InFile {
+            path: path.display().to_string(),
+            source: Box::new(e),
+        })
+    }
+
+    /// Checks every rule an experiment file must follow; the first broken one is the error.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let name = &self.name;
+        let bad_name = |why| {
+            Err(ConfigError::BadName {
+                value: name.clone(),
+                why,
+            })
+        };
+        if name.trim().is_empty() {
+            return bad_name("is empty; it names the run folder runs/<name>");
+        }
+        if name == "."
+            || name == ".."
+            || name.contains(['/', '\\'])
+            || name.contains(char::is_control)
+        {
+            return bad_name("cannot name a folder; use letters, digits, '-', '_' or '.'");
+        }
+
+        let g = &self.grid;
+        check_axis("grid.depths", &g.depths, u32::to_string)?;
+        for (i, &d) in g.depths.iter().enumerate() {
+            check_min(&format!("grid.depths[{i}]"), d.into(), 1)?;
+        }
+        check_axis("grid.n_hidden", &g.n_hidden, usize::to_string)?;
+        for (i, &h) in g.n_hidden.iter().enumerate() {
+            let field = format!("grid.n_hidden[{i}]");
+            check_min(&field, h as u64, 1)?;
+            if h > MAX_SWEEP_FEATURES {
+                return Err(ConfigError::AboveLimit {
+                    field,
+                    value: h as u64,
+                    limit: MAX_SWEEP_FEATURES as u64,
+                });
+            }
+        }
+        check_axis("grid.branching", &g.branching, u32::to_string)?;
+        for (i, &b) in g.branching.iter().enumerate() {
+            check_min(&format!("grid.branching[{i}]"), b.into(), 2)?;
+        }
+        for (i, s) in g.structure.iter().enumerate() {
+            if !(0.0..1.0).contains(&s.stop_prob) {
+                return Err(ConfigError::StopProb {
+                    field: format!("grid.structure[{i}].stop_prob"),
+                    value: s.stop_prob,
+                });
+            }
+        }
+        check_axis("grid.structure", &g.structure, |s| {
+            format!(
+                "{{ kind = \"{}\", stop_prob = {} }}",
+                s.kind_name(),
+                s.stop_prob
+            )
+        })?;
+        check_axis("grid.magnitude", &g.magnitude, |m| {
+            format!("\"{}\"", magnitude_name(*m))
+        })?;
+        check_axis("grid.seeds", &g.seeds, u64::to_string)?;
+
+        let t = &self.train;
+        check_min("train.instances", t.instances as u64, 1)?;
+        check_min("train.steps", t.steps, 1)?;
+        check_min("train.batch", t.batch as u64, 1)?;
+        check_positive("train.lr", t.lr)?;
+        check_min("train.eval_batch", t.eval_batch as u64, 1)?;
+        check_min("train.log_every", t.log_every, 1)?;
+        check_positive("analysis.threshold", self.analysis.threshold)?;
+
+        let mut max_features = 0;
+        for &depth in &g.depths {
+            for &branching in &g.branching {
+                let Some(n) = n_features_within(depth, branching, MAX_SWEEP_FEATURES) else {
+                    return Err(ConfigError::TooManyFeatures {
+                        depth,
+                        branching,
+                        n_features: n_features_text(depth, branching),
+                        limit: MAX_SWEEP_FEATURES,
+                    });
+                };
+                // Cannot fail after the checks above; kept so that tree-data's rules stay in force.
+                for s in &g.structure {
+                    TreeSpec::new(depth, branching, s.stop_prob)
+                        .map_err(|e| ConfigError::Parse(format!("grid: {e}")))?;
+                }
+                max_features = max_features.max(n);
+            }
+        }
+        let narrowest = g.n_hidden.iter().copied().min().unwrap_or(0);
+        if g.skip_wider_than_features && narrowest > max_features {
+            return Err(ConfigError::EmptyGrid {
+                n_hidden: g.n_hidden.clone(),
+                depths: g.depths.clone(),
+                branching: g.branching.clone(),
+                max_features,
+            });
+        }
+        Ok(())
+    }
+
+    /// `(key, value)` pairs of the resolved config, in file order, values as TOML text.
+    fn entries(&self) -> Vec<(&'static str, String)> {
+        let g = &self.grid;
+        let t = &self.train;
+        let list = |items: Vec<String>| format!("[{}]", items.join(", "));
+        vec![
+            ("name", toml_string(&self.name)),
+            (
+                "grid.depths",
+                list(g.depths.iter().map(u32::to_string).collect()),
+            ),
+            (
+                "grid.n_hidden",
+                list(g.n_hidden.iter().map(usize::to_string).collect()),
+            ),
+            (
+                "grid.branching",
+                list(g.branching.iter().map(u32::to_string).collect()),
+            ),
+            (
+                "grid.structure",
+                list(
+                    g.structure
+                        .iter()
+                        .map(|s| {
+                            format!(
+                                "{{ kind = \"{}\", stop_prob = {} }}",
+                                s.kind_name(),
+                                toml_float(s.stop_prob)
+                            )
+                        })
+                        .collect(),
+                ),
+            ),
+            (
+                "grid.magnitude",
+                list(
+                    g.magnitude
+                        .iter()
+                        .map(|&m| format!("\"{}\"", magnitude_name(m)))
+                        .collect(),
+                ),
+            ),
+            (
+                "grid.seeds",
+                list(g.seeds.iter().map(u64::to_string).collect()),
+            ),
+            (
+                "grid.skip_wider_than_features",
+                g.skip_wider_than_features.to_string(),
+            ),
+            ("train.instances", t.instances.to_string()),
+            ("train.steps", t.steps.to_string()),
+            ("train.batch", t.batch.to_string()),
+            ("train.lr", toml_float(t.lr)),
+            ("train.schedule", format!("\"{}\"", t.schedule.name())),
+            ("train.eval_batch", t.eval_batch.to_string()),
+            ("train.log_every", t.log_every.to_string()),
+            ("analysis.threshold", toml_float(self.analysis.threshold)),
+            (
+                "analysis.aggregate",
+                format!("\"{}\"", self.analysis.aggregate.as_str()),
+            ),
+        ]
+    }
+
+    /// The resolved config as TOML: every key present, defaults filled in, no comments.
+    /// Parsing it gives back an equal config.
+    pub fn to_toml(&self) -> String {
+        let mut out = String::new();
+        let mut section = "";
+        for (key, value) in self.entries() {
+            let (table, name) = key.split_once('.').unwrap_or(("", key));
+            if table != section {
+                let _ = write!(out, "\n[{table}]\n");
+                section = table;
+            }
+            let _ = writeln!(out, "{name} = {value}");
+        }
+        out
+    }
+
+    /// Stable hash of [`SweepConfig::to_toml`] (64-bit FNV-1a, 16 hex digits): the same on every
+    /// platform and Rust version, so run folders and shards can be matched by it.
+    pub fn hash(&self) -> String {
+        format!("{:016x}", tree_data::hash_str(&self.to_toml()))
+    }
+}
+
+/// The keys whose values differ between `a` and `b`, as `key: a's value → b's value`.
+pub fn diff(a: &SweepConfig, b: &SweepConfig) -> Vec<String> {
+    a.entries()
+        .into_iter()
+        .zip(b.entries())
+        .filter(|((_, x), (_, y))| x != y)
+        .map(|((key, x), (_, y))| format!("{key}: {x} → {y}"))
+        .collect()
+}
+
+fn schedule_names() -> String {
+    Schedule::ALL
+        .iter()
+        .map(|s| s.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A TOML basic string.
+pub(crate) fn toml_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A finite f64 as a TOML float: Rust's shortest round-trip form (`0.001`, `1e-5`, `0.5`),
+/// which always has a `.` or an exponent, so it never reads back as an integer.
+fn toml_float(value: f64) -> String {
+    let text = format!("{value:?}");
+    match value {
+        v if v.is_nan() => "nan".to_string(),
+        v if v.is_infinite() => if v > 0.0 { "inf" } else { "-inf" }.to_string(),
+        _ => text,
+    }
+}

@@ -1,0 +1,255 @@
+//! The record of one finished group, `groups/<group_id>.json`: its `runs.csv` and `curves.csv`
+//! rows. Writing it (one atomic rename) is the moment the group counts as done.
+//!
+//! JSON has no NaN or infinity, and a diverged run has them, so every float of the record is
+//! written as a number when finite and as the string `"NaN"`, `"inf"` or `"-inf"` otherwise.
+
+use std::fmt;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail, ensure};
+use report::{CurveRow, RunRow};
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::grid::{CellResult, Group};
+
+/// Version of the record layout; a record of another version is refused.
+const FORMAT: u32 = 1;
+
+/// An f64 that survives JSON when it is not finite.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Real(f64);
+
+impl Serialize for Real {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = self.0;
+        if v.is_finite() {
+            s.serialize_f64(v)
+        } else if v.is_nan() {
+            s.serialize_str("NaN")
+        } else if v > 0.0 {
+            s.serialize_str("inf")
+        } else {
+            s.serialize_str("-inf")
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Real {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Real, D::Error> {
+        struct RealVisitor;
+        impl Visitor<'_> for RealVisitor {
+            type Value = Real;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number, \"NaN\", \"inf\" or \"-inf\"")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Real, E> {
+                Ok(Real(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Real, E> {
+                Ok(Real(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Real, E> {
+                Ok(Real(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Real, E> {
+                match v {
+                    "NaN" => Ok(Real(f64::NAN)),
+                    "inf" => Ok(Real(f64::INFINITY)),
+                    "-inf" => Ok(Real(f64::NEG_INFINITY)),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(RealVisitor)
+    }
+}
+
+/// A [`RunRow`] in the record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunEntry {
+    config_id: String,
+    group: String,
+    depth: u32,
+    branching: u32,
+    structure: String,
+    stop_prob: Real,
+    magnitude: String,
+    n_hidden: u32,
+    n_features: u32,
+    seed: u64,
+    instance: u32,
+    train_loss: Real,
+    eval_loss: Real,
+    wall_s: Real,
+    diverged: bool,
+}
+
+/// A [`CurveRow`] in the record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CurveEntry {
+    config_id: String,
+    instance: u32,
+    step: u64,
+    loss: Real,
+}
+
+/// A finished group: who trained it and its rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GroupRecord {
+    format: u32,
+    /// The group id.
+    pub group: String,
+    /// Hash of the sweep config it belongs to.
+    pub config_hash: String,
+    /// Engine that trained it.
+    pub engine: String,
+    /// Wall seconds of its training.
+    pub wall_s: f64,
+    runs: Vec<RunEntry>,
+    curves: Vec<CurveEntry>,
+}
+
+impl GroupRecord {
+    /// The record of a group's per-config results.
+    pub fn new(
+        group: &Group,
+        results: &[CellResult],
+        wall_s: f64,
+        config_hash: &str,
+        engine: &str,
+    ) -> GroupRecord {
+        let mut runs = Vec::new();
+        let mut curves = Vec::new();
+        for (cell, result) in group.cells.iter().zip(results) {
+            for instance in 0..cell.instances {
+                let train_loss = f64::from(result.final_loss[instance]);
+                let eval_loss = f64::from(result.eval_loss[instance]);
+                runs.push(RunEntry {
+                    config_id: cell.id.clone(),
+                    group: group.info.id.clone(),
+                    depth: cell.depth,
+                    branching: cell.branching,
+                    structure: cell.structure.kind_name().to_string(),
+                    stop_prob: Real(cell.structure.stop_prob),
+                    magnitude: crate::config::magnitude_name(cell.magnitude).to_string(),
+                    n_hidden: cell.n_hidden as u32,
+                    n_features: cell.n_features as u32,
+                    seed: cell.seed,
+                    instance: instance as u32,
+                    train_loss: Real(train_loss),
+                    eval_loss: Real(eval_loss),
+                    wall_s: Real(wall_s),
+                    diverged: !(train_loss.is_finite() && eval_loss.is_finite()),
+                });
+                for (step, losses) in &result.curve {
+                    curves.push(CurveEntry {
+                        config_id: cell.id.clone(),
+                        instance: instance as u32,
+                        step: *step,
+                        loss: Real(f64::from(losses[instance])),
+                    });
+                }
+            }
+        }
+        GroupRecord {
+            format: FORMAT,
+            group: group.info.id.clone(),
+            config_hash: config_hash.to_string(),
+            engine: engine.to_string(),
+            wall_s,
+            runs,
+            curves,
+        }
+    }
+
+    /// The JSON text.
+    pub fn to_json(&self) -> Result<Vec<u8>> {
+        let mut bytes = serde_json::to_vec_pretty(self)?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+
+    /// Reads a record and checks that it is `group`'s record for config `config_hash`, with one
+    /// row per (config, instance) in order.
+    pub fn read(path: &Path, group: &Group, config_hash: &str) -> Result<GroupRecord> {
+        let check = || -> Result<GroupRecord> {
+            let bytes = std::fs::read(path)?;
+            let record: GroupRecord = serde_json::from_slice(&bytes)?;
+            ensure!(
+                record.format == FORMAT,
+                "record format {} is not {FORMAT}",
+                record.format
+            );
+            ensure!(
+                record.group == group.info.id,
+                "it records group {}, not {}",
+                record.group,
+                group.info.id
+            );
+            ensure!(
+                record.config_hash == config_hash,
+                "it belongs to config {}, not {config_hash}",
+                record.config_hash
+            );
+            let expected = group
+                .cells
+                .iter()
+                .flat_map(|c| (0..c.instances as u32).map(move |i| (c.id.as_str(), i)));
+            let found = record
+                .runs
+                .iter()
+                .map(|r| (r.config_id.as_str(), r.instance));
+            if !expected.eq(found) {
+                bail!("its rows do not match the group's configs and instances");
+            }
+            Ok(record)
+        };
+        check().with_context(|| {
+            format!(
+                "{} is not a valid group record (delete it to train the group again)",
+                path.display()
+            )
+        })
+    }
+
+    /// Its `runs.csv` rows.
+    pub fn run_rows(&self) -> impl Iterator<Item = RunRow> + '_ {
+        self.runs.iter().map(|r| RunRow {
+            config_id: r.config_id.clone(),
+            group: r.group.clone(),
+            depth: r.depth,
+            branching: r.branching,
+            structure: r.structure.clone(),
+            stop_prob: r.stop_prob.0,
+            magnitude: r.magnitude.clone(),
+            n_hidden: r.n_hidden,
+            n_features: r.n_features,
+            seed: r.seed,
+            instance: r.instance,
+            train_loss: r.train_loss.0,
+            eval_loss: r.eval_loss.0,
+            wall_s: r.wall_s.0,
+            diverged: r.diverged,
+        })
+    }
+
+    /// Its `curves.csv` rows.
+    pub fn curve_rows(&self) -> impl Iterator<Item = CurveRow> + '_ {
+        self.curves.iter().map(|c| CurveRow {
+            config_id: c.config_id.clone(),
+            instance: c.instance,
+            step: c.step,
+            loss: c.loss.0,
+        })
+    }
+
+    /// Instances whose run diverged.
+    pub fn diverged(&self) -> usize {
+        self.runs.iter().filter(|r| r.diverged).count()
+    }
+}

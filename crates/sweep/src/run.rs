@@ -1,0 +1,561 @@
+//! Running a sweep into a resumable run folder, and merging shards' folders.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use report::{CurveRow, ReportOptions, RunRow, write_atomic, write_table};
+use train::{Engine, Job, Progress};
+
+use crate::config::{ConfigError, RunInfo, SweepConfig, diff};
+use crate::grid::{Group, GroupInfo};
+use crate::record::GroupRecord;
+use crate::shard::shard_groups;
+use crate::weights;
+
+/// The resolved config plus the `[run]` table.
+pub const CONFIG_FILE: &str = "config.toml";
+/// One record per finished group.
+pub const GROUPS_DIR: &str = "groups";
+/// One safetensors file per config.
+pub const WEIGHTS_DIR: &str = "weights";
+
+/// `runs/<name>`: where a sweep goes unless told otherwise.
+pub fn default_out(config: &SweepConfig) -> PathBuf {
+    Path::new("runs").join(&config.name)
+}
+
+/// Where a finished group's record lives.
+pub fn record_path(out: &Path, group_id: &str) -> PathBuf {
+    out.join(GROUPS_DIR).join(format!("{group_id}.json"))
+}
+
+/// Where a config's weights live.
+pub fn weights_path(out: &Path, config_id: &str) -> PathBuf {
+    out.join(WEIGHTS_DIR)
+        .join(format!("{config_id}.safetensors"))
+}
+
+/// How to run a sweep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOptions {
+    /// `Some((k, n))`: run only shard `k` of `n` (1-based `k`), see [`crate::shard_groups`].
+    pub shard: Option<(usize, usize)>,
+    /// Groups trained at once; 1 (or 0) trains them one after another in grid order, more
+    /// takes them in decreasing cost. Results are the same either way.
+    pub parallel_groups: usize,
+    /// tmh version, recorded in `config.toml` and the report.
+    pub version: String,
+    /// Git commit of tmh, recorded likewise.
+    pub git_commit: String,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            shard: None,
+            parallel_groups: 1,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit: "unknown".to_string(),
+        }
+    }
+}
+
+/// What a UI (progress bars, logs) hears about a running sweep. Every method has a no-op
+/// default; calls may come from several threads when groups run in parallel.
+pub trait Observer: Sync {
+    /// Before anything trains: every group of this run (shard), in grid order.
+    fn sweep_started(&self, _groups: &[GroupInfo]) {}
+    /// A group starts training.
+    fn group_started(&self, _group: &GroupInfo) {}
+    /// A group finished one optimiser step.
+    fn step(&self, _group: &GroupInfo, _progress: &Progress<'_>) {}
+    /// A group is trained and recorded.
+    fn group_finished(&self, _group: &GroupInfo, _wall_s: f64) {}
+    /// A group already has a record in the run folder (resume) and is not trained again.
+    fn group_skipped(&self, _group: &GroupInfo) {}
+    /// Asked before each group starts: `true` starts no further group (groups in flight still
+    /// finish and are recorded), and [`run`] returns with [`RunSummary::complete`] false.
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// An [`Observer`] that ignores everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoopObserver;
+
+impl Observer for NoopObserver {}
+
+/// What [`run`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSummary {
+    /// Groups of this run (its shard, or all).
+    pub groups: usize,
+    /// Groups trained by this call.
+    pub trained: usize,
+    /// Groups that already had a record.
+    pub skipped: usize,
+    /// Diverged (non-finite loss) instances among this run's recorded groups.
+    pub diverged: usize,
+    /// Wall seconds of this call.
+    pub wall_s: f64,
+    /// Every group of this run has a record.
+    pub complete: bool,
+    /// `index.html`, when the report was built (a complete run with at least one row).
+    pub report: Option<PathBuf>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Creates the folder or checks that it holds a run of the same config (and, when `engine` is
+/// given, the same engine); writes `config.toml` when it is new.
+fn prepare_folder(
+    out: &Path,
+    config: &SweepConfig,
+    info: &RunInfo,
+    check_engine: bool,
+) -> Result<()> {
+    let path = out.join(CONFIG_FILE);
+    if path.exists() {
+        let (existing, existing_info) = SweepConfig::load_with_run(&path)?;
+        if existing.hash() != info.config_hash {
+            return Err(ConfigError::FolderMismatch {
+                dir: out.display().to_string(),
+                what: "config",
+                diff: diff(&existing, config).join("; "),
+            }
+            .into());
+        }
+        if let Some(existing_info) = existing_info
+            && check_engine
+            && !existing_info.engine.is_empty()
+            && existing_info.engine != info.engine
+        {
+            return Err(ConfigError::FolderMismatch {
+                dir: out.display().to_string(),
+                what: "engine",
+                diff: format!("engine: {} → {}", existing_info.engine, info.engine),
+            }
+            .into());
+        }
+    }
+    for dir in [
+        out.to_path_buf(),
+        out.join(GROUPS_DIR),
+        out.join(WEIGHTS_DIR),
+    ] {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    if !path.exists() {
+        let text = format!("{}\n{}", config.to_toml(), info.to_toml());
+        write_atomic(&path, text.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Records of the grid's groups found in `dir`, by group id.
+fn load_records(dir: &Path, groups: &[Group], hash: &str) -> Result<BTreeMap<String, GroupRecord>> {
+    let mut records = BTreeMap::new();
+    for group in groups {
+        let path = record_path(dir, &group.info.id);
+        if path.exists() {
+            records.insert(
+                group.info.id.clone(),
+                GroupRecord::read(&path, group, hash)?,
+            );
+        }
+    }
+    Ok(records)
+}
+
+/// Rewrites `runs.csv` and `curves.csv` from the records, in grid order; returns the row count.
+fn write_tables(
+    out: &Path,
+    groups: &[Group],
+    records: &BTreeMap<String, GroupRecord>,
+) -> Result<usize> {
+    let ordered: Vec<&GroupRecord> = groups
+        .iter()
+        .filter_map(|g| records.get(&g.info.id))
+        .collect();
+    let runs: Vec<RunRow> = ordered.iter().flat_map(|r| r.run_rows()).collect();
+    let curves: Vec<CurveRow> = ordered.iter().flat_map(|r| r.curve_rows()).collect();
+    write_table(out, &runs)?;
+    write_table(out, &curves)?;
+    Ok(runs.len())
+}
+
+/// Rebuilds the tables, plots and report of a run folder from its files alone (`tmh report`).
+pub fn rebuild_report(out: &Path) -> Result<PathBuf> {
+    let (config, info) = SweepConfig::load_with_run(&out.join(CONFIG_FILE))?;
+    let runs = report::read_runs(out)?;
+    let mut notes = Vec::new();
+    if let Some(info) = info {
+        notes.push(format!(
+            "Engine: {}; tmh {} (commit {}).",
+            info.engine, info.version, info.git_commit
+        ));
+    }
+    notes.push("Rebuilt from the run folder's CSV files by `tmh report`.".to_string());
+    build_report(out, &config, runs.len(), notes)?
+        .with_context(|| format!("{} has no runs to report", out.display()))
+}
+
+impl std::fmt::Display for RunSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} group(s): {} trained, {} resumed, in {:.1} s",
+            self.groups, self.trained, self.skipped, self.wall_s
+        )?;
+        if self.diverged > 0 {
+            write!(f, "; {} instance(s) diverged", self.diverged)?;
+        }
+        if !self.complete {
+            write!(f, " (incomplete: rerun the same command to resume)")?;
+        }
+        Ok(())
+    }
+}
+
+/// Builds the report when the tables have rows.
+fn build_report(
+    out: &Path,
+    config: &SweepConfig,
+    rows: usize,
+    notes: Vec<String>,
+) -> Result<Option<PathBuf>> {
+    if rows == 0 {
+        return Ok(None);
+    }
+    let mut notes = notes;
+    notes.push(format!(
+        "Headline aggregate across instances (analysis.aggregate): {}.",
+        config.analysis.aggregate
+    ));
+    notes.push(format!("Config hash: {}.", config.hash()));
+    let opts = ReportOptions {
+        threshold: config.analysis.threshold,
+        title: format!("tmh sweep: {}", config.name),
+        config_toml: Some(config.to_toml()),
+        notes,
+    };
+    let files = report::build(out, &opts).with_context(|| {
+        format!(
+            "building the report of {} (training results are saved)",
+            out.display()
+        )
+    })?;
+    Ok(Some(files.index))
+}
+
+/// Everything a group's training needs besides the group.
+struct GroupContext<'a> {
+    out: &'a Path,
+    config_toml: String,
+    hash: String,
+    engine: &'a dyn Engine,
+    engine_name: String,
+    train: train::TrainConfig,
+    observer: &'a dyn Observer,
+}
+
+/// Trains one group, writes its weights, then its record (the commit point).
+fn train_group(group: &Group, ctx: &GroupContext<'_>) -> Result<GroupRecord> {
+    let info = &group.info;
+    ctx.observer.group_started(info);
+    let inits = group.instance_inits();
+    let importance = group.importance();
+    let job = Job {
+        data: &group.data,
+        instances: &inits,
+        importance: &importance,
+        config: &ctx.train,
+    };
+    let start = Instant::now();
+    let result = ctx
+        .engine
+        .run(&job, &mut |p: Progress<'_>| ctx.observer.step(info, &p));
+    let wall_s = start.elapsed().as_secs_f64();
+    let results = group.split(&result)?;
+    for (cell, cell_result) in group.cells.iter().zip(&results) {
+        let mut meta = weights::metadata(cell, &ctx.config_toml, &ctx.hash);
+        meta.insert("engine".to_string(), ctx.engine_name.clone());
+        let bytes = weights::encode(cell, cell_result, meta)
+            .with_context(|| format!("encoding the weights of {}", cell.id))?;
+        write_atomic(&weights_path(ctx.out, &cell.id), &bytes)?;
+    }
+    let record = GroupRecord::new(group, &results, wall_s, &ctx.hash, &ctx.engine_name);
+    write_atomic(&record_path(ctx.out, &info.id), &record.to_json()?)?;
+    Ok(record)
+}
+
+/// Runs the sweep (or one shard of it) into the run folder `out`, resuming what is there.
+///
+/// Refuses, before training anything, an invalid config, a bad shard, or a folder holding a
+/// run of another config or engine. Each finished group writes its weights, then its record
+/// (the commit point), then `runs.csv` and `curves.csv` again from every record; a killed run
+/// loses only the groups in flight. When every group of this run is recorded, builds the
+/// report with [`report::build`].
+pub fn run(
+    config: &SweepConfig,
+    out: &Path,
+    engine: &dyn Engine,
+    opts: &RunOptions,
+    observer: &dyn Observer,
+) -> Result<RunSummary> {
+    let start = Instant::now();
+    config.validate()?;
+    let groups = config.groups();
+    let selected: Vec<&Group> = match opts.shard {
+        Some((k, n)) => shard_groups(&groups, k, n)?,
+        None => groups.iter().collect(),
+    };
+    let hash = config.hash();
+    let engine_name = engine.name();
+    let info = RunInfo {
+        version: opts.version.clone(),
+        git_commit: opts.git_commit.clone(),
+        engine: engine_name.clone(),
+        config_hash: hash.clone(),
+    };
+    prepare_folder(out, config, &info, true)?;
+    let records = load_records(out, &groups, &hash)?;
+
+    let infos: Vec<GroupInfo> = selected.iter().map(|g| g.info.clone()).collect();
+    observer.sweep_started(&infos);
+    let mut pending: Vec<&Group> = Vec::new();
+    for group in &selected {
+        if records.contains_key(&group.info.id) {
+            observer.group_skipped(&group.info);
+        } else {
+            pending.push(group);
+        }
+    }
+    let skipped = selected.len() - pending.len();
+    let workers = opts.parallel_groups.clamp(1, pending.len().max(1));
+    if workers > 1 {
+        // Stable: equal costs keep grid order.
+        pending.sort_by_key(|g| std::cmp::Reverse(g.info.cost));
+    }
+
+    let ctx = GroupContext {
+        out,
+        config_toml: config.to_toml(),
+        hash: hash.clone(),
+        engine,
+        engine_name: engine_name.clone(),
+        train: config.train.train_config(),
+        observer,
+    };
+    let records = Mutex::new(records);
+    let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    let stop = AtomicBool::new(false);
+    let next = AtomicUsize::new(0);
+    let trained = AtomicUsize::new(0);
+    let fail = |e: anyhow::Error| {
+        lock(&first_error).get_or_insert(e);
+        stop.store(true, Ordering::SeqCst);
+    };
+    let work = || {
+        loop {
+            if stop.load(Ordering::SeqCst) || observer.cancelled() {
+                break;
+            }
+            let Some(group) = pending.get(next.fetch_add(1, Ordering::SeqCst)) else {
+                break;
+            };
+            match train_group(group, &ctx) {
+                Ok(record) => {
+                    let wall_s = record.wall_s;
+                    let written = {
+                        let mut records = lock(&records);
+                        records.insert(group.info.id.clone(), record);
+                        write_tables(out, &groups, &records)
+                    };
+                    trained.fetch_add(1, Ordering::SeqCst);
+                    if let Err(e) = written {
+                        fail(e);
+                    }
+                    observer.group_finished(&group.info, wall_s);
+                }
+                Err(e) => fail(e.context(format!("training group {}", group.info.id))),
+            }
+        }
+    };
+    if workers == 1 {
+        work();
+    } else {
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(work);
+            }
+        });
+    }
+    if let Some(e) = first_error
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+    {
+        return Err(e);
+    }
+
+    let records = records.into_inner().unwrap_or_else(PoisonError::into_inner);
+    let rows = write_tables(out, &groups, &records)?;
+    let complete = selected.iter().all(|g| records.contains_key(&g.info.id));
+    let diverged = selected
+        .iter()
+        .filter_map(|g| records.get(&g.info.id))
+        .map(GroupRecord::diverged)
+        .sum();
+    let trained = trained.into_inner();
+    let report = if complete {
+        let wall_s = start.elapsed().as_secs_f64();
+        let mut notes = vec![
+            format!(
+                "Engine: {engine_name}; tmh {} (commit {}).",
+                opts.version, opts.git_commit
+            ),
+            format!(
+                "This invocation: {wall_s:.1} s wall, {trained} group(s) trained, {skipped} resumed from records."
+            ),
+        ];
+        if let Some((k, n)) = opts.shard {
+            notes.push(format!(
+                "Shard {k}/{n}: {} of the sweep's {} group(s).",
+                selected.len(),
+                groups.len()
+            ));
+        }
+        build_report(out, config, rows, notes)?
+    } else {
+        None
+    };
+    Ok(RunSummary {
+        groups: selected.len(),
+        trained,
+        skipped,
+        diverged,
+        wall_s: start.elapsed().as_secs_f64(),
+        complete,
+        report,
+    })
+}
+
+/// Merges the run folders of a sweep's shards into `out` (which may be one of them).
+///
+/// Every shard's `config.toml` must hold the same config (else the error shows the
+/// difference), and every group of the sweep must have a record in some shard (else the error
+/// names the missing groups). Copies each group's record and weights (the first shard that has
+/// it wins), then rewrites `runs.csv` and `curves.csv` and builds the report.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
+    let Some(first) = dirs.first() else {
+        bail!("merge needs at least one shard folder");
+    };
+    let load = |dir: &PathBuf| SweepConfig::load_with_run(&dir.join(CONFIG_FILE));
+    let (config, first_info) = load(first)?;
+    let hash = config.hash();
+    let mut engines: Vec<String> = Vec::new();
+    for dir in dirs {
+        let (other, info) = load(dir)?;
+        if other.hash() != hash {
+            bail!(
+                "{} holds a different config than {} ({}); only shards of one config can be merged",
+                dir.display(),
+                first.display(),
+                diff(&config, &other).join("; ")
+            );
+        }
+        let engine = info.map(|i| i.engine).unwrap_or_default();
+        if !engine.is_empty() && !engines.contains(&engine) {
+            engines.push(engine);
+        }
+    }
+
+    let groups = config.groups();
+    let mut sources: Vec<(&Group, &PathBuf, GroupRecord)> = Vec::new();
+    let mut missing = Vec::new();
+    for group in &groups {
+        let mut found = None;
+        for dir in dirs {
+            let path = record_path(dir, &group.info.id);
+            if path.exists() {
+                found = Some((dir, GroupRecord::read(&path, group, &hash)?));
+                break;
+            }
+        }
+        match found {
+            Some((dir, record)) => {
+                for cell in &group.cells {
+                    let w = weights_path(dir, &cell.id);
+                    if !w.exists() {
+                        bail!(
+                            "{} is missing although group {} is recorded there",
+                            w.display(),
+                            group.info.id
+                        );
+                    }
+                }
+                sources.push((group, dir, record));
+            }
+            None => missing.push(group.info.id.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        let shards: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        bail!(
+            "group(s) {} are missing from every shard ({}); finish their shards, then merge again",
+            missing.join(", "),
+            shards.join(", ")
+        );
+    }
+
+    let first_info = first_info.unwrap_or_default();
+    let info = RunInfo {
+        version: first_info.version,
+        git_commit: first_info.git_commit,
+        engine: engines.join("+"),
+        config_hash: hash.clone(),
+    };
+    prepare_folder(out, &config, &info, false)?;
+    let same_folder = |dir: &Path| match (dir.canonicalize(), out.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let mut records = BTreeMap::new();
+    for (group, dir, record) in sources {
+        if !same_folder(dir) {
+            for cell in &group.cells {
+                let from = weights_path(dir, &cell.id);
+                let bytes =
+                    std::fs::read(&from).with_context(|| format!("reading {}", from.display()))?;
+                write_atomic(&weights_path(out, &cell.id), &bytes)?;
+            }
+            let from = record_path(dir, &group.info.id);
+            let bytes =
+                std::fs::read(&from).with_context(|| format!("reading {}", from.display()))?;
+            write_atomic(&record_path(out, &group.info.id), &bytes)?;
+        }
+        records.insert(group.info.id.clone(), record);
+    }
+    let rows = write_tables(out, &groups, &records)?;
+    let shards: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    let notes = vec![
+        format!(
+            "Merged from {} shard folder(s): {}.",
+            dirs.len(),
+            shards.join(", ")
+        ),
+        format!(
+            "Engine(s): {}; tmh {} (commit {}).",
+            info.engine, info.version, info.git_commit
+        ),
+    ];
+    build_report(out, &config, rows, notes)?;
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! One config's trained weights as a safetensors file: `W` `[instances, n_hidden, n_features]`
+//! and `b_final` `[instances, n_features]` (f32, unpadded), with the config in `__metadata__`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, ensure};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use crate::grid::{Cell, CellResult};
+
+/// A config's weights as read back from its file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    /// `[instances, n_hidden, n_features]`.
+    pub w_shape: [usize; 3],
+    /// `W`, row-major.
+    pub w: Vec<f32>,
+    /// `b_final`, `[instances, n_features]` row-major.
+    pub b_final: Vec<f32>,
+    /// The `__metadata__` strings.
+    pub metadata: HashMap<String, String>,
+}
+
+/// Every field of a config as strings, plus the config id and the resolved sweep TOML.
+pub(crate) fn metadata(
+    cell: &Cell,
+    config_toml: &str,
+    config_hash: &str,
+) -> HashMap<String, String> {
+    let pairs = [
+        ("config_id", cell.id.clone()),
+        ("group", cell.group.clone()),
+        ("depth", cell.depth.to_string()),
+        ("branching", cell.branching.to_string()),
+        ("structure", cell.structure.kind_name().to_string()),
+        ("stop_prob", cell.structure.stop_prob.to_string()),
+        (
+            "magnitude",
+            crate::config::magnitude_name(cell.magnitude).to_string(),
+        ),
+        ("n_hidden", cell.n_hidden.to_string()),
+        ("n_features", cell.n_features.to_string()),
+        ("seed", cell.seed.to_string()),
+        ("instances", cell.instances.to_string()),
+        ("init_std", cell.init_std.to_string()),
+        ("stream_config", format!("{:016x}", cell.stream_config)),
+        ("config_hash", config_hash.to_string()),
+        ("config", config_toml.to_string()),
+    ];
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+fn le_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// The safetensors bytes of one config's result.
+pub(crate) fn encode(
+    cell: &Cell,
+    result: &CellResult,
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>> {
+    let w_shape = vec![cell.instances, cell.n_hidden, cell.n_features];
+    let b_shape = vec![cell.instances, cell.n_features];
+    let (w, b) = (le_bytes(&result.w), le_bytes(&result.b_final));
+    let tensors = [
+        ("W", TensorView::new(Dtype::F32, w_shape, &w)?),
+        ("b_final", TensorView::new(Dtype::F32, b_shape, &b)?),
+    ];
+    Ok(safetensors::serialize(tensors, Some(metadata))?)
+}
+
+fn f32s(view: &TensorView<'_>, name: &str) -> Result<Vec<f32>> {
+    ensure!(
+        view.dtype() == Dtype::F32,
+        "{name} is {:?}, expected F32",
+        view.dtype()
+    );
+    Ok(view
+        .data()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
+}
+
+/// Reads a weights file written by a sweep.
+pub fn read_weights(path: &Path) -> Result<Weights> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let parse = || -> Result<Weights> {
+        let (_, meta) = SafeTensors::read_metadata(&bytes)?;
+        let tensors = SafeTensors::deserialize(&bytes)?;
+        let w = tensors.tensor("W")?;
+        let b = tensors.tensor("b_final")?;
+        let w_shape: [usize; 3] = w
+            .shape()
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("W has shape {:?}, expected 3 dimensions", w.shape()))?;
+        Ok(Weights {
+            w_shape,
+            w: f32s(&w, "W")?,
+            b_final: f32s(&b, "b_final")?,
+            metadata: meta.metadata().clone().unwrap_or_default(),
+        })
+    };
+    parse().with_context(|| format!("reading {}", path.display()))
+}

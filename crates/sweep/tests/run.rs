@@ -1,0 +1,403 @@
+//! Run folders: resume, parallel groups, refusals, shards and merge, weights, divergence.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{bytes, engine, runs_without_wall, tiny};
+use sweep::{
+    CONFIG_FILE, GroupInfo, NoopObserver, Observer, RunOptions, SweepConfig, merge, read_weights,
+    record_path, run, weights_path,
+};
+use train::{Engine, Job, JobResult, Progress};
+
+/// Records what happened and cancels the sweep after `stop_after` finished groups.
+#[derive(Default)]
+struct Recorder {
+    stop_after: Option<usize>,
+    finished: AtomicUsize,
+    steps: AtomicUsize,
+    events: Mutex<Vec<String>>,
+}
+
+impl Recorder {
+    fn stopping_after(n: usize) -> Recorder {
+        Recorder {
+            stop_after: Some(n),
+            ..Recorder::default()
+        }
+    }
+    fn events(&self) -> Vec<String> {
+        self.events.lock().unwrap().clone()
+    }
+}
+
+impl Observer for Recorder {
+    fn sweep_started(&self, groups: &[GroupInfo]) {
+        self.events
+            .lock()
+            .unwrap()
+            .push(format!("sweep {}", groups.len()));
+    }
+    fn group_started(&self, group: &GroupInfo) {
+        self.events
+            .lock()
+            .unwrap()
+            .push(format!("start {}", group.id));
+    }
+    fn step(&self, _group: &GroupInfo, _progress: &Progress<'_>) {
+        self.steps.fetch_add(1, Ordering::SeqCst);
+    }
+    fn group_finished(&self, group: &GroupInfo, wall_s: f64) {
+        assert!(wall_s >= 0.0);
+        self.finished.fetch_add(1, Ordering::SeqCst);
+        self.events
+            .lock()
+            .unwrap()
+            .push(format!("finish {}", group.id));
+    }
+    fn group_skipped(&self, group: &GroupInfo) {
+        self.events
+            .lock()
+            .unwrap()
+            .push(format!("skip {}", group.id));
+    }
+    fn cancelled(&self) -> bool {
+        self.stop_after
+            .is_some_and(|n| self.finished.load(Ordering::SeqCst) >= n)
+    }
+}
+
+fn opts() -> RunOptions {
+    RunOptions {
+        version: "0.0.0-test".to_string(),
+        git_commit: "cafebabe".to_string(),
+        ..RunOptions::default()
+    }
+}
+
+fn sharded(k: usize, n: usize) -> RunOptions {
+    RunOptions {
+        shard: Some((k, n)),
+        ..opts()
+    }
+}
+
+fn assert_same_results(a: &Path, b: &Path, config: &SweepConfig) {
+    assert_eq!(
+        runs_without_wall(a),
+        runs_without_wall(b),
+        "runs.csv of {} and {}",
+        a.display(),
+        b.display()
+    );
+    assert_eq!(bytes(&a.join("curves.csv")), bytes(&b.join("curves.csv")));
+    for cell in config.cells() {
+        let (wa, wb) = (
+            read_weights(&weights_path(a, &cell.id)).unwrap(),
+            read_weights(&weights_path(b, &cell.id)).unwrap(),
+        );
+        assert_eq!(wa, wb, "weights of {}", cell.id);
+    }
+}
+
+#[test]
+fn interrupted_run_resumes_to_the_same_results() {
+    let config = tiny();
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let engine = engine();
+
+    let full = run(&config, &a, &engine, &opts(), &NoopObserver).unwrap();
+    assert_eq!((full.groups, full.trained, full.skipped), (2, 2, 0));
+    assert!(full.complete);
+    assert_eq!(full.report, Some(a.join("index.html")));
+    for file in [
+        "config.toml",
+        "runs.csv",
+        "curves.csv",
+        "summary.csv",
+        "min_hidden.csv",
+        "index.html",
+    ] {
+        assert!(a.join(file).is_file(), "{file}");
+    }
+
+    let stop = Recorder::stopping_after(1);
+    let partial = run(&config, &b, &engine, &opts(), &stop).unwrap();
+    assert_eq!(
+        (partial.trained, partial.complete, partial.report.clone()),
+        (1, false, None)
+    );
+    assert_eq!(
+        stop.events(),
+        [
+            "sweep 2",
+            "start d1-b2-tree0.5-binary",
+            "finish d1-b2-tree0.5-binary"
+        ],
+        "sequential runs go in grid order"
+    );
+    assert_eq!(stop.steps.load(Ordering::SeqCst), 60);
+    assert!(record_path(&b, "d1-b2-tree0.5-binary").is_file());
+    assert!(!record_path(&b, "d2-b2-tree0.5-binary").exists());
+    assert!(!b.join("index.html").exists());
+    assert_eq!(
+        report::read_runs(&b).unwrap().len(),
+        2,
+        "runs.csv already has the finished group"
+    );
+
+    let resume = Recorder::default();
+    let rest = run(&config, &b, &engine, &opts(), &resume).unwrap();
+    assert_eq!((rest.trained, rest.skipped, rest.complete), (1, 1, true));
+    assert_eq!(
+        resume.events(),
+        [
+            "sweep 2",
+            "skip d1-b2-tree0.5-binary",
+            "start d2-b2-tree0.5-binary",
+            "finish d2-b2-tree0.5-binary"
+        ]
+    );
+    assert!(b.join("index.html").is_file());
+    assert_same_results(&a, &b, &config);
+
+    // Nothing left to do: everything is skipped and the report is rebuilt.
+    let again = run(&config, &b, &engine, &opts(), &NoopObserver).unwrap();
+    assert_eq!((again.trained, again.skipped, again.complete), (0, 2, true));
+}
+
+#[test]
+fn parallel_groups_give_the_same_results() {
+    let config = tiny();
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let engine = engine();
+    run(&config, &a, &engine, &opts(), &NoopObserver).unwrap();
+    let parallel = RunOptions {
+        parallel_groups: 3,
+        ..opts()
+    };
+    let observer = Recorder::default();
+    let summary = run(&config, &b, &engine, &parallel, &observer).unwrap();
+    assert_eq!((summary.trained, summary.complete), (2, true));
+    assert_eq!(observer.finished.load(Ordering::SeqCst), 2);
+    assert_same_results(&a, &b, &config);
+}
+
+#[test]
+fn folder_of_another_config_or_engine_is_refused() {
+    let config = tiny();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let stop_at_once = Recorder::stopping_after(0);
+    let first = run(&config, &dir, &engine(), &opts(), &stop_at_once).unwrap();
+    assert_eq!((first.trained, first.complete), (0, false));
+    let written = SweepConfig::load_with_run(&dir.join(CONFIG_FILE)).unwrap();
+    assert_eq!(written.0, config);
+    let info = written.1.unwrap();
+    assert_eq!(
+        (
+            info.engine.as_str(),
+            info.version.as_str(),
+            info.git_commit.as_str()
+        ),
+        ("ndarray", "0.0.0-test", "cafebabe")
+    );
+    assert_eq!(info.config_hash, config.hash());
+
+    let mut other = config.clone();
+    other.train.steps = 61;
+    other.grid.n_hidden = vec![2];
+    let err = run(&other, &dir, &engine(), &opts(), &NoopObserver)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(&dir.display().to_string()), "{err}");
+    assert!(
+        err.contains("grid.n_hidden: [2, 3] → [2]") && err.contains("train.steps: 60 → 61"),
+        "{err}"
+    );
+    assert!(!err.contains('\n'), "{err}");
+
+    let err = run(&config, &dir, &NanEngine, &opts(), &NoopObserver)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("engine: ndarray → nan"), "{err}");
+
+    // A different version of tmh may resume.
+    let newer = RunOptions {
+        version: "9.9.9".to_string(),
+        ..opts()
+    };
+    run(&config, &dir, &engine(), &newer, &stop_at_once).unwrap();
+
+    // Nothing was trained by the refused runs.
+    assert!(
+        std::fs::read_dir(dir.join("groups"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+}
+
+#[test]
+fn merged_shards_equal_an_unsharded_run() {
+    let config = tiny();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = |name: &str| tmp.path().join(name);
+    let engine = engine();
+    run(&config, &dir("full"), &engine, &opts(), &NoopObserver).unwrap();
+
+    let one = run(&config, &dir("s1"), &engine, &sharded(1, 2), &NoopObserver).unwrap();
+    assert_eq!((one.groups, one.complete), (1, true));
+    assert!(
+        dir("s1").join("index.html").is_file(),
+        "a finished shard gets its own report"
+    );
+    // The costlier group (d2: 4 instances, width 3, 6 features) goes to shard 1.
+    assert_eq!(report::read_runs(&dir("s1")).unwrap().len(), 4);
+
+    // One shard alone is not the whole sweep.
+    let err = merge(&[dir("s1")], &dir("merged")).unwrap_err().to_string();
+    assert!(
+        err.contains("missing from every shard") && err.contains("d1-b2-tree0.5-binary"),
+        "{err}"
+    );
+
+    run(&config, &dir("s2"), &engine, &sharded(2, 2), &NoopObserver).unwrap();
+    merge(&[dir("s1"), dir("s2")], &dir("merged")).unwrap();
+    assert_same_results(&dir("full"), &dir("merged"), &config);
+    assert!(dir("merged").join("index.html").is_file());
+    let merged_config = SweepConfig::load(&dir("merged").join(CONFIG_FILE)).unwrap();
+    assert_eq!(merged_config, config);
+
+    // Merging into one of the shards works too.
+    merge(&[dir("s1"), dir("s2")], &dir("s2")).unwrap();
+    assert_same_results(&dir("full"), &dir("s2"), &config);
+
+    // Shards of different configs are refused, showing the difference.
+    let mut other = config.clone();
+    other.analysis.threshold = 1e-3;
+    run(
+        &other,
+        &dir("o1"),
+        &engine,
+        &sharded(1, 2),
+        &Recorder::stopping_after(0),
+    )
+    .unwrap();
+    let err = merge(&[dir("s1"), dir("o1")], &dir("m2"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("analysis.threshold: 1e-5 → 0.001"), "{err}");
+}
+
+#[test]
+fn weights_are_unpadded_and_carry_the_config() {
+    let config = tiny();
+    let tmp = tempfile::tempdir().unwrap();
+    run(&config, tmp.path(), &engine(), &opts(), &NoopObserver).unwrap();
+    let w = read_weights(&weights_path(tmp.path(), "d2-h2-b2-tree0.5-binary-s0")).unwrap();
+    assert_eq!(w.w_shape, [2, 2, 6], "h2 is not padded to its group's h3");
+    assert_eq!(w.w.len(), 24);
+    assert_eq!(w.b_final.len(), 12);
+    assert!(w.w.iter().all(|v| v.is_finite()));
+    let meta = &w.metadata;
+    assert_eq!(meta["config_id"], "d2-h2-b2-tree0.5-binary-s0");
+    assert_eq!(meta["group"], "d2-b2-tree0.5-binary");
+    for (key, value) in [
+        ("depth", "2"),
+        ("n_hidden", "2"),
+        ("n_features", "6"),
+        ("branching", "2"),
+        ("structure", "tree"),
+        ("stop_prob", "0.5"),
+        ("magnitude", "binary"),
+        ("seed", "0"),
+        ("instances", "2"),
+        ("engine", "ndarray"),
+    ] {
+        assert_eq!(meta[key], value, "{key}");
+    }
+    assert_eq!(SweepConfig::from_toml_str(&meta["config"]).unwrap(), config);
+    assert_eq!(meta["config_hash"], config.hash());
+}
+
+/// An engine whose runs blow up: NaN and infinite losses and weights for alternate instances.
+struct NanEngine;
+
+impl Engine for NanEngine {
+    fn name(&self) -> String {
+        "nan".to_string()
+    }
+
+    fn run(&self, job: &Job, on_step: &mut dyn FnMut(Progress)) -> JobResult {
+        let (n, h, f) = (job.instances.len(), job.n_hidden(), job.data.n_features());
+        let bad = |i: usize, v: f32| if i.is_multiple_of(2) { f32::NAN } else { v };
+        for step in 1..=job.config.steps {
+            on_step(Progress {
+                step,
+                steps: job.config.steps,
+                lr: job.config.lr,
+                loss: None,
+            });
+        }
+        JobResult {
+            w: (0..n * h * f).map(|i| bad(i / (h * f), 0.5)).collect(),
+            b_final: vec![0.0; n * f],
+            curve: vec![(0, (0..n).map(|i| bad(i, 0.25)).collect())],
+            final_loss: (0..n).map(|i| bad(i, 0.125)).collect(),
+            eval_loss: (0..n)
+                .map(|i| {
+                    if i.is_multiple_of(2) {
+                        f32::INFINITY
+                    } else {
+                        0.0625
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+#[test]
+fn diverged_runs_are_flagged_not_fatal() {
+    let config = tiny();
+    let tmp = tempfile::tempdir().unwrap();
+    let summary = run(&config, tmp.path(), &NanEngine, &opts(), &NoopObserver).unwrap();
+    assert!(summary.complete);
+    assert_eq!(summary.diverged, 3, "instance 0 of each of the 3 configs");
+    let rows = report::read_runs(tmp.path()).unwrap();
+    assert_eq!(rows.len(), 6);
+    for row in &rows {
+        let diverged = row.instance == 0;
+        assert_eq!(row.diverged, diverged, "{row:?}");
+        assert_eq!(row.train_loss.is_nan(), diverged);
+        assert_eq!(row.eval_loss.is_infinite(), diverged);
+    }
+    // The records hold NaN and infinity too: resuming reads them back.
+    let again = run(&config, tmp.path(), &NanEngine, &opts(), &NoopObserver).unwrap();
+    assert_eq!((again.skipped, again.diverged), (2, 3));
+    let curves = report::read_curves(tmp.path()).unwrap();
+    assert!(curves.iter().any(|c| c.loss.is_nan()));
+}
+
+#[test]
+fn bad_inputs_train_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir: PathBuf = tmp.path().join("run");
+    let mut bad = tiny();
+    bad.train.lr = f64::NAN;
+    let err = run(&bad, &dir, &engine(), &opts(), &NoopObserver)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("train.lr"), "{err}");
+    let err = run(&tiny(), &dir, &engine(), &sharded(3, 2), &NoopObserver)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--shard \"3/2\""), "{err}");
+    assert!(!dir.exists());
+}

@@ -1,0 +1,304 @@
+//! End-to-end tests through the real `tmh` binary: what a researcher runs, checked file by file.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn tmh() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tmh"));
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sweep(config: &Path, out: &Path, extra: &[&str]) -> Output {
+    tmh()
+        .args(["sweep", "--quiet", "--config"])
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("tmh runs")
+}
+
+fn assert_ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "tmh failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn write_config(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// A CSV file's header and data rows.
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader =
+        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+/// runs.csv without the wall-clock column, which differs between any two runs.
+fn runs_without_wall(dir: &Path) -> Vec<Vec<String>> {
+    let (header, rows) = read_csv(&dir.join("runs.csv"));
+    let wall = header
+        .iter()
+        .position(|h| h == "wall_s")
+        .expect("wall_s column");
+    rows.into_iter()
+        .map(|mut r| {
+            r.remove(wall);
+            r
+        })
+        .collect()
+}
+
+fn quick() -> PathBuf {
+    root().join("examples/quick.toml")
+}
+
+#[test]
+fn quick_sweep_writes_the_whole_run_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("quick");
+    assert_ok(&sweep(&quick(), &out, &[]));
+
+    // quick.toml: depths 1, 2 × n_hidden 2, 3 with n_hidden <= n_features → 3 configs, 2 instances.
+    let expect_rows = [("runs.csv", 6), ("summary.csv", 3)];
+    for (file, n) in expect_rows {
+        let (_, rows) = read_csv(&out.join(file));
+        assert_eq!(rows.len(), n, "{file} rows");
+    }
+    let (header, _) = read_csv(&out.join("runs.csv"));
+    for column in [
+        "config_id",
+        "depth",
+        "n_hidden",
+        "structure",
+        "stop_prob",
+        "seed",
+        "instance",
+        "train_loss",
+        "eval_loss",
+        "wall_s",
+        "diverged",
+    ] {
+        assert!(
+            header.iter().any(|h| h == column),
+            "runs.csv lacks {column}: {header:?}"
+        );
+    }
+    let (header, rows) = read_csv(&out.join("min_hidden.csv"));
+    assert!(header.iter().any(|h| h == "min_n_hidden"), "{header:?}");
+    assert_eq!(rows.len(), 2 * 3, "2 depths × aggregates min, mean, median");
+    let (header, rows) = read_csv(&out.join("curves.csv"));
+    assert_eq!(header, ["config_id", "instance", "step", "loss"]);
+    assert_eq!(
+        rows.len(),
+        6 * 7,
+        "steps 0, 50, ..., 250 and 299 per instance"
+    );
+    for config in [
+        "d1-h2-b2-tree0.5-binary-s0",
+        "d2-h2-b2-tree0.5-binary-s0",
+        "d2-h3-b2-tree0.5-binary-s0",
+    ] {
+        let weights = out.join("weights").join(format!("{config}.safetensors"));
+        assert!(weights.is_file(), "{}", weights.display());
+    }
+    let config = fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(
+        config.contains("steps = 300") && config.contains("engine = \"fused-cpu\""),
+        "{config}"
+    );
+
+    let svgs: Vec<PathBuf> = fs::read_dir(out.join("plots"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .collect();
+    assert!(
+        svgs.len() >= 3,
+        "heatmap, lines, min n_hidden at least: {svgs:?}"
+    );
+    for svg in &svgs {
+        let text = fs::read_to_string(svg).unwrap();
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", svg.display()));
+        assert!(
+            svg.with_extension("png").is_file(),
+            "PNG beside {}",
+            svg.display()
+        );
+    }
+
+    // The report is self-contained: everything it references exists.
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    for attr in ["src=\"", "href=\""] {
+        for piece in html.split(attr).skip(1) {
+            let target = piece.split('"').next().unwrap();
+            if target.starts_with("data:") || target.starts_with('#') {
+                continue;
+            }
+            assert!(
+                out.join(target).exists(),
+                "index.html references missing {target}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_the_same_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A tiny first group, then a slower one to be killed in.
+    let config = write_config(
+        tmp.path(),
+        "resume.toml",
+        "name = \"resume\"\n[grid]\ndepths = [1, 4]\nn_hidden = [2, 3]\n\
+         [train]\ninstances = 2\nsteps = 3000\nbatch = 64\neval_batch = 100\nlog_every = 500\n",
+    );
+    let whole = tmp.path().join("whole");
+    assert_ok(&sweep(&config, &whole, &["--threads", "1"]));
+
+    let killed = tmp.path().join("killed");
+    let mut child = tmh()
+        .args(["sweep", "--quiet", "--threads", "1", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&killed)
+        .spawn()
+        .unwrap();
+    let records = killed.join("groups");
+    let start = Instant::now();
+    let count = || fs::read_dir(&records).map(|d| d.count()).unwrap_or(0);
+    while count() == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no group finished"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(count(), 1, "killed after the first group");
+
+    let resumed = sweep(&config, &killed, &["--threads", "1"]);
+    assert_ok(&resumed);
+    assert_eq!(runs_without_wall(&killed), runs_without_wall(&whole));
+}
+
+#[test]
+fn bad_input_is_refused_naming_the_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        ("[grid]\ndepth = [1]\n", "depth"),
+        (
+            "[grid]\nstructure = [{ kind = \"tree\", stop_prob = 1.5 }]\n",
+            "stop_prob",
+        ),
+        ("[grid]\nn_hidden = [0]\n", "n_hidden"),
+        ("[grid]\ndepths = []\n", "depths"),
+        ("[train]\nschedule = \"cosin\"\n", "schedule"),
+        ("[train]\nsteps = -3\n", "steps"),
+        ("[analysis]\nthreshold = 0.0\n", "threshold"),
+        ("[grid]\ndepths = [20]\n", "depth"),
+    ];
+    for (i, (text, field)) in cases.iter().enumerate() {
+        let config = write_config(tmp.path(), &format!("bad{i}.toml"), text);
+        let out = tmp.path().join(format!("out{i}"));
+        let output = sweep(&config, &out, &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{text} was accepted");
+        assert!(
+            stderr.contains(field),
+            "{text}: message does not name {field}: {stderr}"
+        );
+        assert!(!out.join("runs.csv").exists(), "{text}: nothing may run");
+    }
+}
+
+#[test]
+fn a_folder_of_another_config_is_refused_with_the_difference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    assert_ok(&sweep(&quick(), &out, &[]));
+    let other = fs::read_to_string(quick())
+        .unwrap()
+        .replace("steps = 300", "steps = 200");
+    let other = write_config(tmp.path(), "other.toml", &other);
+    let output = sweep(&other, &out, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("steps") && stderr.contains("300") && stderr.contains("200"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn merged_shards_equal_one_unsharded_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    assert_ok(&sweep(&quick(), &whole, &[]));
+    let shards: Vec<PathBuf> = (1..=2)
+        .map(|k| tmp.path().join(format!("shard{k}")))
+        .collect();
+    for (k, dir) in shards.iter().enumerate() {
+        assert_ok(&sweep(&quick(), dir, &["--shard", &format!("{}/2", k + 1)]));
+    }
+    let merged = tmp.path().join("merged");
+    let output = tmh()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_ok(&output);
+    assert_eq!(runs_without_wall(&merged), runs_without_wall(&whole));
+    assert!(merged.join("index.html").is_file());
+}
+
+#[test]
+fn report_rebuilds_from_the_csvs_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    assert_ok(&sweep(&quick(), &out, &[]));
+    fs::remove_dir_all(out.join("plots")).unwrap();
+    fs::remove_file(out.join("index.html")).unwrap();
+    fs::remove_file(out.join("summary.csv")).unwrap();
+    assert_ok(&tmh().arg("report").arg(&out).output().unwrap());
+    assert!(out.join("index.html").is_file() && out.join("summary.csv").is_file());
+    assert!(fs::read_dir(out.join("plots")).unwrap().count() >= 6);
+}
+
+#[test]
+fn unknown_backend_lists_the_available_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = sweep(
+        &quick(),
+        &tmp.path().join("x"),
+        &["--backend", "cuda-magic"],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("cuda-magic") && stderr.contains("fused-cpu") && stderr.contains("ndarray"),
+        "{stderr}"
+    );
+}
