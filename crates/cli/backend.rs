@@ -11,6 +11,9 @@ pub struct BackendInfo {
     pub enable: &'static str,
 }
 
+const TCH_HINT: &str =
+    "cargo feature `tch`: cargo xtask setup-libtorch, then cargo xtask sweep --backend tch-cuda";
+
 /// The backend `--backend` uses when not given.
 pub const DEFAULT: &str = "fused-cpu";
 
@@ -34,6 +37,24 @@ pub fn all() -> Vec<BackendInfo> {
             what: "burn autodiff on the pure-Rust flex CPU backend",
             enable: "cargo feature `flex`: cargo xtask sweep --backend flex",
         },
+        BackendInfo {
+            name: "tch-cpu",
+            compiled: cfg!(feature = "tch"),
+            what: "burn autodiff on libtorch, CPU",
+            enable: TCH_HINT,
+        },
+        BackendInfo {
+            name: "tch-cuda",
+            compiled: cfg!(feature = "tch"),
+            what: "burn autodiff on libtorch, NVIDIA GPU (--device cuda:N)",
+            enable: TCH_HINT,
+        },
+        BackendInfo {
+            name: "tch-mps",
+            compiled: cfg!(feature = "tch"),
+            what: "burn autodiff on libtorch, Apple GPU (Metal)",
+            enable: TCH_HINT,
+        },
     ]
 }
 
@@ -46,11 +67,15 @@ pub fn list() -> String {
     out
 }
 
-/// The engine for `name`, or an error that lists what exists and how to enable it.
-pub fn engine(name: &str) -> Result<Box<dyn Engine>> {
+/// The engine for `name` (and `--device`, for GPUs), or an error that lists what exists and
+/// how to enable it.
+pub fn engine(name: &str, device: Option<&str>) -> Result<Box<dyn Engine>> {
     let Some(info) = all().into_iter().find(|b| b.name == name) else {
         bail!("--backend {name:?} does not exist\n{}", list());
     };
+    if let Some(device) = device.filter(|_| name != "tch-cuda") {
+        bail!("--device {device} only applies to --backend tch-cuda, not {name}");
+    }
     if !info.compiled {
         bail!(
             "--backend {name} is not built into this binary; enable it with {}\n{}",
@@ -71,6 +96,50 @@ pub fn engine(name: &str) -> Result<Box<dyn Engine>> {
             name: name.into(),
             device: burn::prelude::Device::flex().autodiff(),
         }),
+        #[cfg(feature = "tch")]
+        "tch-cpu" | "tch-cuda" | "tch-mps" => tch_engine(name, device)?,
         _ => unreachable!("every compiled backend has an arm"),
     })
+}
+
+/// The CUDA index of `--device cuda:N` (default 0).
+#[cfg(feature = "tch")]
+fn cuda_index(device: Option<&str>) -> Result<usize> {
+    let Some(device) = device else { return Ok(0) };
+    device
+        .strip_prefix("cuda:")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("--device {device:?}: expected cuda:N, e.g. cuda:0"))
+}
+
+#[cfg(feature = "tch")]
+#[allow(deprecated)] // burn-tch is deprecated upstream, but it is the design card's GPU route
+fn tch_engine(name: &str, device: Option<&str>) -> Result<Box<dyn Engine>> {
+    use burn::prelude::{Device, Tensor};
+    let (label, dev) = match name {
+        "tch-cpu" => ("tch-cpu".to_string(), Device::libtorch()),
+        "tch-mps" => ("tch-mps".to_string(), Device::libtorch_mps()),
+        _ => {
+            let index = cuda_index(device)?;
+            (format!("tch-cuda:{index}"), Device::libtorch_cuda(index))
+        }
+    };
+    // libtorch panics on a device it cannot open; turn that into one clear message.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let probe = std::panic::catch_unwind(|| {
+        let _ = Tensor::<1>::zeros([1], &dev).into_data();
+    });
+    std::panic::set_hook(hook);
+    if probe.is_err() {
+        bail!(
+            "--backend {name}: libtorch could not open device {label}. For CUDA, check `nvidia-smi` and that the \
+             installed torch is a CUDA build (`cargo xtask setup-libtorch` installs one); for MPS, a Mac with \
+             Apple silicon and a torch with MPS; or use --backend tch-cpu or fused-cpu."
+        );
+    }
+    Ok(Box::new(train::AutodiffEngine {
+        name: label,
+        device: dev.autodiff(),
+    }))
 }

@@ -44,6 +44,16 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Compare the eval losses of two run folders of the same sweep (e.g. two backends).
+    Compare {
+        /// Run folder A.
+        a: PathBuf,
+        /// Run folder B.
+        b: PathBuf,
+        /// Largest allowed per-cell ratio of geometric-mean eval losses.
+        #[arg(long, default_value_t = 2.0)]
+        max_ratio: f64,
+    },
     /// List the backends and whether this binary has them.
     Backends,
     /// Time the fused CPU engine against burn autodiff per depth group of the seed sweep.
@@ -74,6 +84,9 @@ struct SweepArgs {
     /// Training backend (see `tmh backends`).
     #[arg(long, default_value = backend::DEFAULT)]
     backend: String,
+    /// Device for GPU backends, e.g. cuda:1 (default cuda:0).
+    #[arg(long)]
+    device: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -123,9 +136,21 @@ fn main() -> Result<()> {
                 reference_steps,
                 full,
             };
-            let fused = backend::engine("fused-cpu")?;
-            let reference = backend::engine(&reference)?;
+            let fused = backend::engine("fused-cpu", None)?;
+            let reference = backend::engine(&reference, None)?;
             print!("{}", bench::run(&args, fused.as_ref(), reference.as_ref())?);
+            Ok(())
+        }
+        Command::Compare { a, b, max_ratio } => {
+            let (config, _) = sweep::SweepConfig::load_with_run(&a.join(sweep::CONFIG_FILE))?;
+            let comparison = sweep::compare(&a, &b, config.analysis.threshold, max_ratio)?;
+            println!("{comparison}");
+            anyhow::ensure!(
+                comparison.agrees(),
+                "{} and {} differ",
+                a.display(),
+                b.display()
+            );
             Ok(())
         }
         Command::Backends => {
@@ -140,7 +165,7 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
         Some(path) => sweep::SweepConfig::load(path)?,
         None => sweep::SweepConfig::default(),
     };
-    let engine = backend::engine(&args.backend)?;
+    let engine = backend::engine(&args.backend, args.device.as_deref())?;
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

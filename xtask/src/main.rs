@@ -7,6 +7,10 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+/// The torch release that burn-tch 0.22 (tch / torch-sys 0.22) is written against.
+const TORCH: &str = "2.9.0";
+const VENV: &str = "$XDG_CACHE_HOME/tmh/libtorch-venv (or ~/.cache/...)";
+
 const HELP: &str = "\
 cargo xtask <task> [args]
 
@@ -17,7 +21,13 @@ tasks:
   report DIR          rebuild the tables, plots and index.html of a run folder from its CSVs
   merge DIRS... --out DIR
                       combine the folders of `sweep --shard K/N` runs
+  compare A B [--max-ratio R]
+                      compare two run folders' eval losses cell by cell (e.g. two backends)
   backends            list the training backends and how to enable them
+  setup-libtorch [--venv DIR]
+                      create (or reuse) a Python venv with torch {TORCH} from PyPI, the libtorch
+                      that the `tch` backends build and run against (default venv: {VENV})
+  test-tch            run examples/quick.toml on tch-cpu and on ndarray and compare them
   bench [--full] [--fused-steps N] [--reference-steps N] [--reference NAME]
                       time the fused CPU engine against burn autodiff per depth group of the
                       seed sweep (--full: also the whole sweep end to end, with peak memory);
@@ -27,17 +37,19 @@ tasks:
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let Some((task, rest)) = args.split_first() else {
-        eprint!("{HELP}");
+        eprint!("{}", help());
         return ExitCode::FAILURE;
     };
     let result = match task.as_str() {
-        "sweep" | "report" | "merge" | "backends" => run_tmh(task, rest),
+        "sweep" | "report" | "merge" | "compare" | "backends" => run_tmh(task, rest),
         "bench" => bench(rest),
         "-h" | "--help" | "help" => {
-            print!("{HELP}");
+            print!("{}", help());
             Ok(())
         }
-        other => Err(format!("unknown task {other:?}\n\n{HELP}")),
+        "setup-libtorch" => setup_libtorch(rest),
+        "test-tch" => test_tch(),
+        other => Err(format!("unknown task {other:?}\n\n{}", help())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -48,10 +60,15 @@ fn main() -> ExitCode {
     }
 }
 
+fn help() -> String {
+    HELP.replace("{TORCH}", TORCH).replace("{VENV}", VENV)
+}
+
 /// Cargo features of the `tmh` package that a backend needs.
 fn features_for(backend: &str) -> Vec<&'static str> {
     match backend {
         "flex" => vec!["flex"],
+        b if b.starts_with("tch") => vec!["tch"],
         _ => vec![],
     }
 }
@@ -123,8 +140,180 @@ fn tmh_command(task: &str, args: &[String]) -> Command {
     if !features.is_empty() {
         cargo.args(["--features", &features.join(",")]);
     }
+    if features.contains(&"tch") {
+        match libtorch_env() {
+            Ok(env) => {
+                cargo.envs(env);
+            }
+            // tmh itself cannot start without libtorch: say how to get it instead.
+            Err(message) => {
+                eprintln!("xtask: {message}");
+                std::process::exit(1);
+            }
+        }
+    }
     cargo.arg("--").arg(task).args(args);
     cargo
+}
+
+fn cache_dir() -> PathBuf {
+    match env::var_os("XDG_CACHE_HOME") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env::var_os("HOME").unwrap_or_default()).join(".cache"),
+    }
+    .join("tmh")
+}
+
+fn default_venv() -> PathBuf {
+    cache_dir().join("libtorch-venv")
+}
+
+/// Where `setup-libtorch` records the venv it set up.
+fn venv_record() -> PathBuf {
+    cache_dir().join("libtorch-venv.path")
+}
+
+/// torch's version and lib folder, as the venv's Python reports them.
+fn torch_in(venv: &Path) -> Result<(String, PathBuf), String> {
+    let python = venv.join("bin").join("python");
+    let script = "import torch, os; print(torch.__version__.split('+')[0]); print(os.path.join(os.path.dirname(torch.__file__), 'lib'))";
+    let output = Command::new(&python)
+        .args(["-c", script])
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "torch is not importable from {}: {}",
+            python.display(),
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        ));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut lines = text.lines();
+    let version = lines.next().unwrap_or_default().to_string();
+    let lib = PathBuf::from(lines.next().unwrap_or_default());
+    Ok((version, lib))
+}
+
+/// The environment that builds and runs `tmh --features tch` against the venv's libtorch.
+fn libtorch_env() -> Result<Vec<(String, String)>, String> {
+    let venv = fs_read(&venv_record())
+        .map(|s| PathBuf::from(s.trim()))
+        .unwrap_or_else(|_| default_venv());
+    let fix = "run `cargo xtask setup-libtorch` (it installs torch from PyPI into a venv)";
+    if !venv.join("bin").join("python").exists() {
+        return Err(format!(
+            "libtorch is not set up: no venv at {}; {fix}",
+            venv.display()
+        ));
+    }
+    let (version, lib) = torch_in(&venv).map_err(|e| format!("{e}; {fix}"))?;
+    if version != TORCH {
+        return Err(format!(
+            "the venv {} has torch {version}, but the tch backends need torch {TORCH}; {fix}",
+            venv.display()
+        ));
+    }
+    let path = format!(
+        "{}:{}",
+        venv.join("bin").display(),
+        env::var("PATH").unwrap_or_default()
+    );
+    let ld = match env::var("LD_LIBRARY_PATH") {
+        Ok(old) if !old.is_empty() => format!("{}:{old}", lib.display()),
+        _ => lib.display().to_string(),
+    };
+    Ok(vec![
+        ("LIBTORCH_USE_PYTORCH".into(), "1".into()),
+        ("PATH".into(), path),
+        ("LD_LIBRARY_PATH".into(), ld.clone()),
+        ("DYLD_LIBRARY_PATH".into(), ld),
+    ])
+}
+
+fn fs_read(path: &Path) -> std::io::Result<String> {
+    std::fs::read_to_string(path)
+}
+
+/// `cargo xtask setup-libtorch`: a venv with the matching torch, reused when it is already right.
+fn setup_libtorch(args: &[String]) -> Result<(), String> {
+    let venv = flag_value(args, "--venv")
+        .map(PathBuf::from)
+        .unwrap_or_else(default_venv);
+    let run = |cmd: &mut Command| -> Result<(), String> {
+        let status = cmd.status().map_err(|e| format!("running {cmd:?}: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("{cmd:?} failed ({status})"))
+        }
+    };
+    match torch_in(&venv) {
+        Ok((version, _)) if version == TORCH => {
+            eprintln!("torch {TORCH} already in {}", venv.display())
+        }
+        _ => {
+            if !venv.join("bin").join("python").exists() {
+                eprintln!("creating venv {}", venv.display());
+                run(Command::new("python3").arg("-m").arg("venv").arg(&venv))
+                    .map_err(|e| format!("{e} (is python3 with the venv module installed?)"))?;
+            }
+            // The PyPI wheel pulls its CUDA libraries as dependencies: several GB. `--no-deps`
+            // does not work, since libtorch links against them.
+            eprintln!("installing torch=={TORCH} from PyPI (several GB)");
+            run(Command::new(venv.join("bin").join("pip")).args([
+                "install",
+                "--quiet",
+                &format!("torch=={TORCH}"),
+            ]))?;
+        }
+    }
+    let (version, lib) = torch_in(&venv)?;
+    std::fs::create_dir_all(cache_dir()).map_err(|e| e.to_string())?;
+    std::fs::write(venv_record(), venv.display().to_string()).map_err(|e| e.to_string())?;
+    println!("libtorch: torch {version} in {}", venv.display());
+    println!(
+        "`cargo xtask sweep --backend tch-cpu|tch-cuda|tch-mps` now uses it. To run the binary by hand:"
+    );
+    println!(
+        "  export LIBTORCH_USE_PYTORCH=1 PATH={}:$PATH LD_LIBRARY_PATH={}",
+        venv.join("bin").display(),
+        lib.display()
+    );
+    println!(
+        "  cargo build --release --features tch && ./target/release/tmh sweep --backend tch-cuda"
+    );
+    Ok(())
+}
+
+/// `cargo xtask test-tch`: the quick sweep on tch-cpu against ndarray, compared cell by cell.
+fn test_tch() -> Result<(), String> {
+    let out = env::temp_dir().join(format!("tmh-test-tch-{}", std::process::id()));
+    let quick = project_root().join("examples").join("quick.toml");
+    for backend in ["tch-cpu", "ndarray"] {
+        let dir = out.join(backend);
+        let args: Vec<String> = [
+            "--config",
+            &quick.display().to_string(),
+            "--out",
+            &dir.display().to_string(),
+            "--backend",
+            backend,
+            "--quiet",
+        ]
+        .map(String::from)
+        .to_vec();
+        run_tmh("sweep", &args)?;
+    }
+    // `compare` reads CSVs only: the default build runs it.
+    let mut args = [out.join("tch-cpu"), out.join("ndarray")]
+        .map(|p| p.display().to_string())
+        .to_vec();
+    args.extend(["--max-ratio".to_string(), "2".to_string()]);
+    run_tmh("compare", &args).map_err(|_| "tch-cpu and ndarray disagree (table above)".to_string())
 }
 
 fn project_root() -> PathBuf {

@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use crate::draw::sanitize;
 use crate::schema::{Aggregate, MinHiddenRow, RunRow, SummaryRow};
 
 /// A series: everything that defines a configuration except depth and `n_hidden`.
@@ -74,19 +75,6 @@ impl Series {
     pub(crate) fn comparison_key(&self) -> (u32, String, u64) {
         (self.branching, self.magnitude.clone(), self.seed)
     }
-}
-
-/// Keeps `[A-Za-z0-9._-]`, replacing anything else by `-`.
-pub(crate) fn sanitize(raw: &str) -> String {
-    raw.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }
 
 impl Ord for Series {
@@ -498,6 +486,5 @@ mod tests {
                 "tree (stop_prob 0.5), uniform".to_string()
             ]
         );
-        assert_eq!(sanitize("a b/c"), "a-b-c");
     }
 }

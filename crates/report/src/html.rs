@@ -2,10 +2,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
 
 use crate::ReportOptions;
 use crate::analysis::{Series, series_of};
-use crate::plots::{Plot, fmt_loss};
+use crate::draw::fmt_loss;
+use crate::manifest::{Embed, Figure, Listed};
+use crate::plots::Plot;
 use crate::schema::{Aggregate, MinHiddenRow, SummaryRow};
 
 /// Everything the page shows.
@@ -17,6 +22,16 @@ pub(crate) struct Page<'a> {
     /// Facts computed from the data, listed after the caller's notes.
     pub facts: Vec<String>,
     /// Data files in the run folder to link to (relative paths).
+    pub data_files: Vec<String>,
+    /// The geometry crate's figures (`plots/geometry.json`), when it has run.
+    pub geometry: Option<Geometry>,
+}
+
+/// What the Geometry section shows.
+pub(crate) struct Geometry {
+    /// The figures of `plots/geometry.json` whose files exist.
+    pub listed: Listed,
+    /// The geometry tables present in the run folder (relative paths).
     pub data_files: Vec<String>,
 }
 
@@ -44,6 +59,9 @@ body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; col
 h1 { font-size: 1.7rem; margin: 0 0 .4rem; }
 h2 { font-size: 1.3rem; margin: 2.2rem 0 .6rem; padding-bottom: .25rem; border-bottom: 2px solid var(--rule); }
 h3 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; }
+h4 { font-size: .95rem; margin: 1.2rem 0 .3rem; color: var(--muted); }
+.convention ul { margin: .3rem 0; padding-left: 1.2rem; }
+.convention p { margin: .2rem 0; }
 p, li { max-width: 80ch; }
 nav ul { columns: 2; padding-left: 1.2rem; }
 pre { background: var(--soft); border: 1px solid var(--rule); padding: .8rem 1rem; overflow-x: auto;
@@ -59,14 +77,14 @@ td.none { background: var(--none); color: #8a1c1c; }
 table.min-hidden td { text-align: center; min-width: 4.5em; }
 .wide { overflow-x: auto; }
 figure { margin: 1.2rem 0 2rem; break-inside: avoid; page-break-inside: avoid; }
-figure svg { display: block; width: 100%; max-width: 1000px; height: auto; border: 1px solid var(--rule); }
+figure svg, figure img { display: block; width: 100%; max-width: 1000px; height: auto; border: 1px solid var(--rule); }
 figcaption { color: var(--muted); font-size: 13px; margin-top: .3rem; }
 a { color: #1a5fa8; }
 @media print {
   body { margin: 0; max-width: none; font-size: 11pt; }
   nav { display: none; }
   h2 { break-before: auto; break-after: avoid; }
-  figure svg { border: none; max-width: 100%; }
+  figure svg, figure img { border: none; max-width: 100%; }
   a { color: inherit; text-decoration: none; }
 }
 "#;
@@ -101,6 +119,9 @@ impl Page<'_> {
                 esc(&s.slug()),
                 esc(&s.label())
             );
+        }
+        if self.geometry.is_some() {
+            h.push_str("<li><a href=\"#geometry\">Geometry of the trained weights</a></li>\n");
         }
         h.push_str("<li><a href=\"#summary\">Summary table</a></li>\n");
         if self.opts.config_toml.is_some() {
@@ -162,6 +183,10 @@ impl Page<'_> {
             for p in self.plots.iter().filter(|p| p.series.as_ref() == Some(s)) {
                 h.push_str(&figure(p));
             }
+        }
+
+        if let Some(g) = &self.geometry {
+            h.push_str(&self.geometry_section(g));
         }
 
         h.push_str("<h2 id=\"summary\">Summary: eval loss per configuration</h2>\n");
@@ -279,6 +304,190 @@ impl Page<'_> {
     }
 }
 
+/// Headings of the geometry chart kinds, in page order; other kinds follow under their own name.
+const GEOMETRY_KINDS: [(&str, &str, &str); 5] = [
+    (
+        "cosines",
+        "Cosines by tree level",
+        "Mean cosine of sibling, ancestor–descendant and unrelated pairs, level by level, for \
+         each series and depth's selected configuration.",
+    ),
+    (
+        "dims",
+        "Dimensions per feature",
+        "D_i against 1/(1−S): how many hidden dimensions each feature gets as features get \
+         sparser.",
+    ),
+    (
+        "norms",
+        "Feature norms and superposition",
+        "‖W_i‖ per feature in tree order, coloured by how much of the other features lies along \
+         W_i.",
+    ),
+    (
+        "gram",
+        "Gram matrices WᵀW",
+        "All dot products W_i · W_j in tree order; large matrices are shown as PNG (the SVG \
+         link has the vector version).",
+    ),
+    (
+        "features2d",
+        "Features in 2D (n_hidden = 2)",
+        "Every column of W as an arrow in the plane, one panel per instance.",
+    ),
+];
+
+/// How to read the geometry figures and tables.
+const GEOMETRY_GUIDE: &str = "<div class=\"convention\"><p><strong>Reading the geometry.</strong> \
+Column W<sub>i</sub> of the weight matrix is feature i's embedding in the hidden space.</p>\n<ul>\n\
+<li><strong>Cosine</strong> of a pair: W<sub>i</sub> · W<sub>j</sub> / (‖W<sub>i</sub>‖ \
+‖W<sub>j</sub>‖). 0 is orthogonal (no interference), −1 opposite directions, +1 the same \
+direction. Features with norm below 1e-6 are dead and left out of the pairs.</li>\n\
+<li><strong>Siblings</strong> share a parent; counted at their own level. With tree-structured \
+features a sample activates one path down from the root, so siblings never fire together and \
+can share a direction with opposite signs (negative cosine) at little cost. Independent \
+features keep the marginals but not this structure: their cosines are the baseline.</li>\n\
+<li><strong>Ancestor–descendant</strong> pairs lie on one path; counted at the descendant's \
+level. An ancestor fires whenever its descendant does, so a positive cosine lets one help \
+reconstruct the other.</li>\n\
+<li><strong>Unrelated</strong> pairs are all the others (every pair when a config has no \
+tree); counted at the deeper feature's level.</li>\n\
+<li><strong>Dimensions per feature</strong> D<sub>i</sub> = ‖W<sub>i</sub>‖<sup>4</sup> / \
+Σ<sub>j</sub> (W<sub>i</sub> · W<sub>j</sub>)<sup>2</sup>: the share of a hidden dimension \
+feature i gets. 1 is a direction of its own, 1/2 one shared with an antipodal partner, near 0 \
+a feature that is barely represented.</li>\n\
+<li><strong>Superposition</strong> Σ<sub>j≠i</sub> (Ŵ<sub>i</sub> · W<sub>j</sub>)<sup>2</sup>: \
+how much of the other features lies along W<sub>i</sub>; 0 for a feature alone in its \
+direction.</li>\n</ul></div>\n";
+
+impl Page<'_> {
+    /// The Geometry section: how to read it, links to the tables, the figures by kind and,
+    /// when the run has several series, by series within a kind.
+    fn geometry_section(&self, g: &Geometry) -> String {
+        let mut h = String::from("<h2 id=\"geometry\">Geometry of the trained weights</h2>\n");
+        h.push_str(GEOMETRY_GUIDE);
+        let mut data: Vec<String> = g
+            .data_files
+            .iter()
+            .map(|f| format!("<a href=\"{0}\">{0}</a>", esc(f)))
+            .collect();
+        data.push(format!(
+            "<a href=\"{0}\">{0}</a> (figure list)",
+            esc(&g.listed.manifest)
+        ));
+        let _ = writeln!(h, "<p>Data: {}</p>", data.join(" · "));
+        if !g.listed.missing.is_empty() {
+            let _ = writeln!(
+                h,
+                "<p class=\"note\">Listed in {} without their SVG and PNG files, so left out: \
+                 {}.</p>",
+                esc(&g.listed.manifest),
+                esc(&g.listed.missing.join(", "))
+            );
+        }
+        if g.listed.figures.is_empty() {
+            h.push_str("<p class=\"note\">No geometry figures.</p>\n");
+            return h;
+        }
+
+        // Known kinds in a fixed order, then any other kind in manifest order.
+        let mut kinds: Vec<(&str, String, &str)> = GEOMETRY_KINDS
+            .iter()
+            .map(|(k, title, blurb)| (*k, (*title).to_owned(), *blurb))
+            .collect();
+        for f in &g.listed.figures {
+            if !kinds.iter().any(|(k, _, _)| *k == f.entry.kind) {
+                kinds.push((&f.entry.kind, format!("Other: {}", f.entry.kind), ""));
+            }
+        }
+        kinds.retain(|(k, _, _)| g.listed.figures.iter().any(|f| f.entry.kind == *k));
+        let anchor = |kind: &str| format!("geometry-{}", crate::draw::sanitize(kind));
+        let toc: Vec<String> = kinds
+            .iter()
+            .map(|(k, title, _)| format!("<a href=\"#{}\">{}</a>", esc(&anchor(k)), esc(title)))
+            .collect();
+        let _ = writeln!(h, "<p>Figures: {}</p>", toc.join(" · "));
+
+        let series_of_config: BTreeMap<&str, Series> = self
+            .summary
+            .iter()
+            .map(|r| (r.config_id.as_str(), Series::of_summary(r)))
+            .collect();
+        let series = series_of(self.summary);
+        for (kind, title, blurb) in kinds {
+            let of_kind: Vec<&Figure> = g
+                .listed
+                .figures
+                .iter()
+                .filter(|f| f.entry.kind == kind)
+                .collect();
+            let _ = writeln!(
+                h,
+                "<h3 id=\"{}\">{} <span class=\"note\">({})</span></h3>",
+                esc(&anchor(kind)),
+                esc(&title),
+                of_kind.len()
+            );
+            if !blurb.is_empty() {
+                let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(blurb));
+            }
+            let series_of_figure = |f: &Figure| {
+                f.entry
+                    .config_id
+                    .as_deref()
+                    .and_then(|id| series_of_config.get(id))
+            };
+            if series.len() < 2 {
+                of_kind.iter().for_each(|f| h.push_str(&listed_figure(f)));
+                continue;
+            }
+            for s in &series {
+                let mine: Vec<&&Figure> = of_kind
+                    .iter()
+                    .filter(|f| series_of_figure(f) == Some(s))
+                    .collect();
+                if !mine.is_empty() {
+                    let _ = writeln!(h, "<h4>{}</h4>", esc(&s.label()));
+                    mine.iter().for_each(|f| h.push_str(&listed_figure(f)));
+                }
+            }
+            let rest: Vec<&&Figure> = of_kind
+                .iter()
+                .filter(|f| series_of_figure(f).is_none())
+                .collect();
+            if !rest.is_empty() {
+                h.push_str("<h4>Not tied to one series</h4>\n");
+                rest.iter().for_each(|f| h.push_str(&listed_figure(f)));
+            }
+        }
+        h
+    }
+}
+
+/// A listed figure: inline SVG or PNG data URI, title, caption and links to both files.
+fn listed_figure(f: &Figure) -> String {
+    let stem = esc(&f.entry.stem);
+    let body = match &f.embed {
+        Embed::Svg(svg) => inline_svg(svg).to_owned(),
+        Embed::Png { base64, size } => {
+            let size = size.map_or(String::new(), |(w, h)| {
+                format!(" width=\"{w}\" height=\"{h}\"")
+            });
+            format!(
+                "<img src=\"data:image/png;base64,{base64}\"{size} alt=\"{}\">",
+                esc(&f.entry.title)
+            )
+        }
+    };
+    format!(
+        "<figure id=\"plot-{stem}\">\n{body}\n<figcaption><strong>{}</strong> {} — \
+         <a href=\"plots/{stem}.svg\">SVG</a> · <a href=\"plots/{stem}.png\">PNG</a>\
+         </figcaption>\n</figure>\n",
+        esc(&f.entry.title),
+        esc(&f.entry.caption)
+    )
+}
+
 /// A chart inline, with links to its SVG and PNG files.
 fn figure(p: &Plot) -> String {
     let stem = esc(&p.stem);
@@ -298,4 +507,40 @@ fn inline_svg(svg: &str) -> &str {
     } else {
         svg
     }
+}
+
+/// Every `href="…"` and `src="…"` value in `html`, in page order (inline SVGs included).
+pub fn links(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        let mut rest = html;
+        while let Some(i) = rest.find(attr) {
+            rest = &rest[i + attr.len()..];
+            let end = rest.find('"').unwrap_or(rest.len());
+            out.push(rest[..end].to_owned());
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+/// The [`links`] of `dir/index.html` that lead nowhere: an anchor `#x` with no `id="x"` on
+/// the page, an external or absolute address, or a relative path that is not a file in
+/// `dir`. Embedded `data:` URIs are fine. Empty for a report [`crate::build`] wrote.
+pub fn broken_links(dir: &Path) -> Result<Vec<String>> {
+    let path = dir.join("index.html");
+    let html =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(links(&html)
+        .into_iter()
+        .filter(|link| {
+            if let Some(anchor) = link.strip_prefix('#') {
+                !html.contains(&format!("id=\"{anchor}\""))
+            } else if link.starts_with("data:") {
+                false
+            } else {
+                link.contains("://") || link.starts_with('/') || !dir.join(link).is_file()
+            }
+        })
+        .collect())
 }

@@ -15,7 +15,22 @@
 //! | `summary.csv` | [`build`] | one [`SummaryRow`] per config ([`summarize`]) |
 //! | `min_hidden.csv` | [`build`] | one [`MinHiddenRow`] per series, depth and aggregate ([`min_hidden`]) |
 //! | `plots/*.svg`, `plots/*.png` | [`build`] | the charts, 1000×700, PNG rendered from the SVG |
+//! | `plots/geometry.json`, `plots/geometry_*` | geometry crate (optional) | figures listed as [`ManifestEntry`] |
+//! | `geometry*.csv` | geometry crate (optional) | geometry tables, linked from the report |
 //! | `index.html` | [`build`] | the report, charts inline, no external reference |
+//!
+//! # Figures from other crates
+//!
+//! When `plots/geometry.json` exists, [`build`] adds a Geometry section that shows every figure
+//! it lists (grouped by kind, with title and caption) and links the geometry tables. The
+//! report still reads files only: the manifest is JSON ([`read_manifest`]), the figures are
+//! the listed `plots/<stem>.svg` / `.png`. Listed figures without files are left out (and
+//! named); a stem that is not a plain file name is an error. An SVG up to 256 KiB is inlined;
+//! a larger one (a Gram matrix of 126 features is about 1.5 MB of rectangles) is embedded as
+//! its PNG in a `data:` URI instead, so the page stays self-contained, and small (a few MB
+//! for a 42-config sweep). Every figure links to both of its files.
+//!
+//! Other crates draw such figures with this crate's toolkit, [`draw`], so they look alike.
 //!
 //! # Loss convention
 //!
@@ -26,26 +41,36 @@
 //! # Fonts
 //!
 //! PNGs are rendered with resvg from the SVG, using DejaVu Sans embedded in the binary
-//! (`assets/`, Bitstream Vera licence): no system fonts or fontconfig are needed.
+//! (`assets/`, Bitstream Vera licence): no system fonts or fontconfig are needed
+//! ([`draw::svg_to_png`]).
 
 mod analysis;
+pub mod draw;
 mod html;
+mod manifest;
 mod plots;
-mod raster;
 mod schema;
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
 
 pub use analysis::{Series, is_diverged, min_hidden, summarize};
-pub use plots::{PLOT_HEIGHT, PLOT_WIDTH};
+pub use draw::{PLOT_HEIGHT, PLOT_WIDTH};
+pub use html::{broken_links, links};
+pub use manifest::{GEOMETRY_MANIFEST, ManifestEntry, read_manifest, write_manifest};
 pub use schema::{
     Aggregate, CurveRow, MinHiddenRow, RunRow, SummaryRow, Table, read_curves, read_runs,
     read_table, table_to_csv, write_atomic, write_table,
 };
+
+/// The geometry crate's tables, linked from the Geometry section when present.
+const GEOMETRY_TABLES: [&str; 3] = [
+    "geometry.csv",
+    "geometry_features.csv",
+    "geometry_instances.csv",
+];
 
 /// The threshold of the original notebook: eval loss below 1e-5 counts as "stored".
 pub const DEFAULT_THRESHOLD: f64 = 1e-5;
@@ -87,14 +112,11 @@ pub struct ReportFiles {
 ///
 /// Reads `runs.csv` (and `curves.csv` when present); writes `summary.csv`, `min_hidden.csv`,
 /// `plots/<chart>.svg` and `plots/<chart>.png` for every chart, and `index.html`, each
-/// atomically. Fails, naming the file, when a CSV is missing or malformed, when `runs.csv` is
+/// atomically. When `plots/geometry.json` exists, the page gets a Geometry section with the
+/// figures it lists (see the crate docs); a malformed manifest is an error too. Fails, naming the file, when a CSV is missing or malformed, when `runs.csv` is
 /// empty or lists a (config, instance) twice, or when a config's rows disagree on its columns.
 pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
-    ensure!(
-        opts.threshold.is_finite() && opts.threshold > 0.0,
-        "the threshold must be a positive number, got {}",
-        opts.threshold
-    );
+    check_threshold(opts.threshold)?;
     let runs = read_runs(dir)?;
     let runs_path = dir.join(RunRow::FILE_NAME);
     if runs.is_empty() {
@@ -112,17 +134,12 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     let mut files = vec![write_table(dir, &summary)?, write_table(dir, &min_rows)?];
 
     let plot_dir = dir.join("plots");
-    fs::create_dir_all(&plot_dir).with_context(|| format!("creating {}", plot_dir.display()))?;
     let plots = plots::all_plots(&summary, &min_rows, curves.as_deref(), opts.threshold)?;
-    let pngs = render_pngs(&plots)?;
-    for (plot, png) in plots.iter().zip(pngs) {
-        let svg_path = plot_dir.join(format!("{}.svg", plot.stem));
-        write_atomic(&svg_path, plot.svg.as_bytes())?;
-        files.push(svg_path);
-        let png_path = plot_dir.join(format!("{}.png", plot.stem));
-        write_atomic(&png_path, &png)?;
-        files.push(png_path);
-    }
+    let charts: Vec<(&str, &str)> = plots
+        .iter()
+        .map(|p| (p.stem.as_str(), p.svg.as_str()))
+        .collect();
+    files.extend(draw::write_charts(&plot_dir, &charts)?);
 
     let mut data_files = vec![RunRow::FILE_NAME.to_owned()];
     if curves.is_some() {
@@ -130,6 +147,14 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     }
     data_files.push(SummaryRow::FILE_NAME.to_owned());
     data_files.push(MinHiddenRow::FILE_NAME.to_owned());
+    let geometry = manifest::load_listed(dir, GEOMETRY_MANIFEST)?.map(|listed| html::Geometry {
+        listed,
+        data_files: GEOMETRY_TABLES
+            .iter()
+            .filter(|f| dir.join(f).is_file())
+            .map(|f| (*f).to_owned())
+            .collect(),
+    });
     let page = html::Page {
         opts,
         summary: &summary,
@@ -137,6 +162,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
         plots: &plots,
         facts: facts(&runs, &summary, curves.as_deref(), opts.threshold),
         data_files,
+        geometry,
     };
     let index = dir.join("index.html");
     write_atomic(&index, page.render().as_bytes())?;
@@ -144,26 +170,18 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     Ok(ReportFiles { index, files })
 }
 
-/// PNGs of all charts, rendered on up to two threads (the charts are independent).
-fn render_pngs(plots: &[plots::Plot]) -> Result<Vec<Vec<u8>>> {
-    let render = |p: &plots::Plot| {
-        raster::svg_to_png(&p.svg).with_context(|| format!("rendering plots/{}.png", p.stem))
-    };
-    let half = plots.len().div_ceil(2);
-    let (a, b) = plots.split_at(half);
-    std::thread::scope(|scope| {
-        let second = scope.spawn(|| b.iter().map(render).collect::<Result<Vec<_>>>());
-        let mut out = a.iter().map(render).collect::<Result<Vec<_>>>()?;
-        let rest = second
-            .join()
-            .map_err(|_| anyhow::anyhow!("PNG rendering thread panicked"))??;
-        out.extend(rest);
-        Ok(out)
-    })
+/// Fails unless `threshold` is a positive finite number (an eval-loss threshold).
+pub fn check_threshold(threshold: f64) -> Result<()> {
+    ensure!(
+        threshold.is_finite() && threshold > 0.0,
+        "the threshold must be a positive number, got {threshold}"
+    );
+    Ok(())
 }
 
-/// Each (config, instance) once, and every row of a config agreeing on the config columns.
-fn check_runs(runs: &[RunRow]) -> Result<()> {
+/// Checks the rows of `runs.csv`: each (config, instance) once, and every row of a config
+/// agreeing on the config columns. Errors give 1-based line numbers of the file.
+pub fn check_runs(runs: &[RunRow]) -> Result<()> {
     let mut seen: HashMap<(&str, u32), usize> = HashMap::new();
     let mut first: HashMap<&str, &RunRow> = HashMap::new();
     for (i, r) in runs.iter().enumerate() {
@@ -216,7 +234,7 @@ fn facts(
     let mut out = vec![
         format!(
             "Threshold: eval loss < {} (strict), applied to the min, mean and median over instances.",
-            plots::fmt_loss(threshold)
+            draw::fmt_loss(threshold)
         ),
         format!(
             "runs.csv: {} instance rows, {} configurations, {} series; {} diverged instance(s).",

@@ -1,4 +1,4 @@
-//! The charts, drawn as SVG documents with plotters (rasterised to PNG by [`crate::raster`]).
+//! The charts, drawn as SVG documents with plotters and the [`crate::draw`] toolkit.
 //!
 //! Loss axes are log10 axes: values are plotted as `log10(loss)` on a linear axis whose ticks
 //! are labelled `1e-5`, `1e-4`, …; non-positive or non-finite losses have no place on such an
@@ -7,19 +7,16 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Result;
-use plotters::coord::Shift;
-use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::analysis::{Series, series_of, short_labels};
-use crate::raster::{FONT, ensure_plot_font};
+use crate::draw::{
+    Area, Axis, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MISSING, MUTED, Mark, PLOT_HEIGHT,
+    PLOT_WIDTH, categorical, chart_frame, colour_bar, fmt_loss, hatch, is_dark, legend, nice_ticks,
+    outline, svg_document, text_style, viridis,
+};
 use crate::schema::{Aggregate, CurveRow, MinHiddenRow, SummaryRow};
-
-/// Width of every chart, in pixels (SVG user units and PNG pixels).
-pub const PLOT_WIDTH: u32 = 1000;
-/// Height of every chart, in pixels.
-pub const PLOT_HEIGHT: u32 = 700;
 
 /// One chart: where it goes and its SVG markup.
 #[derive(Debug, Clone)]
@@ -34,81 +31,12 @@ pub struct Plot {
     pub svg: String,
 }
 
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
-
-const GRID_BOLD: RGBColor = RGBColor(205, 205, 205);
-const GRID_LIGHT: RGBColor = RGBColor(238, 238, 238);
-const MISSING: RGBColor = RGBColor(236, 236, 236);
-const MUTED: RGBColor = RGBColor(110, 110, 110);
 const DIVERGED: RGBColor = RGBColor(150, 150, 150);
 const PASS: RGBColor = RGBColor(255, 127, 14);
-
-/// Tableau 10, a categorical palette that stays distinct in print and for most colour-blind
-/// readers.
-const CATEGORICAL: [RGBColor; 10] = [
-    RGBColor(78, 121, 167),
-    RGBColor(242, 142, 43),
-    RGBColor(225, 87, 89),
-    RGBColor(118, 183, 178),
-    RGBColor(89, 161, 79),
-    RGBColor(237, 201, 72),
-    RGBColor(176, 122, 161),
-    RGBColor(255, 157, 167),
-    RGBColor(156, 117, 95),
-    RGBColor(186, 176, 172),
-];
-
-fn categorical(i: usize) -> RGBColor {
-    CATEGORICAL[i % CATEGORICAL.len()]
-}
-
-/// The viridis colour map (perceptually uniform, monotone in lightness), `t` in 0..=1.
-fn viridis(t: f64) -> RGBColor {
-    const STOPS: [(u8, u8, u8); 10] = [
-        (0x44, 0x01, 0x54),
-        (0x48, 0x28, 0x78),
-        (0x3e, 0x49, 0x89),
-        (0x31, 0x68, 0x8e),
-        (0x26, 0x82, 0x8e),
-        (0x1f, 0x9e, 0x89),
-        (0x35, 0xb7, 0x79),
-        (0x6e, 0xce, 0x58),
-        (0xb5, 0xde, 0x2b),
-        (0xfd, 0xe7, 0x25),
-    ];
-    let t = if t.is_finite() {
-        t.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let pos = t * (STOPS.len() - 1) as f64;
-    let i = (pos.floor() as usize).min(STOPS.len() - 2);
-    let f = pos - i as f64;
-    let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * f).round() as u8;
-    let (a, b) = (STOPS[i], STOPS[i + 1]);
-    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
-}
 
 /// An ordinal colour for the `i`-th of `n` depths (dark = shallow, light = deep).
 fn depth_colour(i: usize, n: usize) -> RGBColor {
     viridis(0.88 * i as f64 / (n.max(2) - 1) as f64)
-}
-
-fn is_dark(c: RGBColor) -> bool {
-    0.299 * c.0 as f64 + 0.587 * c.1 as f64 + 0.114 * c.2 as f64 <= 140.0
-}
-
-fn text_style(size: u32, colour: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
-    (FONT, size).into_font().color(&colour).pos(Pos::new(h, v))
-}
-
-/// `3.2e-5`.
-pub(crate) fn fmt_loss(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".to_owned()
-    } else {
-        format!("{v:.1e}")
-    }
 }
 
 /// A log10 loss axis: its range and major (decade) and minor (2..9 × decade) ticks.
@@ -162,10 +90,7 @@ impl LogAxis {
 
     /// The chart coordinate: this range, decades as labelled ticks, minor ticks as light lines.
     fn coord(&self) -> Axis {
-        Axis {
-            light: self.minor.clone(),
-            ..Axis::new(self.lo, self.hi, self.major.clone())
-        }
+        Axis::new(self.lo, self.hi, self.major.clone()).with_light(self.minor.clone())
     }
 
     fn label(v: &f64) -> String {
@@ -177,86 +102,9 @@ impl LogAxis {
     }
 }
 
-/// A linear f64 axis with explicit ticks: `bold` (labelled, bold grid lines) and `light`.
-///
-/// plotters' own `with_key_points` cannot be combined with custom label formatters on f64
-/// axes, hence this small coordinate type.
-#[derive(Clone)]
-struct Axis {
-    lo: f64,
-    hi: f64,
-    bold: Vec<f64>,
-    light: Vec<f64>,
-}
-
-impl Axis {
-    fn new(lo: f64, hi: f64, bold: Vec<f64>) -> Axis {
-        Axis {
-            lo,
-            hi,
-            bold,
-            light: Vec::new(),
-        }
-    }
-}
-
-impl Ranged for Axis {
-    type FormatOption = NoDefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        let f = (value - self.lo) / (self.hi - self.lo);
-        limit.0 + (f * (limit.1 - limit.0) as f64).round() as i32
-    }
-
-    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            self.light.clone()
-        } else {
-            self.bold.clone()
-        }
-    }
-
-    fn range(&self) -> std::ops::Range<f64> {
-        self.lo..self.hi
-    }
-}
-
-impl ValueFormatter<f64> for Axis {
-    fn format(value: &f64) -> String {
-        format!("{value}")
-    }
-}
-
 /// `log10(v)` for a value a log axis can show.
 fn log_point(v: f64) -> Option<f64> {
     (v.is_finite() && v > 0.0).then(|| v.log10())
-}
-
-fn svg_document(draw: impl FnOnce(&Area) -> Result<()>) -> Result<String> {
-    ensure_plot_font()?;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (PLOT_WIDTH, PLOT_HEIGHT)).into_drawing_area();
-        root.fill(&WHITE)?;
-        draw(&root)?;
-        root.present()?;
-    }
-    Ok(svg)
-}
-
-/// What a legend entry shows next to its text.
-enum Mark {
-    Line {
-        colour: RGBColor,
-        width: u32,
-        dashed: bool,
-        marker: bool,
-    },
-    Patch {
-        colour: RGBColor,
-        hatched: bool,
-    },
 }
 
 fn line_mark(colour: RGBColor) -> Mark {
@@ -275,90 +123,6 @@ fn threshold_mark() -> Mark {
         dashed: true,
         marker: false,
     }
-}
-
-/// A legend in its own column, so it never hides data.
-fn draw_legend(area: &Area, heading: &str, entries: &[(String, Mark)]) -> Result<()> {
-    let mut y = 24;
-    area.draw(&Text::new(
-        heading.to_owned(),
-        (8, y),
-        text_style(17, BLACK, HPos::Left, VPos::Center),
-    ))?;
-    y += 30;
-    for (label, mark) in entries {
-        match mark {
-            Mark::Line {
-                colour,
-                width,
-                dashed,
-                marker,
-            } => {
-                let style = colour.stroke_width(*width);
-                if *dashed {
-                    area.draw(&plotters::element::DashedPathElement::new(
-                        vec![(10, y), (44, y)],
-                        6,
-                        4,
-                        style,
-                    ))?;
-                } else {
-                    area.draw(&PathElement::new(vec![(10, y), (44, y)], style))?;
-                }
-                if *marker {
-                    area.draw(&Circle::new((27, y), 4, colour.filled()))?;
-                }
-            }
-            Mark::Patch { colour, hatched } => {
-                if *hatched {
-                    area.draw(&Rectangle::new(
-                        [(12, y - 9), (42, y + 9)],
-                        MISSING.filled(),
-                    ))?;
-                    hatch(area, (12, y - 9), (42, y + 9), *colour)?;
-                } else {
-                    area.draw(&Rectangle::new([(12, y - 9), (42, y + 9)], colour.filled()))?;
-                }
-                area.draw(&Rectangle::new(
-                    [(12, y - 9), (42, y + 9)],
-                    colour.stroke_width(1),
-                ))?;
-            }
-        }
-        area.draw(&Text::new(
-            label.clone(),
-            (52, y),
-            text_style(15, BLACK, HPos::Left, VPos::Center),
-        ))?;
-        y += 28;
-    }
-    Ok(())
-}
-
-/// Diagonal hatching inside the pixel rectangle `(x0, y0)..(x1, y1)` of `area`.
-fn hatch(area: &Area, (x0, y0): (i32, i32), (x1, y1): (i32, i32), colour: RGBColor) -> Result<()> {
-    const SPACING: i32 = 8;
-    let (x0, x1) = (x0.min(x1), x0.max(x1));
-    let (y0, y1) = (y0.min(y1), y0.max(y1));
-    // Lines x + y = c, running from lower left to upper right.
-    let mut c = x0 + y0 + SPACING / 2;
-    while c < x1 + y1 {
-        let xa = x0.max(c - y1);
-        let xb = x1.min(c - y0);
-        if xa < xb {
-            area.draw(&PathElement::new(
-                vec![(xa, c - xa), (xb, c - xb)],
-                colour.stroke_width(2),
-            ))?;
-        }
-        c += SPACING;
-    }
-    Ok(())
-}
-
-/// Draws the chart title; returns the area below it.
-fn titled<'a>(root: &Area<'a>, title: &str) -> Result<Area<'a>> {
-    Ok(root.titled(title, (FONT, 26).into_font().color(&BLACK))?)
 }
 
 /// Every chart of a run.
@@ -427,10 +191,14 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot
     let colour_of = |v: f64| viridis(scale.fraction(v.log10()));
     let (nx, ny) = (hiddens.len(), depths.len());
 
-    let svg = svg_document(|root| {
-        let area = titled(root, &title)?;
-        let (area, foot) = area.split_vertically(area.dim_in_pixel().1 - 34);
-        let (main, bar) = area.split_horizontally(PLOT_WIDTH - 190);
+    let footer = format!(
+        "Cell: mean eval loss over instances.  ✓ + orange outline: below the threshold {}.  — : \
+         not run.",
+        fmt_loss(threshold)
+    );
+
+    let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
+        let (main, bar) = chart_frame(root, &title, Some(&footer), 190)?;
 
         let y_labels: Vec<String> = depths
             .iter()
@@ -511,17 +279,7 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot
             }
         }
 
-        colour_bar(&bar, &scale, threshold)?;
-
-        foot.draw(&Text::new(
-            format!(
-                "Cell: mean eval loss over instances.  ✓ + orange outline: below the threshold {}.  — : not run.",
-                fmt_loss(threshold)
-            ),
-            (20, 14),
-            text_style(15, MUTED, HPos::Left, VPos::Center),
-        ))?;
-        Ok(())
+        loss_colour_bar(&bar, &scale, threshold)
     })?;
     Ok(Plot {
         stem: format!("heatmap_{}", series.slug()),
@@ -531,45 +289,15 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot
     })
 }
 
-/// A rectangle's outline as a closed path (SVG rectangles ignore the stroke width).
-fn outline(rect: [(f64, f64); 2], style: ShapeStyle) -> PathElement<(f64, f64)> {
-    let [(x0, y0), (x1, y1)] = rect;
-    PathElement::new(
-        vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)],
-        style,
-    )
-}
-
-fn colour_bar(area: &Area, scale: &LogAxis, threshold: f64) -> Result<()> {
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(10)
-        .margin_bottom(70)
-        .margin_left(10)
-        .margin_right(10)
-        .right_y_label_area_size(88)
-        .build_cartesian_2d(0.0..1.0, Axis::new(scale.lo, scale.hi, scale.major.clone()))?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .disable_x_axis()
-        .y_desc("eval loss (mean over instances, log10)")
-        .y_label_formatter(&LogAxis::label)
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 17))
-        .draw()?;
-    const STEPS: usize = 200;
-    let h = (scale.hi - scale.lo) / STEPS as f64;
-    chart.draw_series((0..STEPS).map(|k| {
-        let y = scale.lo + k as f64 * h;
-        Rectangle::new(
-            [(0.0, y), (1.0, y + h * 1.02)],
-            viridis((k as f64 + 0.5) / STEPS as f64).filled(),
-        )
-    }))?;
-    chart.draw_series(std::iter::once(Rectangle::new(
-        [(0.0, scale.lo), (1.0, scale.hi)],
-        BLACK.stroke_width(1),
-    )))?;
+/// The heatmap's log colour scale, with the threshold marked.
+fn loss_colour_bar(area: &Area, scale: &LogAxis, threshold: f64) -> Result<()> {
+    let mut chart = colour_bar(
+        area,
+        Axis::new(scale.lo, scale.hi, scale.major.clone()),
+        "eval loss (mean over instances, log10)",
+        &LogAxis::label,
+        |y| viridis(scale.fraction(y)),
+    )?;
     if let Some(t) = log_point(threshold).filter(|t| (scale.lo..=scale.hi).contains(t)) {
         chart.draw_series(std::iter::once(PathElement::new(
             vec![(0.0, t), (1.0, t)],
@@ -577,11 +305,6 @@ fn colour_bar(area: &Area, scale: &LogAxis, threshold: f64) -> Result<()> {
         )))?;
     }
     Ok(())
-}
-
-/// Plot area with a legend column on the right.
-fn with_legend<'a>(area: &Area<'a>) -> (Area<'a>, Area<'a>) {
-    area.split_horizontally(PLOT_WIDTH - 250)
 }
 
 /// 2. Eval loss vs `n_hidden`, one line per depth: mean (solid) and min over instances (dashed).
@@ -596,9 +319,8 @@ fn loss_vs_hidden(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Resu
     );
     let (x0, x1) = x_span(&hiddens);
 
-    let svg = svg_document(|root| {
-        let area = titled(root, &title)?;
-        let (plot, legend) = with_legend(&area);
+    let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
+        let (plot, side) = chart_frame(root, &title, None, LEGEND_WIDTH)?;
         let mut chart = ChartBuilder::on(&plot)
             .margin(12)
             .x_label_area_size(60)
@@ -615,7 +337,7 @@ fn loss_vs_hidden(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Resu
             .y_label_formatter(&LogAxis::label)
             .label_style((FONT, 17))
             .axis_desc_style((FONT, 19))
-            .bold_line_style(GRID_BOLD)
+            .bold_line_style(GRID)
             .light_line_style(GRID_LIGHT)
             .draw()?;
         draw_threshold(&mut chart, x0, x1, threshold)?;
@@ -677,7 +399,7 @@ fn loss_vs_hidden(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Resu
             format!("threshold {}", fmt_loss(threshold)),
             threshold_mark(),
         ));
-        draw_legend(&legend, "Legend", &entries)?;
+        legend(&side, "Legend", &entries)?;
         Ok(())
     })?;
     Ok(Plot {
@@ -723,9 +445,8 @@ fn min_hidden_bars(rows: &[MinHiddenRow], aggregate: Aggregate, threshold: f64) 
     let y_step = (top as f64 / 12.0).ceil().max(1.0) as u32;
     let (dx0, dx1) = x_span(&depths);
 
-    let svg = svg_document(|root| {
-        let area = titled(root, &title)?;
-        let (plot, legend) = with_legend(&area);
+    let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
+        let (plot, side) = chart_frame(root, &title, None, LEGEND_WIDTH)?;
         let mut chart = ChartBuilder::on(&plot)
             .margin(12)
             .x_label_area_size(60)
@@ -750,7 +471,7 @@ fn min_hidden_bars(rows: &[MinHiddenRow], aggregate: Aggregate, threshold: f64) 
             .y_label_formatter(&|v| format!("{}", v.round() as i64))
             .label_style((FONT, 17))
             .axis_desc_style((FONT, 19))
-            .bold_line_style(GRID_BOLD)
+            .bold_line_style(GRID)
             .draw()?;
 
         let ns = series.len().max(1) as f64;
@@ -813,20 +534,13 @@ fn min_hidden_bars(rows: &[MinHiddenRow], aggregate: Aggregate, threshold: f64) 
             })
             .collect();
         entries.push((
-            "none: no width reaches it;".to_owned(),
+            "none: no width reaches it;\nbar at max tested + 1".to_owned(),
             Mark::Patch {
                 colour: MUTED,
                 hatched: true,
             },
         ));
-        draw_legend(&legend, "Series", &entries)?;
-        // The none entry's second line.
-        let y = 54 + 28 * entries.len() as i32 - 6;
-        legend.draw(&Text::new(
-            "bar at max tested + 1".to_owned(),
-            (52, y),
-            text_style(15, BLACK, HPos::Left, VPos::Center),
-        ))?;
+        legend(&side, "Series", &entries)?;
         Ok(())
     })?;
     Ok(Plot {
@@ -869,9 +583,8 @@ fn comparison(summary: &[SummaryRow], members: &[Series], threshold: f64) -> Res
             .chain(std::iter::once(threshold)),
     );
 
-    let svg = svg_document(|root| {
-        let area = titled(root, &title)?;
-        let (plot, legend) = with_legend(&area);
+    let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
+        let (plot, side) = chart_frame(root, &title, None, LEGEND_WIDTH)?;
         let panels = plot.split_evenly(grid(depths.len()));
         for (panel, depth) in panels.iter().zip(&depths) {
             let of_depth: Vec<&&SummaryRow> = rows.iter().filter(|r| r.depth == *depth).collect();
@@ -894,7 +607,7 @@ fn comparison(summary: &[SummaryRow], members: &[Series], threshold: f64) -> Res
                 .y_label_formatter(&LogAxis::label)
                 .label_style((FONT, 14))
                 .axis_desc_style((FONT, 15))
-                .bold_line_style(GRID_BOLD)
+                .bold_line_style(GRID)
                 .draw()?;
             draw_threshold(&mut chart, x0, x1, threshold)?;
             for (i, s) in members.iter().enumerate() {
@@ -917,13 +630,13 @@ fn comparison(summary: &[SummaryRow], members: &[Series], threshold: f64) -> Res
             format!("threshold {}", fmt_loss(threshold)),
             threshold_mark(),
         ));
-        draw_legend(&legend, "Mean eval loss (log)", &entries)?;
+        legend(&side, "Mean eval loss (log)", &entries)?;
         Ok(())
     })?;
     Ok(Plot {
         stem: format!(
             "compare_{}",
-            crate::analysis::sanitize(&format!(
+            crate::draw::sanitize(&format!(
                 "b{}_{}_seed{}",
                 first.branching, first.magnitude, first.seed
             ))
@@ -999,9 +712,8 @@ fn training_curves(
         .max(1) as f64;
     let n_instances = curves.iter().map(|(_, i)| i.len()).max().unwrap_or(0);
 
-    let svg = svg_document(|root| {
-        let area = titled(root, &title)?;
-        let (plot, legend) = with_legend(&area);
+    let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
+        let (plot, side) = chart_frame(root, &title, None, LEGEND_WIDTH)?;
         let panels = plot.split_evenly(grid(curves.len()));
         for (panel, (row, instances)) in panels.iter().zip(&curves) {
             let mut chart = ChartBuilder::on(panel)
@@ -1013,7 +725,7 @@ fn training_curves(
                 .x_label_area_size(40)
                 .y_label_area_size(52)
                 .build_cartesian_2d(
-                    Axis::new(0.0, max_step, step_ticks(max_step)),
+                    Axis::new(0.0, max_step, nice_ticks(0.0, max_step, 4)),
                     Axis::new(axis.lo, axis.hi, axis.major.clone()),
                 )?;
             chart
@@ -1023,7 +735,7 @@ fn training_curves(
                 .y_label_formatter(&LogAxis::label)
                 .label_style((FONT, 14))
                 .axis_desc_style((FONT, 15))
-                .bold_line_style(GRID_BOLD)
+                .bold_line_style(GRID)
                 .draw()?;
             draw_threshold(&mut chart, 0.0, max_step, threshold)?;
             for (k, points) in instances.values().enumerate() {
@@ -1051,7 +763,7 @@ fn training_curves(
             format!("threshold {}", fmt_loss(threshold)),
             threshold_mark(),
         ));
-        draw_legend(&legend, "Widest n_hidden per depth", &entries)?;
+        legend(&side, "Widest n_hidden per depth", &entries)?;
         Ok(())
     })?;
     Ok(Some(Plot {
@@ -1060,21 +772,6 @@ fn training_curves(
         series: Some(series.clone()),
         svg,
     }))
-}
-
-/// About five round step ticks from 0 to `max`.
-fn step_ticks(max: f64) -> Vec<f64> {
-    let raw = max / 4.0;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
-        .find(|s| *s >= raw)
-        .unwrap_or(raw);
-    (0..)
-        .map(|k| k as f64 * step)
-        .take_while(|v| *v <= max + 1e-9)
-        .collect()
 }
 
 fn fmt_step(v: &f64) -> String {
@@ -1104,11 +801,7 @@ mod tests {
     }
 
     #[test]
-    fn viridis_ends_and_steps() {
-        assert_eq!(viridis(0.0), RGBColor(0x44, 0x01, 0x54));
-        assert_eq!(viridis(1.0), RGBColor(0xfd, 0xe7, 0x25));
-        assert!(is_dark(viridis(0.0)) && !is_dark(viridis(1.0)));
-        assert_eq!(step_ticks(1000.0), vec![0.0, 250.0, 500.0, 750.0, 1000.0]);
+    fn step_labels() {
         assert_eq!(fmt_step(&20000.0), "20k");
     }
 }

@@ -7,8 +7,8 @@ use std::fs;
 use std::path::Path;
 
 use report::{
-    MinHiddenRow, PLOT_HEIGHT, PLOT_WIDTH, ReportOptions, RunRow, SummaryRow, Table, build,
-    read_runs, write_table,
+    ManifestEntry, MinHiddenRow, PLOT_HEIGHT, PLOT_WIDTH, ReportOptions, RunRow, SummaryRow, Table,
+    broken_links, build, links, read_runs, write_table,
 };
 use support::synthetic::Synthetic;
 
@@ -62,21 +62,6 @@ fn csv_lines(path: &Path) -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
-}
-
-/// Every `href="…"` / `src="…"` value in the page.
-fn references(html: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for attr in ["href=\"", "src=\""] {
-        let mut rest = html;
-        while let Some(i) = rest.find(attr) {
-            rest = &rest[i + attr.len()..];
-            let end = rest.find('"').unwrap();
-            out.push(rest[..end].to_owned());
-            rest = &rest[end..];
-        }
-    }
-    out
 }
 
 #[test]
@@ -165,22 +150,9 @@ fn build_writes_every_file_and_they_all_parse() {
 
     // index.html: only existing local files, only existing anchors, nothing from the network.
     let html = fs::read_to_string(&files.index).unwrap();
-    let refs = references(&html);
+    let refs = links(&html);
     assert!(!refs.is_empty());
-    for r in &refs {
-        if let Some(anchor) = r.strip_prefix('#') {
-            assert!(
-                html.contains(&format!("id=\"{anchor}\"")),
-                "dangling anchor {r}"
-            );
-        } else {
-            assert!(
-                !r.contains("://") && !r.starts_with("//"),
-                "external reference {r}"
-            );
-            assert!(dir.join(r).is_file(), "index.html links to missing {r}");
-        }
-    }
+    assert_eq!(broken_links(dir).unwrap(), Vec::<String>::new());
     for stem in &stems {
         assert!(
             refs.contains(&format!("plots/{stem}.svg")),
@@ -192,6 +164,8 @@ fn build_writes_every_file_and_they_all_parse() {
         );
     }
     assert!(!html.contains("https://") && !html.contains("<link") && !html.contains("<script"));
+    // No geometry manifest, no Geometry section.
+    assert!(!html.contains("id=\"geometry\""));
     // Charts are inline.
     assert_eq!(html.matches("<svg").count(), stems.len());
     // The min_hidden table, with "none" spelled out, and the summary table.
@@ -219,7 +193,7 @@ fn build_without_curves_skips_curve_charts() {
         .count();
     assert_eq!(charts, expected_stems(false).len());
     let html = fs::read_to_string(&files.index).unwrap();
-    assert!(!references(&html).iter().any(|r| r.contains("curves")));
+    assert!(!links(&html).iter().any(|r| r.contains("curves")));
 }
 
 #[test]
@@ -280,4 +254,158 @@ fn bad_inputs_are_errors_that_name_the_file() {
     };
     assert!(build(dir, &bad).is_err());
     assert_eq!(read_runs(dir).unwrap().len(), runs.len());
+}
+
+/// A chart drawn with the toolkit: `cells × cells` heatmap squares (1 cell: a small SVG;
+/// 120: well over the inline limit).
+fn toolkit_chart(title: &str, cells: usize) -> String {
+    use plotters::prelude::*;
+    use report::draw;
+    draw::svg_document(draw::PLOT_WIDTH, draw::PLOT_HEIGHT, |root| {
+        let area = draw::titled(root, title)?;
+        let area = draw::with_footer(&area, "footer")?;
+        let (plot, side) = draw::side_column(&area, draw::LEGEND_WIDTH);
+        let side_len = 600 / cells as i32;
+        for k in 0..cells * cells {
+            let (i, j) = ((k / cells) as i32, (k % cells) as i32);
+            let colour = draw::diverging(((i + j) % 7) as f64 / 3.0 - 1.0);
+            plot.draw(&Rectangle::new(
+                [
+                    (j * side_len, i * side_len),
+                    ((j + 1) * side_len, (i + 1) * side_len),
+                ],
+                colour.filled(),
+            ))?;
+        }
+        draw::legend(
+            &side,
+            "Legend",
+            &[(
+                "a patch".to_owned(),
+                draw::Mark::patch(draw::categorical(0)),
+            )],
+        )?;
+        Ok(())
+    })
+    .unwrap()
+}
+
+fn entry(stem: &str, kind: &str, config_id: Option<&str>) -> ManifestEntry {
+    ManifestEntry {
+        stem: stem.to_owned(),
+        title: format!("Title of {stem} <&>"),
+        caption: format!("Caption of {stem}."),
+        kind: kind.to_owned(),
+        config_id: config_id.map(str::to_owned),
+    }
+}
+
+#[test]
+fn geometry_manifest_figures_are_embedded_and_linked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    small(false).write(dir);
+    let plots = dir.join("plots");
+    let small_svg = toolkit_chart("small", 1);
+    let big_svg = toolkit_chart("big", 120);
+    assert!(big_svg.len() > 256 * 1024 && small_svg.len() < 64 * 1024);
+    report::draw::write_charts(
+        &plots,
+        &[
+            ("geometry_cosines_a", &small_svg),
+            ("geometry_gram_a", &big_svg),
+            ("geometry_custom_x", &small_svg),
+        ],
+    )
+    .unwrap();
+    fs::write(dir.join("geometry.csv"), "config_id\n").unwrap();
+    let entries = vec![
+        entry(
+            "geometry_gram_a",
+            "gram",
+            Some("d3-h4-b2-tree0.5-binary-s0"),
+        ),
+        entry(
+            "geometry_cosines_a",
+            "cosines",
+            Some("d3-h4-b2-independent0.5-binary-s0"),
+        ),
+        entry("geometry_custom_x", "custom", None),
+        entry("geometry_cosines_a", "cosines", None),
+        entry("geometry_gone", "norms", None),
+    ];
+    report::write_manifest(&plots.join(report::GEOMETRY_MANIFEST), &entries).unwrap();
+
+    let files = build(dir, &options()).unwrap();
+    let html = fs::read_to_string(&files.index).unwrap();
+    assert!(html.contains("<h2 id=\"geometry\">"));
+    // Kinds in the documented order, unknown kinds last; series sub-headings.
+    let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("{s} missing"));
+    assert!(at("id=\"geometry-cosines\"") < at("id=\"geometry-gram\""));
+    assert!(at("id=\"geometry-gram\"") < at("id=\"geometry-custom\""));
+    assert!(html.contains("<h4>tree (stop_prob 0.5), b=2, binary, seed 0</h4>"));
+    assert!(html.contains("<h4>Not tied to one series</h4>"));
+    // Each stem once; the missing one named, not linked; titles escaped.
+    assert_eq!(
+        html.matches("<figure id=\"plot-geometry_cosines_a\">")
+            .count(),
+        1
+    );
+    assert!(html.contains("left out: geometry_gone"));
+    assert!(!html.contains("plots/geometry_gone"));
+    assert!(html.contains("Title of geometry_gram_a &lt;&amp;&gt;"));
+    // The big chart as a PNG data URI, the small ones inline.
+    let refs = links(&html);
+    let pngs: Vec<&String> = refs.iter().filter(|r| r.starts_with("data:")).collect();
+    assert_eq!(pngs.len(), 1);
+    assert!(pngs[0].starts_with("data:image/png;base64,iVBORw0KGgo"));
+    let report_charts = expected_stems(false).len();
+    assert_eq!(html.matches("<svg").count(), report_charts + 2);
+    assert!(html.contains("width=\"1000\" height=\"700\" alt=\"Title of geometry_gram_a"));
+    // Every other reference is an existing file or anchor; the tables present are linked.
+    assert_eq!(broken_links(dir).unwrap(), Vec::<String>::new());
+    assert!(refs.contains(&"geometry.csv".to_owned()));
+    assert!(!refs.contains(&"geometry_features.csv".to_owned()));
+    assert!(refs.contains(&"plots/geometry.json".to_owned()));
+    for stem in ["geometry_gram_a", "geometry_cosines_a", "geometry_custom_x"] {
+        assert!(refs.contains(&format!("plots/{stem}.svg")), "{stem}");
+        assert!(refs.contains(&format!("plots/{stem}.png")), "{stem}");
+    }
+
+    // A stem that is not a plain file name is an error naming the manifest.
+    let bad = vec![entry("../index", "gram", None)];
+    report::write_manifest(&plots.join(report::GEOMETRY_MANIFEST), &bad).unwrap();
+    let err = format!("{:#}", build(dir, &options()).unwrap_err());
+    assert!(
+        err.contains("geometry.json") && err.contains("../index"),
+        "{err}"
+    );
+    fs::write(plots.join(report::GEOMETRY_MANIFEST), "{not json").unwrap();
+    let err = format!("{:#}", build(dir, &options()).unwrap_err());
+    assert!(err.contains("geometry.json"), "{err}");
+}
+
+#[test]
+fn broken_links_finds_what_leads_nowhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::create_dir(dir.join("plots")).unwrap();
+    fs::write(dir.join("plots/a.svg"), "<svg/>").unwrap();
+    fs::write(
+        dir.join("index.html"),
+        "<h2 id=\"top\">x</h2><a href=\"#top\">ok</a><a href=\"#nowhere\">x</a>\
+         <a href=\"plots/a.svg\">ok</a><a href=\"plots/b.svg\">x</a>\
+         <img src=\"data:image/png;base64,AAAA\"><a href=\"https://example.org/\">x</a>\
+         <img src=\"/etc/hostname\">",
+    )
+    .unwrap();
+    assert_eq!(
+        broken_links(dir).unwrap(),
+        vec![
+            "#nowhere",
+            "plots/b.svg",
+            "https://example.org/",
+            "/etc/hostname"
+        ]
+    );
 }

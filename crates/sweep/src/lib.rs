@@ -47,6 +47,7 @@
 
 #![warn(missing_docs)]
 
+mod compare;
 mod config;
 mod grid;
 mod record;
@@ -54,6 +55,7 @@ mod run;
 mod shard;
 mod weights;
 
+pub use compare::{CellComparison, Comparison, compare};
 pub use config::{
     AnalysisConfig, ConfigError, GridConfig, MAX_SWEEP_FEATURES, RunInfo, StructureSpec,
     SweepConfig, TrainSettings, diff, magnitude_name, structure_name,

@@ -240,6 +240,17 @@ fn build_report(
         config.analysis.aggregate
     ));
     notes.push(format!("Config hash: {}.", config.hash()));
+    // Geometry first: the report embeds the figures its manifest lists.
+    let geometry_options = geometry::GeometryOptions {
+        threshold: config.analysis.threshold,
+    };
+    let geometry = geometry::build_with(out, &geometry_options).with_context(|| {
+        format!(
+            "analysing the geometry of {} (training results are saved)",
+            out.display()
+        )
+    })?;
+    notes.extend(geometry.notes);
     let opts = ReportOptions {
         threshold: config.analysis.threshold,
         title: format!("tmh sweep: {}", config.name),

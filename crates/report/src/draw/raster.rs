@@ -10,13 +10,16 @@ use anyhow::{Context, Result, bail};
 use resvg::{tiny_skia, usvg};
 
 /// DejaVu Sans (Bitstream Vera licence, see `assets/DejaVuSans-LICENSE.txt`).
-static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
 /// The family name charts use; mapped to the embedded font for measuring and rendering.
-pub(crate) const FONT: &str = "sans-serif";
+pub const FONT: &str = "sans-serif";
 
-/// Registers the embedded font with plotters (once per process).
-pub(crate) fn ensure_plot_font() -> Result<()> {
+/// Registers the embedded font with plotters under [`FONT`] (once per process).
+///
+/// [`svg_document`](super::svg_document) calls it; call it yourself only when drawing text
+/// with plotters some other way.
+pub fn ensure_font() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font(FONT, plotters::style::FontStyle::Normal, DEJAVU_SANS)
@@ -44,8 +47,9 @@ fn font_db() -> Arc<usvg::fontdb::Database> {
     .clone()
 }
 
-/// Renders an SVG document to PNG bytes at its own pixel size, on a white background.
-pub(crate) fn svg_to_png(svg: &str) -> Result<Vec<u8>> {
+/// Renders an SVG document to PNG bytes at its own pixel size, on a white background, with
+/// the embedded font for every family.
+pub fn svg_to_png(svg: &str) -> Result<Vec<u8>> {
     let options = usvg::Options {
         font_family: "DejaVu Sans".to_owned(),
         fontdb: font_db(),

@@ -1,0 +1,209 @@
+//! One config's analysis: read its weights, compute every instance's geometry, and turn it
+//! into table rows.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, ensure};
+use report::{RunRow, is_diverged};
+use tree_data::TreeSpec;
+
+use crate::features::{FeatureGeometry, Gram};
+use crate::hierarchy::{DEAD_NORM, HierarchyStats};
+use crate::plots::{loss_key, subtree_of};
+use crate::schema::{FeatureRow, GeometryRow, InstanceRow, read_weights, weights_path};
+
+/// One analysed instance.
+pub(crate) struct InstanceGeo {
+    pub instance: u32,
+    pub eval_loss: f64,
+    /// `[n_hidden, n_features]` row-major.
+    pub w: Vec<f32>,
+    pub bias: Vec<f32>,
+    pub gram: Gram,
+    pub features: Vec<FeatureGeometry>,
+    pub hierarchy: HierarchyStats,
+}
+
+/// One analysed config: its `runs.csv` columns, its tree, and its analysed instances.
+pub(crate) struct Analysed {
+    /// The config's first `runs.csv` row (its config columns; instance columns are not used).
+    pub config: RunRow,
+    pub tree: Option<TreeSpec>,
+    /// Non-empty, sorted by instance.
+    pub instances: Vec<InstanceGeo>,
+    /// Index into `instances` of the lowest eval loss (ties: lowest instance).
+    pub best: usize,
+}
+
+impl Analysed {
+    pub fn best_instance(&self) -> &InstanceGeo {
+        &self.instances[self.best]
+    }
+}
+
+/// The tree a config's features are the nodes of, when its columns describe one that has
+/// `n_features` features; `None` otherwise (then all pairs count as unrelated).
+pub(crate) fn tree_of(row: &RunRow) -> Option<TreeSpec> {
+    TreeSpec::new(row.depth, row.branching, row.stop_prob)
+        .ok()
+        .filter(|t| t.n_features() == row.n_features as usize)
+}
+
+/// Analyses one config (`rows` are its `runs.csv` rows, sorted by instance).
+///
+/// `Ok((None, notes))` when there is nothing to analyse (no weights file, or every instance
+/// diverged); `notes` say what was left out. Errors for a malformed weights file or one that
+/// disagrees with `runs.csv`.
+pub(crate) fn analyse_config(
+    dir: &Path,
+    rows: &[&RunRow],
+) -> Result<(Option<Analysed>, Vec<String>)> {
+    let first = rows[0];
+    let id = &first.config_id;
+    let path = weights_path(dir, id);
+    let mut notes = Vec::new();
+    if !path.exists() {
+        notes.push(format!(
+            "config {id}: no weights file {}, not analysed",
+            path.display()
+        ));
+        return Ok((None, notes));
+    }
+    let weights = read_weights(&path)?;
+    let (h, f) = (first.n_hidden as usize, first.n_features as usize);
+    ensure!(
+        weights.n_hidden == h && weights.n_features == f,
+        "{}: W is [{}, {}, {}] but runs.csv says n_hidden {h}, n_features {f}",
+        path.display(),
+        weights.instances,
+        weights.n_hidden,
+        weights.n_features
+    );
+    let tree = tree_of(first);
+    let mut instances = Vec::new();
+    let mut left_out = Vec::new();
+    for row in rows {
+        let k = row.instance as usize;
+        ensure!(
+            k < weights.instances,
+            "{}: runs.csv lists instance {k} but W has {} instance(s)",
+            path.display(),
+            weights.instances
+        );
+        let w = weights.instance_w(k);
+        if is_diverged(row) || !w.iter().all(|v| v.is_finite()) {
+            left_out.push(row.instance.to_string());
+            continue;
+        }
+        let gram = Gram::of(w, h, f);
+        instances.push(InstanceGeo {
+            instance: row.instance,
+            eval_loss: row.eval_loss,
+            w: w.to_vec(),
+            bias: weights.instance_b(k).to_vec(),
+            features: gram.feature_geometry(),
+            hierarchy: HierarchyStats::of(&gram, tree.as_ref()),
+            gram,
+        });
+    }
+    if !left_out.is_empty() {
+        notes.push(format!(
+            "config {id}: diverged or non-finite instance(s) {} not analysed",
+            left_out.join(", ")
+        ));
+    }
+    if instances.is_empty() {
+        return Ok((None, notes));
+    }
+    let best = (0..instances.len())
+        .min_by(|a, b| {
+            loss_key(instances[*a].eval_loss).total_cmp(&loss_key(instances[*b].eval_loss))
+        })
+        .context("no instance")?;
+    Ok((
+        Some(Analysed {
+            config: first.clone(),
+            tree,
+            instances,
+            best,
+        }),
+        notes,
+    ))
+}
+
+/// `geometry.csv` rows of a config: per instance, every cell of its [`HierarchyStats`].
+pub(crate) fn geometry_rows(a: &Analysed) -> Vec<GeometryRow> {
+    let mut out = Vec::new();
+    for inst in &a.instances {
+        for (class, s) in inst.hierarchy.cells() {
+            out.push(GeometryRow {
+                config_id: a.config.config_id.clone(),
+                instance: inst.instance,
+                relation: class.relation,
+                level: class.level,
+                other_level: class.other_level,
+                n_pairs: s.n_pairs(),
+                n_dead_pairs: s.n_dead_pairs(),
+                mean_cos: s.mean(),
+                mean_abs_cos: s.mean_abs(),
+                min_cos: s.min(),
+                max_cos: s.max(),
+            });
+        }
+    }
+    out
+}
+
+/// `geometry_features.csv` rows of a config.
+pub(crate) fn feature_rows(a: &Analysed) -> Vec<FeatureRow> {
+    let tree = a.tree.as_ref();
+    let mut out = Vec::new();
+    for inst in &a.instances {
+        for (i, g) in inst.features.iter().enumerate() {
+            out.push(FeatureRow {
+                config_id: a.config.config_id.clone(),
+                instance: inst.instance,
+                feature: i as u32,
+                level: tree.map_or(0, |t| t.level(i)),
+                parent: tree.and_then(|t| t.parent(i)).map(|p| p as u32),
+                subtree: tree.map(|t| subtree_of(t, i) as u32),
+                norm: g.norm,
+                superposition: g.superposition,
+                dims: g.dims,
+                bias: f64::from(inst.bias[i]),
+                dead: g.norm < DEAD_NORM,
+            });
+        }
+    }
+    out
+}
+
+/// `geometry_instances.csv` rows of a config.
+pub(crate) fn instance_rows(a: &Analysed) -> Vec<InstanceRow> {
+    a.instances
+        .iter()
+        .enumerate()
+        .map(|(k, inst)| {
+            let frob = inst.gram.frobenius_sq();
+            let n = inst.features.len().max(1) as f64;
+            InstanceRow {
+                config_id: a.config.config_id.clone(),
+                instance: inst.instance,
+                n_hidden: a.config.n_hidden,
+                n_features: a.config.n_features,
+                eval_loss: inst.eval_loss,
+                best: k == a.best,
+                has_tree: a.tree.is_some(),
+                frobenius_sq: frob,
+                total_dims: if frob > 0.0 {
+                    f64::from(a.config.n_hidden) / frob
+                } else {
+                    f64::NAN
+                },
+                sum_dims: inst.features.iter().map(|g| g.dims).sum(),
+                mean_superposition: inst.features.iter().map(|g| g.superposition).sum::<f64>() / n,
+                n_dead: inst.hierarchy.n_dead_features() as u32,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,374 @@
+//! Geometry of trained tied ReLU autoencoders (`h = W x`, `out = ReLU(Wᵀh + b)`) whose
+//! features are the nodes of a tree: how the columns of `W` are arranged.
+//!
+//! The crate knows the feature tree ([`tree_data::TreeSpec`]) and the trained weights as
+//! plain `f32` arrays, read from a run folder's `runs.csv` and
+//! `weights/<config_id>.safetensors`. It knows nothing of burn, models, training, engines or
+//! the sweep's grid logic: those crates produce the run folder, this one only reads it.
+//!
+//! # Analysis (pure functions, one instance's `W` as a row-major `[n_hidden, n_features]` slice)
+//!
+//! - [`gram`] / [`Gram`]: `WᵀW`; [`feature_norms`]; [`superposition`]
+//!   (`Σ_{j≠i} (Ŵ_i · W_j)²`); [`dims_per_feature`] (`‖W_i‖⁴ / Σ_j (W_i · W_j)²`, TMS);
+//!   [`total_dims`] (`n_hidden / ‖W‖_F²`).
+//! - [`hierarchy_stats`] / [`HierarchyStats`]: cosine statistics of sibling,
+//!   ancestor–descendant and unrelated pairs per level (see [`hierarchy`] for which level a
+//!   pair counts at), skipping pairs with a dead feature (norm < [`DEAD_NORM`]). With
+//!   `tree = None` (TMS-like runs) every pair is unrelated, at level 0.
+//!
+//! # Files [`build`] writes into a run folder
+//!
+//! | file | rows | schema |
+//! | --- | --- | --- |
+//! | `geometry.csv` | one per (config, instance, relation, level, other level) | [`GeometryRow`] |
+//! | `geometry_features.csv` | one per (config, instance, feature) | [`FeatureRow`] |
+//! | `geometry_instances.csv` | one per (config, instance) | [`InstanceRow`] |
+//! | `plots/geometry_*.svg`, `.png` | the charts below | |
+//! | `plots/geometry.json` | one [`ManifestEntry`] per chart | JSON list |
+//!
+//! Every analysed instance appears in all three tables. Configs without a weights file and
+//! instances that diverged (flag set, non-finite eval loss, or non-finite `W`) are not
+//! analysed; [`GeometryFiles::notes`] says which. Structure `independent` configs still have
+//! their tree (their marginals come from it), so they get hierarchy statistics too, as a
+//! baseline. A config's tree is `TreeSpec::new(depth, branching, stop_prob)` when that has
+//! `n_features` features; otherwise it is analysed without a tree.
+//!
+//! `plots/geometry.json` is a JSON array of objects
+//! `{"stem", "title", "caption", "kind", "config_id"}` (`config_id` may be `null`); each stem
+//! has `plots/<stem>.svg` and `plots/<stem>.png`. It lists only the charts of the last build,
+//! which also removes stale `geometry_{features2d,gram,norms,cosines}_*` files.
+//!
+//! # Charts (which configs)
+//!
+//! Configs are grouped by series (branching, structure, stop_prob, magnitude, seed) and depth.
+//! In each group the **selected** config is the smallest `n_hidden` whose best instance has
+//! eval loss below the threshold (default [`report::DEFAULT_THRESHOLD`], 1e-5); when none
+//! does, the config with the lowest best-instance loss. Per group:
+//!
+//! - `geometry_features2d_<config>`: every config with `n_hidden = 2`: `W`'s columns as arrows,
+//!   one panel per instance (at most 8, the lowest losses), coloured by level-1 subtree,
+//!   lighter and thinner by level;
+//! - `geometry_gram_<config>`: the selected config's best instance: `WᵀW` heatmap in tree
+//!   order, level boundaries, diverging scale centred at 0 with a colour bar;
+//! - `geometry_norms_<config>`: the same instance's feature norms as bars coloured by
+//!   superposition, level boundaries marked;
+//! - `geometry_cosines_<config>`: the selected config (if it has a tree): mean cosine of
+//!   siblings, ancestor–descendant and unrelated pairs per level, bars pooled over instances
+//!   with a dot per instance.
+//!
+//! [`plot_dims_per_feature`] draws dimensions per feature against `1/(1−S)` for feature
+//! probability sweeps; [`build`] does not call it.
+//!
+//! # Drawing
+//!
+//! Charts are drawn with the report crate's toolkit, [`report::draw`]: its embedded DejaVu
+//! Sans for layout and PNG rendering (no system font needed), its palettes, axes, legends and
+//! colour bars, and its atomic SVG + PNG writer. They therefore look like the report's own
+//! charts, and [`report::build`] embeds them in `index.html` from the manifest, whose schema
+//! ([`ManifestEntry`]) the report crate owns.
+
+#![warn(missing_docs)]
+
+mod analyse;
+mod features;
+pub mod hierarchy;
+mod plots;
+mod schema;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use report::{RunRow, read_runs, write_table};
+
+pub use features::{
+    FeatureGeometry, Gram, dims_per_feature, feature_norms, gram, superposition, total_dims,
+};
+pub use hierarchy::{
+    CosineStats, DEAD_NORM, HierarchyStats, PairClass, Relation, classify, hierarchy_stats,
+};
+pub use plots::{Figure, plot_dims_per_feature};
+pub use report::ManifestEntry;
+pub use schema::{
+    ConfigWeights, FeatureRow, GeometryRow, InstanceRow, WEIGHTS_DIR, read_weights, weights_path,
+};
+
+use analyse::Analysed;
+
+/// File name of the chart manifest inside `plots/`.
+pub const MANIFEST: &str = report::GEOMETRY_MANIFEST;
+
+/// Options of [`build_with`].
+#[derive(Debug, Clone)]
+pub struct GeometryOptions {
+    /// Eval-loss threshold (strict `<`, best instance) that picks each group's plotted config.
+    pub threshold: f64,
+}
+
+impl Default for GeometryOptions {
+    fn default() -> Self {
+        GeometryOptions {
+            threshold: report::DEFAULT_THRESHOLD,
+        }
+    }
+}
+
+/// What [`build`] wrote.
+#[derive(Debug, Clone)]
+pub struct GeometryFiles {
+    /// `geometry.csv`.
+    pub geometry_csv: PathBuf,
+    /// `geometry_features.csv`.
+    pub features_csv: PathBuf,
+    /// `geometry_instances.csv`.
+    pub instances_csv: PathBuf,
+    /// `plots/geometry.json`.
+    pub manifest: PathBuf,
+    /// The charts, as listed in the manifest.
+    pub figures: Vec<ManifestEntry>,
+    /// Every file written, in writing order.
+    pub files: Vec<PathBuf>,
+    /// What was not analysed and why (missing weights, diverged instances).
+    pub notes: Vec<String>,
+}
+
+/// [`build_with`] with the default options.
+pub fn build(dir: &Path) -> Result<GeometryFiles> {
+    build_with(dir, &GeometryOptions::default())
+}
+
+/// Analyses every config of the run folder `dir` and writes the tables, the charts and the
+/// manifest described in the crate docs, each atomically.
+///
+/// Fails, naming the file, when `runs.csv` is missing or malformed, lists a (config,
+/// instance) twice or has rows of one config that disagree on its columns
+/// ([`report::check_runs`]), or when a weights file is malformed or disagrees with
+/// `runs.csv`.
+pub fn build_with(dir: &Path, opts: &GeometryOptions) -> Result<GeometryFiles> {
+    report::check_threshold(opts.threshold)?;
+    let runs = read_runs(dir)?;
+    report::check_runs(&runs).with_context(|| {
+        format!(
+            "checking {}",
+            dir.join(<RunRow as report::Table>::FILE_NAME).display()
+        )
+    })?;
+    let configs = group_runs(&runs);
+
+    let results: Vec<(Option<Analysed>, Vec<String>)> = configs
+        .par_iter()
+        .map(|rows| analyse::analyse_config(dir, rows))
+        .collect::<Result<_>>()?;
+    let mut notes = Vec::new();
+    let mut analysed = Vec::new();
+    for (a, n) in results {
+        notes.extend(n);
+        analysed.extend(a);
+    }
+
+    let mut files = Vec::new();
+    let geometry: Vec<GeometryRow> = analysed.iter().flat_map(analyse::geometry_rows).collect();
+    let geometry_csv = write_table(dir, &geometry)?;
+    let features: Vec<FeatureRow> = analysed.iter().flat_map(analyse::feature_rows).collect();
+    let features_csv = write_table(dir, &features)?;
+    let instances: Vec<InstanceRow> = analysed.iter().flat_map(analyse::instance_rows).collect();
+    let instances_csv = write_table(dir, &instances)?;
+    files.extend([
+        geometry_csv.clone(),
+        features_csv.clone(),
+        instances_csv.clone(),
+    ]);
+
+    let plot_dir = dir.join("plots");
+    let jobs = chart_jobs(&analysed, opts.threshold);
+    let figures: Vec<Figure> = jobs.par_iter().map(Job::draw).collect::<Result<_>>()?;
+    files.extend(write_figures(&plot_dir, &figures)?);
+    let entries: Vec<ManifestEntry> = figures.iter().map(|f| f.entry.clone()).collect();
+    let manifest = write_manifest(&plot_dir, &entries)?;
+    files.push(manifest.clone());
+    remove_stale(&plot_dir, &entries)?;
+
+    Ok(GeometryFiles {
+        geometry_csv,
+        features_csv,
+        instances_csv,
+        manifest,
+        figures: entries,
+        files,
+        notes,
+    })
+}
+
+/// Rows per config, configs in order of first appearance, instances sorted (the rows are
+/// checked by [`report::check_runs`]).
+fn group_runs(runs: &[RunRow]) -> Vec<Vec<&RunRow>> {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut configs: Vec<Vec<&RunRow>> = Vec::new();
+    for r in runs {
+        let k = *index.entry(&r.config_id).or_insert_with(|| {
+            configs.push(Vec::new());
+            configs.len() - 1
+        });
+        configs[k].push(r);
+    }
+    for rows in &mut configs {
+        rows.sort_by_key(|r| r.instance);
+    }
+    configs
+}
+
+/// One chart to draw.
+enum Job<'a> {
+    Features2d(&'a Analysed, String),
+    Gram(&'a Analysed, String, String),
+    Norms(&'a Analysed, String, String),
+    Cosines(&'a Analysed, String, String),
+}
+
+impl Job<'_> {
+    fn draw(&self) -> Result<Figure> {
+        match self {
+            Job::Features2d(a, stem) => plots::features_2d(a, stem.clone()),
+            Job::Gram(a, stem, why) => plots::gram_heatmap(a, stem.clone(), why),
+            Job::Norms(a, stem, why) => plots::norm_bars(a, stem.clone(), why),
+            Job::Cosines(a, stem, why) => plots::cosine_bars(a, stem.clone(), why),
+        }
+    }
+}
+
+/// Stem prefixes of the charts [`build`] draws (and may remove when stale).
+const BUILD_KINDS: [&str; 4] = ["features2d", "gram", "norms", "cosines"];
+
+/// Series and depth: the groups charts are selected in.
+type GroupKey = (u32, String, u64, String, u64, u32);
+
+fn group_key(r: &RunRow) -> GroupKey {
+    (
+        r.branching,
+        r.structure.clone(),
+        r.stop_prob.to_bits(),
+        r.magnitude.clone(),
+        r.seed,
+        r.depth,
+    )
+}
+
+/// The charts of the selection described in the crate docs, in report order.
+fn chart_jobs(analysed: &[Analysed], threshold: f64) -> Vec<Job<'_>> {
+    let mut groups: BTreeMap<GroupKey, Vec<&Analysed>> = BTreeMap::new();
+    for a in analysed {
+        groups.entry(group_key(&a.config)).or_default().push(a);
+    }
+    let mut used: HashSet<String> = HashSet::new();
+    let mut stem = |kind: &str, id: &str| {
+        let base = format!("geometry_{kind}_{}", report::draw::sanitize(id));
+        let mut s = base.clone();
+        let mut k = 2;
+        while !used.insert(s.clone()) {
+            s = format!("{base}_{k}");
+            k += 1;
+        }
+        s
+    };
+    let mut jobs = Vec::new();
+    for members in groups.values_mut() {
+        members.sort_by_key(|a| a.config.n_hidden);
+        for a in members.iter().filter(|a| a.config.n_hidden == 2) {
+            jobs.push(Job::Features2d(a, stem("features2d", &a.config.config_id)));
+        }
+        let best_loss = |a: &Analysed| plots::loss_key(a.best_instance().eval_loss);
+        let (pick, why) = match members.iter().find(|a| best_loss(a) < threshold) {
+            Some(a) => (
+                *a,
+                format!(
+                    "Shown: the smallest n_hidden ({}) whose best instance has eval loss < {} at \
+                     depth {}.",
+                    a.config.n_hidden,
+                    report::draw::fmt_loss(threshold),
+                    a.config.depth
+                ),
+            ),
+            None => {
+                let a = *members
+                    .iter()
+                    .min_by(|x, y| best_loss(x).total_cmp(&best_loss(y)))
+                    .expect("groups are not empty");
+                (
+                    a,
+                    format!(
+                        "No n_hidden reaches eval loss < {} at depth {}; shown: the lowest-loss \
+                         config (n_hidden {}).",
+                        report::draw::fmt_loss(threshold),
+                        a.config.depth,
+                        a.config.n_hidden
+                    ),
+                )
+            }
+        };
+        let id = &pick.config.config_id;
+        jobs.push(Job::Gram(pick, stem("gram", id), why.clone()));
+        jobs.push(Job::Norms(pick, stem("norms", id), why.clone()));
+        if pick.tree.is_some() {
+            jobs.push(Job::Cosines(pick, stem("cosines", id), why));
+        }
+    }
+    jobs
+}
+
+/// Writes each figure as `plot_dir/<stem>.svg` and `plot_dir/<stem>.png` (rendered from the
+/// SVG with the embedded font), atomically, with [`report::draw::write_charts`]; returns the
+/// paths written.
+pub fn write_figures(plot_dir: &Path, figures: &[Figure]) -> Result<Vec<PathBuf>> {
+    let charts: Vec<(&str, &str)> = figures
+        .iter()
+        .map(|f| (f.entry.stem.as_str(), f.svg.as_str()))
+        .collect();
+    report::draw::write_charts(plot_dir, &charts)
+}
+
+/// Writes `plot_dir/geometry.json` (a JSON array of [`ManifestEntry`]) atomically.
+pub fn write_manifest(plot_dir: &Path, entries: &[ManifestEntry]) -> Result<PathBuf> {
+    let path = plot_dir.join(MANIFEST);
+    report::write_manifest(&path, entries)?;
+    Ok(path)
+}
+
+/// Reads `plot_dir/geometry.json`.
+pub fn read_manifest(plot_dir: &Path) -> Result<Vec<ManifestEntry>> {
+    report::read_manifest(&plot_dir.join(MANIFEST))
+}
+
+/// Removes this crate's chart files that the new manifest does not list.
+fn remove_stale(plot_dir: &Path, entries: &[ManifestEntry]) -> Result<()> {
+    let keep: HashSet<&str> = entries.iter().map(|e| e.stem.as_str()).collect();
+    let listing =
+        fs::read_dir(plot_dir).with_context(|| format!("listing {}", plot_dir.display()))?;
+    for entry in listing {
+        let path = entry?.path();
+        let (Some(stem), Some(ext)) = (
+            path.file_stem().and_then(|s| s.to_str()),
+            path.extension().and_then(|s| s.to_str()),
+        ) else {
+            continue;
+        };
+        let ours = BUILD_KINDS
+            .iter()
+            .any(|k| stem.starts_with(&format!("geometry_{k}_")));
+        if ours && matches!(ext, "svg" | "png") && !keep.contains(stem) {
+            fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    /// `W` `[2, F]` row-major from its columns given as (x, y).
+    pub(crate) fn w_2d(columns: &[(f32, f32)]) -> Vec<f32> {
+        let xs = columns.iter().map(|c| c.0);
+        let ys = columns.iter().map(|c| c.1);
+        xs.chain(ys).collect()
+    }
+}

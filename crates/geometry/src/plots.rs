@@ -1,0 +1,822 @@
+//! The geometry charts, drawn as SVG with plotters and the report crate's drawing toolkit
+//! ([`report::draw`]), so they look like the report's own charts.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, ensure};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+use tree_data::TreeSpec;
+
+use report::ManifestEntry;
+use report::draw::{
+    Area, Axis, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MUTED, Mark, PLOT_HEIGHT, PLOT_WIDTH,
+    categorical, chart_frame, colour_bar, diverging, fmt_loss, fmt_num, legend, legend_at, lighten,
+    nice_ticks, outline, sanitize, svg_document, text_style, titled, viridis, with_footer,
+};
+
+use crate::analyse::{Analysed, InstanceGeo};
+use crate::hierarchy::{CosineStats, DEAD_NORM, Relation};
+
+/// One chart: its manifest entry (file stem in `plots/`, title, caption, kind, config) and its
+/// SVG markup. Stems always start with `geometry_`; kinds are `features2d`, `gram`, `norms`,
+/// `cosines` and `dims`.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// What `plots/geometry.json` lists for this chart.
+    pub entry: ManifestEntry,
+    /// The SVG document, [`PLOT_WIDTH`] × [`PLOT_HEIGHT`].
+    pub svg: String,
+}
+
+/// Level-1 ancestor of `f` (itself at level 1).
+pub(crate) fn subtree_of(tree: &TreeSpec, f: usize) -> usize {
+    tree.ancestors(f).last().copied().unwrap_or(f)
+}
+
+/// How much lighter level `level` is drawn than level 1.
+fn level_shade(level: u32, depth: u32) -> f64 {
+    if depth <= 1 {
+        0.0
+    } else {
+        0.5 * f64::from(level - 1) / f64::from(depth - 1)
+    }
+}
+
+fn level_width(level: u32) -> u32 {
+    match level {
+        0 | 1 => 3,
+        2 => 2,
+        _ => 1,
+    }
+}
+
+/// Rows × columns for `n` square panels in a `w × h` area: the layout with the largest side.
+fn square_grid(n: usize, w: u32, h: u32) -> (usize, usize) {
+    let n = n.max(1);
+    (1..=n)
+        .map(|cols| (n.div_ceil(cols), cols))
+        .max_by(|a, b| {
+            let side = |(r, c): (usize, usize)| (w as f64 / c as f64).min(h as f64 / r as f64);
+            side(*a).total_cmp(&side(*b)).then(b.0.cmp(&a.0))
+        })
+        .unwrap_or((1, 1))
+}
+
+/// Margins (left, right, top, bottom) that make a chart's plotting region square inside an
+/// area of `w × h` with label areas `y_label` (left) and `x_label` (bottom).
+fn square_margins(w: u32, h: u32, y_label: u32, x_label: u32, m: u32) -> (u32, u32, u32, u32) {
+    let avail_w = w.saturating_sub(y_label + 2 * m);
+    let avail_h = h.saturating_sub(x_label + 2 * m);
+    let side = avail_w.min(avail_h);
+    let (ew, eh) = (avail_w - side, avail_h - side);
+    (m + ew / 2, m + ew - ew / 2, m + eh / 2, m + eh - eh / 2)
+}
+
+/// Up to `max` instances, the lowest eval losses, in instance order.
+fn shown_instances(a: &Analysed, max: usize) -> Vec<&InstanceGeo> {
+    let mut by_loss: Vec<&InstanceGeo> = a.instances.iter().collect();
+    by_loss.sort_by(|x, y| loss_key(x.eval_loss).total_cmp(&loss_key(y.eval_loss)));
+    by_loss.truncate(max);
+    by_loss.sort_by_key(|i| i.instance);
+    by_loss
+}
+
+/// NaN sorts last.
+pub(crate) fn loss_key(v: f64) -> f64 {
+    if v.is_nan() { f64::INFINITY } else { v }
+}
+
+/// Colour and width of feature `f`'s arrow: colour = its subtree, lighter and thinner deeper.
+fn feature_style(tree: Option<&TreeSpec>, f: usize) -> (RGBColor, u32, u32) {
+    match tree {
+        Some(t) => {
+            let level = t.level(f);
+            let base = categorical(subtree_of(t, f));
+            (
+                lighten(base, level_shade(level, t.depth())),
+                level_width(level),
+                level,
+            )
+        }
+        None => (categorical(f), 2, 0),
+    }
+}
+
+/// The most instances a 2D chart shows.
+const MAX_PANELS: usize = 8;
+
+/// W's columns as arrows, one square panel per instance (n_hidden = 2 only).
+pub(crate) fn features_2d(a: &Analysed, stem: String) -> Result<Figure> {
+    ensure!(a.config.n_hidden == 2, "a 2D chart needs n_hidden = 2");
+    let tree = a.tree.as_ref();
+    let f = a.config.n_features as usize;
+    let shown = shown_instances(a, MAX_PANELS);
+    let max_norm = shown
+        .iter()
+        .flat_map(|i| i.features.iter().map(|g| g.norm))
+        .fold(0.0f64, f64::max);
+    let r = if max_norm > DEAD_NORM {
+        1.15 * max_norm
+    } else {
+        1.0
+    };
+    let title = format!("Features in 2D — {}", a.config.config_id);
+    let mut caption = format!(
+        "Columns of W (the feature embeddings) of config {}, one panel per instance, same scale \
+         in every panel. Colour: the feature's level-1 subtree; lighter and thinner: deeper \
+         levels. Dashed circle: norm 1. Dead features (norm < 1e-6) are not drawn.",
+        a.config.config_id
+    );
+    if a.instances.len() > shown.len() {
+        caption.push_str(&format!(
+            " {} of {} instances shown (lowest eval loss).",
+            shown.len(),
+            a.instances.len()
+        ));
+    }
+    let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
+        let (plots, side) = chart_frame(
+            root,
+            &title,
+            Some("Arrow = W_i (column i of W); number = feature index (breadth-first)."),
+            240,
+        )?;
+        let (pw, ph) = plots.dim_in_pixel();
+        let panels = plots.split_evenly(square_grid(shown.len(), pw, ph));
+        for (panel, inst) in panels.iter().zip(&shown) {
+            arrow_panel(panel, tree, f, inst, r)?;
+        }
+        arrow_legend(&side, tree)
+    })?;
+    Ok(Figure {
+        entry: ManifestEntry {
+            stem,
+            title,
+            caption,
+            kind: "features2d".to_owned(),
+            config_id: Some(a.config.config_id.clone()),
+        },
+        svg,
+    })
+}
+
+fn arrow_panel(
+    panel: &Area,
+    tree: Option<&TreeSpec>,
+    f: usize,
+    inst: &InstanceGeo,
+    r: f64,
+) -> Result<()> {
+    let (w, _) = panel.dim_in_pixel();
+    panel.draw(&Text::new(
+        format!(
+            "instance {} · loss {}",
+            inst.instance,
+            fmt_loss(inst.eval_loss)
+        ),
+        (w as i32 / 2, 12),
+        text_style(15, BLACK, HPos::Center, VPos::Center),
+    ))?;
+    let body = panel.margin(24, 0, 0, 0);
+    let (bw, bh) = body.dim_in_pixel();
+    let (xl, yl) = (28, 44);
+    let (ml, mr, mt, mb) = square_margins(bw, bh, yl, xl, 6);
+    let ticks = nice_ticks(-r, r, 4);
+    let mut chart = ChartBuilder::on(&body)
+        .margin_left(ml)
+        .margin_right(mr)
+        .margin_top(mt)
+        .margin_bottom(mb)
+        .x_label_area_size(xl)
+        .y_label_area_size(yl)
+        .build_cartesian_2d(Axis::new(-r, r, ticks.clone()), Axis::new(-r, r, ticks))?;
+    chart
+        .configure_mesh()
+        .label_style((FONT, 12))
+        .x_label_formatter(&|v| fmt_num(*v))
+        .y_label_formatter(&|v| fmt_num(*v))
+        .bold_line_style(GRID_LIGHT)
+        .draw()?;
+    // Axes through the origin and the unit circle.
+    for seg in [[(-r, 0.0), (r, 0.0)], [(0.0, -r), (0.0, r)]] {
+        chart.draw_series(std::iter::once(PathElement::new(
+            seg.to_vec(),
+            GRID.stroke_width(1),
+        )))?;
+    }
+    if r >= 1.0 {
+        let circle: Vec<(f64, f64)> = (0..=120)
+            .map(|k| {
+                let t = std::f64::consts::TAU * k as f64 / 120.0;
+                (t.cos(), t.sin())
+            })
+            .collect();
+        chart.draw_series(DashedLineSeries::new(
+            circle,
+            4,
+            4,
+            RGBColor(170, 170, 170).stroke_width(1),
+        ))?;
+    }
+    // Deep levels first, so level 1 is drawn on top.
+    let mut order: Vec<usize> = (0..f).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(tree.map_or(0, |t| t.level(i))));
+    let head = 0.07 * r;
+    for i in order {
+        let (x, y) = (f64::from(inst.w[i]), f64::from(inst.w[f + i]));
+        let len = x.hypot(y);
+        if len < DEAD_NORM {
+            continue;
+        }
+        let (colour, width, _) = feature_style(tree, i);
+        let (ux, uy) = (x / len, y / len);
+        let hl = head.min(0.5 * len);
+        let (bx, by) = (x - ux * hl, y - uy * hl);
+        let (nx, ny) = (-uy * hl * 0.45, ux * hl * 0.45);
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, 0.0), (bx, by)],
+            colour.stroke_width(width),
+        )))?;
+        chart.draw_series(std::iter::once(Polygon::new(
+            vec![(x, y), (bx + nx, by + ny), (bx - nx, by - ny)],
+            colour.filled(),
+        )))?;
+        if f <= 40 {
+            let (lx, ly) = (x + ux * 0.07 * r, y + uy * 0.07 * r);
+            chart.draw_series(std::iter::once(Text::new(
+                i.to_string(),
+                (lx, ly),
+                text_style(12, BLACK, HPos::Center, VPos::Center),
+            )))?;
+        }
+    }
+    Ok(())
+}
+
+fn arrow_legend(area: &Area, tree: Option<&TreeSpec>) -> Result<()> {
+    let circle = (
+        "norm 1".to_owned(),
+        Mark::Line {
+            colour: RGBColor(170, 170, 170),
+            width: 1,
+            dashed: true,
+            marker: false,
+        },
+    );
+    let Some(t) = tree else {
+        legend(area, "No tree: colour = feature", &[circle])?;
+        return Ok(());
+    };
+    let roots = t.level_range(1);
+    let mut subtrees: Vec<(String, Mark)> = roots
+        .clone()
+        .take(10)
+        .map(|s| {
+            (
+                format!("subtree of feature {s}"),
+                Mark::patch(categorical(s)),
+            )
+        })
+        .collect();
+    if roots.len() > 10 {
+        subtrees.push(("(colours repeat)".to_owned(), Mark::patch(WHITE)));
+    }
+    let y = legend(area, "Subtree (level 1)", &subtrees)?;
+    let mut levels: Vec<(String, Mark)> = (1..=t.depth())
+        .map(|l| {
+            let range = t.level_range(l);
+            (
+                format!("level {l} ({}–{})", range.start, range.end - 1),
+                Mark::Line {
+                    colour: lighten(MUTED, level_shade(l, t.depth())),
+                    width: level_width(l),
+                    dashed: false,
+                    marker: false,
+                },
+            )
+        })
+        .collect();
+    levels.push(circle);
+    legend_at(area, y + 12, "Level (features)", &levels)?;
+    Ok(())
+}
+
+/// Tick positions and labels along a breadth-first feature axis: level centres `L1, L2, …`
+/// with a tree, round feature indices without one. `flip` numbers the axis from the top. A
+/// level label closer than `min_gap` features to the previous one is left out, so that the
+/// narrow top levels of a deep tree do not print over each other.
+fn feature_axis_ticks(
+    tree: Option<&TreeSpec>,
+    f: usize,
+    flip: bool,
+    min_gap: f64,
+) -> Vec<(f64, String)> {
+    let pos = |v: f64| if flip { (f - 1) as f64 - v } else { v };
+    match tree {
+        Some(t) => {
+            let mut last = f64::NEG_INFINITY;
+            let mut out = Vec::new();
+            for l in 1..=t.depth() {
+                let r = t.level_range(l);
+                let centre = (r.start + r.end - 1) as f64 / 2.0;
+                if centre - last >= min_gap {
+                    out.push((pos(centre), format!("L{l}")));
+                    last = centre;
+                }
+            }
+            out
+        }
+        None => nice_ticks(0.0, (f - 1) as f64, 8)
+            .into_iter()
+            .filter(|v| v.fract() == 0.0)
+            .map(|v| (pos(v), format!("{}", v as i64)))
+            .collect(),
+    }
+}
+
+fn label_of(ticks: &[(f64, String)], v: f64) -> String {
+    ticks
+        .iter()
+        .find(|(t, _)| (t - v).abs() < 1e-6)
+        .map(|(_, l)| l.clone())
+        .unwrap_or_default()
+}
+
+/// First feature of every level below the first (where the boundary lines go).
+fn level_starts(tree: Option<&TreeSpec>) -> Vec<usize> {
+    tree.map_or_else(Vec::new, |t| {
+        (2..=t.depth()).map(|l| t.level_range(l).start).collect()
+    })
+}
+
+/// The Gram matrix `WᵀW` of the best instance as a heatmap with level boundaries.
+pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figure> {
+    let inst = a.best_instance();
+    let tree = a.tree.as_ref();
+    let f = a.config.n_features as usize;
+    let g = &inst.gram;
+    let vmax = g.as_slice().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let vmax = if vmax > 0.0 { vmax } else { 1.0 };
+    let title = format!("WᵀW — {}, instance {}", a.config.config_id, inst.instance);
+    let caption = format!(
+        "Gram matrix WᵀW (entry i, j = W_i · W_j; diagonal = ‖W_i‖²) of the lowest-loss instance \
+         ({}, eval loss {}) of config {}, features in breadth-first tree order, black lines at \
+         level boundaries; diverging colour scale centred at 0. {why}",
+        inst.instance,
+        fmt_loss(inst.eval_loss),
+        a.config.config_id
+    );
+    // Labels need about 25 px across and 17 px up of a square of about 560 px.
+    let x_ticks = feature_axis_ticks(tree, f, false, 0.045 * f as f64);
+    let y_ticks = feature_axis_ticks(tree, f, true, 0.03 * f as f64);
+    let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
+        let (main, bar) = chart_frame(
+            root,
+            &title,
+            Some("Rows i and columns j are features in breadth-first order; L = tree level."),
+            170,
+        )?;
+        let (mw, mh) = main.dim_in_pixel();
+        let (xl, yl) = (56, 70);
+        let (ml, mr, mt, mb) = square_margins(mw, mh, yl, xl, 10);
+        let span = (-0.5, f as f64 - 0.5);
+        let mut chart = ChartBuilder::on(&main)
+            .margin_left(ml)
+            .margin_right(mr)
+            .margin_top(mt)
+            .margin_bottom(mb)
+            .x_label_area_size(xl)
+            .y_label_area_size(yl)
+            .build_cartesian_2d(
+                Axis::new(span.0, span.1, x_ticks.iter().map(|t| t.0).collect()),
+                Axis::new(span.0, span.1, y_ticks.iter().map(|t| t.0).collect()),
+            )?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("feature j")
+            .y_desc("feature i")
+            .x_label_formatter(&|v| label_of(&x_ticks, *v))
+            .y_label_formatter(&|v| label_of(&y_ticks, *v))
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 18))
+            .draw()?;
+        // Cells overlap by a hair so that no seams show between them.
+        let pad = 0.52;
+        chart.draw_series((0..f * f).map(|k| {
+            let (i, j) = (k / f, k % f);
+            let y = (f - 1 - i) as f64;
+            let x = j as f64;
+            Rectangle::new(
+                [(x - pad, y - pad), (x + pad, y + pad)],
+                diverging(g.get(i, j) / vmax).filled(),
+            )
+        }))?;
+        let line = if f > 60 { 1 } else { 2 };
+        for s in level_starts(tree) {
+            let x = s as f64 - 0.5;
+            let y = (f - s) as f64 - 0.5;
+            chart.draw_series([
+                PathElement::new(vec![(x, span.0), (x, span.1)], BLACK.stroke_width(line)),
+                PathElement::new(vec![(span.0, y), (span.1, y)], BLACK.stroke_width(line)),
+            ])?;
+        }
+        chart.draw_series(std::iter::once(outline(
+            [(span.0, span.0), (span.1, span.1)],
+            BLACK.stroke_width(1),
+        )))?;
+        colour_bar(
+            &bar,
+            Axis::nice(-vmax, vmax, 8),
+            "W_i · W_j",
+            &|v| fmt_num(*v),
+            |v| diverging(v / vmax),
+        )?;
+        Ok(())
+    })?;
+    Ok(Figure {
+        entry: ManifestEntry {
+            stem,
+            title,
+            caption,
+            kind: "gram".to_owned(),
+            config_id: Some(a.config.config_id.clone()),
+        },
+        svg,
+    })
+}
+
+/// Feature norms of the best instance as bars coloured by superposition.
+pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure> {
+    let inst = a.best_instance();
+    let tree = a.tree.as_ref();
+    let f = a.config.n_features as usize;
+    let max_norm = inst.features.iter().fold(0.0f64, |m, g| m.max(g.norm));
+    let top = if max_norm > 0.0 { 1.15 * max_norm } else { 1.0 };
+    let max_sup = inst
+        .features
+        .iter()
+        .fold(0.0f64, |m, g| m.max(g.superposition));
+    let sup_top = if max_sup > 0.0 { max_sup } else { 1.0 };
+    let title = format!(
+        "Feature norms by superposition — {}, instance {}",
+        a.config.config_id, inst.instance
+    );
+    let caption = format!(
+        "Norm ‖W_i‖ of every feature of the lowest-loss instance ({}, eval loss {}) of config {}, \
+         in breadth-first order (dashed lines: level boundaries); colour: superposition \
+         Σ_{{j≠i}} (Ŵ_i · W_j)², 0 for a feature alone in its direction. {why}",
+        inst.instance,
+        fmt_loss(inst.eval_loss),
+        a.config.config_id
+    );
+    let x_ticks: Vec<f64> = if f <= 24 {
+        (0..f).map(|i| i as f64).collect()
+    } else {
+        let mut t: Vec<f64> = std::iter::once(0)
+            .chain(level_starts(tree))
+            .map(|s| s as f64)
+            .collect();
+        t.push((f - 1) as f64);
+        t.dedup();
+        t
+    };
+    let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
+        let (main, bar) = chart_frame(
+            root,
+            &title,
+            Some("L = tree level; a bar's colour is its feature's superposition."),
+            170,
+        )?;
+        let mut chart = ChartBuilder::on(&main)
+            .margin(12)
+            .x_label_area_size(56)
+            .y_label_area_size(70)
+            .build_cartesian_2d(
+                Axis::new(-0.5, f as f64 - 0.5, x_ticks),
+                Axis::nice(0.0, top, 6),
+            )?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .bold_line_style(GRID)
+            .x_desc("feature i (breadth-first)")
+            .y_desc("‖W_i‖")
+            .x_label_formatter(&|v| format!("{}", v.round() as i64))
+            .y_label_formatter(&|v| fmt_num(*v))
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 18))
+            .draw()?;
+        chart.draw_series(inst.features.iter().enumerate().map(|(i, g)| {
+            let x = i as f64;
+            Rectangle::new(
+                [(x - 0.4, 0.0), (x + 0.4, g.norm)],
+                viridis(g.superposition / sup_top).filled(),
+            )
+        }))?;
+        for s in level_starts(tree) {
+            let x = s as f64 - 0.5;
+            chart.draw_series(DashedLineSeries::new(
+                vec![(x, 0.0), (x, top)],
+                6,
+                4,
+                BLACK.stroke_width(1),
+            ))?;
+        }
+        if tree.is_some() {
+            // Level names, leaving out those that would print over their neighbour.
+            for (x, name) in feature_axis_ticks(tree, f, false, 0.04 * f as f64) {
+                chart.draw_series(std::iter::once(Text::new(
+                    name,
+                    (x, top * 0.985),
+                    text_style(15, MUTED, HPos::Center, VPos::Top),
+                )))?;
+            }
+        }
+        colour_bar(
+            &bar,
+            Axis::nice(0.0, sup_top, 6),
+            "superposition Σ_{j≠i} (Ŵ_i · W_j)²",
+            &|v| fmt_num(*v),
+            |v| viridis(v / sup_top),
+        )?;
+        Ok(())
+    })?;
+    Ok(Figure {
+        entry: ManifestEntry {
+            stem,
+            title,
+            caption,
+            kind: "norms".to_owned(),
+            config_id: Some(a.config.config_id.clone()),
+        },
+        svg,
+    })
+}
+
+const RELATION_LABELS: [&str; 3] = ["siblings", "ancestor–descendant", "unrelated"];
+
+/// Mean cosine per level of siblings, ancestor–descendant and unrelated pairs, as grouped
+/// bars (pooled over all instances) with one dot per instance. Needs a tree.
+pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure> {
+    let tree = a
+        .tree
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("a cosine-by-level chart needs a tree"))?;
+    let depth = tree.depth();
+    let mut pooled: BTreeMap<(Relation, u32), CosineStats> = BTreeMap::new();
+    let mut dots: Vec<(Relation, u32, usize, f64)> = Vec::new();
+    for (k, inst) in a.instances.iter().enumerate() {
+        for rel in Relation::ALL {
+            for (level, s) in inst.hierarchy.by_level(rel) {
+                pooled.entry((rel, level)).or_default().merge(&s);
+                if s.n_pairs() > 0 {
+                    dots.push((rel, level, k, s.mean()));
+                }
+            }
+        }
+    }
+    let n_inst = a.instances.len();
+    let title = format!("Mean cosine by level — {}", a.config.config_id);
+    let caption = format!(
+        "Mean cosine between the embeddings of sibling, ancestor–descendant and unrelated feature \
+         pairs of config {}, per level: siblings at their level, ancestor–descendant pairs at the \
+         descendant's level, unrelated pairs at the deeper node's level. Bars pool the pairs of \
+         all {n_inst} analysed instance(s); dots are single instances. Pairs with a dead feature \
+         (norm < 1e-6) are left out. {why}",
+        a.config.config_id
+    );
+    let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
+        let (main, side) = chart_frame(
+            root,
+            &title,
+            Some("Level: siblings' level / descendant's level / deeper node's level."),
+            LEGEND_WIDTH,
+        )?;
+        let mut chart = ChartBuilder::on(&main)
+            .margin(12)
+            .x_label_area_size(56)
+            .y_label_area_size(70)
+            .build_cartesian_2d(
+                Axis::new(
+                    0.5,
+                    f64::from(depth) + 0.5,
+                    (1..=depth).map(f64::from).collect(),
+                ),
+                Axis::new(-1.05, 1.05, nice_ticks(-1.0, 1.0, 8)),
+            )?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .bold_line_style(GRID)
+            .x_desc("tree level")
+            .y_desc("mean cosine")
+            .x_label_formatter(&|v| format!("level {}", v.round() as i64))
+            .y_label_formatter(&|v| fmt_num(*v))
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 18))
+            .draw()?;
+        let slot = 0.27;
+        let offset = |rel: Relation| (rel as usize as f64 - 1.0) * slot;
+        for ((rel, level), s) in &pooled {
+            if s.n_pairs() == 0 {
+                continue;
+            }
+            let x = f64::from(*level) + offset(*rel);
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x - slot * 0.42, 0.0), (x + slot * 0.42, s.mean())],
+                categorical(*rel as usize).filled(),
+            )))?;
+        }
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(0.5, 0.0), (f64::from(depth) + 0.5, 0.0)],
+            BLACK.stroke_width(1),
+        )))?;
+        for (rel, level, k, mean) in &dots {
+            let spread = if n_inst > 1 {
+                (*k as f64 / (n_inst - 1) as f64 - 0.5) * slot * 0.6
+            } else {
+                0.0
+            };
+            let x = f64::from(*level) + offset(*rel) + spread;
+            chart.draw_series(std::iter::once(Circle::new((x, *mean), 3, BLACK.filled())))?;
+        }
+        let mut entries: Vec<(String, Mark)> = RELATION_LABELS
+            .iter()
+            .enumerate()
+            .map(|(i, l)| ((*l).to_owned(), Mark::patch(categorical(i))))
+            .collect();
+        entries.push(("one instance".to_owned(), Mark::Dot(BLACK)));
+        legend(&side, "Pairs", &entries)?;
+        Ok(())
+    })?;
+    Ok(Figure {
+        entry: ManifestEntry {
+            stem,
+            title,
+            caption,
+            kind: "cosines".to_owned(),
+            config_id: Some(a.config.config_id.clone()),
+        },
+        svg,
+    })
+}
+
+/// Dimensions per feature against `1/(1−S)` (log axis), TMS-style, with reference lines at
+/// 1, 3/4, 2/3, 1/2, 2/5 and 3/8.
+///
+/// `points` are `(1/(1−S), D_i)` pairs, `S` the sparsity (1 − feature probability), one per
+/// feature and instance; points with a non-positive or non-finite `x` or a non-finite `D` are
+/// left out. `label` names what the points come from: it goes into the title and the stem
+/// `geometry_dims_<label>` (unsafe file-name characters replaced by `-`). Write the result
+/// with [`crate::write_figures`].
+pub fn plot_dims_per_feature(points: &[(f64, f64)], label: &str) -> Result<Figure> {
+    let valid: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|(x, y)| x.is_finite() && *x > 0.0 && y.is_finite())
+        .map(|(x, y)| (x.log10(), *y))
+        .collect();
+    let (mut lo, mut hi) = valid
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| {
+            (l.min(p.0), h.max(p.0))
+        });
+    if valid.is_empty() {
+        (lo, hi) = (0.0, 3.0);
+    }
+    lo = lo.floor().min(0.0);
+    hi = hi.ceil().max(lo + 1.0);
+    let y_top = valid
+        .iter()
+        .fold(1.1f64, |m, p| m.max(p.1 * 1.05))
+        .min(10.0);
+    let title = format!("Dimensions per feature vs 1/(1−S) — {label}");
+    let caption = format!(
+        "Each point is one feature of one instance ({label}): D_i = ‖W_i‖⁴ / Σ_j (W_i · W_j)² \
+         against 1/(1−S), S the sparsity (1 − feature probability), log scale. Dashed lines: \
+         1, 3/4, 2/3, 1/2, 2/5 and 3/8, the fractions the TMS paper finds features stick to."
+    );
+    const REFS: [(f64, &str); 6] = [
+        (1.0, "1"),
+        (0.75, "3/4"),
+        (2.0 / 3.0, "2/3"),
+        (0.5, "1/2"),
+        (0.4, "2/5"),
+        (0.375, "3/8"),
+    ];
+    let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
+        let area = titled(root, &title)?;
+        let area = with_footer(&area, "S = sparsity = 1 − feature probability.")?;
+        let mut chart = ChartBuilder::on(&area)
+            .margin(12)
+            .margin_right(70)
+            .x_label_area_size(56)
+            .y_label_area_size(70)
+            .build_cartesian_2d(
+                Axis::new(
+                    lo,
+                    hi,
+                    nice_ticks(lo, hi, 8)
+                        .into_iter()
+                        .filter(|v| v.fract() == 0.0)
+                        .collect(),
+                ),
+                Axis::nice(0.0, y_top, 6),
+            )?;
+        chart
+            .configure_mesh()
+            .bold_line_style(GRID)
+            .x_desc("1/(1−S)  (log scale)")
+            .y_desc("dimensions per feature D_i")
+            .x_label_formatter(&|v| {
+                let k = v.round() as i32;
+                if (0..=4).contains(&k) {
+                    format!("{}", 10i64.pow(k as u32))
+                } else {
+                    format!("1e{k}")
+                }
+            })
+            .y_label_formatter(&|v| fmt_num(*v))
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 18))
+            .draw()?;
+        for (v, text) in REFS {
+            chart.draw_series(DashedLineSeries::new(
+                vec![(lo, v), (hi, v)],
+                6,
+                4,
+                MUTED.stroke_width(1),
+            ))?;
+            let (px, py) = chart.backend_coord(&(hi, v));
+            root.draw(&Text::new(
+                text.to_owned(),
+                (px + 6, py),
+                text_style(14, MUTED, HPos::Left, VPos::Center),
+            ))?;
+        }
+        let colour = categorical(0);
+        chart.draw_series(
+            valid
+                .iter()
+                .map(|p| Circle::new(*p, 4, colour.mix(0.7).filled())),
+        )?;
+        Ok(())
+    })?;
+    Ok(Figure {
+        entry: ManifestEntry {
+            stem: format!("geometry_dims_{}", sanitize(label)),
+            title,
+            caption,
+            kind: "dims".to_owned(),
+            config_id: None,
+        },
+        svg,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grids_and_margins() {
+        assert_eq!(square_grid(1, 700, 600), (1, 1));
+        assert_eq!(square_grid(4, 760, 600), (2, 2));
+        assert_eq!(square_grid(3, 760, 300), (1, 3));
+        let (l, r, t, b) = square_margins(500, 400, 40, 30, 5);
+        assert_eq!(500 - 40 - l - r, 400 - 30 - t - b);
+    }
+
+    #[test]
+    fn dims_plot_is_valid_svg_and_skips_bad_points() {
+        let fig = plot_dims_per_feature(
+            &[
+                (1.0, 1.0),
+                (10.0, 0.5),
+                (100.0, 0.4),
+                (0.0, 1.0),
+                (f64::NAN, 0.3),
+            ],
+            "sweep S",
+        )
+        .unwrap();
+        assert_eq!(fig.entry.stem, "geometry_dims_sweep-S");
+        let doc = roxmltree::Document::parse(&fig.svg).unwrap();
+        let circles = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("circle"))
+            .count();
+        assert_eq!(circles, 3);
+        let texts: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .map(str::trim)
+            .collect();
+        for t in ["1", "3/4", "2/3", "1/2", "2/5", "3/8"] {
+            assert!(texts.contains(&t), "{t} in {texts:?}");
+        }
+        assert!(texts.contains(&"100"), "{texts:?}");
+    }
+}

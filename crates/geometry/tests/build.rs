@@ -1,0 +1,280 @@
+//! `build` on a run folder made here: tables, charts and manifest.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use geometry::{
+    FeatureRow, GeometryRow, InstanceRow, ManifestEntry, Relation, build, read_manifest,
+};
+use report::{RunRow, Table, read_table, write_table};
+use support::synthetic::write_weights;
+
+fn run_row(
+    id: &str,
+    structure: &str,
+    depth: u32,
+    n_hidden: u32,
+    instance: u32,
+    loss: f64,
+) -> RunRow {
+    let n_features = (1..=depth).map(|l| 2u32.pow(l)).sum();
+    RunRow {
+        config_id: id.to_owned(),
+        group: "g0".to_owned(),
+        depth,
+        branching: 2,
+        structure: structure.to_owned(),
+        stop_prob: 0.5,
+        magnitude: "binary".to_owned(),
+        n_hidden,
+        n_features,
+        seed: 0,
+        instance,
+        train_loss: loss,
+        eval_loss: loss,
+        wall_s: 1.0,
+        diverged: !loss.is_finite(),
+    }
+}
+
+/// `[2, F]` from columns (x, y).
+fn cols_2d(columns: &[(f32, f32)]) -> Vec<f32> {
+    columns
+        .iter()
+        .map(|c| c.0)
+        .chain(columns.iter().map(|c| c.1))
+        .collect()
+}
+
+/// Siblings antipodal at both levels of a depth-2 binary tree.
+fn antipodal() -> Vec<f32> {
+    cols_2d(&[
+        (1.0, 0.0),
+        (-1.0, 0.0),
+        (0.0, 1.0),
+        (0.0, -1.0),
+        (0.0, 2.0),
+        (0.0, -2.0),
+    ])
+}
+
+fn pseudo_random(h: usize, f: usize, seed: u32) -> Vec<f32> {
+    (0..h * f)
+        .map(|k| (((k as u32).wrapping_mul(2_654_435_761) ^ seed) % 1000) as f32 / 500.0 - 1.0)
+        .collect()
+}
+
+const A: &str = "d2-h2-b2-tree0.5-binary-s0";
+const B: &str = "d2-h3-b2-tree0.5-binary-s0";
+const C: &str = "d2-h2-b2-indep0.5-binary-s0";
+const D: &str = "d1-h2-b2-tree0.5-binary-s0";
+
+/// A: n_hidden 2, instance 2 diverged. B: n_hidden 3, below the threshold. C: independent,
+/// never below it. D: no weights file.
+fn make_run(dir: &Path) {
+    let rows = vec![
+        run_row(A, "tree", 2, 2, 0, 1e-3),
+        run_row(A, "tree", 2, 2, 1, 2e-3),
+        run_row(A, "tree", 2, 2, 2, f64::NAN),
+        run_row(B, "tree", 2, 3, 1, 3e-6),
+        run_row(B, "tree", 2, 3, 0, 5e-6),
+        run_row(C, "independent", 2, 2, 0, 1e-2),
+        run_row(C, "independent", 2, 2, 1, 2e-2),
+        run_row(D, "tree", 1, 2, 0, 1e-7),
+    ];
+    write_table(dir, &rows).unwrap();
+    let rotated: Vec<f32> = {
+        let a = antipodal();
+        let (c, s) = (0.6f32, 0.8f32);
+        let (x, y) = a.split_at(6);
+        let xs = x.iter().zip(y).map(|(x, y)| c * x - s * y);
+        let ys = x.iter().zip(y).map(|(x, y)| s * x + c * y);
+        xs.chain(ys).collect()
+    };
+    write_weights(dir, A, 2, 6, &[antipodal(), rotated, vec![f32::NAN; 12]]);
+    write_weights(
+        dir,
+        B,
+        3,
+        6,
+        &[pseudo_random(3, 6, 1), pseudo_random(3, 6, 2)],
+    );
+    write_weights(
+        dir,
+        C,
+        2,
+        6,
+        &[pseudo_random(2, 6, 3), pseudo_random(2, 6, 4)],
+    );
+}
+
+fn header(path: &Path) -> String {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn build_writes_documented_tables_charts_and_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    make_run(dir);
+    let plots = dir.join("plots");
+    fs::create_dir_all(&plots).unwrap();
+    for stale in ["geometry_gram_old.svg", "geometry_gram_old.png"] {
+        fs::write(plots.join(stale), "stale").unwrap();
+    }
+    for kept in ["geometry_dims_other.svg", "heatmap_x.svg"] {
+        fs::write(plots.join(kept), "<svg/>").unwrap();
+    }
+
+    let out = build(dir).unwrap();
+
+    // Tables: documented headers, one row per analysed (instance, cell / feature).
+    assert_eq!(
+        header(&out.geometry_csv),
+        "config_id,instance,relation,level,other_level,n_pairs,n_dead_pairs,mean_cos,\
+         mean_abs_cos,min_cos,max_cos"
+    );
+    assert_eq!(
+        header(&out.features_csv),
+        "config_id,instance,feature,level,parent,subtree,norm,superposition,dims,bias,dead"
+    );
+    assert_eq!(
+        header(&out.instances_csv),
+        "config_id,instance,n_hidden,n_features,eval_loss,best,has_tree,frobenius_sq,\
+         total_dims,sum_dims,mean_superposition,n_dead"
+    );
+    assert_eq!(out.geometry_csv, dir.join("geometry.csv"));
+    let geometry: Vec<GeometryRow> = read_table(dir).unwrap();
+    let features: Vec<FeatureRow> = read_table(dir).unwrap();
+    let instances: Vec<InstanceRow> = read_table(dir).unwrap();
+    // 6 analysed instances (A: 2 of 3, B: 2, C: 2; D has no weights) × 5 cells of a depth-2
+    // binary tree: sibling (1,1), (2,2); ancestor (2,1); unrelated (2,1), (2,2).
+    assert_eq!(geometry.len(), 6 * 5);
+    assert_eq!(features.len(), 6 * 6);
+    assert_eq!(instances.len(), 6);
+    for g in geometry.iter().filter(|g| g.config_id == A) {
+        assert_ne!(g.instance, 2, "the diverged instance is not analysed");
+        if g.relation == Relation::Sibling {
+            assert!((g.mean_cos + 1.0).abs() < 1e-6, "{g:?}");
+        }
+    }
+    let pairs: u64 = geometry
+        .iter()
+        .filter(|g| g.config_id == C && g.instance == 0)
+        .map(|g| g.n_pairs + g.n_dead_pairs)
+        .sum();
+    assert_eq!(pairs, 15);
+    assert!(
+        geometry
+            .iter()
+            .any(|g| g.config_id == C && g.relation == Relation::Ancestor)
+    );
+    let f4 = features
+        .iter()
+        .find(|r| r.config_id == A && r.instance == 0 && r.feature == 4)
+        .unwrap();
+    assert_eq!((f4.level, f4.parent, f4.subtree), (2, Some(1), Some(1)));
+    assert!((f4.norm - 2.0).abs() < 1e-9 && (f4.dims - 0.4).abs() < 1e-9);
+    let best_b: Vec<u32> = instances
+        .iter()
+        .filter(|r| r.config_id == B && r.best)
+        .map(|r| r.instance)
+        .collect();
+    assert_eq!(best_b, vec![1]);
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains(D) && n.contains("no weights"))
+    );
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains(A) && n.contains("instance(s) 2"))
+    );
+
+    // Charts: n_hidden 2 configs get the 2D chart; each group's selected config (B: first
+    // below the threshold; C: lowest loss, none below) gets gram, norms and cosines.
+    let stems: BTreeSet<String> = out.figures.iter().map(|e| e.stem.clone()).collect();
+    let expected: BTreeSet<String> = [
+        format!("geometry_features2d_{A}"),
+        format!("geometry_gram_{B}"),
+        format!("geometry_norms_{B}"),
+        format!("geometry_cosines_{B}"),
+        format!("geometry_features2d_{C}"),
+        format!("geometry_gram_{C}"),
+        format!("geometry_norms_{C}"),
+        format!("geometry_cosines_{C}"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(stems, expected);
+
+    let manifest: Vec<ManifestEntry> = read_manifest(&plots).unwrap();
+    assert_eq!(manifest, out.figures);
+    for e in &manifest {
+        assert!(!e.title.is_empty() && !e.caption.is_empty());
+        let svg = fs::read_to_string(plots.join(format!("{}.svg", e.stem))).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        assert!(svg.contains(&e.title.replace('&', "&amp;")) || svg.contains(&e.title));
+        let png = fs::read(plots.join(format!("{}.png", e.stem))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    }
+    // Every geometry chart file on disk is listed; stale ones were removed, others kept.
+    let on_disk: BTreeSet<String> = fs::read_dir(&plots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    for name in &on_disk {
+        if let Some(stem) = name
+            .strip_suffix(".svg")
+            .or_else(|| name.strip_suffix(".png"))
+            && stem.starts_with("geometry_")
+            && stem != "geometry_dims_other"
+        {
+            assert!(stems.contains(stem), "{name} is not in the manifest");
+        }
+    }
+    assert!(!on_disk.contains("geometry_gram_old.svg"));
+    assert!(on_disk.contains("geometry_dims_other.svg") && on_disk.contains("heatmap_x.svg"));
+    assert!(on_disk.contains("geometry.json"));
+    assert!(out.files.contains(&out.manifest));
+    assert_eq!(out.files.len(), 3 + 2 * expected.len() + 1);
+}
+
+#[test]
+fn weights_that_disagree_with_runs_csv_fail_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_table(dir, &[run_row(B, "tree", 2, 3, 0, 1e-6)]).unwrap();
+    write_weights(dir, B, 2, 6, &[antipodal()]);
+    let err = format!("{:#}", build(dir).unwrap_err());
+    assert!(err.contains(&format!("{B}.safetensors")), "{err}");
+    assert!(err.contains("n_hidden 3"), "{err}");
+}
+
+#[test]
+fn empty_run_folder_gives_headers_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_table::<RunRow>(dir, &[]).unwrap();
+    let out = build(dir).unwrap();
+    assert!(out.figures.is_empty());
+    assert_eq!(
+        fs::read_to_string(&out.geometry_csv)
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+    assert_eq!(read_manifest(&dir.join("plots")).unwrap(), vec![]);
+    assert_eq!(GeometryRow::FILE_NAME, "geometry.csv");
+}

@@ -1,0 +1,279 @@
+//! The frame around a chart: canvas, title, footer, legend column, colour bar.
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::axis::Axis;
+use super::colour::MISSING;
+use super::raster::{FONT, ensure_font};
+
+/// A drawing area of an SVG chart.
+pub type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// Width of the legend column [`side_column`] usually splits off, in pixels.
+pub const LEGEND_WIDTH: u32 = 250;
+
+/// An SVG document of `width × height` pixels on white, drawn by `draw`, with the embedded
+/// font registered for text layout.
+pub fn svg_document(
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&Area) -> Result<()>,
+) -> Result<String> {
+    ensure_font()?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw(&root)?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+/// Text of `size` pixels in the chart font, anchored at (`h`, `v`).
+pub fn text_style(size: u32, colour: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
+    (FONT, size).into_font().color(&colour).pos(Pos::new(h, v))
+}
+
+/// Draws the chart title (26 px, centred); returns the area below it.
+pub fn titled<'a>(root: &Area<'a>, title: &str) -> Result<Area<'a>> {
+    Ok(root.titled(title, (FONT, 26).into_font().color(&BLACK))?)
+}
+
+/// Draws `text` as a muted 14 px note along the bottom of `area`; returns the area above it.
+pub fn with_footer<'a>(area: &Area<'a>, text: &str) -> Result<Area<'a>> {
+    let h = area.dim_in_pixel().1;
+    let (main, foot) = area.split_vertically(h.saturating_sub(32));
+    foot.draw(&Text::new(
+        text.to_owned(),
+        (16, 14),
+        text_style(14, super::MUTED, HPos::Left, VPos::Center),
+    ))?;
+    Ok(main)
+}
+
+/// The usual frame of a chart: the title ([`titled`]), an optional footer note
+/// ([`with_footer`]) and a column of `side` pixels on the right for a legend or colour bar
+/// ([`side_column`]). Returns (chart area, side column).
+pub fn chart_frame<'a>(
+    root: &Area<'a>,
+    title: &str,
+    footer: Option<&str>,
+    side: u32,
+) -> Result<(Area<'a>, Area<'a>)> {
+    let area = titled(root, title)?;
+    let area = match footer {
+        Some(text) => with_footer(&area, text)?,
+        None => area,
+    };
+    Ok(side_column(&area, side))
+}
+
+/// Splits `area` into the chart and a column of `width` pixels on its right (for a legend or
+/// a colour bar), so that the legend never hides data.
+pub fn side_column<'a>(area: &Area<'a>, width: u32) -> (Area<'a>, Area<'a>) {
+    let w = area.dim_in_pixel().0;
+    area.split_horizontally(w.saturating_sub(width))
+}
+
+/// A rectangle's outline as a closed path (SVG rectangles ignore the stroke width).
+pub fn outline(rect: [(f64, f64); 2], style: ShapeStyle) -> PathElement<(f64, f64)> {
+    let [(x0, y0), (x1, y1)] = rect;
+    PathElement::new(
+        vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)],
+        style,
+    )
+}
+
+/// Diagonal hatching inside the pixel rectangle `(x0, y0)..(x1, y1)` of `area`.
+pub fn hatch(
+    area: &Area,
+    (x0, y0): (i32, i32),
+    (x1, y1): (i32, i32),
+    colour: RGBColor,
+) -> Result<()> {
+    const SPACING: i32 = 8;
+    let (x0, x1) = (x0.min(x1), x0.max(x1));
+    let (y0, y1) = (y0.min(y1), y0.max(y1));
+    // Lines x + y = c, running from lower left to upper right.
+    let mut c = x0 + y0 + SPACING / 2;
+    while c < x1 + y1 {
+        let xa = x0.max(c - y1);
+        let xb = x1.min(c - y0);
+        if xa < xb {
+            area.draw(&PathElement::new(
+                vec![(xa, c - xa), (xb, c - xb)],
+                colour.stroke_width(2),
+            ))?;
+        }
+        c += SPACING;
+    }
+    Ok(())
+}
+
+/// What a legend entry shows next to its text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mark {
+    /// A line of some width, maybe dashed, maybe with a dot in its middle.
+    Line {
+        /// Line colour.
+        colour: RGBColor,
+        /// Stroke width in pixels.
+        width: u32,
+        /// Dashed instead of solid.
+        dashed: bool,
+        /// A dot in the middle, like a line series' markers.
+        marker: bool,
+    },
+    /// A filled square with an outline, maybe hatched on grey (like a "no data" bar).
+    Patch {
+        /// Fill (or hatching) colour.
+        colour: RGBColor,
+        /// Hatched instead of filled.
+        hatched: bool,
+    },
+    /// A dot, like one point of a scatter.
+    Dot(RGBColor),
+}
+
+impl Mark {
+    /// A filled square of `colour`.
+    pub fn patch(colour: RGBColor) -> Mark {
+        Mark::Patch {
+            colour,
+            hatched: false,
+        }
+    }
+
+    /// A solid line of `width` pixels, no dot.
+    pub fn line(colour: RGBColor, width: u32) -> Mark {
+        Mark::Line {
+            colour,
+            width,
+            dashed: false,
+            marker: false,
+        }
+    }
+
+    fn draw(&self, area: &Area, y: i32) -> Result<()> {
+        match *self {
+            Mark::Line {
+                colour,
+                width,
+                dashed,
+                marker,
+            } => {
+                let style = colour.stroke_width(width);
+                if dashed {
+                    area.draw(&plotters::element::DashedPathElement::new(
+                        vec![(10, y), (44, y)],
+                        6,
+                        4,
+                        style,
+                    ))?;
+                } else {
+                    area.draw(&PathElement::new(vec![(10, y), (44, y)], style))?;
+                }
+                if marker {
+                    area.draw(&Circle::new((27, y), 4, colour.filled()))?;
+                }
+            }
+            Mark::Patch { colour, hatched } => {
+                let (a, b) = ((12, y - 9), (42, y + 9));
+                if hatched {
+                    area.draw(&Rectangle::new([a, b], MISSING.filled()))?;
+                    hatch(area, a, b, colour)?;
+                } else {
+                    area.draw(&Rectangle::new([a, b], colour.filled()))?;
+                }
+                area.draw(&Rectangle::new([a, b], colour.stroke_width(1)))?;
+            }
+            Mark::Dot(colour) => {
+                area.draw(&Circle::new((27, y), 4, colour.filled()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A legend at the top of `area` (a column beside the chart, see [`side_column`]): a heading
+/// and one entry per line; a `\n` in an entry's text continues it on a second line. Returns
+/// the pixel row below the legend, for [`legend_at`].
+pub fn legend(area: &Area, heading: &str, entries: &[(String, Mark)]) -> Result<i32> {
+    legend_at(area, 24, heading, entries)
+}
+
+/// [`legend`] with its heading at pixel row `y` of `area`.
+pub fn legend_at(area: &Area, y: i32, heading: &str, entries: &[(String, Mark)]) -> Result<i32> {
+    let mut y = y;
+    area.draw(&Text::new(
+        heading.to_owned(),
+        (8, y),
+        text_style(17, BLACK, HPos::Left, VPos::Center),
+    ))?;
+    y += 30;
+    for (label, mark) in entries {
+        mark.draw(area, y)?;
+        for (k, line) in label.lines().enumerate() {
+            area.draw(&Text::new(
+                line.to_owned(),
+                (52, y + 21 * k as i32),
+                text_style(15, BLACK, HPos::Left, VPos::Center),
+            ))?;
+        }
+        y += 28 + 21 * (label.lines().count().max(1) as i32 - 1);
+    }
+    Ok(y + 6)
+}
+
+/// The chart a [`colour_bar`] draws into, for marks on the scale (a threshold line, say).
+pub type ColourBar<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, Axis>>;
+
+/// A vertical colour bar filling `area` (a column beside the chart): values along `axis`,
+/// coloured by `colour(value)`, ticks labelled by `tick_label` on the right, `label` along
+/// its side. Returns the bar's chart, x in 0..1 and y in `axis`'s units.
+pub fn colour_bar<'a, 'b>(
+    area: &'a Area<'b>,
+    axis: Axis,
+    label: &str,
+    tick_label: &dyn Fn(&f64) -> String,
+    colour: impl Fn(f64) -> RGBColor,
+) -> Result<ColourBar<'a, 'b>> {
+    const STEPS: usize = 200;
+    let (lo, hi) = (axis.lo, axis.hi);
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(12)
+        .margin_bottom(64)
+        .margin_left(10)
+        .margin_right(12)
+        .right_y_label_area_size(86)
+        .build_cartesian_2d(0.0..1.0, axis)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_desc(label)
+        .y_label_formatter(tick_label)
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 17))
+        .draw()?;
+    // Each step reaches half a step into the next, which paints over it: no seams between
+    // steps when a browser antialiases their edges.
+    let h = (hi - lo) / STEPS as f64;
+    chart.draw_series((0..STEPS).map(|k| {
+        let y = lo + k as f64 * h;
+        Rectangle::new(
+            [(0.0, y), (1.0, (y + 1.5 * h).min(hi))],
+            colour(y + h / 2.0).filled(),
+        )
+    }))?;
+    chart.draw_series(std::iter::once(Rectangle::new(
+        [(0.0, lo), (1.0, hi)],
+        BLACK.stroke_width(1),
+    )))?;
+    Ok(chart)
+}

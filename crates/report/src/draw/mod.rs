@@ -1,0 +1,59 @@
+//! The drawing toolkit behind every tmh chart, for this crate and for crates that add charts
+//! to a run folder (the geometry crate).
+//!
+//! Charts are drawn once, as SVG, with plotters, then rasterised to PNG with resvg. Everything
+//! a chart needs to look like the others lives here:
+//!
+//! - **font and raster**: [`FONT`] is the family every chart names; [`ensure_font`] maps it to
+//!   the embedded DejaVu Sans for plotters' text layout and [`svg_to_png`] renders with the
+//!   same font, so no system font or fontconfig is involved;
+//! - **colours**: [`categorical`] (Tableau 10), [`viridis`] (sequential), [`diverging`]
+//!   (RdBu, centred at 0), [`lighten`], [`is_dark`], and the grey tones [`GRID`],
+//!   [`GRID_LIGHT`], [`MISSING`], [`MUTED`];
+//! - **axes and numbers**: [`Axis`], an f64 axis with explicit ticks, [`nice_ticks`],
+//!   [`fmt_num`], [`fmt_loss`];
+//! - **chart frame**: [`svg_document`] (a white canvas), [`chart_frame`] (= [`titled`],
+//!   [`with_footer`] and [`side_column`]), [`text_style`], [`outline`], [`hatch`], [`legend`] / [`legend_at`] with
+//!   [`Mark`], and [`colour_bar`];
+//! - **files**: [`write_chart`] / [`write_charts`] write `<stem>.svg` and `<stem>.png`
+//!   atomically; [`sanitize`] and [`is_safe_stem`] keep stems usable as file names and links.
+//!
+//! A chart is [`PLOT_WIDTH`] × [`PLOT_HEIGHT`] pixels, with a 26 px title, 17 px legend
+//! headings, 15 px legend text and 14–19 px axis text.
+//!
+//! ```
+//! use plotters::prelude::*;
+//! use report::draw::{self, Mark};
+//!
+//! let svg = draw::svg_document(draw::PLOT_WIDTH, draw::PLOT_HEIGHT, |root| {
+//!     let (_plot, side) =
+//!         draw::chart_frame(root, "A chart", Some("What the marks mean."), draw::LEGEND_WIDTH)?;
+//!     draw::legend(&side, "Legend", &[("first".to_owned(), Mark::patch(draw::categorical(0)))])?;
+//!     Ok(())
+//! })?;
+//! let png = draw::svg_to_png(&svg)?;
+//! assert!(png.starts_with(b"\x89PNG"));
+//! # anyhow::Ok(())
+//! ```
+
+mod axis;
+mod colour;
+mod files;
+mod frame;
+mod raster;
+
+pub use axis::{Axis, fmt_loss, fmt_num, nice_ticks};
+pub use colour::{
+    GRID, GRID_LIGHT, MISSING, MUTED, categorical, diverging, is_dark, lighten, viridis,
+};
+pub use files::{is_safe_stem, sanitize, write_chart, write_charts};
+pub use frame::{
+    Area, ColourBar, LEGEND_WIDTH, Mark, chart_frame, colour_bar, hatch, legend, legend_at,
+    outline, side_column, svg_document, text_style, titled, with_footer,
+};
+pub use raster::{FONT, ensure_font, svg_to_png};
+
+/// Width of every chart, in pixels (SVG user units and PNG pixels).
+pub const PLOT_WIDTH: u32 = 1000;
+/// Height of every chart, in pixels.
+pub const PLOT_HEIGHT: u32 = 700;
