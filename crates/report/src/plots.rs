@@ -1,8 +1,9 @@
 //! The charts, drawn as SVG documents with plotters and the [`crate::draw`] toolkit.
 //!
 //! Loss axes are log10 axes: values are plotted as `log10(loss)` on a linear axis whose ticks
-//! are labelled `1e-5`, `1e-4`, …; non-positive or non-finite losses have no place on such an
-//! axis and are left out of the lines (a heatmap cell shows them as "diverged").
+//! are labelled `1e-5`, `1e-4`, …. A loss of exactly 0 (a perfect fit, as the seed's depth 1
+//! reaches) is drawn at [`ZERO_FLOOR`] and labelled 0; negative or non-finite losses have no place
+//! on such an axis and are left out of the lines (a heatmap cell shows them as "diverged").
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -49,11 +50,7 @@ struct LogAxis {
 
 impl LogAxis {
     fn new(values: impl IntoIterator<Item = f64>) -> LogAxis {
-        let logs: Vec<f64> = values
-            .into_iter()
-            .filter(|v| v.is_finite() && *v > 0.0)
-            .map(f64::log10)
-            .collect();
+        let logs: Vec<f64> = values.into_iter().filter_map(log_point).collect();
         let (mut lo, mut hi) = if logs.is_empty() {
             (-6.0, 0.0)
         } else {
@@ -103,7 +100,13 @@ impl LogAxis {
 }
 
 /// `log10(v)` for a value a log axis can show.
+/// Where an exact zero loss sits on a log axis.
+pub const ZERO_FLOOR: f64 = 1e-20;
+
 fn log_point(v: f64) -> Option<f64> {
+    if v == 0.0 {
+        return Some(ZERO_FLOOR.log10());
+    }
     (v.is_finite() && v > 0.0).then(|| v.log10())
 }
 
@@ -193,7 +196,7 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot
 
     let footer = format!(
         "Cell: mean eval loss over instances.  ✓ + orange outline: below the threshold {}.  — : \
-         not run.",
+         not run.  Exact 0 sits at the bottom of the scale.",
         fmt_loss(threshold)
     );
 
@@ -248,10 +251,15 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot
                         (DIVERGED, "diverged".to_owned(), WHITE)
                     }
                     Some(r) => {
-                        let c = colour_of(r.mean);
+                        let c = colour_of(r.mean.max(ZERO_FLOOR));
                         let mark = if r.mean < threshold { "✓ " } else { "" };
                         let ink = if is_dark(c) { WHITE } else { BLACK };
-                        (c, format!("{mark}{}", fmt_loss(r.mean)), ink)
+                        let value = if r.mean == 0.0 {
+                            "0".to_owned()
+                        } else {
+                            fmt_loss(r.mean)
+                        };
+                        (c, format!("{mark}{value}"), ink)
                     }
                 };
                 chart.draw_series(std::iter::once(Rectangle::new(rect, fill.filled())))?;

@@ -409,3 +409,50 @@ fn broken_links_finds_what_leads_nowhere() {
         ]
     );
 }
+
+#[test]
+fn an_exact_zero_loss_is_a_perfect_fit_not_a_divergence() {
+    // The seed reaches exactly 0 at depth 1; a log scale must not turn that into "diverged".
+    let tmp = tempfile::tempdir().unwrap();
+    let row = |n_hidden: u32, instance: u32, eval_loss: f64| RunRow {
+        config_id: format!("d1-h{n_hidden}-b2-tree0.5-binary-s0"),
+        group: "d1-b2-tree0.5-binary".into(),
+        depth: 1,
+        branching: 2,
+        structure: "tree".into(),
+        stop_prob: 0.5,
+        magnitude: "binary".into(),
+        n_hidden,
+        n_features: 2,
+        seed: 0,
+        instance,
+        train_loss: eval_loss,
+        eval_loss,
+        wall_s: 1.0,
+        diverged: false,
+    };
+    let runs = vec![
+        row(1, 0, 0.0),
+        row(1, 1, 0.0),
+        row(2, 0, 3e-3),
+        row(2, 1, f64::NAN),
+    ];
+    write_table(tmp.path(), &runs).unwrap();
+    build(tmp.path(), &options()).unwrap();
+    let heatmap = fs::read_to_string(
+        tmp.path()
+            .join("plots/heatmap_tree-s0.5_b2_binary_seed0.svg"),
+    )
+    .unwrap();
+    assert!(
+        heatmap.contains("✓ 0"),
+        "the zero cell is ticked and labelled 0"
+    );
+    let summary = fs::read_to_string(tmp.path().join("min_hidden.csv")).unwrap();
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.contains(",min,") && l.contains(",1,")),
+        "{summary}"
+    );
+}
