@@ -109,14 +109,7 @@ fn run_tmh_captured(task: &str, args: &[String]) -> Result<String, String> {
 
 /// Builds `tmh` in release mode with the backend's features and runs `tmh <task> <args>`.
 fn run_tmh(task: &str, args: &[String]) -> Result<(), String> {
-    let status = tmh_command(task, args)
-        .status()
-        .map_err(|e| format!("running cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("tmh {task} failed ({status})"))
-    }
+    run_status(tmh_command(task, args), task)
 }
 
 /// `cargo run --release` of `tmh <task> <args>`, with the cargo features the backend needs.
@@ -124,6 +117,11 @@ fn tmh_command(task: &str, args: &[String]) -> Command {
     let features = flag_value(args, "--backend")
         .map(features_for)
         .unwrap_or_default();
+    tmh_command_with(task, args, &features)
+}
+
+/// `cargo run --release` of `tmh <task> <args>` built with `features`.
+fn tmh_command_with(task: &str, args: &[String], features: &[&str]) -> Command {
     let mut cargo = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     // Paths in `args` stay relative to the caller's folder: point cargo at the manifest instead.
     let manifest = project_root().join("Cargo.toml");
@@ -306,14 +304,24 @@ fn test_tch() -> Result<(), String> {
         ]
         .map(String::from)
         .to_vec();
-        run_tmh("sweep", &args)?;
+        // One build (with tch, which keeps ndarray) serves both runs and the comparison.
+        run_status(tmh_command_with("sweep", &args, &["tch"]), "sweep")?;
     }
-    // `compare` reads CSVs only: the default build runs it.
     let mut args = [out.join("tch-cpu"), out.join("ndarray")]
         .map(|p| p.display().to_string())
         .to_vec();
     args.extend(["--max-ratio".to_string(), "2".to_string()]);
-    run_tmh("compare", &args).map_err(|_| "tch-cpu and ndarray disagree (table above)".to_string())
+    run_status(tmh_command_with("compare", &args, &["tch"]), "compare")
+        .map_err(|_| "tch-cpu and ndarray disagree (table above)".to_string())
+}
+
+fn run_status(mut cmd: Command, task: &str) -> Result<(), String> {
+    let status = cmd.status().map_err(|e| format!("running cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("tmh {task} failed ({status})"))
+    }
 }
 
 fn project_root() -> PathBuf {
