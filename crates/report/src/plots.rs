@@ -797,8 +797,10 @@ mod tests {
 
     #[test]
     fn log_axis_spans_whole_decades() {
-        let a = LogAxis::new([3e-6, 2e-2, 0.0, f64::NAN]);
+        let a = LogAxis::new([3e-6, 2e-2, -1.0, f64::NAN]);
         assert_eq!((a.lo, a.hi), (-6.0, -1.0));
+        // An exact zero is a perfect fit: it sits at the floor, so the axis reaches down to it.
+        assert_eq!(LogAxis::new([3e-6, 0.0]).lo, ZERO_FLOOR.log10());
         assert_eq!(a.major, vec![-6.0, -5.0, -4.0, -3.0, -2.0, -1.0]);
         assert_eq!(a.minor.len(), 5 * 8);
         assert_eq!(LogAxis::label(&-5.0), "1e-5");

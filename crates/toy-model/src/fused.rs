@@ -42,6 +42,12 @@
 //! * Work items are (instance, fixed chunk of [`CHUNK`] samples), run in parallel with
 //!   rayon. Each item writes its own partial sums, which are then added in chunk
 //!   order, so results do not depend on the number of threads, bit for bit.
+//! * For training, [`InstanceTrainer`] keeps one instance's parameters in these padded
+//!   layouts across steps and runs its chunks, their sum and Adam as one piece of code
+//!   on one thread: instances train side by side without waiting for each other.
+//!   It takes [`CountedRows`], where one row may stand for many equal samples: the
+//!   loss and `g` of a row are scaled by its count, so a batch costs its distinct rows.
+//!   Training reads the loss back only now and then, and the kernel skips it otherwise.
 //! * Masked hidden rows (`k >= active_hidden[i]`) are never read, cost nothing, and get
 //!   exactly zero gradient.
 
@@ -74,6 +80,18 @@ pub struct SparseRows<'a> {
     pub offsets: &'a [u32],
     pub indices: &'a [u32],
     pub values: &'a [f32],
+}
+
+/// One instance's batch with equal samples merged: CSR row `r` (laid out as in
+/// [`SparseRows`]) stands for `counts[r]` of the batch's `batch` samples. Losses and
+/// gradients are those of the full batch.
+#[derive(Clone, Copy, Debug)]
+pub struct CountedRows<'a> {
+    pub batch: usize,
+    pub offsets: &'a [u32],
+    pub indices: &'a [u32],
+    pub values: &'a [f32],
+    pub counts: &'a [u32],
 }
 
 /// Output of [`loss_and_grads`], plus scratch reused across calls (a call with the
@@ -147,6 +165,203 @@ pub fn loss_per_instance(
     loss
 }
 
+/// One instance trained on its own with the kernel and [`Adam`]. Its parameters stay in
+/// the kernel's padded layouts between steps, and a step allocates nothing and wakes no
+/// threads, so that many instances can train side by side, one per thread.
+///
+/// The loss of a stacked model is a sum over instances and Adam is elementwise, so the
+/// steps give, bit for bit, the parameters of [`loss_and_grads`] and [`Adam::step`] on a
+/// stacked model holding this instance (same chunks, same operations in the same order).
+pub struct InstanceTrainer {
+    nf: usize,
+    fp: usize,
+    /// Live hidden rows, and their padded width.
+    a: usize,
+    hp: usize,
+    /// `Wᵀ`, `[Fp][hp]`, zero outside the live `[F][a]`: what Adam updates.
+    wt: Vec<f32>,
+    /// `W` rows padded to `Fp`, `[a][Fp]`, copied from `wt` before each step.
+    wp: Vec<f32>,
+    /// `b` and importance, zero-padded to `[Fp]`.
+    b: Vec<f32>,
+    imp: Vec<f32>,
+    adam_w: Adam,
+    adam_b: Adam,
+    /// One per chunk of the batch, for the last batch size seen.
+    items: Vec<Item>,
+}
+
+impl InstanceTrainer {
+    /// `w`: the live rows of `W`, `[a, F]`; `b` and `importance`: `[F]`; `adam`: `(β1,
+    /// β2, ε)`.
+    pub fn new(
+        n_features: usize,
+        w: &[f32],
+        b: &[f32],
+        importance: &[f32],
+        (beta1, beta2, eps): (f32, f32, f32),
+    ) -> Self {
+        let nf = n_features;
+        assert!(nf > 0, "n_features must be > 0");
+        assert_eq!(w.len() % nf, 0, "w must be [a, F]");
+        assert_eq!(b.len(), nf, "b must be [F]");
+        assert_eq!(importance.len(), nf, "importance must be [F]");
+        let a = w.len() / nf;
+        let (fp, hp) = (nf.div_ceil(NR) * NR, padded_hidden(a));
+        let mut wt = vec![0.0; fp * hp];
+        for (k, row) in w.chunks_exact(nf).enumerate() {
+            for (f, &v) in row.iter().enumerate() {
+                wt[f * hp + k] = v;
+            }
+        }
+        let padded = |v: &[f32]| {
+            let mut p = vec![0.0; fp];
+            p[..nf].copy_from_slice(v);
+            p
+        };
+        Self {
+            nf,
+            fp,
+            a,
+            hp,
+            wt,
+            wp: vec![0.0; a * fp],
+            b: padded(b),
+            imp: padded(importance),
+            adam_w: Adam::new(fp * hp, beta1, beta2, eps),
+            adam_b: Adam::new(fp, beta1, beta2, eps),
+            items: Vec::new(),
+        }
+    }
+
+    /// One training step on `rows`, a batch of this instance alone: the gradients, then
+    /// an Adam step of rate `lr`. Returns the batch's loss when `with_loss`; without it
+    /// the kernel skips the loss altogether. With every count 1, the loss and the step
+    /// are bit for bit those of [`loss_and_grads`] on the same rows.
+    ///
+    /// Panics if `rows` is not valid CSR, a count is 0, the counts do not add up to
+    /// `rows.batch`, or a feature is `>= F`.
+    pub fn step(&mut self, rows: &CountedRows, lr: f32, with_loss: bool) -> Option<f32> {
+        let n_rows = rows.counts.len();
+        check_rows(
+            &SparseRows {
+                batch: n_rows,
+                offsets: rows.offsets,
+                indices: rows.indices,
+                values: rows.values,
+            },
+            1,
+        );
+        assert!(rows.counts.iter().all(|&c| c > 0), "counts must be > 0");
+        let total: usize = rows.counts.iter().map(|&c| c as usize).sum();
+        assert_eq!(total, rows.batch, "counts must add up to the batch size");
+        let n_chunks = n_rows.div_ceil(CHUNK);
+        if self.items.len() < n_chunks {
+            self.items
+                .resize_with(n_chunks, || Item::new(self.fp, self.hp, true));
+        }
+        let (nf, fp) = (self.nf, self.fp);
+        let sum = dispatch(StepJob {
+            t: self,
+            ctx: Ctx {
+                nf,
+                fp,
+                n_rows,
+                grad_scale: 2.0 / (rows.batch * nf) as f32,
+                offsets: rows.offsets,
+                indices: rows.indices,
+                values: rows.values,
+                counts: Some(rows.counts),
+            },
+            lr,
+            with_loss,
+        });
+        with_loss.then(|| (sum / (rows.batch * nf) as f64) as f32)
+    }
+
+    /// Runs `work(i, trainer, state)` for every trainer `i` and its companion state (say,
+    /// its batch buffer) on rayon's pool, one task per instance: instances never wait for
+    /// each other, and each one's steps run in order on one thread whatever the pool size.
+    pub fn for_each_parallel<S: Send>(
+        trainers: &mut [InstanceTrainer],
+        state: &mut [S],
+        work: impl Fn(usize, &mut InstanceTrainer, &mut S) + Sync,
+    ) {
+        assert_eq!(trainers.len(), state.len(), "one state per trainer");
+        trainers
+            .par_iter_mut()
+            .zip(state.par_iter_mut())
+            .enumerate()
+            .for_each(|(i, (t, s))| work(i, t, s));
+    }
+
+    /// Copies the parameters out: the live rows of `W` into `w` (`[a, F]`), and `b`
+    /// (`[F]`).
+    pub fn params_into(&self, w: &mut [f32], b: &mut [f32]) {
+        let (nf, hp) = (self.nf, self.hp);
+        assert_eq!(w.len(), self.a * nf, "w must be [a, F]");
+        for (k, row) in w.chunks_exact_mut(nf).enumerate() {
+            for (f, v) in row.iter_mut().enumerate() {
+                *v = self.wt[f * hp + k];
+            }
+        }
+        b.copy_from_slice(&self.b[..nf]);
+    }
+}
+
+/// One [`InstanceTrainer::step`], compiled per instruction set as a whole (kernel,
+/// reduction and Adam).
+struct StepJob<'a> {
+    t: &'a mut InstanceTrainer,
+    ctx: Ctx<'a>,
+    lr: f32,
+    with_loss: bool,
+}
+
+impl Vectorised for StepJob<'_> {
+    /// `Σ imp e²` over the batch (0 without `with_loss`).
+    type Output = f64;
+
+    #[inline(always)]
+    fn run(self) -> f64 {
+        let StepJob {
+            t,
+            ctx,
+            lr,
+            with_loss,
+        } = self;
+        let (nf, fp, a, hp) = (t.nf, t.fp, t.a, t.hp);
+        for (k, row) in t.wp.chunks_exact_mut(fp).enumerate() {
+            for (f, v) in row[..nf].iter_mut().enumerate() {
+                *v = t.wt[f * hp + k];
+            }
+        }
+        let inst = Inst {
+            i: 0,
+            a,
+            hp,
+            wp: &t.wp,
+            wt: &t.wt,
+            bp: &t.b,
+            imp: &t.imp,
+        };
+        let items = &mut t.items[..ctx.n_rows.div_ceil(CHUNK)];
+        for (c, it) in items.iter_mut().enumerate() {
+            let samples = c * CHUNK..((c + 1) * CHUNK).min(ctx.n_rows);
+            if with_loss {
+                run_item_hp::<true, true>(&ctx, &inst, samples, it);
+            } else {
+                run_item_hp::<true, false>(&ctx, &inst, samples, it);
+            }
+        }
+        let loss = sum_partials(items, fp * hp, true);
+        let sum = &t.items[0].part;
+        t.adam_w.step_inline(lr, &mut t.wt, &sum.dwt[..fp * hp]);
+        t.adam_b.step_inline(lr, &mut t.b, &sum.db);
+        loss
+    }
+}
+
 /// Validated view of the parameters.
 struct Model<'a> {
     shape: Shape,
@@ -171,7 +386,6 @@ impl<'a> Model<'a> {
             n_features: nf,
         } = *shape;
         assert!(nf > 0, "n_features must be > 0");
-        assert!(rows.batch > 0, "batch must be > 0");
         assert_eq!(w.len(), ni * nh * nf, "w must be [I, H, F]");
         assert_eq!(b.len(), ni * nf, "b must be [I, F]");
         assert_eq!(importance.len(), ni * nf, "importance must be [I, F]");
@@ -180,17 +394,7 @@ impl<'a> Model<'a> {
             active_hidden.iter().all(|&a| a as usize <= nh),
             "active_hidden[i] must be <= n_hidden"
         );
-        assert_eq!(
-            rows.offsets.len(),
-            ni * rows.batch + 1,
-            "offsets must have I * batch + 1 entries"
-        );
-        assert_eq!(rows.indices.len(), rows.values.len(), "indices vs values");
-        assert!(
-            rows.offsets.windows(2).all(|p| p[0] <= p[1])
-                && *rows.offsets.last().unwrap() as usize <= rows.indices.len(),
-            "offsets must be non-decreasing and within indices"
-        );
+        check_rows(rows, ni);
         Self {
             shape: *shape,
             w,
@@ -199,6 +403,23 @@ impl<'a> Model<'a> {
             active_hidden,
         }
     }
+}
+
+/// Panics unless `rows` is valid CSR for `n_instances` instances. (Feature indices are
+/// checked where they are used.)
+fn check_rows(rows: &SparseRows, n_instances: usize) {
+    assert!(rows.batch > 0, "batch must be > 0");
+    assert_eq!(
+        rows.offsets.len(),
+        n_instances * rows.batch + 1,
+        "offsets must have I * batch + 1 entries"
+    );
+    assert_eq!(rows.indices.len(), rows.values.len(), "indices vs values");
+    assert!(
+        rows.offsets.windows(2).all(|p| p[0] <= p[1])
+            && *rows.offsets.last().unwrap() as usize <= rows.indices.len(),
+        "offsets must be non-decreasing and within indices"
+    );
 }
 
 /// Padded hidden width for an instance with `a` live rows. The kernel is compiled for
@@ -247,6 +468,44 @@ struct Item {
     s: Scratch,
 }
 
+impl Item {
+    /// An item for `Fp = fp` features and hidden width (up to) `hp`; without `grads`,
+    /// skips the buffers only the backward needs.
+    fn new(fp: usize, hp: usize, grads: bool) -> Self {
+        let g = |n: usize| if grads { n } else { 0 };
+        Item {
+            part: Partial {
+                dwt: vec![0.0; g(fp * hp)],
+                db: vec![0.0; g(fp)],
+                loss: 0.0,
+            },
+            s: Scratch {
+                x: vec![0.0; MR * fp],
+                g: vec![0.0; g(MR * fp)],
+                h: vec![0.0; MR * hp],
+                ht: vec![0.0; MR * hp],
+                v: vec![0.0; g(MR * hp)],
+                mask: vec![0; g(MR * fp.div_ceil(64))],
+            },
+        }
+    }
+}
+
+/// Adds one instance's item partials, in chunk order, into the first item; returns the
+/// summed `Σ imp e²`. `dwt_len` is the live part of `dwt` (`Fp · hp`).
+fn sum_partials(items: &mut [Item], dwt_len: usize, grads: bool) -> f64 {
+    let loss = items.iter().map(|it| it.part.loss).sum::<f64>();
+    if grads {
+        let (first, rest) = items.split_first_mut().expect("at least one chunk");
+        let sum = &mut first.part;
+        for p in rest.iter().map(|it| &it.part) {
+            add_assign(&mut sum.dwt[..dwt_len], &p.dwt[..dwt_len]);
+            add_assign(&mut sum.db, &p.db);
+        }
+    }
+    loss
+}
+
 /// Padded copies of the parameters and the work items.
 #[derive(Default)]
 struct Workspace {
@@ -270,9 +529,31 @@ struct Workspace {
 struct Ctx<'a> {
     nf: usize,
     fp: usize,
-    batch: usize,
+    /// CSR rows per instance (the stride between instances).
+    n_rows: usize,
+    /// `2 / (samples · F)`.
     grad_scale: f32,
-    rows: &'a SparseRows<'a>,
+    offsets: &'a [u32],
+    indices: &'a [u32],
+    values: &'a [f32],
+    /// How many samples each row stands for; `None`: one each.
+    counts: Option<&'a [u32]>,
+}
+
+impl<'a> Ctx<'a> {
+    /// The context for the rows of a stacked batch, one per sample.
+    fn stacked(nf: usize, fp: usize, rows: &'a SparseRows<'a>) -> Self {
+        Ctx {
+            nf,
+            fp,
+            n_rows: rows.batch,
+            grad_scale: 2.0 / (rows.batch * nf) as f32,
+            offsets: rows.offsets,
+            indices: rows.indices,
+            values: rows.values,
+            counts: None,
+        }
+    }
 }
 
 /// One instance's padded parameters.
@@ -304,7 +585,6 @@ impl Workspace {
         let hp = padded_hidden(nh);
         let n_chunks = batch.div_ceil(CHUNK);
         self.key = Some((shape, batch, grads));
-        let g = |n: usize| if grads { n } else { 0 };
         self.fp = fp;
         self.hp_max = hp;
         self.n_chunks = n_chunks;
@@ -313,21 +593,7 @@ impl Workspace {
         self.bp = vec![0.0; ni * fp];
         self.impp = vec![0.0; ni * fp];
         self.items = (0..ni * n_chunks)
-            .map(|_| Item {
-                part: Partial {
-                    dwt: vec![0.0; g(fp * hp)],
-                    db: vec![0.0; g(fp)],
-                    loss: 0.0,
-                },
-                s: Scratch {
-                    x: vec![0.0; MR * fp],
-                    g: vec![0.0; g(MR * fp)],
-                    h: vec![0.0; MR * hp],
-                    ht: vec![0.0; MR * hp],
-                    v: vec![0.0; g(MR * hp)],
-                    mask: vec![0; g(MR * fp.div_ceil(64))],
-                },
-            })
+            .map(|_| Item::new(fp, hp, grads))
             .collect();
     }
 
@@ -359,13 +625,7 @@ impl Workspace {
         self.ensure(m.shape, rows.batch, GRADS);
         self.prepare(m);
         let (nh, nf) = (m.shape.n_hidden, m.shape.n_features);
-        let ctx = Ctx {
-            nf,
-            fp: self.fp,
-            batch: rows.batch,
-            grad_scale: 2.0 / (rows.batch * nf) as f32,
-            rows,
-        };
+        let ctx = Ctx::stacked(nf, self.fp, rows);
         let (fp, hm, n_chunks) = (self.fp, self.hp_max, self.n_chunks);
         let (wp, wt, bp, impp) = (&self.wp, &self.wt, &self.bp, &self.impp);
         let work = |(idx, item): (usize, &mut Item)| {
@@ -381,7 +641,12 @@ impl Workspace {
                 imp: &impp[i * fp..(i + 1) * fp],
             };
             let samples = c * CHUNK..((c + 1) * CHUNK).min(rows.batch);
-            run_item_dispatch::<GRADS>(&ctx, &inst, samples, item);
+            dispatch(ItemJob::<GRADS, true> {
+                ctx: &ctx,
+                inst: &inst,
+                samples,
+                it: item,
+            });
         };
         // Tiny problems are not worth waking the pool; the result is the same.
         if m.shape.n_instances * rows.batch * fp * hm < 1 << 18 {
@@ -397,13 +662,11 @@ impl Workspace {
         let (fp, n_chunks) = (self.fp, self.n_chunks);
         let batch = self.key.expect("run before reduce").1;
         let loss_scale = 1.0 / (batch * nf) as f64;
-        let inst_loss =
-            |items: &[Item]| (items.iter().map(|it| it.part.loss).sum::<f64>() * loss_scale) as f32;
         let per_inst = self.items.par_chunks_mut(n_chunks);
         let Some((dw, db)) = grads else {
-            per_inst
-                .zip(loss.par_iter_mut())
-                .for_each(|(items, l)| *l = inst_loss(items));
+            per_inst.zip(loss.par_iter_mut()).for_each(|(items, l)| {
+                *l = (sum_partials(items, 0, false) * loss_scale) as f32;
+            });
             return;
         };
         // Sum into the first chunk's buffers, then transpose dWᵀ into `dw`.
@@ -411,15 +674,9 @@ impl Workspace {
             .zip(loss.par_iter_mut().zip(db.par_chunks_mut(nf)))
             .enumerate()
             .for_each(|(i, (items, (l, dbi)))| {
-                *l = inst_loss(items);
                 let hp = padded_hidden(m.active_hidden[i] as usize);
-                let (first, rest) = items.split_first_mut().unwrap();
-                let sum = &mut first.part;
-                for p in rest.iter().map(|it| &it.part) {
-                    add_assign(&mut sum.dwt[..fp * hp], &p.dwt[..fp * hp]);
-                    add_assign(&mut sum.db, &p.db);
-                }
-                dbi.copy_from_slice(&sum.db[..nf]);
+                *l = (sum_partials(items, fp * hp, true) * loss_scale) as f32;
+                dbi.copy_from_slice(&items[0].part.db[..nf]);
             });
         if nh == 0 {
             return;
@@ -470,78 +727,96 @@ fn isa() -> Isa {
     best
 }
 
-fn run_item_dispatch<const GRADS: bool>(
-    ctx: &Ctx,
-    inst: &Inst,
-    samples: std::ops::Range<usize>,
-    it: &mut Item,
-) {
+/// Work compiled once per instruction set: `run` and everything it calls are
+/// `#[inline(always)]`, so each copy uses its instruction set's vectors throughout.
+trait Vectorised {
+    type Output;
+    fn run(self) -> Self::Output;
+}
+
+/// Runs `job` compiled for the best instruction set of this CPU.
+fn dispatch<J: Vectorised>(job: J) -> J::Output {
     match isa() {
         // SAFETY: `isa()` checked that the CPU has the features these enable.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { run_item_avx512::<GRADS>(ctx, inst, samples, it) },
+        Isa::Avx512 => unsafe { on_avx512(job) },
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { run_item_avx2::<GRADS>(ctx, inst, samples, it) },
-        _ => run_item_hp::<GRADS>(ctx, inst, samples, it),
+        Isa::Avx2 => unsafe { on_avx2(job) },
+        _ => job.run(),
     }
 }
 
-/// The same kernel compiled with AVX2 (and below, AVX-512F) enabled: everything it
-/// calls is `#[inline(always)]`, so all of it gets the wider vectors.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn run_item_avx2<const GRADS: bool>(
-    ctx: &Ctx,
-    inst: &Inst,
-    samples: std::ops::Range<usize>,
-    it: &mut Item,
-) {
-    run_item_hp::<GRADS>(ctx, inst, samples, it);
+fn on_avx2<J: Vectorised>(job: J) -> J::Output {
+    job.run()
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn run_item_avx512<const GRADS: bool>(
-    ctx: &Ctx,
-    inst: &Inst,
+fn on_avx512<J: Vectorised>(job: J) -> J::Output {
+    job.run()
+}
+
+/// One work item of the stacked model: forward (+ backward when `GRADS`; the loss when
+/// `LOSS`) of `samples` of instance `inst.i`.
+struct ItemJob<'a, const GRADS: bool, const LOSS: bool> {
+    ctx: &'a Ctx<'a>,
+    inst: &'a Inst<'a>,
     samples: std::ops::Range<usize>,
-    it: &mut Item,
-) {
-    run_item_hp::<GRADS>(ctx, inst, samples, it);
+    it: &'a mut Item,
+}
+
+impl<const GRADS: bool, const LOSS: bool> Vectorised for ItemJob<'_, GRADS, LOSS> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        run_item_hp::<GRADS, LOSS>(self.ctx, self.inst, self.samples, self.it);
+    }
 }
 
 /// Selects the kernel compiled for this instance's padded hidden width.
 #[inline(always)]
-fn run_item_hp<const GRADS: bool>(
+fn run_item_hp<const GRADS: bool, const LOSS: bool>(
     ctx: &Ctx,
     inst: &Inst,
     samples: std::ops::Range<usize>,
     it: &mut Item,
 ) {
     match inst.hp {
-        4 => run_item::<GRADS, 4>(ctx, inst, samples, it),
-        8 => run_item::<GRADS, 8>(ctx, inst, samples, it),
-        12 => run_item::<GRADS, 12>(ctx, inst, samples, it),
-        16 => run_item::<GRADS, 16>(ctx, inst, samples, it),
-        24 => run_item::<GRADS, 24>(ctx, inst, samples, it),
-        32 => run_item::<GRADS, 32>(ctx, inst, samples, it),
-        _ => run_item::<GRADS, 0>(ctx, inst, samples, it),
+        4 => run_item::<GRADS, LOSS, 4>(ctx, inst, samples, it),
+        8 => run_item::<GRADS, LOSS, 8>(ctx, inst, samples, it),
+        12 => run_item::<GRADS, LOSS, 12>(ctx, inst, samples, it),
+        16 => run_item::<GRADS, LOSS, 16>(ctx, inst, samples, it),
+        24 => run_item::<GRADS, LOSS, 24>(ctx, inst, samples, it),
+        32 => run_item::<GRADS, LOSS, 32>(ctx, inst, samples, it),
+        _ => run_item::<GRADS, LOSS, 0>(ctx, inst, samples, it),
     }
 }
 
-/// CSR entries of sample `s` of instance `i`.
+/// CSR entries of row `s` of instance `i`.
 #[inline(always)]
 fn sample_row<'a>(ctx: &Ctx<'a>, i: usize, s: usize) -> (&'a [u32], &'a [f32]) {
-    let rows = ctx.rows;
-    let r = i * ctx.batch + s;
-    let e = rows.offsets[r] as usize..rows.offsets[r + 1] as usize;
-    (&rows.indices[e.clone()], &rows.values[e])
+    let r = i * ctx.n_rows + s;
+    let e = ctx.offsets[r] as usize..ctx.offsets[r + 1] as usize;
+    (&ctx.indices[e.clone()], &ctx.values[e])
 }
 
-/// Forward (+ backward when `GRADS`) of `samples` of instance `inst.i`. `HPC` is the
-/// padded hidden width when fixed at compile time, else 0.
+/// How many samples row `s` of instance `i` stands for. (Multiplying by the 1.0 of
+/// unmerged rows changes no bits.)
 #[inline(always)]
-fn run_item<const GRADS: bool, const HPC: usize>(
+fn row_weight(ctx: &Ctx, i: usize, s: usize) -> f32 {
+    match ctx.counts {
+        Some(c) => c[i * ctx.n_rows + s] as f32,
+        None => 1.0,
+    }
+}
+
+/// Forward (+ backward when `GRADS`) of `samples` of instance `inst.i`; the loss only
+/// when `LOSS` (training reads it back only now and then). `HPC` is the padded hidden
+/// width when fixed at compile time, else 0.
+#[inline(always)]
+fn run_item<const GRADS: bool, const LOSS: bool, const HPC: usize>(
     ctx: &Ctx,
     inst: &Inst,
     samples: std::ops::Range<usize>,
@@ -578,6 +853,10 @@ fn run_item<const GRADS: bool, const HPC: usize>(
                 *v = h[m * hp + k];
             }
         }
+        let mut weight = [0.0f32; MR];
+        for (m, w) in weight.iter_mut().enumerate().take(nv) {
+            *w = row_weight(ctx, inst.i, s0 + m);
+        }
         // Decoder z = Wᵀh + b per register tile, consumed by the epilogue.
         let mut loss_lanes = [0.0f32; NR];
         if GRADS {
@@ -589,40 +868,42 @@ fn run_item<const GRADS: bool, const HPC: usize>(
             let x = &s.x;
             // Spelled out so that `z*` stay in registers. `pos` flags lanes with z > 0
             // in any sample: usually none, and then there is no gradient work at all.
-            let mut pos = tile_loss(&z0, tile(x, f0), imp, &mut loss_lanes);
+            let w = &weight;
+            let mut pos = tile_loss::<LOSS>(&z0, tile(x, f0), imp, w[0], &mut loss_lanes);
             if nv > 1 {
-                let p = tile_loss(&z1, tile(x, fp + f0), imp, &mut loss_lanes);
+                let p = tile_loss::<LOSS>(&z1, tile(x, fp + f0), imp, w[1], &mut loss_lanes);
                 or_assign(&mut pos, &p);
             }
             if nv > 2 {
-                let p = tile_loss(&z2, tile(x, 2 * fp + f0), imp, &mut loss_lanes);
+                let p = tile_loss::<LOSS>(&z2, tile(x, 2 * fp + f0), imp, w[2], &mut loss_lanes);
                 or_assign(&mut pos, &p);
             }
             if nv > 3 {
-                let p = tile_loss(&z3, tile(x, 3 * fp + f0), imp, &mut loss_lanes);
+                let p = tile_loss::<LOSS>(&z3, tile(x, 3 * fp + f0), imp, w[3], &mut loss_lanes);
                 or_assign(&mut pos, &p);
             }
             if GRADS && pos.iter().fold(0, |acc, &p| acc | p) != 0 {
-                let tc = TileCtx {
-                    fp,
-                    f0,
-                    imp,
-                    grad_scale: ctx.grad_scale,
-                };
-                tile_grad(&s.x, (&mut s.g, &mut s.mask), 0, &z0, &tc);
+                let tc = TileCtx { fp, f0, imp };
+                let mut gs = weight;
+                for g in &mut gs {
+                    *g *= ctx.grad_scale;
+                }
+                tile_grad(&s.x, (&mut s.g, &mut s.mask), 0, &z0, gs[0], &tc);
                 if nv > 1 {
-                    tile_grad(&s.x, (&mut s.g, &mut s.mask), 1, &z1, &tc);
+                    tile_grad(&s.x, (&mut s.g, &mut s.mask), 1, &z1, gs[1], &tc);
                 }
                 if nv > 2 {
-                    tile_grad(&s.x, (&mut s.g, &mut s.mask), 2, &z2, &tc);
+                    tile_grad(&s.x, (&mut s.g, &mut s.mask), 2, &z2, gs[2], &tc);
                 }
                 if nv > 3 {
-                    tile_grad(&s.x, (&mut s.g, &mut s.mask), 3, &z3, &tc);
+                    tile_grad(&s.x, (&mut s.g, &mut s.mask), 3, &z3, gs[3], &tc);
                 }
             }
         }
-        for l in 0..NR {
-            loss64[l] += loss_lanes[l] as f64;
+        if LOSS {
+            for l in 0..NR {
+                loss64[l] += loss_lanes[l] as f64;
+            }
         }
         if GRADS {
             sparse_backward::<HPC>(inst, hp, fp, nv, part, s);
@@ -699,29 +980,39 @@ struct TileCtx<'a> {
     fp: usize,
     f0: usize,
     imp: &'a [f32; NR],
-    grad_scale: f32,
 }
 
-/// Adds one sample's tile to the loss lanes; returns all-ones in lanes with `z > 0`.
+/// Adds one row's tile, times its `weight`, to the loss lanes (if `LOSS`); returns
+/// all-ones in lanes with `z > 0`.
 #[inline(always)]
-fn tile_loss(z: &[f32; NR], x: &[f32; NR], imp: &[f32; NR], loss: &mut [f32; NR]) -> [u32; NR] {
+fn tile_loss<const LOSS: bool>(
+    z: &[f32; NR],
+    x: &[f32; NR],
+    imp: &[f32; NR],
+    weight: f32,
+    loss: &mut [f32; NR],
+) -> [u32; NR] {
     let mut pos = [0u32; NR];
     for l in 0..NR {
         let p = z[l] > 0.0;
-        let e = if p { z[l] } else { 0.0 } - x[l];
-        loss[l] += imp[l] * e * e;
+        if LOSS {
+            let e = if p { z[l] } else { 0.0 } - x[l];
+            loss[l] += weight * (imp[l] * e * e);
+        }
         pos[l] = if p { u32::MAX } else { 0 };
     }
     pos
 }
 
-/// `g` and mask bits of sample `m`'s tile, stored if some `z > 0`.
+/// `g` (`scale` = `2 / (samples · F)` times the row's weight) and mask bits of row
+/// `m`'s tile, stored if some `z > 0`.
 #[inline(always)]
 fn tile_grad(
     x: &[f32],
     (g, mask): (&mut [f32], &mut [u64]),
     m: usize,
     z: &[f32; NR],
+    scale: f32,
     tc: &TileCtx,
 ) {
     let at = m * tc.fp + tc.f0;
@@ -732,7 +1023,7 @@ fn tile_grad(
         let keep = if z[l] > 0.0 { u32::MAX } else { 0 };
         // Masking the bits (rather than `if z > 0 { v } else { 0.0 }`) keeps the
         // compiler from turning this into per-lane branches.
-        let v = tc.grad_scale * (tc.imp[l] * (z[l] - x[l]));
+        let v = scale * (tc.imp[l] * (z[l] - x[l]));
         gt[l] = f32::from_bits(v.to_bits() & keep);
         bit[l] = keep & (1 << l);
     }
@@ -886,32 +1177,51 @@ impl Adam {
     /// One Adam step: `params -= lr * update(grads)`. burn turns its f64 learning rate
     /// into an f32 before multiplying, so pass `lr as f32` to match it bit for bit.
     pub fn step(&mut self, lr: f32, params: &mut [f32], grads: &[f32]) {
+        self.step_inline(lr, params, grads);
+    }
+
+    /// [`Adam::step`], inlined so that callers compiled for wider vectors vectorise it
+    /// with them (the same operations, so the same bits).
+    #[inline(always)]
+    fn step_inline(&mut self, lr: f32, params: &mut [f32], grads: &[f32]) {
         assert_eq!(params.len(), self.m.len(), "params length");
         assert_eq!(grads.len(), self.m.len(), "grads length");
         let (b1, b2) = (self.beta1, self.beta2);
         let (f1, f2) = (1.0 - b1, 1.0 - b2);
         let first = self.time == 0;
-        self.time += 1;
-        let t = self.time as i32;
-        let c2 = (1.0 - b2.powi(t)).sqrt();
-        let k = c2 / (1.0 - b1.powi(t));
-        let eps = self.eps * c2;
+        let (k, eps) = self.advance();
         let it = params
             .iter_mut()
             .zip(grads)
             .zip(self.m.iter_mut().zip(self.v.iter_mut()));
-        for ((p, &g), (m, v)) in it {
+        // Two loops rather than a branch inside one, so that both vectorise.
+        if first {
             // burn initialises the moments from the first gradient rather than from 0.
-            if first {
+            for ((p, &g), (m, v)) in it {
                 *m = g * f1;
                 *v = (g * g) * f2;
-            } else {
+                let update = (*m * k) / (v.sqrt() + eps);
+                *p -= update * lr;
+            }
+        } else {
+            for ((p, &g), (m, v)) in it {
                 *m = *m * b1 + g * f1;
                 *v = *v * b2 + (g * g) * f2;
+                let update = (*m * k) / (v.sqrt() + eps);
+                *p -= update * lr;
             }
-            let update = (*m * k) / (v.sqrt() + eps);
-            *p -= update * lr;
         }
+    }
+
+    /// Counts a step; returns its bias corrections `k = c2 / (1 − β1^t)` and `ε c2`.
+    /// Not inlined: every caller gets these scalars from the same code.
+    #[inline(never)]
+    fn advance(&mut self) -> (f32, f32) {
+        self.time += 1;
+        let t = self.time as i32;
+        let c2 = (1.0 - self.beta2.powi(t)).sqrt();
+        let k = c2 / (1.0 - self.beta1.powi(t));
+        (k, self.eps * c2)
     }
 }
 
@@ -1412,5 +1722,115 @@ mod tests {
             assert!(p[n / 2..].iter().all(|&x| x.to_bits() == 0), "step {t}");
         }
         assert!(p[..n / 2].iter().any(|&x| x != 0.0));
+    }
+
+    /// CSR rows on their own (offsets from 0).
+    type Rows = (Vec<u32>, Vec<u32>, Vec<f32>);
+
+    /// Instance `i`'s rows of `p`'s stacked batch.
+    fn instance_rows(p: &Problem, i: usize) -> Rows {
+        let o = &p.offsets[i * p.batch..=(i + 1) * p.batch];
+        let (lo, hi) = (o[0] as usize, o[p.batch] as usize);
+        let offsets = o.iter().map(|&x| x - o[0]).collect();
+        (
+            offsets,
+            p.indices[lo..hi].to_vec(),
+            p.values[lo..hi].to_vec(),
+        )
+    }
+
+    fn counted<'a>(rows: &'a Rows, counts: &'a [u32]) -> CountedRows<'a> {
+        CountedRows {
+            batch: counts.iter().sum::<u32>() as usize,
+            offsets: &rows.0,
+            indices: &rows.1,
+            values: &rows.2,
+            counts,
+        }
+    }
+
+    const BETAS_EPS: (f32, f32, f32) = (0.9, 0.999, 1e-8);
+
+    fn trainer(p: &Problem, i: usize) -> InstanceTrainer {
+        let Shape {
+            n_hidden: nh,
+            n_features: nf,
+            ..
+        } = p.shape;
+        let live = &p.w[i * nh * nf..][..p.active[i] as usize * nf];
+        let (b, imp) = (&p.b[i * nf..][..nf], &p.imp[i * nf..][..nf]);
+        InstanceTrainer::new(nf, live, b, imp, BETAS_EPS)
+    }
+
+    fn params(t: &InstanceTrainer, a: usize, nf: usize) -> (Vec<f32>, Vec<f32>) {
+        let (mut w, mut b) = (vec![0.0; a * nf], vec![0.0; nf]);
+        t.params_into(&mut w, &mut b);
+        (w, b)
+    }
+
+    #[test]
+    fn instance_trainers_step_like_the_stacked_kernel_and_adam() {
+        // Several chunks per instance, masked rows, padded widths 4, 8 and 12.
+        let mut p = Problem::random(21, (3, 10, 40, 600), &[10, 5, 2], 0.3, 0.05);
+        let (nh, nf) = (p.shape.n_hidden, p.shape.n_features);
+        let mut trainers: Vec<_> = (0..3).map(|i| trainer(&p, i)).collect();
+        let (b1, b2, eps) = BETAS_EPS;
+        let mut adam_w = Adam::new(p.w.len(), b1, b2, eps);
+        let mut adam_b = Adam::new(p.b.len(), b1, b2, eps);
+        let mut out = FusedGrads::new(p.shape);
+        let ones = vec![1; p.batch];
+        for step in 0..6 {
+            p.grads_into(&mut out);
+            adam_w.step(1e-2, &mut p.w, &out.dw);
+            adam_b.step(1e-2, &mut p.b, &out.db);
+            let with_loss = step % 2 == 0;
+            for (i, t) in trainers.iter_mut().enumerate() {
+                let rows = instance_rows(&p, i);
+                let loss = t.step(&counted(&rows, &ones), 1e-2, with_loss);
+                let want = with_loss.then(|| out.loss[i].to_bits());
+                assert_eq!(loss.map(f32::to_bits), want, "step {step}, instance {i}");
+            }
+        }
+        for (i, t) in trainers.iter().enumerate() {
+            let a = p.active[i] as usize;
+            let (w, b) = params(t, a, nf);
+            assert_eq!(bits(&w), bits(&p.w[i * nh * nf..][..a * nf]), "W {i}");
+            assert_eq!(bits(&b), bits(&p.b[i * nf..][..nf]), "b {i}");
+        }
+    }
+
+    #[test]
+    fn merged_rows_train_like_repeated_rows() {
+        let p = Problem::random(22, (1, 6, 30, 64), &[6], 0.4, 0.05);
+        let nf = p.shape.n_features;
+        let merged = instance_rows(&p, 0);
+        let counts: Vec<u32> = (0..64).map(|r| 1 + r % 4).collect();
+        // The same batch row by row: row r repeated counts[r] times, the copies apart.
+        let mut repeated: Rows = (vec![0], vec![], vec![]);
+        for round in 0..4 {
+            for (r, &c) in counts.iter().enumerate() {
+                if c > round {
+                    let range = merged.0[r] as usize..merged.0[r + 1] as usize;
+                    repeated.1.extend_from_slice(&merged.1[range.clone()]);
+                    repeated.2.extend_from_slice(&merged.2[range]);
+                    repeated.0.push(repeated.1.len() as u32);
+                }
+            }
+        }
+        let ones = vec![1; repeated.0.len() - 1];
+        let (mut a, mut b) = (trainer(&p, 0), trainer(&p, 0));
+        for step in 0..20 {
+            let la = a.step(&counted(&merged, &counts), 1e-2, true).unwrap();
+            let lb = b.step(&counted(&repeated, &ones), 1e-2, true).unwrap();
+            assert!(
+                (la - lb).abs() <= 1e-5 * lb,
+                "step {step}: loss {la} vs {lb}"
+            );
+        }
+        let ((wa, ba), (wb, bb)) = (params(&a, 6, nf), params(&b, 6, nf));
+        let f64s = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<_>>();
+        assert!(rel_err(&wa, &f64s(&wb)) < 1e-5 && rel_err(&ba, &f64s(&bb)) < 1e-5);
+        // And they did train.
+        assert!(rel_err(&wa, &f64s(&p.w)) > 1e-2);
     }
 }

@@ -1,14 +1,19 @@
 //! The fused CPU engine: the hand-derived kernel of `toy_model::fused` in tmh's training loop.
 //!
-//! The loop is the same as [`train`](crate::train)'s: same batches, same init, same schedule and
-//! Adam; only the gradient computation differs (no tensors, no autodiff graph, sparse inputs).
+//! The loop computes what [`train`](crate::train)'s does: same batches, same init, same schedule
+//! and Adam; only the gradient computation differs (no tensors, no autodiff graph, sparse
+//! inputs). With the native Adam it is also arranged differently, for speed: the loss is a sum
+//! over instances and Adam is elementwise, so each instance trains on its own thread-pool task
+//! for a round of steps, and where a sample is fixed by its deepest tree node, the equal samples
+//! of a batch are merged into one row with a count (the same loss and gradients, from a few
+//! dozen rows rather than a thousand).
 
 use crate::{ADAM_BETAS, ADAM_EPSILON, Engine, Job, JobResult, Progress, final_loss, pytorch_adam};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
-use toy_model::fused::{self, FusedGrads, Shape, SparseRows};
+use toy_model::fused::{self, CountedRows, FusedGrads, InstanceTrainer, Shape, SparseRows};
 use toy_model::{ToyModel, initial_weights};
-use tree_data::{Purpose, SparseBatch};
+use tree_data::{DataSpec, Purpose, SparseBatch, StreamKey};
 
 /// Which Adam applies the fused gradients. Both compute the same update formula.
 #[derive(Debug, Clone)]
@@ -34,102 +39,91 @@ impl Default for FusedCpuEngine {
     }
 }
 
+/// Steps the native path trains each instance on its own between two progress reports.
+/// Instances are independent (the loss is a sum over them and Adam is elementwise), so
+/// the thread pool is woken once per round rather than several times per step.
+const ROUND: u64 = 50;
+
+/// One instance's training batch as [`InstanceTrainer::step`] takes it: rows, and how many of
+/// the batch's samples each stands for.
+#[derive(Debug, Clone, Default)]
+struct Batch {
+    /// Samples drawn.
+    size: usize,
+    /// The rows, as a one-instance batch of `rows.batch` rows.
+    rows: SparseBatch,
+    counts: Vec<u32>,
+    /// Samples per tree node.
+    per_node: Vec<u32>,
+}
+
+impl Batch {
+    /// Draws the batch of `key` at `step`. Where a sample is fixed by its deepest node, equal
+    /// samples become one row (`paths[node]`: its features), so a batch of 1024 samples of a
+    /// depth-6 tree takes about 65 rows; otherwise every sample is a row.
+    fn draw(
+        &mut self,
+        data: &DataSpec,
+        paths: Option<&[Vec<u32>]>,
+        key: StreamKey,
+        step: u64,
+        size: usize,
+    ) {
+        self.size = size;
+        let Some(paths) = paths else {
+            data.sample_instance_into(key, Purpose::Train, step, size, &mut self.rows);
+            self.counts.clear();
+            self.counts.resize(size, 1);
+            return;
+        };
+        data.sample_node_counts(key, Purpose::Train, step, size, &mut self.per_node);
+        let rows = &mut self.rows;
+        rows.offsets.clear();
+        rows.indices.clear();
+        self.counts.clear();
+        rows.offsets.push(0);
+        for (path, &count) in paths.iter().zip(&self.per_node) {
+            if count > 0 {
+                rows.indices.extend_from_slice(path);
+                rows.offsets.push(rows.indices.len() as u32);
+                self.counts.push(count);
+            }
+        }
+        rows.values.clear();
+        rows.values.resize(rows.indices.len(), 1.0);
+        (rows.batch, rows.n_instances) = (self.counts.len(), 1);
+    }
+
+    fn rows(&self) -> CountedRows<'_> {
+        CountedRows {
+            batch: self.size,
+            offsets: &self.rows.offsets,
+            indices: &self.rows.indices,
+            values: &self.rows.values,
+            counts: &self.counts,
+        }
+    }
+}
+
+/// The features of the sample that ends at each heap node (see
+/// [`DataSpec::sample_node_counts`]): the path down from the root, top first.
+fn node_paths(data: &DataSpec) -> Vec<Vec<u32>> {
+    let tree = &data.tree;
+    let mut paths = vec![Vec::new()];
+    for f in 0..tree.n_features() {
+        let mut path: Vec<u32> = tree.ancestors(f).iter().rev().map(|&a| a as u32).collect();
+        path.push(f as u32);
+        paths.push(path);
+    }
+    paths
+}
+
 fn rows(batch: &SparseBatch) -> SparseRows<'_> {
     SparseRows {
         batch: batch.batch,
         offsets: &batch.offsets,
         indices: &batch.indices,
         values: &batch.values,
-    }
-}
-
-/// The parameters and the optimiser state, on whichever side Adam runs.
-enum Params {
-    Native {
-        w: Vec<f32>,
-        b: Vec<f32>,
-        adam_w: fused::Adam,
-        adam_b: fused::Adam,
-    },
-    Burn {
-        model: Box<ToyModel>,
-        optimizer: burn::optim::ModuleOptimizer,
-        device: Device,
-    },
-}
-
-impl Params {
-    fn new(job: &Job, optimizer: &FusedOptimizer) -> Self {
-        let n_features = job.data.n_features();
-        match optimizer {
-            FusedOptimizer::Native => {
-                let w = initial_weights(job.instances, n_features);
-                let b = vec![0.0; job.instances.len() * n_features];
-                let adam = |n| fused::Adam::new(n, ADAM_BETAS.0, ADAM_BETAS.1, ADAM_EPSILON);
-                Params::Native {
-                    adam_w: adam(w.len()),
-                    adam_b: adam(b.len()),
-                    w,
-                    b,
-                }
-            }
-            FusedOptimizer::Burn(device) => Params::Burn {
-                model: Box::new(ToyModel::from_instances(
-                    job.instances,
-                    n_features,
-                    job.importance,
-                    device,
-                )),
-                optimizer: pytorch_adam().init(),
-                device: device.clone(),
-            },
-        }
-    }
-
-    /// `W` and `b_final` on the host.
-    fn host(&self) -> (Vec<f32>, Vec<f32>) {
-        match self {
-            Params::Native { w, b, .. } => (w.clone(), b.clone()),
-            Params::Burn { model, .. } => model.to_host(),
-        }
-    }
-
-    /// Evaluates the kernel at the current parameters, then takes one Adam step of rate `lr`.
-    fn step(
-        &mut self,
-        lr: f64,
-        grads: &mut FusedGrads,
-        kernel: &dyn Fn(&[f32], &[f32], &mut FusedGrads),
-    ) {
-        match self {
-            Params::Native {
-                w,
-                b,
-                adam_w,
-                adam_b,
-            } => {
-                kernel(w, b, grads);
-                adam_w.step(lr as f32, w, &grads.dw);
-                adam_b.step(lr as f32, b, &grads.db);
-            }
-            Params::Burn {
-                model,
-                optimizer,
-                device,
-            } => {
-                let (w, b) = model.to_host();
-                kernel(&w, &b, grads);
-                let [n_instances, n_hidden, n_features] = model.dims();
-                let device = &*device;
-                let mut params = GradientsParams::new();
-                let dw = TensorData::new(grads.dw.clone(), [n_instances, n_hidden, n_features]);
-                let db = TensorData::new(grads.db.clone(), [n_instances, n_features]);
-                params.register(model.w.id, Tensor::<3>::from_data(dw, device));
-                params.register(model.b_final.id, Tensor::<2>::from_data(db, device));
-                let stepped = optimizer.step(lr, (**model).clone(), params);
-                **model = stepped;
-            }
-        }
     }
 }
 
@@ -142,54 +136,20 @@ impl Engine for FusedCpuEngine {
     }
 
     fn run(&self, job: &Job, on_step: &mut dyn FnMut(Progress)) -> JobResult {
-        let config = job.config;
-        let shape = Shape {
-            n_instances: job.instances.len(),
-            n_hidden: job.n_hidden(),
-            n_features: job.data.n_features(),
+        let (w, b_final, curve) = match &self.optimizer {
+            FusedOptimizer::Native => train_native(job, on_step),
+            FusedOptimizer::Burn(device) => train_burn_adam(job, device, on_step),
         };
-        let active_hidden: Vec<u32> = job.instances.iter().map(|i| i.n_hidden as u32).collect();
-        let keys = job.keys();
-
-        let mut params = Params::new(job, &self.optimizer);
-        let mut grads = FusedGrads::new(shape);
-        let mut batch = SparseBatch::new();
-        let mut curve = Vec::new();
-        for step in 0..config.steps {
-            let lr = config.lr_at(step);
-            job.data
-                .sample_into(&keys, Purpose::Train, step, config.batch, &mut batch);
-            let kernel = |w: &[f32], b: &[f32], out: &mut FusedGrads| {
-                fused::loss_and_grads(
-                    &shape,
-                    w,
-                    b,
-                    job.importance,
-                    &active_hidden,
-                    &rows(&batch),
-                    out,
-                )
-            };
-            params.step(lr, &mut grads, &kernel);
-
-            let loss = config.logs(step).then(|| grads.loss.clone());
-            on_step(Progress {
-                step: step + 1,
-                steps: config.steps,
-                lr,
-                loss: loss.as_deref(),
-            });
-            curve.extend(loss.map(|loss| (step, loss)));
-        }
-
-        let (w, b_final) = params.host();
-        let eval = job.data.sample(&keys, Purpose::Eval, 0, config.eval_batch);
+        let shape = shape(job);
+        let eval = job
+            .data
+            .sample(&job.keys(), Purpose::Eval, 0, job.config.eval_batch);
         let eval_loss = fused::loss_per_instance(
             &shape,
             &w,
             &b_final,
             job.importance,
-            &active_hidden,
+            &active_hidden(job),
             &rows(&eval),
         );
         JobResult {
@@ -200,4 +160,126 @@ impl Engine for FusedCpuEngine {
             eval_loss,
         }
     }
+}
+
+fn shape(job: &Job) -> Shape {
+    Shape {
+        n_instances: job.instances.len(),
+        n_hidden: job.n_hidden(),
+        n_features: job.data.n_features(),
+    }
+}
+
+fn active_hidden(job: &Job) -> Vec<u32> {
+    job.instances.iter().map(|i| i.n_hidden as u32).collect()
+}
+
+/// `W`, `b_final` and the loss curve after training.
+type Trained = (Vec<f32>, Vec<f32>, Vec<(u64, Vec<f32>)>);
+
+/// The native path: every instance trains on its own thread-pool task, [`ROUND`] steps at a
+/// time, with its own batches and Adam; progress is reported after each round, step by step.
+fn train_native(job: &Job, on_step: &mut dyn FnMut(Progress)) -> Trained {
+    let config = job.config;
+    let Shape {
+        n_instances: ni,
+        n_hidden: nh,
+        n_features: nf,
+    } = shape(job);
+    let keys = job.keys();
+    let w0 = initial_weights(job.instances, nf);
+    let adam = (ADAM_BETAS.0, ADAM_BETAS.1, ADAM_EPSILON);
+    let mut trainers: Vec<InstanceTrainer> = (0..ni)
+        .map(|i| {
+            let live = &w0[i * nh * nf..][..job.instances[i].n_hidden * nf];
+            let importance = &job.importance[i * nf..][..nf];
+            InstanceTrainer::new(nf, live, &vec![0.0; nf], importance, adam)
+        })
+        .collect();
+    let paths = job.data.samples_are_nodes().then(|| node_paths(job.data));
+    // Per instance: its batch, and its losses at this round's logged steps.
+    let mut lanes: Vec<(Batch, Vec<f32>)> = vec![Default::default(); ni];
+
+    let mut curve = Vec::new();
+    let mut start = 0;
+    while start < config.steps {
+        let end = (start + ROUND).min(config.steps);
+        InstanceTrainer::for_each_parallel(&mut trainers, &mut lanes, |i, t, (batch, losses)| {
+            losses.clear();
+            for step in start..end {
+                batch.draw(job.data, paths.as_deref(), keys[i], step, config.batch);
+                let lr = config.lr_at(step) as f32;
+                losses.extend(t.step(&batch.rows(), lr, config.logs(step)));
+            }
+        });
+        let mut logged = 0;
+        for step in start..end {
+            let loss = config.logs(step).then(|| {
+                logged += 1;
+                lanes.iter().map(|(_, l)| l[logged - 1]).collect::<Vec<_>>()
+            });
+            on_step(Progress {
+                step: step + 1,
+                steps: config.steps,
+                lr: config.lr_at(step),
+                loss: loss.as_deref(),
+            });
+            curve.extend(loss.map(|loss| (step, loss)));
+        }
+        start = end;
+    }
+
+    let (mut w, mut b) = (vec![0.0; ni * nh * nf], vec![0.0; ni * nf]);
+    for (i, t) in trainers.iter().enumerate() {
+        let live = job.instances[i].n_hidden * nf;
+        t.params_into(&mut w[i * nh * nf..][..live], &mut b[i * nf..][..nf]);
+    }
+    (w, b, curve)
+}
+
+/// The fused gradients of the whole stacked model, stepped by burn's Adam on `device`.
+fn train_burn_adam(job: &Job, device: &Device, on_step: &mut dyn FnMut(Progress)) -> Trained {
+    let config = job.config;
+    let shape = shape(job);
+    let active_hidden = active_hidden(job);
+    let keys = job.keys();
+    let mut model =
+        ToyModel::from_instances(job.instances, shape.n_features, job.importance, device);
+    let mut optimizer = pytorch_adam().init();
+    let mut grads = FusedGrads::new(shape);
+    let mut batch = SparseBatch::new();
+    let mut curve = Vec::new();
+    for step in 0..config.steps {
+        let lr = config.lr_at(step);
+        job.data
+            .sample_into(&keys, Purpose::Train, step, config.batch, &mut batch);
+        let (w, b) = model.to_host();
+        fused::loss_and_grads(
+            &shape,
+            &w,
+            &b,
+            job.importance,
+            &active_hidden,
+            &rows(&batch),
+            &mut grads,
+        );
+        let dims = [shape.n_instances, shape.n_hidden, shape.n_features];
+        let mut params = GradientsParams::new();
+        let dw = TensorData::new(grads.dw.clone(), dims);
+        let db = TensorData::new(grads.db.clone(), [shape.n_instances, shape.n_features]);
+        params.register(model.w.id, Tensor::<3>::from_data(dw, device));
+        params.register(model.b_final.id, Tensor::<2>::from_data(db, device));
+        model = optimizer.step(lr, model, params);
+
+        let loss = config.logs(step).then(|| grads.loss.clone());
+        on_step(Progress {
+            step: step + 1,
+            steps: config.steps,
+            lr,
+            loss: loss.as_deref(),
+        });
+        curve.extend(loss.map(|loss| (step, loss)));
+    }
+    let (w, b) = model.to_host();
+    (w, b, curve)
 }

@@ -103,7 +103,6 @@ impl DataSpec {
         if out.staging.len() < n_instances {
             out.staging.resize_with(n_instances, InstanceRows::default);
         }
-        let levels = self.level_params();
         // A tree sample has at most `depth` entries, so this bound makes steady state allocation-free.
         let tree_bound = match self.structure {
             Structure::Tree => batch * self.tree.depth() as usize,
@@ -115,21 +114,14 @@ impl DataSpec {
             .zip(keys.par_iter())
             .for_each(|(rows, &key)| {
                 rows.clear();
-                rows.row_ends.reserve(batch);
-                rows.indices.reserve(tree_bound);
-                rows.values.reserve(tree_bound);
                 let mut rng = Rng::new(key, purpose, step);
-                for _ in 0..batch {
-                    match self.structure {
-                        Structure::Tree => self.push_tree_sample(&mut rng, rows),
-                        Structure::Independent => {
-                            self.push_independent_sample(&mut rng, &levels, rows)
-                        }
-                    }
-                    let end = u32::try_from(rows.indices.len())
-                        .expect("one instance's batch has more than u32::MAX entries");
-                    rows.row_ends.push(end);
-                }
+                self.push_rows(
+                    &mut rng,
+                    batch,
+                    &mut rows.row_ends,
+                    &mut rows.indices,
+                    &mut rows.values,
+                );
             });
 
         let staged = &out.staging[..n_instances];
@@ -154,20 +146,153 @@ impl DataSpec {
         }
     }
 
-    /// Appends one root-to-node path, top level first; O(depth).
-    fn push_tree_sample(&self, rng: &mut Rng, rows: &mut InstanceRows) {
+    /// Like [`DataSpec::sample_into`] for one key, filling `out` directly: for callers that
+    /// already run one instance per thread. The rows are those of `key` in
+    /// [`DataSpec::sample`].
+    pub fn sample_instance_into(
+        &self,
+        key: StreamKey,
+        purpose: Purpose,
+        step: u64,
+        batch: usize,
+        out: &mut SparseBatch,
+    ) {
+        out.batch = batch;
+        out.n_instances = 1;
+        out.n_features = self.n_features();
+        out.offsets.clear();
+        out.indices.clear();
+        out.values.clear();
+        out.offsets.push(0);
+        let mut rng = Rng::new(key, purpose, step);
+        self.push_rows(
+            &mut rng,
+            batch,
+            &mut out.offsets,
+            &mut out.indices,
+            &mut out.values,
+        );
+    }
+
+    /// Whether a sample is fixed by its deepest active node (tree paths with binary
+    /// magnitudes), so that [`DataSpec::sample_node_counts`] can describe a batch.
+    pub fn samples_are_nodes(&self) -> bool {
+        self.structure == Structure::Tree && self.magnitude == Magnitude::Binary
+    }
+
+    /// The batch of `key` in [`DataSpec::sample`], as the number of its samples that end
+    /// at each tree node, in breadth-first order: `counts[0]` for the root (empty rows),
+    /// `counts[f + 1]` for rows whose deepest feature is `f`. A batch of any size thus
+    /// takes `n_features + 1` numbers.
+    ///
+    /// Panics unless [`DataSpec::samples_are_nodes`].
+    pub fn sample_node_counts(
+        &self,
+        key: StreamKey,
+        purpose: Purpose,
+        step: u64,
+        batch: usize,
+        counts: &mut Vec<u32>,
+    ) {
+        assert!(
+            self.samples_are_nodes(),
+            "only tree samples with binary magnitudes are fixed by their deepest node"
+        );
+        assert!(u32::try_from(batch).is_ok(), "batch must fit in u32");
+        counts.clear();
+        counts.resize(self.n_features() + 1, 0);
+        let mut rng = Rng::new(key, purpose, step);
+        let stop_below = self.stop_below();
+        for _ in 0..batch {
+            let node = self.draw_path(&mut rng, stop_below, |_, _| {});
+            counts[node as usize] += 1;
+        }
+    }
+
+    /// `uniform_f64() < stop_prob`, with `uniform_f64() = (u >> 11) · 2^-53` exactly, is
+    /// `u >> 11 < stop_below`: the same decisions as an integer comparison.
+    fn stop_below(&self) -> u64 {
+        (self.tree.stop_prob() * (1u64 << 53) as f64).ceil() as u64
+    }
+
+    /// Draws one tree sample: a path down from the root, calling `visit(heap_node, rng)`
+    /// at each node below the root, top first (where its magnitude is to be drawn).
+    /// Returns the last heap node (0: the root, an empty row).
+    #[inline(always)]
+    fn draw_path(
+        &self,
+        rng: &mut Rng,
+        stop_below: u64,
+        mut visit: impl FnMut(u32, &mut Rng),
+    ) -> u32 {
         let branching = self.tree.branching();
-        let stop_prob = self.tree.stop_prob();
         let mut heap_node: u32 = 0;
         for _ in 0..self.tree.depth() {
-            if rng.uniform_f64() < stop_prob {
+            if rng.next_u64() >> 11 < stop_below {
                 break;
             }
-            let child = rng.below(branching);
-            heap_node = heap_node * branching + 1 + child;
-            rows.indices.push(heap_node - 1);
-            rows.values.push(self.magnitude.draw(rng));
+            heap_node = heap_node * branching + 1 + rng.below(branching);
+            visit(heap_node, rng);
         }
+        heap_node
+    }
+
+    /// Draws `batch` samples from `rng` into empty `indices` and `values`, appending each
+    /// row's end to `ends`.
+    fn push_rows(
+        &self,
+        rng: &mut Rng,
+        batch: usize,
+        ends: &mut Vec<u32>,
+        indices: &mut Vec<u32>,
+        values: &mut Vec<f32>,
+    ) {
+        debug_assert!(indices.is_empty() && values.is_empty());
+        ends.reserve(batch);
+        match self.structure {
+            Structure::Tree => self.push_tree_rows(rng, batch, ends, indices, values),
+            Structure::Independent => {
+                let levels = self.level_params();
+                for _ in 0..batch {
+                    self.push_independent_sample(rng, &levels, indices, values);
+                    let end = u32::try_from(indices.len())
+                        .expect("one instance's batch has more than u32::MAX entries");
+                    ends.push(end);
+                }
+            }
+        }
+    }
+
+    /// Tree rows: each a root-to-node path, top level first; O(depth) per sample.
+    fn push_tree_rows(
+        &self,
+        rng: &mut Rng,
+        batch: usize,
+        ends: &mut Vec<u32>,
+        indices: &mut Vec<u32>,
+        values: &mut Vec<f32>,
+    ) {
+        let depth = self.tree.depth() as usize;
+        let bound = batch * depth;
+        assert!(
+            u32::try_from(bound).is_ok(),
+            "one instance's batch may have more than u32::MAX entries"
+        );
+        // Room for the longest rows, trimmed at the end: the loop writes without growing.
+        indices.resize(bound, 0);
+        values.resize(bound, 0.0);
+        let stop_below = self.stop_below();
+        let mut n = 0;
+        for _ in 0..batch {
+            self.draw_path(rng, stop_below, |heap_node, rng| {
+                indices[n] = heap_node - 1;
+                values[n] = self.magnitude.draw(rng);
+                n += 1;
+            });
+            ends.push(n as u32);
+        }
+        indices.truncate(n);
+        values.truncate(n);
     }
 
     /// Appends independent Bernoulli features in increasing index order, jumping
@@ -176,7 +301,8 @@ impl DataSpec {
         &self,
         rng: &mut Rng,
         levels: &[LevelParams; MAX_DEPTH],
-        rows: &mut InstanceRows,
+        indices: &mut Vec<u32>,
+        values: &mut Vec<f32>,
     ) {
         for level in &levels[..self.tree.depth() as usize] {
             if level.prob <= 0.0 {
@@ -184,8 +310,8 @@ impl DataSpec {
             }
             if level.prob >= 1.0 {
                 for feature in level.first..level.first + level.count {
-                    rows.indices.push(feature);
-                    rows.values.push(self.magnitude.draw(rng));
+                    indices.push(feature);
+                    values.push(self.magnitude.draw(rng));
                 }
                 continue;
             }
@@ -199,8 +325,8 @@ impl DataSpec {
                     break;
                 }
                 position += gap as u32;
-                rows.indices.push(level.first + position);
-                rows.values.push(self.magnitude.draw(rng));
+                indices.push(level.first + position);
+                values.push(self.magnitude.draw(rng));
                 position += 1;
                 if position >= level.count {
                     break;
@@ -227,5 +353,124 @@ impl DataSpec {
             };
         }
         levels
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn specs() -> Vec<DataSpec> {
+        let mut out = Vec::new();
+        for (depth, branching) in [(1, 2), (3, 2), (6, 2), (3, 3), (2, 4), (4, 5)] {
+            for stop_prob in [0.0, 0.3, 0.5, 0.9] {
+                for structure in [Structure::Tree, Structure::Independent] {
+                    for magnitude in [Magnitude::Binary, Magnitude::Uniform] {
+                        out.push(DataSpec {
+                            tree: TreeSpec::new(depth, branching, stop_prob).unwrap(),
+                            structure,
+                            magnitude,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn key(instance: u32) -> StreamKey {
+        StreamKey {
+            seed: 5,
+            config: 77,
+            instance,
+        }
+    }
+
+    /// The tree sampler written the plain way: what the faster one must reproduce.
+    fn plain_tree_rows(spec: &DataSpec, rng: &mut Rng, batch: usize) -> Vec<(Vec<u32>, Vec<f32>)> {
+        (0..batch)
+            .map(|_| {
+                let (mut indices, mut values) = (Vec::new(), Vec::new());
+                let mut heap_node: u32 = 0;
+                for _ in 0..spec.tree.depth() {
+                    if rng.uniform_f64() < spec.tree.stop_prob() {
+                        break;
+                    }
+                    let b = spec.tree.branching();
+                    heap_node = heap_node * b + 1 + rng.below(b);
+                    indices.push(heap_node - 1);
+                    values.push(spec.magnitude.draw(rng));
+                }
+                (indices, values)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tree_rows_match_the_plain_sampler() {
+        for spec in specs().iter().filter(|s| s.structure == Structure::Tree) {
+            let batch = spec.sample(&[key(0), key(1)], Purpose::Train, 9, 300);
+            for i in 0..2 {
+                let mut rng = Rng::new(key(i), Purpose::Train, 9);
+                for (s, (indices, values)) in
+                    plain_tree_rows(spec, &mut rng, 300).iter().enumerate()
+                {
+                    let (got_i, got_v) = batch.row(i as usize, s);
+                    assert_eq!((got_i, got_v), (&indices[..], &values[..]), "{spec:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_instance_matches_the_batch() {
+        let mut alone = SparseBatch::new();
+        for spec in specs() {
+            let batch = spec.sample(&[key(3), key(4)], Purpose::Eval, 2, 200);
+            spec.sample_instance_into(key(4), Purpose::Eval, 2, 200, &mut alone);
+            assert_eq!((alone.batch, alone.n_instances), (200, 1));
+            for s in 0..200 {
+                assert_eq!(alone.row(0, s), batch.row(1, s), "{spec:?}");
+            }
+            assert_eq!(alone.offsets.len(), 201);
+            assert_eq!(*alone.offsets.last().unwrap() as usize, alone.nnz());
+        }
+    }
+
+    #[test]
+    fn node_counts_count_the_rows_deepest_nodes() {
+        let mut counts = Vec::new();
+        for spec in specs() {
+            assert_eq!(
+                spec.samples_are_nodes(),
+                spec.structure == Structure::Tree && spec.magnitude == Magnitude::Binary
+            );
+            if !spec.samples_are_nodes() {
+                continue;
+            }
+            let batch = spec.sample(&[key(7)], Purpose::Train, 123, 1000);
+            let mut want = vec![0u32; spec.n_features() + 1];
+            for s in 0..1000 {
+                let (indices, values) = batch.row(0, s);
+                // A row is the path to its deepest node, so that node stands for it.
+                let node = indices.last().map_or(0, |&f| f as usize + 1);
+                let mut path: Vec<u32> = match node {
+                    0 => Vec::new(),
+                    _ => spec
+                        .tree
+                        .ancestors(node - 1)
+                        .iter()
+                        .map(|&a| a as u32)
+                        .collect(),
+                };
+                path.reverse();
+                path.extend(indices.last());
+                assert_eq!(indices, &path[..]);
+                assert!(values.iter().all(|&v| v == 1.0));
+                want[node] += 1;
+            }
+            spec.sample_node_counts(key(7), Purpose::Train, 123, 1000, &mut counts);
+            assert_eq!(counts, want, "{spec:?}");
+        }
     }
 }
