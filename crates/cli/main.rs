@@ -111,9 +111,20 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     Ok((k, n))
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    match run(cli.command) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // The whole context chain on one line, and never a backtrace: these are user errors.
+            eprintln!("tmh: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<()> {
+    match command {
         Command::Sweep(args) => run_sweep(args),
         Command::Report { dir } => {
             let index = sweep::rebuild_report(&dir)?;
