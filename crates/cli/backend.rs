@@ -26,6 +26,12 @@ pub fn all() -> Vec<BackendInfo> {
             enable: "always built",
         },
         BackendInfo {
+            name: "fused-cpu-burn-adam",
+            compiled: cfg!(feature = "ndarray"),
+            what: "the fused kernel with burn's Adam on ndarray instead of the native one (for comparison)",
+            enable: "cargo feature `ndarray` (default)",
+        },
+        BackendInfo {
             name: "ndarray",
             compiled: cfg!(feature = "ndarray"),
             what: "burn autodiff on the embedded ndarray CPU backend (reference path)",
@@ -85,6 +91,11 @@ pub fn engine(name: &str, device: Option<&str>) -> Result<Box<dyn Engine>> {
     }
     Ok(match name {
         "fused-cpu" => Box::new(train::FusedCpuEngine::default()),
+        #[cfg(feature = "ndarray")]
+        #[allow(deprecated)] // the design card's reference backend
+        "fused-cpu-burn-adam" => Box::new(train::FusedCpuEngine {
+            optimizer: train::FusedOptimizer::Burn(burn::prelude::Device::ndarray().autodiff()),
+        }),
         #[cfg(feature = "ndarray")]
         "ndarray" => Box::new(train::AutodiffEngine {
             name: name.into(),
