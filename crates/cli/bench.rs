@@ -113,8 +113,10 @@ pub fn run(args: &BenchArgs, fused: &dyn Engine, reference: &dyn Engine) -> Resu
     writeln!(
         md,
         "GFLOP/s counts 6·F·H per sample and instance (H = the config's own n_hidden): an effective \
-         rate. The fused kernel skips the backward work of outputs whose ReLU is off, so it can \
-         exceed the arithmetic peak.\n"
+         rate. The fused engine does less arithmetic than that: it merges the samples of a batch \
+         that are the same tree path (with binary magnitudes a sample is fixed by its deepest \
+         node) and skips the backward work of outputs whose ReLU is off, so it can exceed the \
+         arithmetic peak.\n"
     )?;
     writeln!(
         md,
