@@ -36,12 +36,23 @@ pub struct RunRow {
     pub depth: u32,
     /// Branching factor of the feature tree.
     pub branching: u32,
-    /// Feature structure: `tree` or `independent`.
+    /// Feature structure: `tree`, `independent` (tree marginals without the tree) or `sparse`
+    /// (TMS-style features without a tree; `depth` and `branching` are then 0).
     pub structure: String,
-    /// Stop probability of the feature sampler.
+    /// Stop probability of the feature sampler (0 for `sparse`).
     pub stop_prob: f64,
     /// Feature magnitudes: `binary` or `uniform`.
     pub magnitude: String,
+    /// This instance's mean feature activation probability (`1 - S` in TMS terms; for tree data
+    /// the mean of the tree's marginals).
+    pub feature_probability: f64,
+    /// Feature pairs that are both on or both off (`sparse` only, else 0).
+    pub correlated_pairs: u32,
+    /// Feature pairs that are never both on (`sparse` only, else 0).
+    pub anticorrelated_pairs: u32,
+    /// The importance rule as a label: `1`, `0.7` (constant), `0.9^i` (decay by feature index),
+    /// `0.5^level` (decay by tree level) or `list`.
+    pub importance: String,
     /// Width of the hidden layer.
     pub n_hidden: u32,
     /// Number of features (tree nodes).
@@ -70,6 +81,10 @@ impl Table for RunRow {
         "structure",
         "stop_prob",
         "magnitude",
+        "feature_probability",
+        "correlated_pairs",
+        "anticorrelated_pairs",
+        "importance",
         "n_hidden",
         "n_features",
         "seed",
@@ -374,6 +389,10 @@ mod tests {
             structure: "tree".into(),
             stop_prob: 0.5,
             magnitude: "binary".into(),
+            feature_probability: 0.25,
+            correlated_pairs: 0,
+            anticorrelated_pairs: 0,
+            importance: "1".into(),
             n_hidden: 2,
             n_features: 2,
             seed: 0,

@@ -227,6 +227,10 @@ impl GroupRecord {
             structure: r.structure.clone(),
             stop_prob: r.stop_prob.0,
             magnitude: r.magnitude.clone(),
+            feature_probability: 0.0, // TODO(sweep): record per instance
+            correlated_pairs: 0,
+            anticorrelated_pairs: 0,
+            importance: "1".into(),
             n_hidden: r.n_hidden,
             n_features: r.n_features,
             seed: r.seed,

@@ -109,7 +109,9 @@ impl Batch {
 /// The features of the sample that ends at each heap node (see
 /// [`DataSpec::sample_node_counts`]): the path down from the root, top first.
 fn node_paths(data: &DataSpec) -> Vec<Vec<u32>> {
-    let tree = &data.tree;
+    let tree = data
+        .tree_spec()
+        .expect("node paths exist only for tree data");
     let mut paths = vec![Vec::new()];
     for f in 0..tree.n_features() {
         let mut path: Vec<u32> = tree.ancestors(f).iter().rev().map(|&a| a as u32).collect();

@@ -11,11 +11,7 @@
 //! ```
 //! use tree_data::{DataSpec, Magnitude, Purpose, StreamKey, Structure, TreeSpec};
 //!
-//! let spec = DataSpec {
-//!     tree: TreeSpec::new(3, 2, 0.5)?,
-//!     structure: Structure::Tree,
-//!     magnitude: Magnitude::Uniform,
-//! };
+//! let spec = DataSpec::tree(TreeSpec::new(3, 2, 0.5)?, Structure::Tree, Magnitude::Uniform);
 //! let keys: Vec<StreamKey> = (0..4)
 //!     .map(|instance| StreamKey { seed: 0, config: 42, instance })
 //!     .collect();
@@ -37,10 +33,12 @@ mod batch;
 mod hash;
 mod rng;
 mod sample;
+mod sparse;
 mod spec;
 
 pub use batch::SparseBatch;
 pub use hash::{StableHasher, config_hash, hash_str};
 pub use rng::{Purpose, Rng, StreamKey};
-pub use sample::{DataSpec, Magnitude, Structure};
+pub use sample::{DataSpec, Features, Magnitude, Structure};
+pub use sparse::{Pairs, SparseError, SparseSpec};
 pub use spec::{MAX_FEATURES, SpecError, TreeSpec};

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::{InstanceRows, SparseBatch};
 use crate::rng::{Purpose, Rng, StreamKey};
-use crate::spec::{MAX_DEPTH, TreeSpec};
+use crate::sparse::{Pairs, Run, SparseSpec};
+use crate::spec::TreeSpec;
 
 /// How active features relate to each other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -40,37 +41,71 @@ impl Magnitude {
     }
 }
 
+/// Where the features come from and how they co-occur.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Features {
+    /// The nodes of a tree: root-to-node paths, or independent with the paths' marginals.
+    Tree {
+        /// Shape of the feature tree and its stopping rule.
+        tree: TreeSpec,
+        /// Tree paths or independent features.
+        structure: Structure,
+    },
+    /// TMS-style sparse features without a tree.
+    Sparse(SparseSpec),
+}
+
 /// Everything that defines the data distribution.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataSpec {
-    /// Shape of the feature tree and its stopping rule.
-    pub tree: TreeSpec,
-    /// Tree paths or independent features.
-    pub structure: Structure,
+    /// Which features exist and how they co-occur.
+    pub features: Features,
     /// Value of an active feature.
     pub magnitude: Magnitude,
 }
 
-/// One level's features for the independent sampler.
-#[derive(Debug, Clone, Copy, Default)]
-struct LevelParams {
-    first: u32,
-    count: u32,
-    prob: f64,
-    /// ln(1 - prob), the scale of the geometric gaps.
-    ln_miss: f64,
-}
-
 impl DataSpec {
-    /// Number of features (tree nodes without the root).
-    pub fn n_features(&self) -> usize {
-        self.tree.n_features()
+    /// Tree data: paths (`Structure::Tree`) or independent nodes with the same marginals.
+    pub fn tree(tree: TreeSpec, structure: Structure, magnitude: Magnitude) -> DataSpec {
+        DataSpec {
+            features: Features::Tree { tree, structure },
+            magnitude,
+        }
     }
 
-    /// Per-feature activation probability; the same for both structures.
-    pub fn marginals(&self) -> Vec<f64> {
-        self.tree.marginals()
+    /// TMS-style sparse data.
+    pub fn sparse(spec: SparseSpec, magnitude: Magnitude) -> DataSpec {
+        DataSpec {
+            features: Features::Sparse(spec),
+            magnitude,
+        }
+    }
+
+    /// The feature tree, if the features are a tree's nodes.
+    pub fn tree_spec(&self) -> Option<&TreeSpec> {
+        match &self.features {
+            Features::Tree { tree, .. } => Some(tree),
+            Features::Sparse(_) => None,
+        }
+    }
+
+    /// Number of features (tree nodes without the root, or the sparse features).
+    pub fn n_features(&self) -> usize {
+        match &self.features {
+            Features::Tree { tree, .. } => tree.n_features(),
+            Features::Sparse(spec) => spec.n_features(),
+        }
+    }
+
+    /// Per-feature activation probability of instance `instance` (only sparse data with
+    /// per-instance rows depends on it; both tree structures share the tree's marginals).
+    pub fn marginals(&self, instance: u32) -> Vec<f64> {
+        match &self.features {
+            Features::Tree { tree, .. } => tree.marginals(),
+            Features::Sparse(spec) => spec.probability(instance).to_vec(),
+        }
     }
 
     /// Draws `batch` samples for each key. Instance `i`'s rows depend only on
@@ -104,9 +139,12 @@ impl DataSpec {
             out.staging.resize_with(n_instances, InstanceRows::default);
         }
         // A tree sample has at most `depth` entries, so this bound makes steady state allocation-free.
-        let tree_bound = match self.structure {
-            Structure::Tree => batch * self.tree.depth() as usize,
-            Structure::Independent => 0,
+        let tree_bound = match &self.features {
+            Features::Tree {
+                tree,
+                structure: Structure::Tree,
+            } => batch * tree.depth() as usize,
+            _ => 0,
         };
 
         out.staging[..n_instances]
@@ -117,6 +155,7 @@ impl DataSpec {
                 let mut rng = Rng::new(key, purpose, step);
                 self.push_rows(
                     &mut rng,
+                    key.instance,
                     batch,
                     &mut rows.row_ends,
                     &mut rows.indices,
@@ -167,6 +206,7 @@ impl DataSpec {
         let mut rng = Rng::new(key, purpose, step);
         self.push_rows(
             &mut rng,
+            key.instance,
             batch,
             &mut out.offsets,
             &mut out.indices,
@@ -177,7 +217,21 @@ impl DataSpec {
     /// Whether a sample is fixed by its deepest active node (tree paths with binary
     /// magnitudes), so that [`DataSpec::sample_node_counts`] can describe a batch.
     pub fn samples_are_nodes(&self) -> bool {
-        self.structure == Structure::Tree && self.magnitude == Magnitude::Binary
+        matches!(
+            self.features,
+            Features::Tree {
+                structure: Structure::Tree,
+                ..
+            }
+        ) && self.magnitude == Magnitude::Binary
+    }
+
+    /// The tree of tree-path data; panics otherwise (callers have checked the structure).
+    fn path_tree(&self) -> &TreeSpec {
+        match &self.features {
+            Features::Tree { tree, .. } => tree,
+            Features::Sparse(_) => unreachable!("sparse data has no tree paths"),
+        }
     }
 
     /// The batch of `key` in [`DataSpec::sample`], as the number of its samples that end
@@ -202,46 +256,21 @@ impl DataSpec {
         counts.clear();
         counts.resize(self.n_features() + 1, 0);
         let mut rng = Rng::new(key, purpose, step);
-        let stop_below = self.stop_below();
+        let tree = self.path_tree();
+        let stop_below = stop_below(tree);
         for _ in 0..batch {
-            let node = self.draw_path(&mut rng, stop_below, |_, _| {});
+            let node = draw_path(tree, &mut rng, stop_below, |_, _| {});
             counts[node as usize] += 1;
         }
     }
 
-    /// `uniform_f64() < stop_prob`, with `uniform_f64() = (u >> 11) · 2^-53` exactly, is
-    /// `u >> 11 < stop_below`: the same decisions as an integer comparison.
-    fn stop_below(&self) -> u64 {
-        (self.tree.stop_prob() * (1u64 << 53) as f64).ceil() as u64
-    }
-
-    /// Draws one tree sample: a path down from the root, calling `visit(heap_node, rng)`
-    /// at each node below the root, top first (where its magnitude is to be drawn).
-    /// Returns the last heap node (0: the root, an empty row).
-    #[inline(always)]
-    fn draw_path(
-        &self,
-        rng: &mut Rng,
-        stop_below: u64,
-        mut visit: impl FnMut(u32, &mut Rng),
-    ) -> u32 {
-        let branching = self.tree.branching();
-        let mut heap_node: u32 = 0;
-        for _ in 0..self.tree.depth() {
-            if rng.next_u64() >> 11 < stop_below {
-                break;
-            }
-            heap_node = heap_node * branching + 1 + rng.below(branching);
-            visit(heap_node, rng);
-        }
-        heap_node
-    }
-
     /// Draws `batch` samples from `rng` into empty `indices` and `values`, appending each
     /// row's end to `ends`.
+    #[allow(clippy::too_many_arguments)]
     fn push_rows(
         &self,
         rng: &mut Rng,
+        instance: u32,
         batch: usize,
         ends: &mut Vec<u32>,
         indices: &mut Vec<u32>,
@@ -249,16 +278,53 @@ impl DataSpec {
     ) {
         debug_assert!(indices.is_empty() && values.is_empty());
         ends.reserve(batch);
-        match self.structure {
-            Structure::Tree => self.push_tree_rows(rng, batch, ends, indices, values),
-            Structure::Independent => {
-                let levels = self.level_params();
-                for _ in 0..batch {
-                    self.push_independent_sample(rng, &levels, indices, values);
-                    let end = u32::try_from(indices.len())
-                        .expect("one instance's batch has more than u32::MAX entries");
-                    ends.push(end);
+        let (pairs, runs) = match &self.features {
+            Features::Tree {
+                tree,
+                structure: Structure::Tree,
+            } => return self.push_tree_rows(tree, rng, batch, ends, indices, values),
+            Features::Tree {
+                tree,
+                structure: Structure::Independent,
+            } => (None, level_runs(tree)),
+            Features::Sparse(spec) => (Some((spec.pairs(), spec.probability(instance))), spec.runs(instance)),
+        };
+        for _ in 0..batch {
+            if let Some((pairs, p)) = pairs {
+                self.push_pairs(rng, pairs, p, indices, values);
+            }
+            self.push_independent_sample(rng, &runs, indices, values);
+            let end = u32::try_from(indices.len())
+                .expect("one instance's batch has more than u32::MAX entries");
+            ends.push(end);
+        }
+    }
+
+    /// Appends the active features of the pairs (see [`Pairs`]): one draw per pair, plus a
+    /// fair coin for which feature of an active anticorrelated pair is on.
+    fn push_pairs(
+        &self,
+        rng: &mut Rng,
+        pairs: Pairs,
+        p: &[f64],
+        indices: &mut Vec<u32>,
+        values: &mut Vec<f32>,
+    ) {
+        for k in 0..pairs.correlated {
+            let first = 2 * k;
+            if rng.uniform_f64() < p[first] {
+                for feature in [first, first + 1] {
+                    indices.push(feature as u32);
+                    values.push(self.magnitude.draw(rng));
                 }
+            }
+        }
+        for k in 0..pairs.anticorrelated {
+            let first = 2 * (pairs.correlated + k);
+            if rng.uniform_f64() < 2.0 * p[first] {
+                let feature = first + (rng.next_u64() >> 63) as usize;
+                indices.push(feature as u32);
+                values.push(self.magnitude.draw(rng));
             }
         }
     }
@@ -266,13 +332,14 @@ impl DataSpec {
     /// Tree rows: each a root-to-node path, top level first; O(depth) per sample.
     fn push_tree_rows(
         &self,
+        tree: &TreeSpec,
         rng: &mut Rng,
         batch: usize,
         ends: &mut Vec<u32>,
         indices: &mut Vec<u32>,
         values: &mut Vec<f32>,
     ) {
-        let depth = self.tree.depth() as usize;
+        let depth = tree.depth() as usize;
         let bound = batch * depth;
         assert!(
             u32::try_from(bound).is_ok(),
@@ -281,10 +348,10 @@ impl DataSpec {
         // Room for the longest rows, trimmed at the end: the loop writes without growing.
         indices.resize(bound, 0);
         values.resize(bound, 0.0);
-        let stop_below = self.stop_below();
+        let stop_below = stop_below(tree);
         let mut n = 0;
         for _ in 0..batch {
-            self.draw_path(rng, stop_below, |heap_node, rng| {
+            draw_path(tree, rng, stop_below, |heap_node, rng| {
                 indices[n] = heap_node - 1;
                 values[n] = self.magnitude.draw(rng);
                 n += 1;
@@ -296,15 +363,15 @@ impl DataSpec {
     }
 
     /// Appends independent Bernoulli features in increasing index order, jumping
-    /// between active ones with geometric gaps: O(#active + depth).
+    /// between active ones with geometric gaps: O(#active + #runs).
     fn push_independent_sample(
         &self,
         rng: &mut Rng,
-        levels: &[LevelParams; MAX_DEPTH],
+        runs: &[Run],
         indices: &mut Vec<u32>,
         values: &mut Vec<f32>,
     ) {
-        for level in &levels[..self.tree.depth() as usize] {
+        for level in runs {
             if level.prob <= 0.0 {
                 continue;
             }
@@ -334,26 +401,44 @@ impl DataSpec {
             }
         }
     }
+}
 
-    fn level_params(&self) -> [LevelParams; MAX_DEPTH] {
-        let mut levels = [LevelParams::default(); MAX_DEPTH];
-        for (i, params) in levels
-            .iter_mut()
-            .take(self.tree.depth() as usize)
-            .enumerate()
-        {
-            let level = i as u32 + 1;
-            let range = self.tree.level_range(level);
-            let prob = self.tree.marginal(level);
-            *params = LevelParams {
-                first: range.start as u32,
-                count: range.len() as u32,
-                prob,
-                ln_miss: (-prob).ln_1p(),
-            };
+/// One run per tree level: the independent baseline's probabilities.
+fn level_runs(tree: &TreeSpec) -> Vec<Run> {
+    (1..=tree.depth())
+        .map(|level| {
+            let range = tree.level_range(level);
+            Run::new(range.start as u32, range.len() as u32, tree.marginal(level))
+        })
+        .collect()
+}
+
+/// `uniform_f64() < stop_prob`, with `uniform_f64() = (u >> 11) · 2^-53` exactly, is
+/// `u >> 11 < stop_below`: the same decisions as an integer comparison.
+fn stop_below(tree: &TreeSpec) -> u64 {
+    (tree.stop_prob() * (1u64 << 53) as f64).ceil() as u64
+}
+
+/// Draws one tree sample: a path down from the root, calling `visit(heap_node, rng)` at each
+/// node below the root, top first (where its magnitude is to be drawn). Returns the last heap
+/// node (0: the root, an empty row).
+#[inline(always)]
+fn draw_path(
+    tree: &TreeSpec,
+    rng: &mut Rng,
+    stop_below: u64,
+    mut visit: impl FnMut(u32, &mut Rng),
+) -> u32 {
+    let branching = tree.branching();
+    let mut heap_node: u32 = 0;
+    for _ in 0..tree.depth() {
+        if rng.next_u64() >> 11 < stop_below {
+            break;
         }
-        levels
+        heap_node = heap_node * branching + 1 + rng.below(branching);
+        visit(heap_node, rng);
     }
+    heap_node
 }
 
 #[cfg(test)]
