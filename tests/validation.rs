@@ -8,6 +8,10 @@
 //!    others (see [`uniform_depth2_needs_three_dimensions_and_two_are_not_enough`]).
 //! 2. Independent features with the tree's marginals need more width than the tree
 //!    ([`independent_features_need_more_width_than_the_tree`]).
+//! 3. The Toy Models of Superposition paper's 5 features in 2 dimensions (importance `0.9^i`,
+//!    uniform magnitudes): dense features keep the two most important ones on orthogonal
+//!    axes ([`tms_dense_features_get_two_orthogonal_dimensions`]); sparse ones (p = 0.01) are
+//!    all stored as a regular pentagon ([`tms_sparse_features_form_a_pentagon`]).
 //!
 //! Why the frame: with uniform magnitudes a zero-loss model must reproduce `v · x_i` for every
 //! magnitude `v`, so `‖W_i‖ = 1` and `b_i = 0`; a feature that is not active must read
@@ -28,7 +32,9 @@ use report::{Aggregate, MinHiddenRow, SummaryRow};
 use toy_model::fused::{Shape, SparseRows, loss_per_instance};
 use toy_model::{InstanceInit, xavier_normal_std};
 use train::{Engine, FusedCpuEngine, Job, Schedule, TrainConfig};
-use tree_data::{DataSpec, Magnitude, Purpose, StreamKey, Structure, TreeSpec, hash_str};
+use tree_data::{
+    DataSpec, Magnitude, Pairs, Purpose, SparseSpec, StreamKey, Structure, TreeSpec, hash_str,
+};
 
 /// A trained group of instances of one width.
 struct Trained {
@@ -59,11 +65,7 @@ impl Trained {
 }
 
 fn uniform_tree(depth: u32) -> DataSpec {
-    DataSpec {
-        tree: TreeSpec::new(depth, 2, 0.5).unwrap(),
-        structure: Structure::Tree,
-        magnitude: Magnitude::Uniform,
-    }
+    DataSpec::tree(TreeSpec::new(depth, 2, 0.5).unwrap(), Structure::Tree, Magnitude::Uniform)
 }
 
 /// Trains `instances` instances of width `n_hidden` on `data` with the fused CPU engine, with
@@ -76,6 +78,20 @@ fn train(
     seed: u64,
     stream: &str,
     config: &TrainConfig,
+) -> Trained {
+    let unit = vec![1.0; data.n_features()];
+    train_weighted(data, n_hidden, instances, seed, stream, config, &unit)
+}
+
+/// [`train`] with a per-feature importance shared by every instance.
+fn train_weighted(
+    data: &DataSpec,
+    n_hidden: usize,
+    instances: usize,
+    seed: u64,
+    stream: &str,
+    config: &TrainConfig,
+    importance: &[f32],
 ) -> Trained {
     let n_features = data.n_features();
     let init_std = xavier_normal_std(instances, n_hidden, n_features);
@@ -90,7 +106,7 @@ fn train(
             },
         })
         .collect();
-    let importance = vec![1.0f32; instances * n_features];
+    let importance = importance.repeat(instances);
     let job = Job {
         data,
         instances: &inits,
@@ -183,7 +199,7 @@ fn assert_antipodal_frame(w: &[f32], n_hidden: usize, tree: &TreeSpec) -> Vec<us
 fn uniform_depth1_one_dimension_stores_two_antipodal_siblings() {
     let t0 = Instant::now();
     let data = uniform_tree(1);
-    let tree = data.tree;
+    let tree = *data.tree_spec().unwrap();
     let trained = train(&data, 1, 5, 0, "validation/d1-h1", &seed_optimiser(2000));
     let best = trained.best();
     let loss = trained.best_loss();
@@ -233,7 +249,7 @@ fn uniform_depth1_one_dimension_stores_two_antipodal_siblings() {
 fn uniform_depth2_needs_three_dimensions_and_two_are_not_enough() {
     let t0 = Instant::now();
     let data = uniform_tree(2);
-    let tree = data.tree;
+    let tree = *data.tree_spec().unwrap();
     let config = seed_optimiser(5000);
     let h3 = train(&data, 3, 5, 0, "validation/d2-uniform", &config);
     let h2 = train(&data, 2, 5, 0, "validation/d2-uniform", &config);
@@ -277,7 +293,7 @@ fn uniform_depth2_needs_three_dimensions_and_two_are_not_enough() {
 #[test]
 fn uniform_depth2_zero_loss_frames_by_hand() {
     let data = uniform_tree(2);
-    let tree = data.tree;
+    let tree = *data.tree_spec().unwrap();
     // Features: 0, 1 at level 1; 2, 3 children of 0; 4, 5 children of 1.
     let pairings: [[(usize, usize); 3]; 3] = [
         [(0, 1), (2, 3), (4, 5)], // siblings
@@ -441,4 +457,57 @@ aggregate = "min"
         }
     }
     println!("sweep: {:.1}s", t0.elapsed().as_secs_f64());
+}
+
+/// The TMS paper's 5 features in 2 dimensions, importance `0.9^i`, uniform magnitudes: `n`
+/// instances that all see feature probability `p`.
+fn tms_five_in_two(p: f64, instances: usize, steps: u64, stream: &str) -> Trained {
+    let spec = SparseSpec::new(5, vec![vec![p; 5]], Pairs::default()).unwrap();
+    let data = DataSpec::sparse(spec, Magnitude::Uniform);
+    let importance: Vec<f32> = (0..5).map(|i| 0.9f32.powi(i)).collect();
+    let config = seed_optimiser(steps);
+    train_weighted(&data, 2, instances, 0, stream, &config, &importance)
+}
+
+/// Dense features (p = 1): superposition does not pay, so the model keeps the two most
+/// important features on orthogonal axes and drops the rest (TMS paper, figure 2, left).
+#[test]
+fn tms_dense_features_get_two_orthogonal_dimensions() {
+    let trained = tms_five_in_two(1.0, 4, 10_000, "validation/tms-dense");
+    for i in 0..4 {
+        let g = gram(trained.w_of(i), 2, 5);
+        let norms = g.norms();
+        let kept: Vec<usize> = (0..5).filter(|&f| norms[f] > 0.5).collect();
+        // Margin: kept norms 1.000 ± 0.001, dropped ones < 0.015 (10 000 steps).
+        assert_eq!(kept, [0, 1], "instance {i}: norms {norms:?} (the two most important)");
+        let cos = g.cosine(kept[0], kept[1]).unwrap();
+        assert!(cos.abs() < 0.1, "instance {i}: cos {cos} between {kept:?}");
+    }
+}
+
+/// Sparse features (p = 0.01): all five are stored, in superposition, as a regular pentagon
+/// (TMS paper, figure 2, right): neighbouring columns 72° apart.
+#[test]
+fn tms_sparse_features_form_a_pentagon() {
+    let trained = tms_five_in_two(0.01, 6, 10_000, "validation/tms-sparse");
+    let best = trained.best();
+    let w = trained.w_of(best);
+    let g = gram(w, 2, 5);
+    let norms = g.norms();
+    assert!(
+        norms.iter().all(|&n| n > 0.5),
+        "best instance {best}: norms {norms:?}"
+    );
+    let mut angles: Vec<f64> = (0..5)
+        .map(|f| f64::from(w[5 + f]).atan2(f64::from(w[f])).to_degrees())
+        .collect();
+    angles.sort_by(f64::total_cmp);
+    let gaps: Vec<f64> = (0..5)
+        .map(|k| (angles[(k + 1) % 5] - angles[k]).rem_euclid(360.0))
+        .collect();
+    // Margin: norms 1.15–1.17, gaps 71.3°–72.7° (seed 0, instance 0 of 6).
+    assert!(
+        gaps.iter().all(|gap| (gap - 72.0).abs() < 10.0),
+        "best instance {best}: neighbouring angles {gaps:?}"
+    );
 }

@@ -16,6 +16,8 @@ use crate::schema::{FeatureRow, GeometryRow, InstanceRow, read_weights, weights_
 pub(crate) struct InstanceGeo {
     pub instance: u32,
     pub eval_loss: f64,
+    /// Mean feature probability `p = 1 − S` (from `runs.csv`).
+    pub feature_probability: f64,
     /// `[n_hidden, n_features]` row-major.
     pub w: Vec<f32>,
     pub bias: Vec<f32>,
@@ -33,11 +35,134 @@ pub(crate) struct Analysed {
     pub instances: Vec<InstanceGeo>,
     /// Index into `instances` of the lowest eval loss (ties: lowest instance).
     pub best: usize,
+    /// The distinct feature probabilities of all the config's `runs.csv` rows (diverged
+    /// instances included), as `f64::to_bits`, sorted: part of the key charts are grouped by.
+    pub probability_bits: Vec<u64>,
 }
+
+/// The `structure` of TMS-style runs: independent sparse features without a tree.
+pub(crate) const SPARSE: &str = "sparse";
 
 impl Analysed {
     pub fn best_instance(&self) -> &InstanceGeo {
         &self.instances[self.best]
+    }
+
+    /// Whether the config is a TMS-style run (`structure = sparse`).
+    pub fn is_sparse(&self) -> bool {
+        self.config.structure == SPARSE
+    }
+
+    /// The config's feature pairs; none when it has a tree.
+    pub fn pairs(&self) -> Pairs {
+        if self.tree.is_some() {
+            Pairs::default()
+        } else {
+            Pairs::of(&self.config)
+        }
+    }
+
+    /// Whether the analysed instances have different feature probabilities.
+    pub fn probabilities_differ(&self) -> bool {
+        let p0 = self.instances[0].feature_probability;
+        self.instances
+            .iter()
+            .any(|i| i.feature_probability.to_bits() != p0.to_bits())
+    }
+
+    /// `p = 0.01` or `p from 0.02 to 1` over the analysed instances.
+    pub fn probability_label(&self) -> String {
+        let (lo, hi) = self
+            .instances
+            .iter()
+            .map(|i| i.feature_probability)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| {
+                (l.min(p), h.max(p))
+            });
+        if self.probabilities_differ() {
+            format!("p from {} to {}", fmt_p(lo), fmt_p(hi))
+        } else {
+            format!("p = {}", fmt_p(self.instances[0].feature_probability))
+        }
+    }
+}
+
+/// A feature probability with up to 3 significant digits: `0.01`, `0.0201`, `1`.
+pub(crate) fn fmt_p(p: f64) -> String {
+    if !p.is_finite() || p <= 0.0 {
+        return format!("{p}");
+    }
+    let digits = (2 - p.log10().floor() as i32).max(0) as usize;
+    let s = format!("{p:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// The leading paired features of a sparse config: features `0 .. 2·correlated` are
+/// correlated pairs `(2k, 2k+1)`, the next `2·anticorrelated` anticorrelated pairs, the rest
+/// independent (the convention of `runs.csv` and tree-data's sparse sampler).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Pairs {
+    pub correlated: usize,
+    pub anticorrelated: usize,
+}
+
+/// Where a feature sits among a config's [`Pairs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PairRole {
+    /// A feature of correlated pair `pair`; `second` for the pair's odd feature.
+    Correlated { pair: usize, second: bool },
+    /// A feature of anticorrelated pair `pair` (counted among the anticorrelated pairs).
+    Anticorrelated { pair: usize, second: bool },
+    /// An independent feature, `index` among the independent ones.
+    Single { index: usize },
+}
+
+impl Pairs {
+    /// The pairs of a `runs.csv` row, cut to what `n_features` can hold.
+    pub fn of(row: &RunRow) -> Pairs {
+        let max = row.n_features as usize / 2;
+        let correlated = (row.correlated_pairs as usize).min(max);
+        let anticorrelated = (row.anticorrelated_pairs as usize).min(max - correlated);
+        Pairs {
+            correlated,
+            anticorrelated,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.correlated + self.anticorrelated == 0
+    }
+
+    pub fn n_paired(&self) -> usize {
+        2 * (self.correlated + self.anticorrelated)
+    }
+
+    pub fn role(&self, f: usize) -> PairRole {
+        let second = f % 2 == 1;
+        if f < 2 * self.correlated {
+            PairRole::Correlated {
+                pair: f / 2,
+                second,
+            }
+        } else if f < self.n_paired() {
+            PairRole::Anticorrelated {
+                pair: f / 2 - self.correlated,
+                second,
+            }
+        } else {
+            PairRole::Single {
+                index: f - self.n_paired(),
+            }
+        }
+    }
+
+    /// First feature of every pair and whether the pair is anticorrelated.
+    pub fn blocks(&self) -> impl Iterator<Item = (usize, bool)> + '_ {
+        (0..self.correlated + self.anticorrelated).map(|k| (2 * k, k >= self.correlated))
     }
 }
 
@@ -99,6 +224,7 @@ pub(crate) fn analyse_config(
         instances.push(InstanceGeo {
             instance: row.instance,
             eval_loss: row.eval_loss,
+            feature_probability: row.feature_probability,
             w: w.to_vec(),
             bias: weights.instance_b(k).to_vec(),
             features: gram.feature_geometry(),
@@ -120,12 +246,17 @@ pub(crate) fn analyse_config(
             loss_key(instances[*a].eval_loss).total_cmp(&loss_key(instances[*b].eval_loss))
         })
         .context("no instance")?;
+    let mut probability_bits: Vec<u64> =
+        rows.iter().map(|r| r.feature_probability.to_bits()).collect();
+    probability_bits.sort_unstable();
+    probability_bits.dedup();
     Ok((
         Some(Analysed {
             config: first.clone(),
             tree,
             instances,
             best,
+            probability_bits,
         }),
         notes,
     ))
@@ -191,6 +322,7 @@ pub(crate) fn instance_rows(a: &Analysed) -> Vec<InstanceRow> {
                 instance: inst.instance,
                 n_hidden: a.config.n_hidden,
                 n_features: a.config.n_features,
+                feature_probability: inst.feature_probability,
                 eval_loss: inst.eval_loss,
                 best: k == a.best,
                 has_tree: a.tree.is_some(),

@@ -116,6 +116,9 @@ pub struct InstanceRow {
     pub n_hidden: u32,
     /// Number of features.
     pub n_features: u32,
+    /// This instance's mean feature probability `p = 1 − S`, copied from `runs.csv` (for TMS
+    /// sweeps the x axis of the dimensions-per-feature chart is `1/p`).
+    pub feature_probability: f64,
     /// Eval loss, copied from `runs.csv`.
     pub eval_loss: f64,
     /// Whether this is the config's plotted instance (lowest eval loss, ties to the lowest
@@ -143,6 +146,7 @@ impl Table for InstanceRow {
         "instance",
         "n_hidden",
         "n_features",
+        "feature_probability",
         "eval_loss",
         "best",
         "has_tree",

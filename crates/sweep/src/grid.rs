@@ -243,11 +243,7 @@ impl SweepConfig {
                             let n_features =
                                 n_features_within(depth, branching, crate::MAX_SWEEP_FEATURES)
                                     .expect("validated config");
-                            let data = DataSpec {
-                                tree,
-                                structure: structure.kind,
-                                magnitude,
-                            };
+                            let data = DataSpec::tree(tree, structure.kind, magnitude);
                             let group = Group::id_for(depth, branching, structure, magnitude);
                             for &n_hidden in &g.n_hidden {
                                 if g.skip_wider_than_features && n_hidden > n_features {
@@ -267,7 +263,7 @@ impl SweepConfig {
                                     n_hidden,
                                     seed,
                                     instances,
-                                    data,
+                                    data: data.clone(),
                                     n_features,
                                     init_std: xavier_normal_std(instances, n_hidden, n_features),
                                     stream_config: stream_config_hash(
@@ -301,7 +297,7 @@ impl SweepConfig {
                         steps,
                         cost: 0,
                     },
-                    data: cell.data,
+                    data: cell.data.clone(),
                     cells: vec![cell],
                 }),
             }

@@ -2,7 +2,7 @@
 use super::*;
 use toy_model::InstanceInit;
 use toy_model::fused::{self, FusedGrads, Shape, SparseRows};
-use tree_data::{Magnitude, Structure, TreeSpec};
+use tree_data::{Magnitude, Pairs, SparseSpec, Structure, TreeSpec};
 
 #[allow(deprecated)] // ndarray is the design card's reference CPU backend
 fn device() -> Device {
@@ -10,27 +10,34 @@ fn device() -> Device {
 }
 
 /// Every data setting the issue names: depths 1..6, with and without stopping, binary and
-/// uniform magnitudes, and the independent baseline.
+/// uniform magnitudes, the independent baseline, and TMS-style sparse features with pairs and
+/// per-instance probabilities (appended last: tests below pick specs by index).
 fn data_specs() -> Vec<DataSpec> {
     let mut specs = Vec::new();
     for depth in 1..=6 {
         for stop_prob in [0.5, 0.0] {
             for magnitude in [Magnitude::Binary, Magnitude::Uniform] {
                 let tree = TreeSpec::new(depth, 2, stop_prob).unwrap();
-                specs.push(DataSpec {
-                    tree,
-                    structure: Structure::Tree,
-                    magnitude,
-                });
+                specs.push(DataSpec::tree(tree, Structure::Tree, magnitude));
             }
         }
     }
     let tree = TreeSpec::new(3, 2, 0.5).unwrap();
-    specs.push(DataSpec {
+    specs.push(DataSpec::tree(
         tree,
-        structure: Structure::Independent,
-        magnitude: Magnitude::Uniform,
-    });
+        Structure::Independent,
+        Magnitude::Uniform,
+    ));
+    let probability = [0.4, 0.1, 0.02]
+        .iter()
+        .map(|&p| vec![p; 12])
+        .collect();
+    let pairs = Pairs {
+        correlated: 2,
+        anticorrelated: 1,
+    };
+    let sparse = SparseSpec::new(12, probability, pairs).unwrap();
+    specs.push(DataSpec::sparse(sparse, Magnitude::Uniform));
     specs
 }
 
@@ -180,7 +187,7 @@ fn fused_and_autodiff_engines_agree_after_100_adam_steps() {
 
 #[test]
 fn native_adam_matches_burns_adam_on_fused_gradients() {
-    let data = data_specs()[8]; // depth 3, stop 0.5, binary
+    let data = data_specs()[8].clone(); // depth 3, stop 0.5, binary
     let native = run(&FusedCpuEngine::default(), &data, 100);
     let burn_adam = FusedCpuEngine {
         optimizer: FusedOptimizer::Burn(device()),
@@ -192,7 +199,7 @@ fn native_adam_matches_burns_adam_on_fused_gradients() {
 
 #[test]
 fn fused_engine_gives_identical_weights_on_one_and_two_threads() {
-    let data = data_specs()[20]; // depth 6, stop 0.5, binary
+    let data = data_specs()[20].clone(); // depth 6, stop 0.5, binary
     let in_pool = |threads| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -43,7 +43,7 @@ impl Magnitude {
 
 /// Where the features come from and how they co-occur.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", tag = "kind")]
 pub enum Features {
     /// The nodes of a tree: root-to-node paths, or independent with the paths' marginals.
     Tree {
@@ -451,16 +451,26 @@ mod tests {
             for stop_prob in [0.0, 0.3, 0.5, 0.9] {
                 for structure in [Structure::Tree, Structure::Independent] {
                     for magnitude in [Magnitude::Binary, Magnitude::Uniform] {
-                        out.push(DataSpec {
-                            tree: TreeSpec::new(depth, branching, stop_prob).unwrap(),
+                        out.push(DataSpec::tree(
+                            TreeSpec::new(depth, branching, stop_prob).unwrap(),
                             structure,
                             magnitude,
-                        });
+                        ));
                     }
                 }
             }
         }
         out
+    }
+
+    fn is_paths(spec: &DataSpec) -> bool {
+        matches!(
+            spec.features,
+            Features::Tree {
+                structure: Structure::Tree,
+                ..
+            }
+        )
     }
 
     fn key(instance: u32) -> StreamKey {
@@ -473,15 +483,16 @@ mod tests {
 
     /// The tree sampler written the plain way: what the faster one must reproduce.
     fn plain_tree_rows(spec: &DataSpec, rng: &mut Rng, batch: usize) -> Vec<(Vec<u32>, Vec<f32>)> {
+        let tree = spec.tree_spec().unwrap();
         (0..batch)
             .map(|_| {
                 let (mut indices, mut values) = (Vec::new(), Vec::new());
                 let mut heap_node: u32 = 0;
-                for _ in 0..spec.tree.depth() {
-                    if rng.uniform_f64() < spec.tree.stop_prob() {
+                for _ in 0..tree.depth() {
+                    if rng.uniform_f64() < tree.stop_prob() {
                         break;
                     }
-                    let b = spec.tree.branching();
+                    let b = tree.branching();
                     heap_node = heap_node * b + 1 + rng.below(b);
                     indices.push(heap_node - 1);
                     values.push(spec.magnitude.draw(rng));
@@ -493,7 +504,7 @@ mod tests {
 
     #[test]
     fn tree_rows_match_the_plain_sampler() {
-        for spec in specs().iter().filter(|s| s.structure == Structure::Tree) {
+        for spec in specs().iter().filter(|s| is_paths(s)) {
             let batch = spec.sample(&[key(0), key(1)], Purpose::Train, 9, 300);
             for i in 0..2 {
                 let mut rng = Rng::new(key(i), Purpose::Train, 9);
@@ -528,7 +539,7 @@ mod tests {
         for spec in specs() {
             assert_eq!(
                 spec.samples_are_nodes(),
-                spec.structure == Structure::Tree && spec.magnitude == Magnitude::Binary
+                is_paths(&spec) && spec.magnitude == Magnitude::Binary
             );
             if !spec.samples_are_nodes() {
                 continue;
@@ -542,7 +553,8 @@ mod tests {
                 let mut path: Vec<u32> = match node {
                     0 => Vec::new(),
                     _ => spec
-                        .tree
+                        .tree_spec()
+                        .unwrap()
                         .ancestors(node - 1)
                         .iter()
                         .map(|&a| a as u32)

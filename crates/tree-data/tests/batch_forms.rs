@@ -3,7 +3,7 @@
 mod common;
 
 use common::{data, keys};
-use tree_data::{DataSpec, Magnitude, Purpose, SparseBatch, StreamKey, Structure};
+use tree_data::{DataSpec, Magnitude, Pairs, Purpose, SparseBatch, SparseSpec, StreamKey, Structure};
 
 fn uniform(depth: u32, branching: u32, stop_prob: f64, structure: Structure) -> DataSpec {
     DataSpec {
@@ -178,16 +178,34 @@ fn serde_names_and_validation() {
     assert_eq!(toml::from_str::<DataSpec>(&text).unwrap(), spec);
 
     let parsed: DataSpec = toml::from_str(
-        "structure = \"tree\"\nmagnitude = \"uniform\"\n\
-         [tree]\ndepth = 2\nbranching = 3\nstop_prob = 0.0\n",
+        "magnitude = \"uniform\"\n[features]\nkind = \"tree\"\nstructure = \"tree\"\n\
+         [features.tree]\ndepth = 2\nbranching = 3\nstop_prob = 0.0\n",
     )
     .unwrap();
     assert_eq!(parsed, uniform(2, 3, 0.0, Structure::Tree));
 
     let bad = toml::from_str::<DataSpec>(
-        "structure = \"tree\"\nmagnitude = \"binary\"\n\
-         [tree]\ndepth = 2\nbranching = 2\nstop_prob = 1.5\n",
+        "magnitude = \"binary\"\n[features]\nkind = \"tree\"\nstructure = \"tree\"\n\
+         [features.tree]\ndepth = 2\nbranching = 2\nstop_prob = 1.5\n",
     )
     .unwrap_err();
     assert!(bad.to_string().contains("stop_prob = 1.5"), "{bad}");
+
+    let sparse = DataSpec::sparse(
+        SparseSpec::new(
+            4,
+            vec![vec![0.1; 4], vec![0.3; 4]],
+            Pairs {
+                correlated: 1,
+                anticorrelated: 0,
+            },
+        )
+        .unwrap(),
+        Magnitude::Uniform,
+    );
+    let text = toml::to_string(&sparse).unwrap();
+    assert!(text.contains("kind = \"sparse\""), "{text}");
+    assert_eq!(toml::from_str::<DataSpec>(&text).unwrap(), sparse);
+    let bad = toml::from_str::<DataSpec>(&text.replace("0.3", "1.3")).unwrap_err();
+    assert!(bad.to_string().contains("feature_probability = 1.3"), "{bad}");
 }

@@ -9,11 +9,11 @@ use tree_data::{DataSpec, Magnitude, Purpose, SparseBatch, StreamKey, Structure,
 pub const N_SE: f64 = 5.0;
 
 pub fn data(depth: u32, branching: u32, stop_prob: f64, structure: Structure) -> DataSpec {
-    DataSpec {
-        tree: TreeSpec::new(depth, branching, stop_prob).unwrap(),
+    DataSpec::tree(
+        TreeSpec::new(depth, branching, stop_prob).unwrap(),
         structure,
-        magnitude: Magnitude::Binary,
-    }
+        Magnitude::Binary,
+    )
 }
 
 pub fn keys(config: u64, n: u32) -> Vec<StreamKey> {
