@@ -217,6 +217,15 @@ fn bad_input_is_refused_naming_the_field() {
         ("[train]\nsteps = -3\n", "steps"),
         ("[analysis]\nthreshold = 0.0\n", "threshold"),
         ("[grid]\ndepths = [20]\n", "depth"),
+        (
+            "[grid]\nfeatures = [{ n_features = 5, feature_probability = 1.5 }]\n",
+            "grid.features[0].feature_probability",
+        ),
+        (
+            "[grid]\nfeatures = [{ n_features = 5, feature_probability = 0.1 }]\n\
+             importance = [{ level_decay = 0.5 }]\n",
+            "grid.importance[0]",
+        ),
     ];
     for (i, (text, field)) in cases.iter().enumerate() {
         let config = write_config(tmp.path(), &format!("bad{i}.toml"), text);
@@ -301,4 +310,66 @@ fn unknown_backend_lists_the_available_ones() {
         stderr.contains("cuda-magic") && stderr.contains("fused-cpu") && stderr.contains("ndarray"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_tms_sweep_records_feature_probability_and_importance() {
+    let tmp = tempfile::tempdir().unwrap();
+    // ARENA's first TMS picture in miniature: p = 50^-linspace(0, 1, 3), importance 0.9^i.
+    let config = write_config(
+        tmp.path(),
+        "tms.toml",
+        "name = \"tms\"\n[grid]\nn_hidden = [2]\nmagnitude = [\"uniform\"]\n\
+         importance = [{ decay = 0.9 }]\n\
+         features = [{ n_features = 5, feature_probability = { log_space = [1.0, 0.02] } }]\n\
+         [train]\ninstances = 3\nsteps = 300\nbatch = 64\neval_batch = 100\nlog_every = 100\n",
+    );
+    let out = tmp.path().join("tms");
+    // Not --quiet: the progress log must describe sparse groups without a depth.
+    let output = tmh()
+        .args(["sweep", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_ok(&output);
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(log.contains("f5-plog1-0.02-uniform"), "{log}");
+    assert!(!log.contains("depth"), "{log}");
+
+    let (header, rows) = read_csv(&out.join("runs.csv"));
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(rows.len(), 3);
+    for (k, row) in rows.iter().enumerate() {
+        assert_eq!(
+            row[column("config_id")],
+            "f5-plog1-0.02-h2-uniform-s0-imp0.9i"
+        );
+        assert_eq!(row[column("instance")], k.to_string());
+        assert_eq!(row[column("structure")], "sparse");
+        assert_eq!(row[column("depth")], "0");
+        assert_eq!(row[column("importance")], "0.9^i");
+        let p: f64 = row[column("feature_probability")].parse().unwrap();
+        let arena = 50f64.powf(-(k as f64) / 2.0);
+        assert!((p - arena).abs() < 1e-12, "instance {k}: {p} vs {arena}");
+        let loss: f64 = row[column("eval_loss")].parse().unwrap();
+        assert!(loss.is_finite() && loss > 0.0, "{row:?}");
+    }
+    assert!(out.join("index.html").is_file());
+
+    // Rerun: everything resumes; the folder agrees with itself.
+    let again = sweep(&config, &out, &[]);
+    assert_ok(&again);
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("0 trained, 1 resumed"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    let compare = tmh().arg("compare").arg(&out).arg(&out).output().unwrap();
+    assert_ok(&compare);
 }

@@ -25,7 +25,7 @@ fn seconds_per_step(engine: &dyn Engine, group: &Group, steps: u64) -> f64 {
         .iter()
         .flat_map(|c| c.instance_inits())
         .collect();
-    let importance = vec![1.0f32; instances.len() * group.data.n_features()];
+    let importance = group.importance();
     let run = |steps| {
         let config = TrainConfig {
             steps,

@@ -1,7 +1,7 @@
 //! Writes a synthetic run folder (runs.csv, curves.csv and weights with plausible geometry: 42
-//! configs, tree and independent features × depths 1..6 × n_hidden 2..5, 5 instances), builds
-//! its geometry, adds a TMS-style dimensions-per-feature chart from made-up points, and builds
-//! the HTML report, to look at the charts without training:
+//! configs, tree and independent features × depths 1..6 × n_hidden 2..5, 5 instances, plus
+//! TMS-style sparse configs whose instances sweep the feature probability), builds its
+//! geometry and the HTML report, to look at the charts without training:
 //!
 //! ```text
 //! cargo run -p geometry --example synthetic_geometry -- /tmp/geo
@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
+use report::{RunRow, read_runs, write_table};
 use tree_data::Purpose;
 
 fn main() -> Result<()> {
@@ -31,30 +32,16 @@ fn main() -> Result<()> {
         structures: vec!["tree", "independent"],
     }
     .write(&dir);
+    write_sparse(&dir);
 
     let start = Instant::now();
     let out = geometry::build(&dir)?;
     for n in &out.notes {
         println!("note: {n}");
     }
-    // The TMS-style chart, from made-up points, added to the manifest so the report shows it.
-    let mut rng = synthetic::rng("dims", 0, Purpose::Eval);
-    let points: Vec<(f64, f64)> = (0..200)
-        .map(|k| {
-            let x = 10f64.powf(k as f64 / 60.0);
-            let stick = [1.0, 0.75, 2.0 / 3.0, 0.5, 0.4, 0.375][k % 6];
-            (x, stick + 0.02 * (rng.uniform_f64() - 0.5))
-        })
-        .collect();
-    let dims = geometry::plot_dims_per_feature(&points, "synthetic")?;
-    let plot_dir = dir.join("plots");
-    geometry::write_figures(&plot_dir, std::slice::from_ref(&dims))?;
-    let mut entries = geometry::read_manifest(&plot_dir)?;
-    entries.push(dims.entry);
-    geometry::write_manifest(&plot_dir, &entries)?;
     println!(
         "geometry: {} figures in {:.1} s",
-        entries.len(),
+        out.figures.len(),
         start.elapsed().as_secs_f64()
     );
 
@@ -73,4 +60,54 @@ fn main() -> Result<()> {
         fs::metadata(&files.index)?.len()
     );
     Ok(())
+}
+
+/// Appends TMS-style configs to the run folder: 5 features in 2 dimensions over 8 feature
+/// probabilities (ARENA's `50^(−k/7)`), drifting from two orthogonal features through
+/// antipodal pairs to the pentagon as features get sparser; and 6 features with a correlated
+/// and an anticorrelated pair.
+fn write_sparse(dir: &std::path::Path) {
+    let mut runs: Vec<RunRow> = read_runs(dir).unwrap();
+    let id = "f5-plog1-0.02-h2-uniform-s0";
+    let ps = synthetic::arena_probabilities(8);
+    let mut ws = Vec::new();
+    for (k, p) in ps.iter().enumerate() {
+        let k = k as u32;
+        let z = synthetic::rng(id, k, Purpose::Eval).uniform_f64();
+        let w = if *p > 0.3 {
+            synthetic::orthogonal_2d(3)
+        } else if *p > 0.08 {
+            synthetic::polygon_2d(4, 1, 0.4 * z)
+        } else {
+            synthetic::polygon_2d(5, 0, z)
+        };
+        // Features not quite unit length, so the per-feature dots scatter a little.
+        let shrink = 1.0 - 0.08 * (z as f32 - 0.5);
+        ws.push(
+            w.iter()
+                .enumerate()
+                .map(|(i, v)| if i % 5 == 0 { v * shrink } else { *v })
+                .collect(),
+        );
+        runs.push(synthetic::sparse_row(id, 5, 2, k, *p, 0.1 * p * (1.0 + z)));
+    }
+    synthetic::write_weights(dir, id, 2, 5, &ws);
+
+    let id = "f6-p0.05-h2-uniform-s0-pairs";
+    let w = synthetic::cols_2d(&[
+        (1.0, 0.0),
+        (0.95, 0.3),
+        (0.0, 1.0),
+        (0.0, -1.0),
+        (-0.7, 0.7),
+        (-0.7, -0.7),
+    ]);
+    synthetic::write_weights(dir, id, 2, 6, &[w.clone(), w]);
+    for k in 0..2 {
+        let mut r = synthetic::sparse_row(id, 6, 2, k, 0.05, 0.004 * f64::from(k + 1));
+        r.correlated_pairs = 1;
+        r.anticorrelated_pairs = 1;
+        runs.push(r);
+    }
+    write_table(dir, &runs).unwrap();
 }

@@ -246,8 +246,10 @@ pub(crate) fn analyse_config(
             loss_key(instances[*a].eval_loss).total_cmp(&loss_key(instances[*b].eval_loss))
         })
         .context("no instance")?;
-    let mut probability_bits: Vec<u64> =
-        rows.iter().map(|r| r.feature_probability.to_bits()).collect();
+    let mut probability_bits: Vec<u64> = rows
+        .iter()
+        .map(|r| r.feature_probability.to_bits())
+        .collect();
     probability_bits.sort_unstable();
     probability_bits.dedup();
     Ok((

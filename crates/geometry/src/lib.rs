@@ -1,5 +1,6 @@
 //! Geometry of trained tied ReLU autoencoders (`h = W x`, `out = ReLU(Wᵀh + b)`) whose
-//! features are the nodes of a tree: how the columns of `W` are arranged.
+//! features are the nodes of a tree, or (TMS-style runs, `structure = sparse`) independent
+//! sparse features without one: how the columns of `W` are arranged.
 //!
 //! The crate knows the feature tree ([`tree_data::TreeSpec`]) and the trained weights as
 //! plain `f32` arrays, read from a run folder's `runs.csv` and
@@ -15,6 +16,8 @@
 //!   ancestor–descendant and unrelated pairs per level (see [`hierarchy`] for which level a
 //!   pair counts at), skipping pairs with a dead feature (norm < [`DEAD_NORM`]). With
 //!   `tree = None` (TMS-like runs) every pair is unrelated, at level 0.
+//! - [`dims_points`] / [`dims_line`]: the data of the dimensions-per-feature chart, computed
+//!   from `geometry_instances.csv` and `geometry_features.csv` rows alone.
 //!
 //! # Files [`build`] writes into a run folder
 //!
@@ -22,7 +25,7 @@
 //! | --- | --- | --- |
 //! | `geometry.csv` | one per (config, instance, relation, level, other level) | [`GeometryRow`] |
 //! | `geometry_features.csv` | one per (config, instance, feature) | [`FeatureRow`] |
-//! | `geometry_instances.csv` | one per (config, instance) | [`InstanceRow`] |
+//! | `geometry_instances.csv` | one per (config, instance), with its `feature_probability` | [`InstanceRow`] |
 //! | `plots/geometry_*.svg`, `.png` | the charts below | |
 //! | `plots/geometry.json` | one [`ManifestEntry`] per chart | JSON list |
 //!
@@ -31,33 +34,51 @@
 //! analysed; [`GeometryFiles::notes`] says which. Structure `independent` configs still have
 //! their tree (their marginals come from it), so they get hierarchy statistics too, as a
 //! baseline. A config's tree is `TreeSpec::new(depth, branching, stop_prob)` when that has
-//! `n_features` features; otherwise it is analysed without a tree.
+//! `n_features` features; otherwise (every `sparse` config: depth 0) it is analysed without
+//! a tree, and its `level` columns are 0.
 //!
 //! `plots/geometry.json` is a JSON array of objects
 //! `{"stem", "title", "caption", "kind", "config_id"}` (`config_id` may be `null`); each stem
 //! has `plots/<stem>.svg` and `plots/<stem>.png`. It lists only the charts of the last build,
-//! which also removes stale `geometry_{features2d,gram,norms,cosines}_*` files.
+//! which also removes stale `geometry_{features2d,gram,norms,cosines,dims}_*` files.
 //!
 //! # Charts (which configs)
 //!
-//! Configs are grouped by series (branching, structure, stop_prob, magnitude, seed) and depth.
-//! In each group the **selected** config is the smallest `n_hidden` whose best instance has
-//! eval loss below the threshold (default [`report::DEFAULT_THRESHOLD`], 1e-5); when none
-//! does, the config with the lowest best-instance loss. Per group:
+//! Configs are grouped by series (branching, structure, stop_prob, magnitude, seed,
+//! n_features, correlated and anticorrelated pairs, importance) and depth; configs without a
+//! tree also by their feature probabilities (the distinct `feature_probability` values of
+//! their `runs.csv` rows), so each `p` of a TMS sweep is a group of its own. In each group the
+//! **selected** config is the smallest `n_hidden` whose best instance has eval loss below the
+//! threshold (default [`report::DEFAULT_THRESHOLD`], 1e-5); when none does, the config with
+//! the lowest best-instance loss. Per group (manifest `kind` in brackets):
 //!
-//! - `geometry_features2d_<config>`: every config with `n_hidden = 2`: `W`'s columns as arrows,
-//!   one panel per instance (at most 8, the lowest losses), coloured by level-1 subtree,
-//!   lighter and thinner by level;
-//! - `geometry_gram_<config>`: the selected config's best instance: `WᵀW` heatmap in tree
-//!   order, level boundaries, diverging scale centred at 0 with a colour bar;
-//! - `geometry_norms_<config>`: the same instance's feature norms as bars coloured by
-//!   superposition, level boundaries marked;
-//! - `geometry_cosines_<config>`: the selected config (if it has a tree): mean cosine of
-//!   siblings, ancestor–descendant and unrelated pairs per level, bars pooled over instances
-//!   with a dot per instance.
+//! - `geometry_features2d_<config>` (`features2d`): every config with `n_hidden = 2`: `W`'s
+//!   columns as arrows, one panel per instance, feature index at each tip. With a tree: at
+//!   most 8 panels, the lowest losses, coloured by level-1 subtree, lighter and thinner by
+//!   level. Without: one hue per correlated pair (its second feature lighter), one hue per
+//!   anticorrelated pair (its second feature with a dashed shaft), one hue per independent
+//!   feature; when the instances differ in `p`, at most 8 panels spread evenly over `p`
+//!   (densest first), each titled with its `p` and eval loss (the TMS pentagon figure);
+//! - `geometry_gram_<config>` (`gram`): the selected config's best instance: `WᵀW` heatmap
+//!   with a diverging scale centred at 0 and a colour bar; with a tree in tree order with level
+//!   boundaries, without one in index order with boxes around the pairs' 2 × 2 blocks (solid:
+//!   correlated, dashed: anticorrelated);
+//! - `geometry_norms_<config>` (`norms`): the same instance's feature norms as bars coloured
+//!   by superposition; level boundaries marked with a tree, pairs shaded without one;
+//! - `geometry_cosines_<config>` (`cosines`): the selected config, only if it has a tree: mean
+//!   cosine of siblings, ancestor–descendant and unrelated pairs per level, bars pooled over
+//!   instances with a dot per instance.
 //!
-//! [`plot_dims_per_feature`] draws dimensions per feature against `1/(1−S)` for feature
-//! probability sweeps; [`build`] does not call it.
+//! And per sparse series (structure `sparse`; same n_features, pairs, importance, magnitude,
+//! seed and n_hidden, any config) whose analysed instances have at least two distinct feature
+//! probabilities:
+//!
+//! - `geometry_dims_<series>` (`dims`): the TMS paper's feature dimensionality figure,
+//!   [`plot_dims_per_feature`] of [`dims_points`]: x = `1/(1−S) = 1/p` on a log axis; per
+//!   instance `n_hidden / ‖W‖_F²` (a dot, and a line through the mean at each `p`) and each
+//!   live feature's `D_i` (small translucent dots); dashed reference lines at 1, 3/4, 2/3,
+//!   1/2, 2/5 and 3/8 labelled as fractions. Its manifest `config_id` is the config of the
+//!   point with the smallest x, so the report files it under the series it belongs to.
 //!
 //! # Drawing
 //!
@@ -70,6 +91,7 @@
 #![warn(missing_docs)]
 
 mod analyse;
+mod dims;
 mod features;
 pub mod hierarchy;
 mod plots;
@@ -83,13 +105,14 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 use report::{RunRow, read_runs, write_table};
 
+pub use dims::{DIMS_FRACTIONS, DimsPoint, dims_line, dims_points, plot_dims_per_feature};
 pub use features::{
     FeatureGeometry, Gram, dims_per_feature, feature_norms, gram, superposition, total_dims,
 };
 pub use hierarchy::{
     CosineStats, DEAD_NORM, HierarchyStats, PairClass, Relation, classify, hierarchy_stats,
 };
-pub use plots::{Figure, plot_dims_per_feature};
+pub use plots::Figure;
 pub use report::ManifestEntry;
 pub use schema::{
     ConfigWeights, FeatureRow, GeometryRow, InstanceRow, WEIGHTS_DIR, read_weights, weights_path,
@@ -182,7 +205,9 @@ pub fn build_with(dir: &Path, opts: &GeometryOptions) -> Result<GeometryFiles> {
     ]);
 
     let plot_dir = dir.join("plots");
-    let jobs = chart_jobs(&analysed, opts.threshold);
+    let mut stems = Stems::default();
+    let mut jobs = chart_jobs(&analysed, opts.threshold, &mut stems);
+    jobs.extend(dims_jobs(&analysed, &instances, &features, &mut stems));
     let figures: Vec<Figure> = jobs.par_iter().map(Job::draw).collect::<Result<_>>()?;
     files.extend(write_figures(&plot_dir, &figures)?);
     let entries: Vec<ManifestEntry> = figures.iter().map(|f| f.entry.clone()).collect();
@@ -225,6 +250,8 @@ enum Job<'a> {
     Gram(&'a Analysed, String, String),
     Norms(&'a Analysed, String, String),
     Cosines(&'a Analysed, String, String),
+    /// Points, series label, stem, sentence appended to the caption.
+    Dims(Vec<DimsPoint>, String, String, String),
 }
 
 impl Job<'_> {
@@ -234,60 +261,114 @@ impl Job<'_> {
             Job::Gram(a, stem, why) => plots::gram_heatmap(a, stem.clone(), why),
             Job::Norms(a, stem, why) => plots::norm_bars(a, stem.clone(), why),
             Job::Cosines(a, stem, why) => plots::cosine_bars(a, stem.clone(), why),
+            Job::Dims(points, label, stem, about) => {
+                let mut fig = plot_dims_per_feature(points, label)?;
+                fig.entry.stem = stem.clone();
+                fig.entry.caption = format!("{} {about}", fig.entry.caption);
+                Ok(fig)
+            }
         }
     }
 }
 
 /// Stem prefixes of the charts [`build`] draws (and may remove when stale).
-const BUILD_KINDS: [&str; 4] = ["features2d", "gram", "norms", "cosines"];
+const BUILD_KINDS: [&str; 5] = ["features2d", "gram", "norms", "cosines", "dims"];
 
-/// Series and depth: the groups charts are selected in.
-type GroupKey = (u32, String, u64, String, u64, u32);
+/// Unique chart stems `geometry_<kind>_<id>` (`_2`, `_3`, … appended on a clash).
+#[derive(Default)]
+struct Stems(HashSet<String>);
 
-fn group_key(r: &RunRow) -> GroupKey {
-    (
-        r.branching,
-        r.structure.clone(),
-        r.stop_prob.to_bits(),
-        r.magnitude.clone(),
-        r.seed,
-        r.depth,
-    )
-}
-
-/// The charts of the selection described in the crate docs, in report order.
-fn chart_jobs(analysed: &[Analysed], threshold: f64) -> Vec<Job<'_>> {
-    let mut groups: BTreeMap<GroupKey, Vec<&Analysed>> = BTreeMap::new();
-    for a in analysed {
-        groups.entry(group_key(&a.config)).or_default().push(a);
-    }
-    let mut used: HashSet<String> = HashSet::new();
-    let mut stem = |kind: &str, id: &str| {
+impl Stems {
+    fn take(&mut self, kind: &str, id: &str) -> String {
         let base = format!("geometry_{kind}_{}", report::draw::sanitize(id));
         let mut s = base.clone();
         let mut k = 2;
-        while !used.insert(s.clone()) {
+        while !self.0.insert(s.clone()) {
             s = format!("{base}_{k}");
             k += 1;
         }
         s
-    };
+    }
+}
+
+/// The groups charts are selected in: the series (branching, structure, stop_prob,
+/// magnitude, seed, and for sparse features n_features, pairs and importance) and depth; for
+/// configs without a tree also their feature probabilities.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct GroupKey {
+    branching: u32,
+    structure: String,
+    stop_prob: u64,
+    magnitude: String,
+    seed: u64,
+    depth: u32,
+    n_features: u32,
+    correlated_pairs: u32,
+    anticorrelated_pairs: u32,
+    importance: String,
+    /// Sorted distinct `f64::to_bits` of the rows' feature probabilities; empty with a tree.
+    probabilities: Vec<u64>,
+}
+
+fn group_key(a: &Analysed) -> GroupKey {
+    let r = &a.config;
+    GroupKey {
+        branching: r.branching,
+        structure: r.structure.clone(),
+        stop_prob: r.stop_prob.to_bits(),
+        magnitude: r.magnitude.clone(),
+        seed: r.seed,
+        depth: r.depth,
+        n_features: r.n_features,
+        correlated_pairs: r.correlated_pairs,
+        anticorrelated_pairs: r.anticorrelated_pairs,
+        importance: r.importance.clone(),
+        probabilities: if a.tree.is_some() {
+            Vec::new()
+        } else {
+            a.probability_bits.clone()
+        },
+    }
+}
+
+/// Where a group sits, for the "Shown: …" sentence: `at depth 3`, or without a tree
+/// `among the configs with 5 features and p = 0.01`.
+fn group_place(a: &Analysed) -> String {
+    if a.tree.is_some() {
+        format!("at depth {}", a.config.depth)
+    } else {
+        format!(
+            "among the configs with {} features and {}",
+            a.config.n_features,
+            a.probability_label()
+        )
+    }
+}
+
+/// The charts of the selection described in the crate docs, in report order.
+fn chart_jobs<'a>(analysed: &'a [Analysed], threshold: f64, stems: &mut Stems) -> Vec<Job<'a>> {
+    let mut groups: BTreeMap<GroupKey, Vec<&Analysed>> = BTreeMap::new();
+    for a in analysed {
+        groups.entry(group_key(a)).or_default().push(a);
+    }
     let mut jobs = Vec::new();
     for members in groups.values_mut() {
         members.sort_by_key(|a| a.config.n_hidden);
         for a in members.iter().filter(|a| a.config.n_hidden == 2) {
-            jobs.push(Job::Features2d(a, stem("features2d", &a.config.config_id)));
+            jobs.push(Job::Features2d(
+                a,
+                stems.take("features2d", &a.config.config_id),
+            ));
         }
         let best_loss = |a: &Analysed| plots::loss_key(a.best_instance().eval_loss);
         let (pick, why) = match members.iter().find(|a| best_loss(a) < threshold) {
             Some(a) => (
                 *a,
                 format!(
-                    "Shown: the smallest n_hidden ({}) whose best instance has eval loss < {} at \
-                     depth {}.",
+                    "Shown: the smallest n_hidden ({}) whose best instance has eval loss < {} {}.",
                     a.config.n_hidden,
                     report::draw::fmt_loss(threshold),
-                    a.config.depth
+                    group_place(a)
                 ),
             ),
             None => {
@@ -298,23 +379,63 @@ fn chart_jobs(analysed: &[Analysed], threshold: f64) -> Vec<Job<'_>> {
                 (
                     a,
                     format!(
-                        "No n_hidden reaches eval loss < {} at depth {}; shown: the lowest-loss \
-                         config (n_hidden {}).",
+                        "No n_hidden reaches eval loss < {} {}; shown: the lowest-loss config \
+                         (n_hidden {}).",
                         report::draw::fmt_loss(threshold),
-                        a.config.depth,
+                        group_place(a),
                         a.config.n_hidden
                     ),
                 )
             }
         };
         let id = &pick.config.config_id;
-        jobs.push(Job::Gram(pick, stem("gram", id), why.clone()));
-        jobs.push(Job::Norms(pick, stem("norms", id), why.clone()));
+        jobs.push(Job::Gram(pick, stems.take("gram", id), why.clone()));
+        jobs.push(Job::Norms(pick, stems.take("norms", id), why.clone()));
         if pick.tree.is_some() {
-            jobs.push(Job::Cosines(pick, stem("cosines", id), why));
+            jobs.push(Job::Cosines(pick, stems.take("cosines", id), why));
         }
     }
     jobs
+}
+
+/// One dimensions-per-feature chart per sparse series whose instances have at least two
+/// distinct feature probabilities, its points computed from the table rows.
+fn dims_jobs(
+    analysed: &[Analysed],
+    instances: &[InstanceRow],
+    features: &[FeatureRow],
+    stems: &mut Stems,
+) -> Vec<Job<'static>> {
+    dims::dims_series(analysed)
+        .into_iter()
+        .filter_map(|series| {
+            let ids: HashSet<&str> = series
+                .configs
+                .iter()
+                .map(|a| a.config.config_id.as_str())
+                .collect();
+            let inst: Vec<InstanceRow> = instances
+                .iter()
+                .filter(|r| ids.contains(r.config_id.as_str()))
+                .cloned()
+                .collect();
+            let feat: Vec<FeatureRow> = features
+                .iter()
+                .filter(|r| ids.contains(r.config_id.as_str()))
+                .cloned()
+                .collect();
+            let points = dims_points(&inst, &feat);
+            let distinct: HashSet<u64> = points.iter().map(|p| p.x.to_bits()).collect();
+            (distinct.len() >= 2).then(|| {
+                Job::Dims(
+                    points,
+                    series.label,
+                    stems.take("dims", &series.stem_label),
+                    series.description,
+                )
+            })
+        })
+        .collect()
 }
 
 /// Writes each figure as `plot_dir/<stem>.svg` and `plot_dir/<stem>.png` (rendered from the

@@ -12,10 +12,10 @@ use report::ManifestEntry;
 use report::draw::{
     Area, Axis, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MUTED, Mark, PLOT_HEIGHT, PLOT_WIDTH,
     categorical, chart_frame, colour_bar, diverging, fmt_loss, fmt_num, legend, legend_at, lighten,
-    nice_ticks, outline, sanitize, svg_document, text_style, titled, viridis, with_footer,
+    nice_ticks, outline, svg_document, text_style, viridis,
 };
 
-use crate::analyse::{Analysed, InstanceGeo};
+use crate::analyse::{Analysed, InstanceGeo, PairRole, Pairs, fmt_p};
 use crate::hierarchy::{CosineStats, DEAD_NORM, Relation};
 
 /// One chart: its manifest entry (file stem in `plots/`, title, caption, kind, config) and its
@@ -87,19 +87,98 @@ pub(crate) fn loss_key(v: f64) -> f64 {
     if v.is_nan() { f64::INFINITY } else { v }
 }
 
-/// Colour and width of feature `f`'s arrow: colour = its subtree, lighter and thinner deeper.
-fn feature_style(tree: Option<&TreeSpec>, f: usize) -> (RGBColor, u32, u32) {
+/// How feature `f`'s arrow is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ArrowStyle {
+    colour: RGBColor,
+    width: u32,
+    /// Tree level (0 without a tree): deeper arrows are drawn first.
+    level: u32,
+    /// A dashed shaft (the second feature of an anticorrelated pair).
+    dashed: bool,
+}
+
+/// How much lighter the second feature of a correlated pair is drawn.
+const SECOND_SHADE: f64 = 0.5;
+
+/// With a tree: colour = the feature's level-1 subtree, lighter and thinner deeper. Without:
+/// one hue per correlated pair (the second feature lighter), one hue per anticorrelated pair
+/// (the second feature dashed), then one hue per independent feature.
+fn feature_style(tree: Option<&TreeSpec>, pairs: Pairs, f: usize) -> ArrowStyle {
     match tree {
         Some(t) => {
             let level = t.level(f);
             let base = categorical(subtree_of(t, f));
-            (
-                lighten(base, level_shade(level, t.depth())),
-                level_width(level),
+            ArrowStyle {
+                colour: lighten(base, level_shade(level, t.depth())),
+                width: level_width(level),
                 level,
-            )
+                dashed: false,
+            }
         }
-        None => (categorical(f), 2, 0),
+        None => {
+            let (colour, dashed) = match pairs.role(f) {
+                PairRole::Correlated { pair, second } => {
+                    let c = categorical(pair);
+                    (if second { lighten(c, SECOND_SHADE) } else { c }, false)
+                }
+                PairRole::Anticorrelated { pair, second } => {
+                    (categorical(pairs.correlated + pair), second)
+                }
+                PairRole::Single { index } => (
+                    categorical(pairs.correlated + pairs.anticorrelated + index),
+                    false,
+                ),
+            };
+            ArrowStyle {
+                colour,
+                width: 2,
+                level: 0,
+                dashed,
+            }
+        }
+    }
+}
+
+/// Up to `max` instances spread evenly over the feature probabilities, in order of
+/// decreasing `p` (increasing sparsity), ties by instance.
+fn spread_instances(a: &Analysed, max: usize) -> Vec<&InstanceGeo> {
+    let mut by_p: Vec<&InstanceGeo> = a.instances.iter().collect();
+    by_p.sort_by(|x, y| {
+        y.feature_probability
+            .total_cmp(&x.feature_probability)
+            .then(x.instance.cmp(&y.instance))
+    });
+    let n = by_p.len();
+    if n <= max {
+        return by_p;
+    }
+    let mut picks: Vec<usize> = (0..max)
+        .map(|k| (k as f64 * (n - 1) as f64 / (max - 1).max(1) as f64).round() as usize)
+        .collect();
+    picks.dedup();
+    picks.into_iter().map(|k| by_p[k]).collect()
+}
+
+/// What the colours of a 2D chart without a tree mean, for its caption.
+fn pair_colour_note(pairs: Pairs) -> String {
+    let mut parts = Vec::new();
+    if pairs.correlated > 0 {
+        parts.push(
+            "each correlated pair (2k, 2k+1) shares one hue, its second feature lighter".to_owned(),
+        );
+    }
+    if pairs.anticorrelated > 0 {
+        parts.push(
+            "each anticorrelated pair shares one hue, its second feature with a dashed shaft"
+                .to_owned(),
+        );
+    }
+    if pairs.n_paired() > 0 {
+        parts.push("every other feature has a hue of its own".to_owned());
+        format!("Colour: {} (hues repeat after 10).", parts.join("; "))
+    } else {
+        "Colour: one hue per feature (hues repeat after 10).".to_owned()
     }
 }
 
@@ -110,8 +189,14 @@ const MAX_PANELS: usize = 8;
 pub(crate) fn features_2d(a: &Analysed, stem: String) -> Result<Figure> {
     ensure!(a.config.n_hidden == 2, "a 2D chart needs n_hidden = 2");
     let tree = a.tree.as_ref();
+    let pairs = a.pairs();
     let f = a.config.n_features as usize;
-    let shown = shown_instances(a, MAX_PANELS);
+    let by_p = a.probabilities_differ();
+    let shown = if by_p {
+        spread_instances(a, MAX_PANELS)
+    } else {
+        shown_instances(a, MAX_PANELS)
+    };
     let max_norm = shown
         .iter()
         .flat_map(|i| i.features.iter().map(|g| g.norm))
@@ -122,32 +207,49 @@ pub(crate) fn features_2d(a: &Analysed, stem: String) -> Result<Figure> {
         1.0
     };
     let title = format!("Features in 2D — {}", a.config.config_id);
-    let mut caption = format!(
-        "Columns of W (the feature embeddings) of config {}, one panel per instance, same scale \
-         in every panel. Colour: the feature's level-1 subtree; lighter and thinner: deeper \
-         levels. Dashed circle: norm 1. Dead features (norm < 1e-6) are not drawn.",
-        a.config.config_id
-    );
+    let mut caption = match tree {
+        Some(_) => format!(
+            "Columns of W (the feature embeddings) of config {}, one panel per instance, same              scale in every panel. Colour: the feature's level-1 subtree; lighter and thinner:              deeper levels. Dashed circle: norm 1. Dead features (norm < 1e-6) are not drawn.",
+            a.config.config_id
+        ),
+        None => format!(
+            "Columns of W (the feature embeddings) of config {} ({} features without a tree, {},              importance {}), one panel per instance{}, same scale in every panel; the number at              an arrow's tip is the feature's index. {} Dashed circle: norm 1. Dead features              (norm < 1e-6) are not drawn.",
+            a.config.config_id,
+            f,
+            a.probability_label(),
+            a.config.importance,
+            if by_p {
+                " in order of decreasing feature probability p, titled with its p and eval loss"
+            } else {
+                ""
+            },
+            pair_colour_note(pairs)
+        ),
+    };
     if a.instances.len() > shown.len() {
         caption.push_str(&format!(
-            " {} of {} instances shown (lowest eval loss).",
+            " {} of {} instances shown ({}).",
             shown.len(),
-            a.instances.len()
+            a.instances.len(),
+            if by_p {
+                "spread evenly over p"
+            } else {
+                "lowest eval loss"
+            }
         ));
     }
+    let footer = match tree {
+        Some(_) => "Arrow = W_i (column i of W); number = feature index (breadth-first).",
+        None => "Arrow = W_i (column i of W); number = feature index.",
+    };
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let (plots, side) = chart_frame(
-            root,
-            &title,
-            Some("Arrow = W_i (column i of W); number = feature index (breadth-first)."),
-            240,
-        )?;
+        let (plots, side) = chart_frame(root, &title, Some(footer), 240)?;
         let (pw, ph) = plots.dim_in_pixel();
         let panels = plots.split_evenly(square_grid(shown.len(), pw, ph));
         for (panel, inst) in panels.iter().zip(&shown) {
-            arrow_panel(panel, tree, f, inst, r)?;
+            arrow_panel(panel, tree, pairs, f, inst, r, by_p)?;
         }
-        arrow_legend(&side, tree)
+        arrow_legend(&side, tree, pairs, f)
     })?;
     Ok(Figure {
         entry: ManifestEntry {
@@ -161,22 +263,44 @@ pub(crate) fn features_2d(a: &Analysed, stem: String) -> Result<Figure> {
     })
 }
 
+/// A panel title that fits `width` pixels: 15 px, smaller (down to 10 px) when it is long.
+fn panel_title_size(text: &str, width: u32) -> u32 {
+    // DejaVu Sans averages a little under 0.6 em per character.
+    let chars = text.chars().count().max(1) as f64;
+    ((f64::from(width) - 8.0) / (0.6 * chars))
+        .floor()
+        .clamp(10.0, 15.0) as u32
+}
+
 fn arrow_panel(
     panel: &Area,
     tree: Option<&TreeSpec>,
+    pairs: Pairs,
     f: usize,
     inst: &InstanceGeo,
     r: f64,
+    show_p: bool,
 ) -> Result<()> {
     let (w, _) = panel.dim_in_pixel();
-    panel.draw(&Text::new(
+    let heading = if show_p {
+        format!(
+            "instance {} · p {} · loss {}",
+            inst.instance,
+            fmt_p(inst.feature_probability),
+            fmt_loss(inst.eval_loss)
+        )
+    } else {
         format!(
             "instance {} · loss {}",
             inst.instance,
             fmt_loss(inst.eval_loss)
-        ),
+        )
+    };
+    let size = panel_title_size(&heading, w);
+    panel.draw(&Text::new(
+        heading,
         (w as i32 / 2, 12),
-        text_style(15, BLACK, HPos::Center, VPos::Center),
+        text_style(size, BLACK, HPos::Center, VPos::Center),
     ))?;
     let body = panel.margin(24, 0, 0, 0);
     let (bw, bh) = body.dim_in_pixel();
@@ -221,7 +345,7 @@ fn arrow_panel(
     }
     // Deep levels first, so level 1 is drawn on top.
     let mut order: Vec<usize> = (0..f).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(tree.map_or(0, |t| t.level(i))));
+    order.sort_by_key(|&i| std::cmp::Reverse(feature_style(tree, pairs, i).level));
     let head = 0.07 * r;
     for i in order {
         let (x, y) = (f64::from(inst.w[i]), f64::from(inst.w[f + i]));
@@ -229,15 +353,25 @@ fn arrow_panel(
         if len < DEAD_NORM {
             continue;
         }
-        let (colour, width, _) = feature_style(tree, i);
+        let style = feature_style(tree, pairs, i);
+        let (colour, width) = (style.colour, style.width);
         let (ux, uy) = (x / len, y / len);
         let hl = head.min(0.5 * len);
         let (bx, by) = (x - ux * hl, y - uy * hl);
         let (nx, ny) = (-uy * hl * 0.45, ux * hl * 0.45);
-        chart.draw_series(std::iter::once(PathElement::new(
-            vec![(0.0, 0.0), (bx, by)],
-            colour.stroke_width(width),
-        )))?;
+        if style.dashed {
+            chart.draw_series(DashedLineSeries::new(
+                vec![(0.0, 0.0), (bx, by)],
+                6,
+                4,
+                colour.stroke_width(width),
+            ))?;
+        } else {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, 0.0), (bx, by)],
+                colour.stroke_width(width),
+            )))?;
+        }
         chart.draw_series(std::iter::once(Polygon::new(
             vec![(x, y), (bx + nx, by + ny), (bx - nx, by - ny)],
             colour.filled(),
@@ -254,7 +388,7 @@ fn arrow_panel(
     Ok(())
 }
 
-fn arrow_legend(area: &Area, tree: Option<&TreeSpec>) -> Result<()> {
+fn arrow_legend(area: &Area, tree: Option<&TreeSpec>, pairs: Pairs, f: usize) -> Result<()> {
     let circle = (
         "norm 1".to_owned(),
         Mark::Line {
@@ -265,8 +399,7 @@ fn arrow_legend(area: &Area, tree: Option<&TreeSpec>) -> Result<()> {
         },
     );
     let Some(t) = tree else {
-        legend(area, "No tree: colour = feature", &[circle])?;
-        return Ok(());
+        return pair_legend(area, pairs, f, circle);
     };
     let roots = t.level_range(1);
     let mut subtrees: Vec<(String, Mark)> = roots
@@ -299,6 +432,58 @@ fn arrow_legend(area: &Area, tree: Option<&TreeSpec>) -> Result<()> {
         .collect();
     levels.push(circle);
     legend_at(area, y + 12, "Level (features)", &levels)?;
+    Ok(())
+}
+
+/// The legend of a 2D chart without a tree: one entry per pair (at most 8), then the
+/// independent features.
+fn pair_legend(area: &Area, pairs: Pairs, f: usize, circle: (String, Mark)) -> Result<()> {
+    const MAX_PAIRS: usize = 8;
+    let mut entries: Vec<(String, Mark)> = Vec::new();
+    for (start, anti) in pairs.blocks().take(MAX_PAIRS) {
+        let style = feature_style(None, pairs, start);
+        let (kind, second) = if anti {
+            ("anticorrelated", "dashed")
+        } else {
+            ("correlated", "lighter")
+        };
+        entries.push((
+            format!("{start}, {}: {kind}\n({} {second})", start + 1, start + 1),
+            Mark::Line {
+                colour: style.colour,
+                width: 3,
+                dashed: false,
+                marker: false,
+            },
+        ));
+    }
+    let n_pairs = pairs.correlated + pairs.anticorrelated;
+    if n_pairs > MAX_PAIRS {
+        entries.push((
+            format!("… {} more pairs", n_pairs - MAX_PAIRS),
+            Mark::patch(WHITE),
+        ));
+    }
+    let singles = f.saturating_sub(pairs.n_paired());
+    if singles > 0 {
+        let first = pairs.n_paired();
+        let range = if singles == 1 {
+            format!("{first}")
+        } else {
+            format!("{first}–{}", f - 1)
+        };
+        entries.push((
+            format!("{range}: independent,\none hue each"),
+            Mark::patch(feature_style(None, pairs, first).colour),
+        ));
+    }
+    entries.push(circle);
+    let heading = if pairs.is_empty() {
+        "No tree: colour = feature"
+    } else {
+        "No tree: colour = pair"
+    };
+    legend(area, heading, &entries)?;
     Ok(())
 }
 
@@ -350,6 +535,19 @@ fn level_starts(tree: Option<&TreeSpec>) -> Vec<usize> {
     })
 }
 
+/// How the Gram chart marks pairs, for its caption (empty without pairs).
+fn pair_box_note(pairs: Pairs) -> String {
+    match (pairs.correlated, pairs.anticorrelated) {
+        (0, 0) => String::new(),
+        (c, 0) => format!(", solid boxes around the {c} correlated pair(s)' 2 × 2 blocks"),
+        (0, a) => format!(", dashed boxes around the {a} anticorrelated pair(s)' 2 × 2 blocks"),
+        (c, a) => format!(
+            ", boxes around the pairs' 2 × 2 blocks (solid: the {c} correlated pair(s), dashed: \
+             the {a} anticorrelated one(s))"
+        ),
+    }
+}
+
 /// The Gram matrix `WᵀW` of the best instance as a heatmap with level boundaries.
 pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figure> {
     let inst = a.best_instance();
@@ -359,24 +557,41 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
     let vmax = g.as_slice().iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let vmax = if vmax > 0.0 { vmax } else { 1.0 };
     let title = format!("WᵀW — {}, instance {}", a.config.config_id, inst.instance);
-    let caption = format!(
-        "Gram matrix WᵀW (entry i, j = W_i · W_j; diagonal = ‖W_i‖²) of the lowest-loss instance \
-         ({}, eval loss {}) of config {}, features in breadth-first tree order, black lines at \
-         level boundaries; diverging colour scale centred at 0. {why}",
-        inst.instance,
-        fmt_loss(inst.eval_loss),
-        a.config.config_id
-    );
+    let pairs = a.pairs();
+    let caption = match tree {
+        Some(_) => format!(
+            "Gram matrix WᵀW (entry i, j = W_i · W_j; diagonal = ‖W_i‖²) of the lowest-loss \
+             instance ({}, eval loss {}) of config {}, features in breadth-first tree order, \
+             black lines at level boundaries; diverging colour scale centred at 0. {why}",
+            inst.instance,
+            fmt_loss(inst.eval_loss),
+            a.config.config_id
+        ),
+        None => format!(
+            "Gram matrix WᵀW (entry i, j = W_i · W_j; diagonal = ‖W_i‖²) of the lowest-loss \
+             instance ({}, p = {}, eval loss {}) of config {} ({} features without a tree), \
+             features in index order{}; diverging colour scale centred at 0. {why}",
+            inst.instance,
+            fmt_p(inst.feature_probability),
+            fmt_loss(inst.eval_loss),
+            a.config.config_id,
+            f,
+            pair_box_note(pairs)
+        ),
+    };
+    let footer = match (tree, pairs.is_empty()) {
+        (Some(_), _) => "Rows i and columns j are features in breadth-first order; L = tree level.",
+        (None, true) => "Rows i and columns j are features in index order.",
+        (None, false) => {
+            "Rows i and columns j are features in index order; boxes: pairs (dashed: \
+             anticorrelated)."
+        }
+    };
     // Labels need about 25 px across and 17 px up of a square of about 560 px.
     let x_ticks = feature_axis_ticks(tree, f, false, 0.045 * f as f64);
     let y_ticks = feature_axis_ticks(tree, f, true, 0.03 * f as f64);
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let (main, bar) = chart_frame(
-            root,
-            &title,
-            Some("Rows i and columns j are features in breadth-first order; L = tree level."),
-            170,
-        )?;
+        let (main, bar) = chart_frame(root, &title, Some(footer), 170)?;
         let (mw, mh) = main.dim_in_pixel();
         let (xl, yl) = (56, 70);
         let (ml, mr, mt, mb) = square_margins(mw, mh, yl, xl, 10);
@@ -422,6 +637,20 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
                 PathElement::new(vec![(span.0, y), (span.1, y)], BLACK.stroke_width(line)),
             ])?;
         }
+        for (start, anti) in pairs.blocks() {
+            // Rows start and start + 1 are drawn at y = f − 1 − start and one below.
+            let (x0, x1) = (start as f64 - 0.5, start as f64 + 1.5);
+            let (y0, y1) = ((f - 2 - start) as f64 - 0.5, (f - 1 - start) as f64 + 0.5);
+            let corners = vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)];
+            if anti {
+                chart.draw_series(DashedLineSeries::new(corners, 5, 3, BLACK.stroke_width(2)))?;
+            } else {
+                chart.draw_series(std::iter::once(PathElement::new(
+                    corners,
+                    BLACK.stroke_width(2),
+                )))?;
+            }
+        }
         chart.draw_series(std::iter::once(outline(
             [(span.0, span.0), (span.1, span.1)],
             BLACK.stroke_width(1),
@@ -447,6 +676,11 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
     })
 }
 
+/// Background of a correlated pair's bars.
+const CORR_SHADE: RGBColor = RGBColor(222, 233, 245);
+/// Background of an anticorrelated pair's bars.
+const ANTI_SHADE: RGBColor = RGBColor(250, 228, 208);
+
 /// Feature norms of the best instance as bars coloured by superposition.
 pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure> {
     let inst = a.best_instance();
@@ -463,16 +697,46 @@ pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure>
         "Feature norms by superposition — {}, instance {}",
         a.config.config_id, inst.instance
     );
-    let caption = format!(
-        "Norm ‖W_i‖ of every feature of the lowest-loss instance ({}, eval loss {}) of config {}, \
-         in breadth-first order (dashed lines: level boundaries); colour: superposition \
-         Σ_{{j≠i}} (Ŵ_i · W_j)², 0 for a feature alone in its direction. {why}",
-        inst.instance,
-        fmt_loss(inst.eval_loss),
-        a.config.config_id
-    );
+    let pairs = a.pairs();
+    let caption = match tree {
+        Some(_) => format!(
+            "Norm ‖W_i‖ of every feature of the lowest-loss instance ({}, eval loss {}) of config \
+             {}, in breadth-first order (dashed lines: level boundaries); colour: superposition \
+             Σ_{{j≠i}} (Ŵ_i · W_j)², 0 for a feature alone in its direction. {why}",
+            inst.instance,
+            fmt_loss(inst.eval_loss),
+            a.config.config_id
+        ),
+        None => format!(
+            "Norm ‖W_i‖ of every feature of the lowest-loss instance ({}, p = {}, eval loss {}) \
+             of config {} ({} features without a tree), in index order{}; colour: \
+             superposition Σ_{{j≠i}} (Ŵ_i · W_j)², 0 for a feature alone in its direction. {why}",
+            inst.instance,
+            fmt_p(inst.feature_probability),
+            fmt_loss(inst.eval_loss),
+            a.config.config_id,
+            f,
+            match (pairs.correlated, pairs.anticorrelated) {
+                (0, 0) => "",
+                _ => {
+                    " (shaded behind the bars: correlated pairs blue, anticorrelated pairs \
+                     orange)"
+                }
+            }
+        ),
+    };
+    let footer = if tree.is_some() {
+        "L = tree level; a bar's colour is its feature's superposition."
+    } else {
+        "A bar's colour is its feature's superposition."
+    };
     let x_ticks: Vec<f64> = if f <= 24 {
         (0..f).map(|i| i as f64).collect()
+    } else if tree.is_none() {
+        nice_ticks(0.0, (f - 1) as f64, 10)
+            .into_iter()
+            .filter(|v| v.fract() == 0.0)
+            .collect()
     } else {
         let mut t: Vec<f64> = std::iter::once(0)
             .chain(level_starts(tree))
@@ -483,12 +747,7 @@ pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure>
         t
     };
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let (main, bar) = chart_frame(
-            root,
-            &title,
-            Some("L = tree level; a bar's colour is its feature's superposition."),
-            170,
-        )?;
+        let (main, bar) = chart_frame(root, &title, Some(footer), 170)?;
         let mut chart = ChartBuilder::on(&main)
             .margin(12)
             .x_label_area_size(56)
@@ -501,13 +760,32 @@ pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure>
             .configure_mesh()
             .disable_x_mesh()
             .bold_line_style(GRID)
-            .x_desc("feature i (breadth-first)")
+            .x_desc(if tree.is_some() {
+                "feature i (breadth-first)"
+            } else {
+                "feature i"
+            })
             .y_desc("‖W_i‖")
             .x_label_formatter(&|v| format!("{}", v.round() as i64))
             .y_label_formatter(&|v| fmt_num(*v))
             .label_style((FONT, 16))
             .axis_desc_style((FONT, 18))
             .draw()?;
+        for (start, anti) in pairs.blocks() {
+            let x = start as f64;
+            let shade = if anti { ANTI_SHADE } else { CORR_SHADE };
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x - 0.5, 0.0), (x + 1.5, top)],
+                shade.filled(),
+            )))?;
+            if f <= 40 {
+                chart.draw_series(std::iter::once(Text::new(
+                    if anti { "anti" } else { "corr" },
+                    (x + 0.5, top * 0.985),
+                    text_style(13, MUTED, HPos::Center, VPos::Top),
+                )))?;
+            }
+        }
         chart.draw_series(inst.features.iter().enumerate().map(|(i, g)| {
             let x = i as f64;
             Rectangle::new(
@@ -663,118 +941,6 @@ pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str) -> Result<Figur
     })
 }
 
-/// Dimensions per feature against `1/(1−S)` (log axis), TMS-style, with reference lines at
-/// 1, 3/4, 2/3, 1/2, 2/5 and 3/8.
-///
-/// `points` are `(1/(1−S), D_i)` pairs, `S` the sparsity (1 − feature probability), one per
-/// feature and instance; points with a non-positive or non-finite `x` or a non-finite `D` are
-/// left out. `label` names what the points come from: it goes into the title and the stem
-/// `geometry_dims_<label>` (unsafe file-name characters replaced by `-`). Write the result
-/// with [`crate::write_figures`].
-pub fn plot_dims_per_feature(points: &[(f64, f64)], label: &str) -> Result<Figure> {
-    let valid: Vec<(f64, f64)> = points
-        .iter()
-        .filter(|(x, y)| x.is_finite() && *x > 0.0 && y.is_finite())
-        .map(|(x, y)| (x.log10(), *y))
-        .collect();
-    let (mut lo, mut hi) = valid
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| {
-            (l.min(p.0), h.max(p.0))
-        });
-    if valid.is_empty() {
-        (lo, hi) = (0.0, 3.0);
-    }
-    lo = lo.floor().min(0.0);
-    hi = hi.ceil().max(lo + 1.0);
-    let y_top = valid
-        .iter()
-        .fold(1.1f64, |m, p| m.max(p.1 * 1.05))
-        .min(10.0);
-    let title = format!("Dimensions per feature vs 1/(1−S) — {label}");
-    let caption = format!(
-        "Each point is one feature of one instance ({label}): D_i = ‖W_i‖⁴ / Σ_j (W_i · W_j)² \
-         against 1/(1−S), S the sparsity (1 − feature probability), log scale. Dashed lines: \
-         1, 3/4, 2/3, 1/2, 2/5 and 3/8, the fractions the TMS paper finds features stick to."
-    );
-    const REFS: [(f64, &str); 6] = [
-        (1.0, "1"),
-        (0.75, "3/4"),
-        (2.0 / 3.0, "2/3"),
-        (0.5, "1/2"),
-        (0.4, "2/5"),
-        (0.375, "3/8"),
-    ];
-    let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let area = titled(root, &title)?;
-        let area = with_footer(&area, "S = sparsity = 1 − feature probability.")?;
-        let mut chart = ChartBuilder::on(&area)
-            .margin(12)
-            .margin_right(70)
-            .x_label_area_size(56)
-            .y_label_area_size(70)
-            .build_cartesian_2d(
-                Axis::new(
-                    lo,
-                    hi,
-                    nice_ticks(lo, hi, 8)
-                        .into_iter()
-                        .filter(|v| v.fract() == 0.0)
-                        .collect(),
-                ),
-                Axis::nice(0.0, y_top, 6),
-            )?;
-        chart
-            .configure_mesh()
-            .bold_line_style(GRID)
-            .x_desc("1/(1−S)  (log scale)")
-            .y_desc("dimensions per feature D_i")
-            .x_label_formatter(&|v| {
-                let k = v.round() as i32;
-                if (0..=4).contains(&k) {
-                    format!("{}", 10i64.pow(k as u32))
-                } else {
-                    format!("1e{k}")
-                }
-            })
-            .y_label_formatter(&|v| fmt_num(*v))
-            .label_style((FONT, 16))
-            .axis_desc_style((FONT, 18))
-            .draw()?;
-        for (v, text) in REFS {
-            chart.draw_series(DashedLineSeries::new(
-                vec![(lo, v), (hi, v)],
-                6,
-                4,
-                MUTED.stroke_width(1),
-            ))?;
-            let (px, py) = chart.backend_coord(&(hi, v));
-            root.draw(&Text::new(
-                text.to_owned(),
-                (px + 6, py),
-                text_style(14, MUTED, HPos::Left, VPos::Center),
-            ))?;
-        }
-        let colour = categorical(0);
-        chart.draw_series(
-            valid
-                .iter()
-                .map(|p| Circle::new(*p, 4, colour.mix(0.7).filled())),
-        )?;
-        Ok(())
-    })?;
-    Ok(Figure {
-        entry: ManifestEntry {
-            stem: format!("geometry_dims_{}", sanitize(label)),
-            title,
-            caption,
-            kind: "dims".to_owned(),
-            config_id: None,
-        },
-        svg,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -786,37 +952,5 @@ mod tests {
         assert_eq!(square_grid(3, 760, 300), (1, 3));
         let (l, r, t, b) = square_margins(500, 400, 40, 30, 5);
         assert_eq!(500 - 40 - l - r, 400 - 30 - t - b);
-    }
-
-    #[test]
-    fn dims_plot_is_valid_svg_and_skips_bad_points() {
-        let fig = plot_dims_per_feature(
-            &[
-                (1.0, 1.0),
-                (10.0, 0.5),
-                (100.0, 0.4),
-                (0.0, 1.0),
-                (f64::NAN, 0.3),
-            ],
-            "sweep S",
-        )
-        .unwrap();
-        assert_eq!(fig.entry.stem, "geometry_dims_sweep-S");
-        let doc = roxmltree::Document::parse(&fig.svg).unwrap();
-        let circles = doc
-            .descendants()
-            .filter(|n| n.has_tag_name("circle"))
-            .count();
-        assert_eq!(circles, 3);
-        let texts: Vec<&str> = doc
-            .descendants()
-            .filter(|n| n.has_tag_name("text"))
-            .filter_map(|n| n.text())
-            .map(str::trim)
-            .collect();
-        for t in ["1", "3/4", "2/3", "1/2", "2/5", "3/8"] {
-            assert!(texts.contains(&t), "{t} in {texts:?}");
-        }
-        assert!(texts.contains(&"100"), "{texts:?}");
     }
 }

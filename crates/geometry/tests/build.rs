@@ -131,10 +131,14 @@ fn build_writes_documented_tables_charts_and_manifest() {
     make_run(dir);
     let plots = dir.join("plots");
     fs::create_dir_all(&plots).unwrap();
-    for stale in ["geometry_gram_old.svg", "geometry_gram_old.png"] {
+    for stale in [
+        "geometry_gram_old.svg",
+        "geometry_gram_old.png",
+        "geometry_dims_old.svg",
+    ] {
         fs::write(plots.join(stale), "stale").unwrap();
     }
-    for kept in ["geometry_dims_other.svg", "heatmap_x.svg"] {
+    for kept in ["geometry_extra_other.svg", "heatmap_x.svg"] {
         fs::write(plots.join(kept), "<svg/>").unwrap();
     }
 
@@ -152,8 +156,8 @@ fn build_writes_documented_tables_charts_and_manifest() {
     );
     assert_eq!(
         header(&out.instances_csv),
-        "config_id,instance,n_hidden,n_features,eval_loss,best,has_tree,frobenius_sq,\
-         total_dims,sum_dims,mean_superposition,n_dead"
+        "config_id,instance,n_hidden,n_features,feature_probability,eval_loss,best,has_tree,\
+         frobenius_sq,total_dims,sum_dims,mean_superposition,n_dead"
     );
     assert_eq!(out.geometry_csv, dir.join("geometry.csv"));
     let geometry: Vec<GeometryRow> = read_table(dir).unwrap();
@@ -242,13 +246,14 @@ fn build_writes_documented_tables_charts_and_manifest() {
             .strip_suffix(".svg")
             .or_else(|| name.strip_suffix(".png"))
             && stem.starts_with("geometry_")
-            && stem != "geometry_dims_other"
+            && stem != "geometry_extra_other"
         {
             assert!(stems.contains(stem), "{name} is not in the manifest");
         }
     }
     assert!(!on_disk.contains("geometry_gram_old.svg"));
-    assert!(on_disk.contains("geometry_dims_other.svg") && on_disk.contains("heatmap_x.svg"));
+    assert!(!on_disk.contains("geometry_dims_old.svg"));
+    assert!(on_disk.contains("geometry_extra_other.svg") && on_disk.contains("heatmap_x.svg"));
     assert!(on_disk.contains("geometry.json"));
     assert!(out.files.contains(&out.manifest));
     assert_eq!(out.files.len(), 3 + 2 * expected.len() + 1);

@@ -21,6 +21,7 @@ fn main() -> Result<()> {
         hiddens: 2..=10,
         instances: 5,
         structures: vec![("tree", 0.5), ("independent", 0.5)],
+        sparse: Vec::new(),
         curves: true,
     }
     .write(&dir);

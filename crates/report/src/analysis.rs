@@ -6,14 +6,18 @@ use std::collections::BTreeMap;
 use crate::draw::sanitize;
 use crate::schema::{Aggregate, MinHiddenRow, RunRow, SummaryRow};
 
-/// A series: everything that defines a configuration except depth and `n_hidden`.
+/// A series: everything that defines a configuration except its row (depth) and `n_hidden`.
 ///
 /// Heatmaps and loss curves are drawn per series; comparison charts put several side by side.
+/// The rows of a tree series are its depths, which fix n_features and the feature
+/// probabilities. A config of depth 0 has no tree (structure `sparse`): its n_features,
+/// probabilities and pairs are chosen freely, so they are part of the key ([`DataSet`]), its
+/// only row is its n_features, and it is labelled `n_features = F`, never by depth.
 #[derive(Debug, Clone)]
 pub struct Series {
-    /// Branching factor.
+    /// Branching factor (0 without a tree).
     pub branching: u32,
-    /// Feature structure (`tree`, `independent`).
+    /// Feature structure (`tree`, `independent`, `sparse`).
     pub structure: String,
     /// Stop probability.
     pub stop_prob: f64,
@@ -21,69 +25,257 @@ pub struct Series {
     pub magnitude: String,
     /// Base seed.
     pub seed: u64,
+    /// Importance rule label (`1`: every feature weighs the same).
+    pub importance: String,
+    /// The data set of a series without a tree; `None` for tree features.
+    pub data: Option<DataSet>,
+}
+
+/// The data set of a series without a tree: the columns that a tree's depth would fix.
+#[derive(Debug, Clone)]
+pub struct DataSet {
+    /// Number of features.
+    pub n_features: u32,
+    /// Smallest feature probability over the instances.
+    pub p_min: f64,
+    /// Largest feature probability over the instances (above `p_min` when p is swept per
+    /// instance).
+    pub p_max: f64,
+    /// Feature pairs that are both on or both off.
+    pub correlated_pairs: u32,
+    /// Feature pairs that are never both on.
+    pub anticorrelated_pairs: u32,
+}
+
+impl DataSet {
+    /// Whether the instances differ in feature probability, so that statistics across
+    /// instances mix data sets.
+    pub fn per_instance_p(&self) -> bool {
+        differ(self.p_min, self.p_max)
+    }
+
+    /// `p=0.01`, or `p=0.02…1 per instance`.
+    pub fn p_label(&self) -> String {
+        format!("p={}", p_range(self.p_min, self.p_max))
+    }
+
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.n_features
+            .cmp(&other.n_features)
+            .then(p_key(self.p_min).total_cmp(&p_key(other.p_min)))
+            .then(p_key(self.p_max).total_cmp(&p_key(other.p_max)))
+            .then(self.correlated_pairs.cmp(&other.correlated_pairs))
+            .then(self.anticorrelated_pairs.cmp(&other.anticorrelated_pairs))
+    }
+}
+
+/// A feature probability as it is printed ([`fmt_p`]). Probabilities that print alike are
+/// the same: series keys, labels and slugs agree, and f32 noise splits no series.
+pub(crate) fn p_key(p: f64) -> f64 {
+    fmt_p(p).parse().unwrap_or(p)
+}
+
+/// Whether two feature probabilities differ ([`p_key`]).
+fn differ(a: f64, b: f64) -> bool {
+    p_key(a).total_cmp(&p_key(b)).is_ne()
+}
+
+/// A feature probability (or its inverse) with 4 significant digits: `0.02`, `0.0015`, `50`.
+pub(crate) fn fmt_p(p: f64) -> String {
+    if !p.is_finite() || p == 0.0 {
+        return format!("{p}");
+    }
+    let decimals = (3 - p.abs().log10().floor() as i32).max(0) as usize;
+    let s = format!("{p:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// `0.01`, or `0.02…1 per instance` when the instances differ.
+pub(crate) fn p_range(min: f64, max: f64) -> String {
+    if differ(min, max) {
+        format!("{}…{} per instance", fmt_p(min), fmt_p(max))
+    } else {
+        fmt_p(min)
+    }
+}
+
+/// Whether a config of this depth has a tree: a `sparse` config has depth 0.
+pub(crate) fn has_tree(depth: u32) -> bool {
+    depth > 0
+}
+
+/// The row of a series' tables and charts: `depth 3 (n_features 14)`, or `n_features = 5`
+/// without a tree.
+pub(crate) fn row_label(depth: u32, n_features: u32) -> String {
+    if has_tree(depth) {
+        format!("depth {depth} (n_features {n_features})")
+    } else {
+        format!("n_features = {n_features}")
+    }
+}
+
+/// The row, shorter: `depth 3`, or `n_features = 5` without a tree.
+pub(crate) fn row_name(depth: u32, n_features: u32) -> String {
+    if has_tree(depth) {
+        format!("depth {depth}")
+    } else {
+        format!("n_features = {n_features}")
+    }
+}
+
+/// The series of a [`SummaryRow`] or [`MinHiddenRow`]: both carry the same key columns.
+macro_rules! series_of_row {
+    ($row:expr) => {{
+        let r = $row;
+        Series {
+            branching: r.branching,
+            structure: r.structure.clone(),
+            stop_prob: r.stop_prob,
+            magnitude: r.magnitude.clone(),
+            seed: r.seed,
+            importance: r.importance.clone(),
+            data: (!has_tree(r.depth)).then(|| DataSet {
+                n_features: r.n_features,
+                p_min: r.feature_probability_min,
+                p_max: r.feature_probability_max,
+                correlated_pairs: r.correlated_pairs,
+                anticorrelated_pairs: r.anticorrelated_pairs,
+            }),
+        }
+    }};
 }
 
 impl Series {
     /// The series a summary row belongs to.
     pub fn of_summary(row: &SummaryRow) -> Series {
-        Series {
-            branching: row.branching,
-            structure: row.structure.clone(),
-            stop_prob: row.stop_prob,
-            magnitude: row.magnitude.clone(),
-            seed: row.seed,
-        }
+        series_of_row!(row)
     }
 
     /// The series a `min_hidden.csv` row belongs to.
     pub fn of_min_hidden(row: &MinHiddenRow) -> Series {
-        Series {
-            branching: row.branching,
-            structure: row.structure.clone(),
-            stop_prob: row.stop_prob,
-            magnitude: row.magnitude.clone(),
-            seed: row.seed,
+        series_of_row!(row)
+    }
+
+    /// Whether the instances differ in feature probability ([`DataSet::per_instance_p`]):
+    /// such a series is shown per instance, not by statistics across instances.
+    pub fn per_instance_p(&self) -> bool {
+        self.data.as_ref().is_some_and(DataSet::per_instance_p)
+    }
+
+    /// `tree (stop_prob 0.5)`: structure and stop probability; without a tree, structure and
+    /// data set: `sparse F=5, p=0.01`, with pairs when there are any.
+    pub fn structure_label(&self) -> String {
+        match &self.data {
+            None => format!("{} (stop_prob {})", self.structure, self.stop_prob),
+            Some(d) => {
+                let mut label = format!("{} F={}, {}", self.structure, d.n_features, d.p_label());
+                for (n, kind) in [
+                    (d.correlated_pairs, "correlated"),
+                    (d.anticorrelated_pairs, "anticorrelated"),
+                ] {
+                    if n > 0 {
+                        let s = if n == 1 { "" } else { "s" };
+                        label.push_str(&format!(", {n} {kind} pair{s}"));
+                    }
+                }
+                label
+            }
         }
     }
 
-    /// `tree (stop_prob 0.5)`: structure and stop probability only.
-    pub fn structure_label(&self) -> String {
-        format!("{} (stop_prob {})", self.structure, self.stop_prob)
+    /// `, importance 0.9^i`, or nothing for unit importance.
+    fn importance_label(&self) -> String {
+        if self.importance == "1" {
+            String::new()
+        } else {
+            format!(", importance {}", self.importance)
+        }
     }
 
-    /// `tree (stop_prob 0.5), b=2, binary, seed 0`.
-    pub fn label(&self) -> String {
+    /// [`Series::label`] without the seed: `tree (stop_prob 0.5), b=2, binary`,
+    /// `sparse F=5, p=0.01, importance 0.9^i, uniform`.
+    pub fn label_without_seed(&self) -> String {
+        let branching = match self.data {
+            None => format!(", b={}", self.branching),
+            Some(_) => String::new(),
+        };
         format!(
-            "{}, b={}, {}, seed {}",
+            "{}{branching}{}, {}",
             self.structure_label(),
-            self.branching,
-            self.magnitude,
-            self.seed
+            self.importance_label(),
+            self.magnitude
         )
     }
 
-    /// File-name-safe id, e.g. `tree-s0.5_b2_binary_seed0`.
+    /// `tree (stop_prob 0.5), b=2, binary, seed 0`; `sparse F=5, p=0.01, importance 0.9^i,
+    /// uniform, seed 0`.
+    pub fn label(&self) -> String {
+        format!("{}, seed {}", self.label_without_seed(), self.seed)
+    }
+
+    /// File-name-safe id, e.g. `tree-s0.5_b2_binary_seed0`, `sparse_F5_p0.01_uniform_seed0`.
     pub fn slug(&self) -> String {
-        let raw = format!(
-            "{}-s{}_b{}_{}_seed{}",
-            self.structure, self.stop_prob, self.branching, self.magnitude, self.seed
-        );
+        let mut raw = match &self.data {
+            None => format!(
+                "{}-s{}_b{}_{}_seed{}",
+                self.structure, self.stop_prob, self.branching, self.magnitude, self.seed
+            ),
+            Some(d) => {
+                let mut p = fmt_p(d.p_min);
+                if d.per_instance_p() {
+                    p = format!("{p}-{}", fmt_p(d.p_max));
+                }
+                let mut pairs = String::new();
+                if d.correlated_pairs > 0 {
+                    pairs.push_str(&format!("_c{}", d.correlated_pairs));
+                }
+                if d.anticorrelated_pairs > 0 {
+                    pairs.push_str(&format!("_a{}", d.anticorrelated_pairs));
+                }
+                format!(
+                    "{}_F{}_p{p}{pairs}_{}_seed{}",
+                    self.structure, d.n_features, self.magnitude, self.seed
+                )
+            }
+        };
+        if self.importance != "1" {
+            raw.push_str(&format!("_imp{}", self.importance));
+        }
         sanitize(&raw)
     }
 
-    /// Everything but structure and stop probability: the key of a comparison chart.
-    pub(crate) fn comparison_key(&self) -> (u32, String, u64) {
-        (self.branching, self.magnitude.clone(), self.seed)
+    /// Everything but structure, data set and importance: the key of a comparison chart.
+    /// Series with and without a tree are never compared (their rows differ).
+    pub(crate) fn comparison_key(&self) -> (bool, u32, String, u64) {
+        (
+            self.data.is_none(),
+            self.branching,
+            self.magnitude.clone(),
+            self.seed,
+        )
     }
 }
 
+/// Tree series first, then series without a tree; within each, by structure first.
 impl Ord for Series {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.structure
-            .cmp(&other.structure)
+        let data = match (&self.data, &other.data) {
+            (Some(a), Some(b)) => a.cmp(b),
+            (a, b) => a.is_some().cmp(&b.is_some()),
+        };
+        self.data
+            .is_some()
+            .cmp(&other.data.is_some())
+            .then(self.structure.cmp(&other.structure))
             .then(self.stop_prob.total_cmp(&other.stop_prob))
+            .then(data)
             .then(self.branching.cmp(&other.branching))
             .then(self.magnitude.cmp(&other.magnitude))
+            .then(self.importance.cmp(&other.importance))
             .then(self.seed.cmp(&other.seed))
     }
 }
@@ -102,8 +294,8 @@ impl PartialEq for Series {
 
 impl Eq for Series {}
 
-/// Legend labels for a set of series: structure and stop probability always, and branching,
-/// magnitude or seed only where they differ between the series.
+/// Legend labels for a set of series: structure and stop probability (or data set) always,
+/// and branching, importance, magnitude or seed only where they differ between the series.
 pub(crate) fn short_labels(series: &[Series]) -> Vec<String> {
     let varies = |f: &dyn Fn(&Series) -> String| {
         series
@@ -114,14 +306,18 @@ pub(crate) fn short_labels(series: &[Series]) -> Vec<String> {
             > 1
     };
     let b = varies(&|s| s.branching.to_string());
+    let imp = varies(&|s| s.importance.clone());
     let m = varies(&|s| s.magnitude.clone());
     let seed = varies(&|s| s.seed.to_string());
     series
         .iter()
         .map(|s| {
             let mut label = s.structure_label();
-            if b {
+            if b && s.data.is_none() {
                 label.push_str(&format!(", b={}", s.branching));
+            }
+            if imp {
+                label.push_str(&format!(", importance {}", s.importance));
             }
             if m {
                 label.push_str(&format!(", {}", s.magnitude));
@@ -135,6 +331,20 @@ pub(crate) fn short_labels(series: &[Series]) -> Vec<String> {
 }
 
 impl SummaryRow {
+    /// `depth 3 (n_features 14)`, or `n_features = 5` without a tree.
+    pub fn row_label(&self) -> String {
+        row_label(self.depth, self.n_features)
+    }
+
+    /// The row of its series: the depth, or n_features without a tree.
+    pub(crate) fn row_key(&self) -> u32 {
+        if has_tree(self.depth) {
+            self.depth
+        } else {
+            self.n_features
+        }
+    }
+
     /// The statistic named by `aggregate`.
     pub fn aggregate(&self, aggregate: Aggregate) -> f64 {
         match aggregate {
@@ -171,6 +381,7 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
                 .collect();
             losses.sort_by(f64::total_cmp);
             let stats = Stats::of_sorted(&losses);
+            let p = rows.iter().map(|r| r.feature_probability);
             SummaryRow {
                 config_id: first.config_id.clone(),
                 depth: first.depth,
@@ -178,8 +389,14 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
                 structure: first.structure.clone(),
                 stop_prob: first.stop_prob,
                 magnitude: first.magnitude.clone(),
+                importance: first.importance.clone(),
                 n_hidden: first.n_hidden,
                 n_features: first.n_features,
+                feature_probability: p.clone().sum::<f64>() / rows.len() as f64,
+                feature_probability_min: p.clone().fold(f64::INFINITY, f64::min),
+                feature_probability_max: p.fold(f64::NEG_INFINITY, f64::max),
+                correlated_pairs: first.correlated_pairs,
+                anticorrelated_pairs: first.anticorrelated_pairs,
                 seed: first.seed,
                 n_instances: rows.len() as u32,
                 mean: stats.mean,
@@ -242,7 +459,9 @@ impl Stats {
 /// aggregate eval loss is strictly below `threshold`, or `None` when no tested width reaches it.
 ///
 /// Rows are sorted by series, depth, then aggregate (min, mean, median). NaN aggregates (all
-/// instances diverged) never reach the threshold.
+/// instances diverged) never reach the threshold. A series without a tree has one row per
+/// aggregate (depth 0; its n_features is part of the series). The data columns come from the
+/// first config of the group (they share one data set).
 pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
     let mut groups: BTreeMap<(Series, u32), Vec<&SummaryRow>> = BTreeMap::new();
     for row in summary {
@@ -255,6 +474,7 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
     for ((series, depth), mut rows) in groups {
         rows.sort_by_key(|r| r.n_hidden);
         let max_tested = rows.last().map_or(0, |r| r.n_hidden);
+        let data = rows[0];
         for aggregate in Aggregate::ALL {
             let min_n_hidden = rows
                 .iter()
@@ -266,6 +486,13 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
                 structure: series.structure.clone(),
                 stop_prob: series.stop_prob,
                 magnitude: series.magnitude.clone(),
+                importance: series.importance.clone(),
+                n_features: data.n_features,
+                feature_probability: data.feature_probability,
+                feature_probability_min: data.feature_probability_min,
+                feature_probability_max: data.feature_probability_max,
+                correlated_pairs: data.correlated_pairs,
+                anticorrelated_pairs: data.anticorrelated_pairs,
                 seed: series.seed,
                 aggregate,
                 threshold,
@@ -476,6 +703,8 @@ mod tests {
             stop_prob: 0.5,
             magnitude: "binary".into(),
             seed: 0,
+            importance: "1".into(),
+            data: None,
         };
         assert_eq!(s.slug(), "tree-s0.5_b2_binary_seed0");
         assert_eq!(s.label(), "tree (stop_prob 0.5), b=2, binary, seed 0");
@@ -488,6 +717,138 @@ mod tests {
             vec![
                 "tree (stop_prob 0.5), binary".to_string(),
                 "tree (stop_prob 0.5), uniform".to_string()
+            ]
+        );
+    }
+
+    /// An instance of a config without a tree: `f{F}-h{n_hidden}`, probability `p`.
+    fn sparse(n_features: u32, n_hidden: u32, instance: u32, p: f64) -> RunRow {
+        RunRow {
+            config_id: format!("f{n_features}-h{n_hidden}"),
+            depth: 0,
+            branching: 0,
+            structure: "sparse".into(),
+            stop_prob: 0.0,
+            magnitude: "uniform".into(),
+            feature_probability: p,
+            n_features,
+            ..run(1, n_hidden, instance, 1e-3)
+        }
+    }
+
+    #[test]
+    fn data_sets_and_importances_are_separate_series() {
+        let mut runs = vec![
+            sparse(5, 2, 0, 0.01),
+            sparse(5, 3, 0, 0.01),
+            sparse(20, 2, 0, 0.01),
+            run(1, 2, 0, 1.0),
+        ];
+        let mut other_p = sparse(5, 2, 0, 0.1);
+        other_p.config_id = "f5-p0.1-h2".into();
+        let mut weighted = sparse(5, 2, 0, 0.01);
+        weighted.config_id = "f5-h2-imp".into();
+        weighted.importance = "0.9^i".into();
+        let mut paired = sparse(5, 2, 0, 0.01);
+        paired.config_id = "f5-h2-pairs".into();
+        paired.correlated_pairs = 1;
+        let mut tree_weighted = run(1, 2, 0, 1.0);
+        tree_weighted.config_id = "tree-imp".into();
+        tree_weighted.importance = "0.5^level".into();
+        runs.extend([other_p, weighted, paired, tree_weighted]);
+        let summary = summarize(&runs);
+        let series = series_of(&summary);
+        let labels: Vec<String> = series.iter().map(Series::label).collect();
+        assert_eq!(
+            labels,
+            vec![
+                "tree (stop_prob 0.5), b=2, importance 0.5^level, binary, seed 0",
+                "tree (stop_prob 0.5), b=2, binary, seed 0",
+                "sparse F=5, p=0.01, importance 0.9^i, uniform, seed 0",
+                "sparse F=5, p=0.01, uniform, seed 0",
+                "sparse F=5, p=0.01, 1 correlated pair, uniform, seed 0",
+                "sparse F=5, p=0.1, uniform, seed 0",
+                "sparse F=20, p=0.01, uniform, seed 0",
+            ]
+        );
+        let slugs: std::collections::BTreeSet<String> = series.iter().map(Series::slug).collect();
+        assert_eq!(slugs.len(), series.len());
+        assert!(slugs.contains("sparse_F5_p0.01_c1_uniform_seed0"));
+        assert!(slugs.contains("tree-s0.5_b2_binary_seed0_imp0.5-level"));
+        // One min-hidden row per aggregate for each data set, its n_features in the row.
+        let rows = min_hidden(&summary, 1e-5);
+        assert_eq!(rows.len(), series.len() * 3);
+        let f20: Vec<_> = rows.iter().filter(|r| r.n_features == 20).collect();
+        assert_eq!(f20.len(), 3);
+        assert!(f20.iter().all(|r| r.depth == 0 && r.max_tested == 2));
+        let f5 = rows
+            .iter()
+            .find(|r| r.n_features == 5 && r.correlated_pairs == 0 && r.importance == "1")
+            .unwrap();
+        assert_eq!((f5.max_tested, f5.feature_probability), (3, 0.01));
+        let f5_row = summary.iter().find(|r| r.config_id == "f5-h2").unwrap();
+        assert_eq!(f5_row.row_label(), "n_features = 5");
+        assert_eq!(summary[0].row_label(), "depth 1 (n_features 2)");
+    }
+
+    #[test]
+    fn per_instance_probabilities_are_summarised_and_labelled() {
+        let p = [1.0, 0.2, 0.02];
+        let runs: Vec<RunRow> = p
+            .iter()
+            .enumerate()
+            .map(|(i, p)| sparse(5, 2, i as u32, *p))
+            .collect();
+        let s = &summarize(&runs)[0];
+        assert!(close(s.feature_probability, 1.22 / 3.0));
+        assert_eq!(
+            (s.feature_probability_min, s.feature_probability_max),
+            (0.02, 1.0)
+        );
+        let series = Series::of_summary(s);
+        assert!(series.per_instance_p());
+        assert_eq!(
+            series.structure_label(),
+            "sparse F=5, p=0.02…1 per instance"
+        );
+        assert_eq!(series.slug(), "sparse_F5_p0.02-1_uniform_seed0");
+        // f32 noise is not a per-instance sweep, nor another data set.
+        let same = [sparse(5, 2, 0, 0.01), sparse(5, 2, 1, f64::from(0.01f32))];
+        let same = Series::of_summary(&summarize(&same)[0]);
+        assert!(!same.per_instance_p());
+        let mut f32_config = sparse(5, 3, 0, f64::from(0.01f32));
+        f32_config.config_id = "other".into();
+        let one = Series::of_summary(&summarize(&[sparse(5, 2, 0, 0.01)])[0]);
+        assert_eq!(one, Series::of_summary(&summarize(&[f32_config])[0]));
+        assert!(!Series::of_summary(&summarize(&[run(1, 2, 0, 1.0)])[0]).per_instance_p());
+    }
+
+    #[test]
+    fn probabilities_print_with_four_significant_digits() {
+        assert_eq!(fmt_p(1.0), "1");
+        assert_eq!(fmt_p(50.0), "50");
+        assert_eq!(fmt_p(0.02), "0.02");
+        assert_eq!(fmt_p(f64::from(0.02f32)), "0.02");
+        assert_eq!(fmt_p(0.0015), "0.0015");
+        assert_eq!(fmt_p(1.0 / 50f64.powf(1.0 / 3.0)), "0.2714");
+        assert_eq!(fmt_p(13.5720881), "13.57");
+        assert_eq!(fmt_p(12345.6), "12346");
+        assert_eq!(p_range(0.01, 0.01), "0.01");
+        assert_eq!(p_range(0.02, 1.0), "0.02…1 per instance");
+    }
+
+    #[test]
+    fn short_labels_name_importance_where_it_varies() {
+        let s = Series::of_summary(&summarize(&[run(1, 2, 0, 1.0)])[0]);
+        let t = Series {
+            importance: "0.5^level".into(),
+            ..s.clone()
+        };
+        assert_eq!(
+            short_labels(&[s, t]),
+            vec![
+                "tree (stop_prob 0.5), importance 1".to_string(),
+                "tree (stop_prob 0.5), importance 0.5^level".to_string()
             ]
         );
     }

@@ -7,15 +7,16 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::ReportOptions;
-use crate::analysis::{Series, series_of};
+use crate::analysis::{Series, fmt_p, has_tree, is_diverged, p_key, p_range, series_of};
 use crate::draw::fmt_loss;
 use crate::manifest::{Embed, Figure, Listed};
 use crate::plots::Plot;
-use crate::schema::{Aggregate, MinHiddenRow, SummaryRow};
+use crate::schema::{Aggregate, MinHiddenRow, RunRow, SummaryRow};
 
 /// Everything the page shows.
 pub(crate) struct Page<'a> {
     pub opts: &'a ReportOptions,
+    pub runs: &'a [RunRow],
     pub summary: &'a [SummaryRow],
     pub min_hidden: &'a [MinHiddenRow],
     pub plots: &'a [Plot],
@@ -72,7 +73,8 @@ table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: 13px; font-v
 th, td { border: 1px solid var(--rule); padding: .25rem .5rem; text-align: right; }
 th { background: var(--soft); text-align: center; }
 td.id, th.id { text-align: left; font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; }
-tr.pass td { background: var(--pass); }
+tr.pass td, td.pass { background: var(--pass); }
+th.label { text-align: left; font-weight: normal; }
 td.none { background: var(--none); color: #8a1c1c; }
 table.min-hidden td { text-align: center; min-width: 4.5em; }
 .wide { overflow-x: auto; }
@@ -165,7 +167,7 @@ impl Page<'_> {
             "<h2 id=\"min-hidden\">Smallest n_hidden with eval loss &lt; {}</h2>",
             fmt_loss(t)
         );
-        h.push_str(&self.min_hidden_table());
+        h.push_str(&self.min_hidden_tables());
 
         if !overview.is_empty() {
             h.push_str("<h2 id=\"overview\">Overview charts</h2>\n");
@@ -182,6 +184,9 @@ impl Page<'_> {
             );
             for p in self.plots.iter().filter(|p| p.series.as_ref() == Some(s)) {
                 h.push_str(&figure(p));
+            }
+            if s.per_instance_p() {
+                h.push_str(&self.per_instance_table(s));
             }
         }
 
@@ -208,68 +213,76 @@ impl Page<'_> {
         h
     }
 
-    fn min_hidden_table(&self) -> String {
-        let mut groups: BTreeMap<Series, BTreeMap<(u32, Aggregate), &MinHiddenRow>> =
-            BTreeMap::new();
-        for r in self.min_hidden {
-            groups
-                .entry(Series::of_min_hidden(r))
-                .or_default()
-                .insert((r.depth, r.aggregate), r);
+    /// The headline tables: tree series by depth, then series without a tree, one row each;
+    /// series with per-instance p are only named (their aggregates mix data sets).
+    fn min_hidden_tables(&self) -> String {
+        let headline = |tree: bool| -> Vec<&MinHiddenRow> {
+            self.min_hidden
+                .iter()
+                .filter(|r| has_tree(r.depth) == tree && !Series::of_min_hidden(r).per_instance_p())
+                .collect()
+        };
+        let mut h = String::new();
+        let tree = headline(true);
+        if !tree.is_empty() {
+            h.push_str(&by_depth_table(&tree));
         }
-        let depths: std::collections::BTreeSet<u32> =
-            self.min_hidden.iter().map(|r| r.depth).collect();
-        let mut h = String::from(
-            "<div class=\"wide\"><table class=\"min-hidden\">\n<thead>\n<tr><th rowspan=\"2\">depth</th>",
-        );
-        for s in groups.keys() {
-            let _ = write!(
+        let sparse = headline(false);
+        if !sparse.is_empty() {
+            h.push_str("<h3>Features without a tree</h3>\n");
+            h.push_str(&by_series_table(&sparse));
+        }
+        let per_instance: Vec<String> = series_of(self.summary)
+            .iter()
+            .filter(|s| s.per_instance_p())
+            .map(|s| {
+                format!(
+                    "<a href=\"#instances-{}\">{}</a>",
+                    esc(&s.slug()),
+                    esc(&s.label())
+                )
+            })
+            .collect();
+        if !per_instance.is_empty() {
+            let _ = writeln!(
                 h,
-                "<th colspan=\"{}\">{}</th>",
-                Aggregate::ALL.len(),
-                esc(&s.label())
+                "<p class=\"note\">Not in {}: series whose instances differ in feature \
+                 probability, so that min, mean and median over instances mix data sets. See \
+                 their eval loss per instance: {}.</p>",
+                if tree.is_empty() && sparse.is_empty() {
+                    "a table"
+                } else {
+                    "these tables"
+                },
+                per_instance.join(" · ")
             );
         }
-        h.push_str("</tr>\n<tr>");
-        for _ in groups.keys() {
-            for a in Aggregate::ALL {
-                let _ = write!(h, "<th>{a}</th>");
-            }
-        }
-        h.push_str("</tr>\n</thead>\n<tbody>\n");
-        for d in &depths {
-            let _ = write!(h, "<tr><th>{d}</th>");
-            for cells in groups.values() {
-                for a in Aggregate::ALL {
-                    match cells.get(&(*d, a)) {
-                        Some(r) => match r.min_n_hidden {
-                            Some(n) => {
-                                let _ = write!(h, "<td>{n}</td>");
-                            }
-                            None => {
-                                let _ = write!(
-                                    h,
-                                    "<td class=\"none\" title=\"largest n_hidden tested: {}\">none (&gt; max tested {})</td>",
-                                    r.max_tested, r.max_tested
-                                );
-                            }
-                        },
-                        None => h.push_str("<td>—</td>"),
-                    }
-                }
-            }
-            h.push_str("</tr>\n");
-        }
-        h.push_str("</tbody>\n</table></div>\n");
         h
     }
 
     fn summary_table(&self, series: &Series) -> String {
+        // Without a tree the row is n_features (depth is 0) and p is the data set's.
+        let tree = series.data.is_none();
         let mut h = String::new();
         let _ = writeln!(h, "<h3>{}</h3>", esc(&series.label()));
-        h.push_str(
+        if series.per_instance_p() {
+            let _ = writeln!(
+                h,
+                "<p class=\"note\">The instances differ in feature probability: these \
+                 statistics mix data sets (see the <a href=\"#instances-{}\">eval loss per \
+                 instance</a>).</p>",
+                esc(&series.slug())
+            );
+        }
+        let (depth_th, p_th) = if tree {
+            ("<th>depth</th>", "")
+        } else {
+            ("", "<th>p</th>")
+        };
+        let _ = write!(
+            h,
             "<div class=\"wide\"><table class=\"summary\">\n<thead><tr><th class=\"id\">config_id</th>\
-             <th>depth</th><th>n_hidden</th><th>n_features</th><th>instances</th><th>diverged</th>\
+             {depth_th}<th>n_hidden</th><th>n_features</th>{p_th}<th>instances</th><th>diverged</th>\
              <th>mean</th><th>min</th><th>median</th><th>max</th><th>std</th></tr></thead>\n<tbody>\n",
         );
         for r in self
@@ -282,12 +295,22 @@ impl Page<'_> {
             } else {
                 ""
             };
+            let (depth_td, p_td) = if tree {
+                (format!("<td>{}</td>", r.depth), String::new())
+            } else {
+                (
+                    String::new(),
+                    format!(
+                        "<td>{}</td>",
+                        p_range(r.feature_probability_min, r.feature_probability_max)
+                    ),
+                )
+            };
             let _ = writeln!(
                 h,
-                "<tr{class}><td class=\"id\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+                "<tr{class}><td class=\"id\">{}</td>{depth_td}<td>{}</td><td>{}</td>{p_td}<td>{}</td><td>{}</td>\
                  <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&r.config_id),
-                r.depth,
                 r.n_hidden,
                 r.n_features,
                 r.n_instances,
@@ -301,6 +324,171 @@ impl Page<'_> {
         }
         h.push_str("</tbody>\n</table></div>\n");
         h
+    }
+
+    /// Eval loss per instance of a series whose instances differ in feature probability: one
+    /// row per (instance, p), one column per config (n_hidden).
+    fn per_instance_table(&self, series: &Series) -> String {
+        let mut configs: Vec<&SummaryRow> = self
+            .summary
+            .iter()
+            .filter(|r| Series::of_summary(r) == *series)
+            .collect();
+        configs.sort_by(|a, b| {
+            a.n_hidden
+                .cmp(&b.n_hidden)
+                .then(a.config_id.cmp(&b.config_id))
+        });
+        // Keyed by p too, so configs that disagree on an instance's p get their own rows.
+        let mut rows: BTreeMap<(u32, u64), InstanceRow> = BTreeMap::new();
+        for r in self.runs {
+            if let Some(col) = configs.iter().position(|c| c.config_id == r.config_id) {
+                let p = r.feature_probability;
+                let (_, cells) = rows
+                    .entry((r.instance, p_key(p).to_bits()))
+                    .or_insert_with(|| (p, vec![None; configs.len()]));
+                cells[col] = Some(r);
+            }
+        }
+        let t = self.opts.threshold;
+        let mut h = String::new();
+        let _ = writeln!(
+            h,
+            "<h3 id=\"instances-{}\">Eval loss per instance</h3>",
+            esc(&series.slug())
+        );
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">Each instance has its own feature probability p = 1 − S, so \
+             each row is its own data set. Green: eval loss below {}.</p>",
+            fmt_loss(t)
+        );
+        h.push_str(
+            "<div class=\"wide\"><table class=\"per-instance\">\n<thead><tr><th>instance</th>\
+             <th>p</th><th>1/p</th>",
+        );
+        for c in &configs {
+            let _ = write!(
+                h,
+                "<th title=\"{}\">eval loss, n_hidden {}</th>",
+                esc(&c.config_id),
+                c.n_hidden
+            );
+        }
+        h.push_str("</tr></thead>\n<tbody>\n");
+        for ((instance, _), (p, cells)) in &rows {
+            let p = *p;
+            let _ = write!(
+                h,
+                "<tr><td>{instance}</td><td>{}</td><td>{}</td>",
+                fmt_p(p),
+                fmt_p(1.0 / p)
+            );
+            for cell in cells {
+                match cell {
+                    None => h.push_str("<td>—</td>"),
+                    Some(r) if is_diverged(r) => h.push_str("<td class=\"none\">diverged</td>"),
+                    Some(r) => {
+                        let class = if r.eval_loss < t {
+                            " class=\"pass\""
+                        } else {
+                            ""
+                        };
+                        let _ = write!(h, "<td{class}>{}</td>", fmt_loss(r.eval_loss));
+                    }
+                }
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</tbody>\n</table></div>\n");
+        h
+    }
+}
+
+/// A row of the per-instance table: the instance's p and its run in each config (column).
+type InstanceRow<'a> = (f64, Vec<Option<&'a RunRow>>);
+
+/// Tree series side by side: a row per depth, a column group per series.
+fn by_depth_table(rows: &[&MinHiddenRow]) -> String {
+    let mut groups: BTreeMap<Series, BTreeMap<(u32, Aggregate), &MinHiddenRow>> = BTreeMap::new();
+    for r in rows {
+        groups
+            .entry(Series::of_min_hidden(r))
+            .or_default()
+            .insert((r.depth, r.aggregate), r);
+    }
+    let depths: std::collections::BTreeSet<u32> = rows.iter().map(|r| r.depth).collect();
+    let mut h = String::from(
+        "<div class=\"wide\"><table class=\"min-hidden\">\n<thead>\n<tr><th rowspan=\"2\">depth</th>",
+    );
+    for s in groups.keys() {
+        let _ = write!(
+            h,
+            "<th colspan=\"{}\">{}</th>",
+            Aggregate::ALL.len(),
+            esc(&s.label())
+        );
+    }
+    h.push_str("</tr>\n<tr>");
+    for _ in groups.keys() {
+        for a in Aggregate::ALL {
+            let _ = write!(h, "<th>{a}</th>");
+        }
+    }
+    h.push_str("</tr>\n</thead>\n<tbody>\n");
+    for d in &depths {
+        let _ = write!(h, "<tr><th>{d}</th>");
+        for cells in groups.values() {
+            for a in Aggregate::ALL {
+                h.push_str(&min_hidden_cell(cells.get(&(*d, a)).copied()));
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table></div>\n");
+    h
+}
+
+/// Series without a tree, a row each (its n_features is in its label).
+fn by_series_table(rows: &[&MinHiddenRow]) -> String {
+    let mut groups: BTreeMap<Series, BTreeMap<Aggregate, &MinHiddenRow>> = BTreeMap::new();
+    for r in rows {
+        groups
+            .entry(Series::of_min_hidden(r))
+            .or_default()
+            .insert(r.aggregate, r);
+    }
+    let mut h = format!(
+        "<div class=\"wide\"><table class=\"min-hidden\">\n<thead>\n<tr><th rowspan=\"2\" \
+         class=\"label\">series</th><th colspan=\"{}\">smallest n_hidden</th></tr>\n<tr>",
+        Aggregate::ALL.len()
+    );
+    for a in Aggregate::ALL {
+        let _ = write!(h, "<th>{a}</th>");
+    }
+    h.push_str("</tr>\n</thead>\n<tbody>\n");
+    for (s, cells) in &groups {
+        let _ = write!(h, "<tr><th class=\"label\">{}</th>", esc(&s.label()));
+        for a in Aggregate::ALL {
+            h.push_str(&min_hidden_cell(cells.get(&a).copied()));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table></div>\n");
+    h
+}
+
+/// A min-hidden table cell: the width, `none` (with the largest width tested), or `—`.
+fn min_hidden_cell(row: Option<&MinHiddenRow>) -> String {
+    match row {
+        Some(r) => match r.min_n_hidden {
+            Some(n) => format!("<td>{n}</td>"),
+            None => format!(
+                "<td class=\"none\" title=\"largest n_hidden tested: {}\">none (&gt; max tested {})</td>",
+                r.max_tested, r.max_tested
+            ),
+        },
+        None => "<td>—</td>".to_owned(),
     }
 }
 

@@ -19,12 +19,31 @@
 //! | `geometry*.csv` | geometry crate (optional) | geometry tables, linked from the report |
 //! | `index.html` | [`build`] | the report, charts inline, no external reference |
 //!
+//! # Series
+//!
+//! Charts and tables group configs into series ([`Series`]): everything but the row and
+//! `n_hidden`. A tree series (depth ≥ 1) has its depths as rows, which fix n_features and the
+//! feature probabilities. A config of depth 0 has no tree (structure `sparse`, TMS-style
+//! features): its data set ([`DataSet`]: n_features, feature probabilities, correlated and
+//! anticorrelated pairs) is part of the key, its one row reads `n_features = F`, and the
+//! series reads e.g. `sparse F=5, p=0.01, importance 0.9^i, uniform, seed 0`. Importance is
+//! part of every key and named wherever it is not `1`. Tables and charts that span series keep
+//! tree series and series without a tree apart (their rows differ).
+//!
+//! When the instances of a config differ in feature probability (a per-instance p sweep), the
+//! min, mean and median across instances mix data sets. Such series stay out of the headline
+//! min-hidden table and charts and out of the comparison charts; instead of the heatmap and
+//! the loss-vs-n_hidden chart they get a per-instance table (instance, p, 1/p, eval loss per
+//! n_hidden) and a chart of eval loss vs 1/(1−S). `summary.csv` and `min_hidden.csv` still
+//! list them, with `feature_probability_min` < `feature_probability_max`.
+//!
 //! # Figures from other crates
 //!
 //! When `plots/geometry.json` exists, [`build`] adds a Geometry section that shows every figure
-//! it lists (grouped by kind, with title and caption) and links the geometry tables. The
-//! report still reads files only: the manifest is JSON ([`read_manifest`]), the figures are
-//! the listed `plots/<stem>.svg` / `.png`. Listed figures without files are left out (and
+//! it lists (grouped by kind, with title and caption; kinds the report has no heading for,
+//! such as a new one, follow the known ones under their own name) and links the geometry
+//! tables. The report still reads files only: the manifest is JSON ([`read_manifest`]), the
+//! figures are the listed `plots/<stem>.svg` / `.png`. Listed figures without files are left out (and
 //! named); a stem that is not a plain file name is an error. An SVG up to 256 KiB is inlined;
 //! a larger one (a Gram matrix of 126 features is about 1.5 MB of rectangles) is embedded as
 //! its PNG in a `data:` URI instead, so the page stays self-contained, and small (a few MB
@@ -56,7 +75,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
 
-pub use analysis::{Series, is_diverged, min_hidden, summarize};
+pub use analysis::{DataSet, Series, is_diverged, min_hidden, summarize};
 pub use draw::{PLOT_HEIGHT, PLOT_WIDTH};
 pub use html::{broken_links, links};
 pub use manifest::{GEOMETRY_MANIFEST, ManifestEntry, read_manifest, write_manifest};
@@ -134,7 +153,13 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     let mut files = vec![write_table(dir, &summary)?, write_table(dir, &min_rows)?];
 
     let plot_dir = dir.join("plots");
-    let plots = plots::all_plots(&summary, &min_rows, curves.as_deref(), opts.threshold)?;
+    let plots = plots::all_plots(
+        &summary,
+        &min_rows,
+        &runs,
+        curves.as_deref(),
+        opts.threshold,
+    )?;
     let charts: Vec<(&str, &str)> = plots
         .iter()
         .map(|p| (p.stem.as_str(), p.svg.as_str()))
@@ -157,6 +182,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     });
     let page = html::Page {
         opts,
+        runs: &runs,
         summary: &summary,
         min_hidden: &min_rows,
         plots: &plots,
@@ -180,7 +206,8 @@ pub fn check_threshold(threshold: f64) -> Result<()> {
 }
 
 /// Checks the rows of `runs.csv`: each (config, instance) once, and every row of a config
-/// agreeing on the config columns. Errors give 1-based line numbers of the file.
+/// agreeing on the config columns (all but the instance's own: `feature_probability`, the
+/// losses, `wall_s`, `diverged`). Errors give 1-based line numbers of the file.
 pub fn check_runs(runs: &[RunRow]) -> Result<()> {
     let mut seen: HashMap<(&str, u32), usize> = HashMap::new();
     let mut first: HashMap<&str, &RunRow> = HashMap::new();
@@ -201,6 +228,9 @@ pub fn check_runs(runs: &[RunRow]) -> Result<()> {
             && f.structure == r.structure
             && f.stop_prob.total_cmp(&r.stop_prob).is_eq()
             && f.magnitude == r.magnitude
+            && f.importance == r.importance
+            && f.correlated_pairs == r.correlated_pairs
+            && f.anticorrelated_pairs == r.anticorrelated_pairs
             && f.n_hidden == r.n_hidden
             && f.n_features == r.n_features
             && f.seed == r.seed;

@@ -11,13 +11,13 @@ use anyhow::Result;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use crate::analysis::{Series, series_of, short_labels};
+use crate::analysis::{Series, fmt_p, has_tree, is_diverged, row_name, series_of, short_labels};
 use crate::draw::{
     Area, Axis, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MISSING, MUTED, Mark, PLOT_HEIGHT,
     PLOT_WIDTH, categorical, chart_frame, colour_bar, fmt_loss, hatch, is_dark, legend, nice_ticks,
     outline, svg_document, text_style, viridis,
 };
-use crate::schema::{Aggregate, CurveRow, MinHiddenRow, SummaryRow};
+use crate::schema::{Aggregate, CurveRow, MinHiddenRow, RunRow, SummaryRow};
 
 /// One chart: where it goes and its SVG markup.
 #[derive(Debug, Clone)]
@@ -128,21 +128,71 @@ fn threshold_mark() -> Mark {
     }
 }
 
+/// Room for legend text beside a chart: [`LEGEND_WIDTH`] less the mark column.
+const LEGEND_TEXT_WIDTH: u32 = LEGEND_WIDTH - 54;
+
+/// `label` with `, ` turned into line breaks where a line would not fit in a legend, measured
+/// with the chart font (a data set's label is long: `sparse F=20, p=0.01, importance 0.9^i`).
+fn fit_legend(label: &str) -> String {
+    let font = (FONT, 15).into_font();
+    let fits = |line: &str| {
+        crate::draw::ensure_font().is_ok()
+            && font
+                .box_size(line)
+                .is_ok_and(|(w, _)| w <= LEGEND_TEXT_WIDTH)
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for part in label.split(", ") {
+        match lines.last_mut() {
+            Some(line) if fits(&format!("{line}, {part}")) => {
+                line.push_str(", ");
+                line.push_str(part);
+            }
+            Some(line) => {
+                line.push(',');
+                lines.push(part.to_owned());
+            }
+            None => lines.push(part.to_owned()),
+        }
+    }
+    lines.join("\n")
+}
+
+/// Legend labels of `series` ([`short_labels`]), wrapped to the legend.
+fn legend_labels(series: &[Series]) -> Vec<String> {
+    short_labels(series).iter().map(|l| fit_legend(l)).collect()
+}
+
 /// Every chart of a run.
+///
+/// A series whose instances differ in feature probability gets the loss-vs-1/p chart instead
+/// of the heatmap and loss-vs-n_hidden chart, and stays out of the min-hidden and comparison
+/// charts: their min and mean over instances would mix data sets.
 pub(crate) fn all_plots(
     summary: &[SummaryRow],
     min_hidden_rows: &[MinHiddenRow],
+    runs: &[RunRow],
     curves: Option<&[CurveRow]>,
     threshold: f64,
 ) -> Result<Vec<Plot>> {
     let mut plots = Vec::new();
     let series = series_of(summary);
 
-    for aggregate in [Aggregate::Min, Aggregate::Mean] {
-        plots.push(min_hidden_bars(min_hidden_rows, aggregate, threshold)?);
+    // Tree series by depth, then series without a tree by n_features: different x axes.
+    for tree in [true, false] {
+        let rows: Vec<&MinHiddenRow> = min_hidden_rows
+            .iter()
+            .filter(|r| has_tree(r.depth) == tree && !Series::of_min_hidden(r).per_instance_p())
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        for aggregate in [Aggregate::Min, Aggregate::Mean] {
+            plots.push(min_hidden_bars(&rows, tree, aggregate, threshold)?);
+        }
     }
-    let mut groups: BTreeMap<(u32, String, u64), Vec<Series>> = BTreeMap::new();
-    for s in &series {
+    let mut groups: BTreeMap<(bool, u32, String, u64), Vec<Series>> = BTreeMap::new();
+    for s in series.iter().filter(|s| !s.per_instance_p()) {
         groups
             .entry(s.comparison_key())
             .or_default()
@@ -158,10 +208,19 @@ pub(crate) fn all_plots(
             .iter()
             .filter(|r| Series::of_summary(r) == *s)
             .collect();
-        plots.push(heatmap(s, &rows, threshold)?);
-        plots.push(loss_vs_hidden(s, &rows, threshold)?);
+        let ids: BTreeSet<&str> = rows.iter().map(|r| r.config_id.as_str()).collect();
+        let series_runs: Vec<&RunRow> = runs
+            .iter()
+            .filter(|r| ids.contains(r.config_id.as_str()))
+            .collect();
+        if s.per_instance_p() {
+            plots.push(loss_vs_inverse_p(s, &series_runs, threshold)?);
+        } else {
+            plots.push(heatmap(s, &rows, threshold)?);
+            plots.push(loss_vs_hidden(s, &rows, threshold)?);
+        }
         if let Some(index) = &curve_index
-            && let Some(plot) = training_curves(s, &rows, index, threshold)?
+            && let Some(plot) = training_curves(s, &rows, &series_runs, index, threshold)?
         {
             plots.push(plot);
         }
@@ -177,19 +236,22 @@ fn distinct<T: Ord + Copy>(values: impl IntoIterator<Item = T>) -> Vec<T> {
         .collect()
 }
 
-/// 1. Mean eval loss by depth (rows) and `n_hidden` (columns), log colour scale.
+/// 1. Mean eval loss by row (depth, or n_features without a tree) and `n_hidden` (columns),
+///    log colour scale.
 fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot> {
+    let tree = series.data.is_none();
     let title = format!(
-        "Eval loss by depth and n_hidden — {}, b={}, {}",
-        series.structure_label(),
-        series.branching,
-        series.magnitude
+        "Eval loss by {} and n_hidden — {}",
+        if tree { "depth" } else { "n_features" },
+        series.label_without_seed()
     );
-    let depths = distinct(rows.iter().map(|r| r.depth));
+    let depths = distinct(rows.iter().map(|r| r.row_key()));
     let hiddens = distinct(rows.iter().map(|r| r.n_hidden));
-    let cells: HashMap<(u32, u32), &SummaryRow> =
-        rows.iter().map(|r| ((r.depth, r.n_hidden), *r)).collect();
-    let n_features: HashMap<u32, u32> = rows.iter().map(|r| (r.depth, r.n_features)).collect();
+    let cells: HashMap<(u32, u32), &SummaryRow> = rows
+        .iter()
+        .map(|r| ((r.row_key(), r.n_hidden), *r))
+        .collect();
+    let n_features: HashMap<u32, u32> = rows.iter().map(|r| (r.row_key(), r.n_features)).collect();
     let scale = LogAxis::new(rows.iter().map(|r| r.mean));
     let colour_of = |v: f64| viridis(scale.fraction(v.log10()));
     let (nx, ny) = (hiddens.len(), depths.len());
@@ -205,7 +267,13 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot
 
         let y_labels: Vec<String> = depths
             .iter()
-            .map(|d| format!("{d} ({})", n_features[d]))
+            .map(|d| {
+                if tree {
+                    format!("{d} ({})", n_features[d])
+                } else {
+                    d.to_string()
+                }
+            })
             .collect();
         let x_fmt = |v: &f64| {
             let i = v.round() as usize;
@@ -232,7 +300,11 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot
             .configure_mesh()
             .disable_mesh()
             .x_desc("n_hidden (hidden width)")
-            .y_desc("depth (n_features)")
+            .y_desc(if tree {
+                "depth (n_features)"
+            } else {
+                "n_features"
+            })
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_fmt)
             .label_style((FONT, 17))
@@ -315,10 +387,11 @@ fn loss_colour_bar(area: &Area, scale: &LogAxis, threshold: f64) -> Result<()> {
     Ok(())
 }
 
-/// 2. Eval loss vs `n_hidden`, one line per depth: mean (solid) and min over instances (dashed).
+/// 2. Eval loss vs `n_hidden`, one line per row (depth, or n_features without a tree): mean
+///    (solid) and min over instances (dashed).
 fn loss_vs_hidden(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot> {
     let title = format!("Eval loss vs n_hidden — {}", series.label());
-    let depths = distinct(rows.iter().map(|r| r.depth));
+    let depths = distinct(rows.iter().map(|r| r.row_key()));
     let hiddens = distinct(rows.iter().map(|r| r.n_hidden));
     let axis = LogAxis::new(
         rows.iter()
@@ -353,7 +426,8 @@ fn loss_vs_hidden(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Resu
         let mut entries = Vec::new();
         for (i, depth) in depths.iter().enumerate() {
             let colour = depth_colour(i, depths.len());
-            let of_depth: Vec<&&SummaryRow> = rows.iter().filter(|r| r.depth == *depth).collect();
+            let of_depth: Vec<&&SummaryRow> =
+                rows.iter().filter(|r| r.row_key() == *depth).collect();
             let points = |f: fn(&SummaryRow) -> f64| -> Vec<(f64, f64)> {
                 of_depth
                     .iter()
@@ -379,11 +453,9 @@ fn loss_vs_hidden(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Resu
                     .iter()
                     .map(|p| Circle::new(*p, 4, colour.filled())),
             )?;
-            let n_f = of_depth.first().map_or(0, |r| r.n_features);
-            entries.push((
-                format!("depth {depth} (n_features {n_f})"),
-                line_mark(colour),
-            ));
+            if let Some(r) = of_depth.first() {
+                entries.push((r.row_label(), line_mark(colour)));
+            }
         }
         entries.push((
             "mean over instances".to_owned(),
@@ -418,6 +490,70 @@ fn loss_vs_hidden(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Resu
     })
 }
 
+/// 6. For a series whose instances differ in feature probability p = 1 − S: eval loss vs
+///    1/(1−S), both on log axes, one point per instance and one line per `n_hidden`.
+fn loss_vs_inverse_p(series: &Series, runs: &[&RunRow], threshold: f64) -> Result<Plot> {
+    let title = format!("Eval loss vs 1/(1−S) — {}", series.label());
+    let hiddens = distinct(runs.iter().map(|r| r.n_hidden));
+    let inverse_p = |r: &RunRow| 1.0 / r.feature_probability;
+    let x_axis = LogAxis::new(runs.iter().map(|r| inverse_p(r)));
+    let y_axis = LogAxis::new(
+        runs.iter()
+            .filter(|r| !is_diverged(r))
+            .map(|r| r.eval_loss)
+            .chain(std::iter::once(threshold)),
+    );
+    let footer = "One point per instance: x = 1/p with p = 1 − S its mean feature probability. \
+                  Diverged instances are left out.";
+
+    let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
+        let (plot, side) = chart_frame(root, &title, Some(footer), LEGEND_WIDTH)?;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(12)
+            .x_label_area_size(60)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x_axis.coord(), y_axis.coord())?;
+        chart
+            .configure_mesh()
+            .x_desc("1/(1−S) = 1/p (log scale)")
+            .y_desc("eval loss (log scale)")
+            .x_label_formatter(&|v| fmt_p(10f64.powf(*v)))
+            .y_label_formatter(&LogAxis::label)
+            .label_style((FONT, 17))
+            .axis_desc_style((FONT, 19))
+            .bold_line_style(GRID)
+            .light_line_style(GRID_LIGHT)
+            .draw()?;
+        draw_threshold(&mut chart, x_axis.lo, x_axis.hi, threshold)?;
+
+        let mut entries = Vec::new();
+        for (i, n_hidden) in hiddens.iter().enumerate() {
+            let colour = depth_colour(i, hiddens.len());
+            let mut points: Vec<(f64, f64)> = runs
+                .iter()
+                .filter(|r| r.n_hidden == *n_hidden && !is_diverged(r))
+                .filter_map(|r| Some((log_point(inverse_p(r))?, log_point(r.eval_loss)?)))
+                .collect();
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            chart.draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?;
+            chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, colour.filled())))?;
+            entries.push((format!("n_hidden = {n_hidden}"), line_mark(colour)));
+        }
+        entries.push((
+            format!("threshold {}", fmt_loss(threshold)),
+            threshold_mark(),
+        ));
+        legend(&side, "Legend", &entries)?;
+        Ok(())
+    })?;
+    Ok(Plot {
+        stem: format!("loss_vs_inv_p_{}", series.slug()),
+        title,
+        series: Some(series.clone()),
+        svg,
+    })
+}
+
 fn x_span(hiddens: &[u32]) -> (f64, f64) {
     match (hiddens.first(), hiddens.last()) {
         (Some(a), Some(b)) => (*a as f64 - 0.5, *b as f64 + 0.5),
@@ -439,19 +575,60 @@ fn draw_threshold(chart: &mut LogChart, x0: f64, x1: f64, threshold: f64) -> Res
     Ok(())
 }
 
-/// 3. Smallest `n_hidden` reaching the threshold, bars per depth, one bar per series.
-fn min_hidden_bars(rows: &[MinHiddenRow], aggregate: Aggregate, threshold: f64) -> Result<Plot> {
-    let title = format!(
+/// 3. Smallest `n_hidden` reaching the threshold, bars per depth, one bar per series; for
+///    series without a tree (`tree` false), bars per n_features, side by side only with the
+///    series that share it.
+fn min_hidden_bars(
+    rows: &[&MinHiddenRow],
+    tree: bool,
+    aggregate: Aggregate,
+    threshold: f64,
+) -> Result<Plot> {
+    let mut title = format!(
         "Smallest n_hidden with {aggregate} eval loss < {} (over instances)",
         fmt_loss(threshold)
     );
-    let rows: Vec<&MinHiddenRow> = rows.iter().filter(|r| r.aggregate == aggregate).collect();
+    if !tree {
+        title.push_str(", features without a tree");
+    }
+    let rows: Vec<&MinHiddenRow> = rows
+        .iter()
+        .copied()
+        .filter(|r| r.aggregate == aggregate)
+        .collect();
     let series = distinct_series(rows.iter().map(|r| Series::of_min_hidden(r)));
-    let labels = short_labels(&series);
-    let depths = distinct(rows.iter().map(|r| r.depth));
+    let labels = legend_labels(&series);
+    // x: a tree's depths where they are; n_features (often 5, 20, 100) evenly spaced.
+    let keys = distinct(
+        rows.iter()
+            .map(|r| if tree { r.depth } else { r.n_features }),
+    );
+    let key_of = |r: &MinHiddenRow| if tree { r.depth } else { r.n_features };
+    let x_of = |key: u32| {
+        if tree {
+            key as f64
+        } else {
+            keys.iter().position(|k| *k == key).unwrap_or(0) as f64
+        }
+    };
+    let ticks: Vec<(f64, String)> = keys.iter().map(|k| (x_of(*k), k.to_string())).collect();
+    // Bar slots per x: every series for a tree (a gap where one lacks the depth), only those
+    // present otherwise (each such series has one n_features).
+    let mut slots: BTreeMap<u32, Vec<Series>> = BTreeMap::new();
+    for r in &rows {
+        let entry = slots.entry(key_of(r)).or_default();
+        if tree {
+            entry.clone_from(&series);
+        } else {
+            entry.push(Series::of_min_hidden(r));
+        }
+    }
     let top = rows.iter().map(|r| r.max_tested + 1).max().unwrap_or(1) + 1;
     let y_step = (top as f64 / 12.0).ceil().max(1.0) as u32;
-    let (dx0, dx1) = x_span(&depths);
+    let (dx0, dx1) = match (ticks.first(), ticks.last()) {
+        (Some(a), Some(b)) => (a.0 - 0.5, b.0 + 0.5),
+        _ => (0.0, 1.0),
+    };
 
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
         let (plot, side) = chart_frame(root, &title, None, LEGEND_WIDTH)?;
@@ -460,39 +637,47 @@ fn min_hidden_bars(rows: &[MinHiddenRow], aggregate: Aggregate, threshold: f64) 
             .x_label_area_size(60)
             .y_label_area_size(70)
             .build_cartesian_2d(
-                Axis::new(dx0, dx1, depths.iter().map(|d| *d as f64).collect()),
+                Axis::new(dx0, dx1, ticks.iter().map(|t| t.0).collect()),
                 Axis::new(
                     0.0,
                     top as f64 + 0.5,
                     (0..=top).step_by(y_step as usize).map(f64::from).collect(),
                 ),
             )?;
+        let x_fmt = |v: &f64| {
+            ticks
+                .iter()
+                .find(|t| (t.0 - v).abs() < 0.25)
+                .map(|t| t.1.clone())
+                .unwrap_or_default()
+        };
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_desc("depth")
+            .x_desc(if tree { "depth" } else { "n_features" })
             .y_desc(format!(
                 "min n_hidden ({aggregate} loss < {})",
                 fmt_loss(threshold)
             ))
-            .x_label_formatter(&|v| format!("{}", v.round() as i64))
+            .x_label_formatter(&x_fmt)
             .y_label_formatter(&|v| format!("{}", v.round() as i64))
             .label_style((FONT, 17))
             .axis_desc_style((FONT, 19))
             .bold_line_style(GRID)
             .draw()?;
 
-        let ns = series.len().max(1) as f64;
+        let ns = slots.values().map(Vec::len).max().unwrap_or(1).max(1) as f64;
         let slot = 0.8 / ns;
         let base = chart.plotting_area().get_base_pixel();
         let pixel_area = chart.plotting_area().strip_coord_spec();
         for row in &rows {
-            let i = series
-                .iter()
-                .position(|s| *s == Series::of_min_hidden(row))
-                .unwrap_or(0);
-            let colour = categorical(i);
-            let xa = row.depth as f64 - 0.4 + slot * (i as f64 + 0.1);
+            let this = Series::of_min_hidden(row);
+            let colour = categorical(series.iter().position(|s| *s == this).unwrap_or(0));
+            let here = &slots[&key_of(row)];
+            // Centred: fewer bars than slots at this x (only without a tree).
+            let i = here.iter().position(|s| *s == this).unwrap_or(0) as f64
+                + (ns - here.len() as f64) / 2.0;
+            let xa = x_of(key_of(row)) - 0.4 + slot * (i + 0.1);
             let xb = xa + slot * 0.8;
             let xc = (xa + xb) / 2.0;
             let (height, label) = match row.min_n_hidden {
@@ -552,7 +737,11 @@ fn min_hidden_bars(rows: &[MinHiddenRow], aggregate: Aggregate, threshold: f64) 
         Ok(())
     })?;
     Ok(Plot {
-        stem: format!("min_hidden_{aggregate}"),
+        stem: if tree {
+            format!("min_hidden_{aggregate}")
+        } else {
+            format!("min_hidden_sparse_{aggregate}")
+        },
         title,
         series: None,
         svg,
@@ -572,19 +761,37 @@ fn grid(n: usize) -> (usize, usize) {
     (n.div_ceil(cols).max(1), cols)
 }
 
-/// 4. Mean eval loss vs `n_hidden`, one panel per depth, one line per series.
+/// 4. Mean eval loss vs `n_hidden`, one panel per row (depth, or n_features without a tree),
+///    one line per series.
 fn comparison(summary: &[SummaryRow], members: &[Series], threshold: f64) -> Result<Plot> {
     let first = &members[0];
-    let title = format!(
-        "Mean eval loss vs n_hidden by structure — b={}, {}, seed {}",
-        first.branching, first.magnitude, first.seed
-    );
-    let labels = short_labels(members);
+    let tree = first.data.is_none();
+    let (title, stem) = if tree {
+        (
+            format!(
+                "Mean eval loss vs n_hidden by structure — b={}, {}, seed {}",
+                first.branching, first.magnitude, first.seed
+            ),
+            format!(
+                "b{}_{}_seed{}",
+                first.branching, first.magnitude, first.seed
+            ),
+        )
+    } else {
+        (
+            format!(
+                "Mean eval loss vs n_hidden by data set — features without a tree, {}, seed {}",
+                first.magnitude, first.seed
+            ),
+            format!("sparse_{}_seed{}", first.magnitude, first.seed),
+        )
+    };
+    let labels = legend_labels(members);
     let rows: Vec<&SummaryRow> = summary
         .iter()
         .filter(|r| members.contains(&Series::of_summary(r)))
         .collect();
-    let depths = distinct(rows.iter().map(|r| r.depth));
+    let depths = distinct(rows.iter().map(|r| r.row_key()));
     let axis = LogAxis::new(
         rows.iter()
             .map(|r| r.mean)
@@ -595,12 +802,13 @@ fn comparison(summary: &[SummaryRow], members: &[Series], threshold: f64) -> Res
         let (plot, side) = chart_frame(root, &title, None, LEGEND_WIDTH)?;
         let panels = plot.split_evenly(grid(depths.len()));
         for (panel, depth) in panels.iter().zip(&depths) {
-            let of_depth: Vec<&&SummaryRow> = rows.iter().filter(|r| r.depth == *depth).collect();
+            let of_depth: Vec<&&SummaryRow> =
+                rows.iter().filter(|r| r.row_key() == *depth).collect();
             let hiddens = distinct(of_depth.iter().map(|r| r.n_hidden));
             let (x0, x1) = x_span(&hiddens);
-            let n_f = of_depth.first().map_or(0, |r| r.n_features);
+            let caption = of_depth.first().map_or(String::new(), |r| r.row_label());
             let mut chart = ChartBuilder::on(panel)
-                .caption(format!("depth {depth} (n_features {n_f})"), (FONT, 17))
+                .caption(caption, (FONT, 17))
                 .margin(6)
                 .x_label_area_size(40)
                 .y_label_area_size(52)
@@ -642,13 +850,7 @@ fn comparison(summary: &[SummaryRow], members: &[Series], threshold: f64) -> Res
         Ok(())
     })?;
     Ok(Plot {
-        stem: format!(
-            "compare_{}",
-            crate::draw::sanitize(&format!(
-                "b{}_{}_seed{}",
-                first.branching, first.magnitude, first.seed
-            ))
-        ),
+        stem: format!("compare_{}", crate::draw::sanitize(&stem)),
         title,
         series: None,
         svg,
@@ -683,10 +885,12 @@ impl<'a> CurveIndex<'a> {
     }
 }
 
-/// 5. Train loss vs step for the widest config of each depth, one line per instance.
+/// 5. Train loss vs step for the widest config of each row (depth, or n_features without a
+///    tree), one line per instance; instances are labelled with their p when it differs.
 fn training_curves(
     series: &Series,
     rows: &[&SummaryRow],
+    runs: &[&RunRow],
     index: &CurveIndex,
     threshold: f64,
 ) -> Result<Option<Plot>> {
@@ -695,7 +899,7 @@ fn training_curves(
         if !index.by_config.contains_key(r.config_id.as_str()) {
             continue;
         }
-        let e = picked.entry(r.depth).or_insert(r);
+        let e = picked.entry(r.row_key()).or_insert(r);
         if r.n_hidden > e.n_hidden {
             *e = r;
         }
@@ -719,6 +923,15 @@ fn training_curves(
         .unwrap_or(1)
         .max(1) as f64;
     let n_instances = curves.iter().map(|(_, i)| i.len()).max().unwrap_or(0);
+    // Instance k's p, from the first picked config (the configs of a series share the data).
+    let p_of: BTreeMap<u32, f64> = match (series.per_instance_p(), curves.first()) {
+        (true, Some((first, _))) => runs
+            .iter()
+            .filter(|r| r.config_id == first.config_id)
+            .map(|r| (r.instance, r.feature_probability))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
 
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
         let (plot, side) = chart_frame(root, &title, None, LEGEND_WIDTH)?;
@@ -726,7 +939,11 @@ fn training_curves(
         for (panel, (row, instances)) in panels.iter().zip(&curves) {
             let mut chart = ChartBuilder::on(panel)
                 .caption(
-                    format!("depth {}, n_hidden {}", row.depth, row.n_hidden),
+                    format!(
+                        "{}, n_hidden {}",
+                        row_name(row.depth, row.n_features),
+                        row.n_hidden
+                    ),
                     (FONT, 17),
                 )
                 .margin(6)
@@ -756,8 +973,11 @@ fn training_curves(
         }
         let mut entries: Vec<(String, Mark)> = (0..n_instances)
             .map(|k| {
+                let p = p_of
+                    .get(&(k as u32))
+                    .map_or(String::new(), |p| format!(" (p={})", fmt_p(*p)));
                 (
-                    format!("instance {k}"),
+                    format!("instance {k}{p}"),
                     Mark::Line {
                         colour: categorical(k),
                         width: 2,
@@ -771,7 +991,12 @@ fn training_curves(
             format!("threshold {}", fmt_loss(threshold)),
             threshold_mark(),
         ));
-        legend(&side, "Widest n_hidden per depth", &entries)?;
+        let heading = if series.data.is_none() {
+            "Widest n_hidden per depth"
+        } else {
+            "Widest n_hidden"
+        };
+        legend(&side, heading, &entries)?;
         Ok(())
     })?;
     Ok(Some(Plot {

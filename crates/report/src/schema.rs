@@ -24,8 +24,10 @@ pub trait Table: Serialize + DeserializeOwned {
 
 /// One trained instance of one configuration: a row of `runs.csv`, written by the sweep engine.
 ///
-/// `structure` is `"tree"` or `"independent"` and `magnitude` is `"binary"` or `"uniform"`; the
-/// report treats both as opaque labels, so it needs no change when a new kind is added.
+/// `structure` is `"tree"`, `"independent"` or `"sparse"` and `magnitude` is `"binary"` or
+/// `"uniform"`; the report treats both as opaque labels, so it needs no change when a new kind
+/// is added. What it does read is `depth`: a config of depth 0 has no tree, and its series is
+/// keyed and labelled by its data set instead (see [`crate::Series`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRow {
     /// Configuration id, e.g. `d3-h4-b2-tree0.5-binary-s0`; identical for all its instances.
@@ -133,10 +135,23 @@ pub struct SummaryRow {
     pub stop_prob: f64,
     /// Feature magnitudes.
     pub magnitude: String,
+    /// Importance rule label, as in `runs.csv`.
+    pub importance: String,
     /// Hidden width.
     pub n_hidden: u32,
     /// Number of features.
     pub n_features: u32,
+    /// Mean over all instances (diverged ones included) of their feature probability.
+    pub feature_probability: f64,
+    /// Smallest instance feature probability.
+    pub feature_probability_min: f64,
+    /// Largest instance feature probability; differs from the smallest when p is swept per
+    /// instance, and then the statistics below mix data sets.
+    pub feature_probability_max: f64,
+    /// Feature pairs that are both on or both off.
+    pub correlated_pairs: u32,
+    /// Feature pairs that are never both on.
+    pub anticorrelated_pairs: u32,
     /// Base seed.
     pub seed: u64,
     /// Number of instances (rows in `runs.csv`), diverged ones included.
@@ -164,8 +179,14 @@ impl Table for SummaryRow {
         "structure",
         "stop_prob",
         "magnitude",
+        "importance",
         "n_hidden",
         "n_features",
+        "feature_probability",
+        "feature_probability_min",
+        "feature_probability_max",
+        "correlated_pairs",
+        "anticorrelated_pairs",
         "seed",
         "n_instances",
         "mean",
@@ -211,9 +232,12 @@ impl std::fmt::Display for Aggregate {
 
 /// The smallest hidden width that reaches the threshold, for one series, depth and aggregate:
 /// a row of `min_hidden.csv`.
+///
+/// The data columns (`n_features` to `anticorrelated_pairs`) are those of the series' configs
+/// at this depth, which share one data set (see [`crate::Series`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MinHiddenRow {
-    /// Depth of the feature tree.
+    /// Depth of the feature tree (0 without a tree).
     pub depth: u32,
     /// Branching factor.
     pub branching: u32,
@@ -223,6 +247,20 @@ pub struct MinHiddenRow {
     pub stop_prob: f64,
     /// Feature magnitudes.
     pub magnitude: String,
+    /// Importance rule label.
+    pub importance: String,
+    /// Number of features.
+    pub n_features: u32,
+    /// Mean feature probability over the instances ([`SummaryRow::feature_probability`]).
+    pub feature_probability: f64,
+    /// Smallest instance feature probability.
+    pub feature_probability_min: f64,
+    /// Largest instance feature probability.
+    pub feature_probability_max: f64,
+    /// Feature pairs that are both on or both off.
+    pub correlated_pairs: u32,
+    /// Feature pairs that are never both on.
+    pub anticorrelated_pairs: u32,
     /// Base seed.
     pub seed: u64,
     /// Statistic across instances that is compared with the threshold.
@@ -245,6 +283,13 @@ impl Table for MinHiddenRow {
         "structure",
         "stop_prob",
         "magnitude",
+        "importance",
+        "n_features",
+        "feature_probability",
+        "feature_probability_min",
+        "feature_probability_max",
+        "correlated_pairs",
+        "anticorrelated_pairs",
         "seed",
         "aggregate",
         "threshold",
@@ -421,8 +466,14 @@ mod tests {
             structure: "tree".into(),
             stop_prob: 0.5,
             magnitude: "binary".into(),
+            importance: "1".into(),
             n_hidden: 2,
             n_features: 2,
+            feature_probability: 0.25,
+            feature_probability_min: 0.25,
+            feature_probability_max: 0.25,
+            correlated_pairs: 0,
+            anticorrelated_pairs: 0,
             seed: 0,
             n_instances: 1,
             mean: 0.0,
@@ -439,6 +490,13 @@ mod tests {
             structure: "tree".into(),
             stop_prob: 0.5,
             magnitude: "binary".into(),
+            importance: "1".into(),
+            n_features: 2,
+            feature_probability: 0.25,
+            feature_probability_min: 0.25,
+            feature_probability_max: 0.25,
+            correlated_pairs: 0,
+            anticorrelated_pairs: 0,
             seed: 0,
             aggregate: Aggregate::Mean,
             threshold: 1e-5,
@@ -483,6 +541,13 @@ mod tests {
             structure: "tree".into(),
             stop_prob: 0.5,
             magnitude: "binary".into(),
+            importance: "1".into(),
+            n_features: 2,
+            feature_probability: 0.25,
+            feature_probability_min: 0.25,
+            feature_probability_max: 0.25,
+            correlated_pairs: 0,
+            anticorrelated_pairs: 0,
             seed: 0,
             aggregate: Aggregate::Min,
             threshold: 1e-5,

@@ -7,10 +7,10 @@ use std::fs;
 use std::path::Path;
 
 use report::{
-    ManifestEntry, MinHiddenRow, PLOT_HEIGHT, PLOT_WIDTH, ReportOptions, RunRow, SummaryRow, Table,
-    broken_links, build, links, read_runs, write_table,
+    Aggregate, ManifestEntry, MinHiddenRow, PLOT_HEIGHT, PLOT_WIDTH, ReportOptions, RunRow, Series,
+    SummaryRow, Table, broken_links, build, links, read_runs, read_table, write_table,
 };
-use support::synthetic::Synthetic;
+use support::synthetic::{SparseSet, Synthetic};
 
 /// 2 structures × depths 1..3 × n_hidden 2..4 (configs with n_hidden > n_features skipped).
 fn small(curves: bool) -> Synthetic {
@@ -19,6 +19,7 @@ fn small(curves: bool) -> Synthetic {
         hiddens: 2..=4,
         instances: 3,
         structures: vec![("tree", 0.5), ("independent", 0.5)],
+        sparse: Vec::new(),
         curves,
     }
 }
@@ -236,6 +237,12 @@ fn bad_inputs_are_errors_that_name_the_file() {
     );
 
     runs.pop();
+    let mut other_importance = runs.clone();
+    other_importance[1].importance = "0.7".into();
+    write_table(dir, &other_importance).unwrap();
+    let err = format!("{:#}", build(dir, &ReportOptions::default()).unwrap_err());
+    assert!(err.contains("different config columns"), "{err}");
+
     write_table(dir, &runs).unwrap();
     fs::write(
         dir.join("curves.csv"),
@@ -459,4 +466,261 @@ fn an_exact_zero_loss_is_a_perfect_fit_not_a_divergence() {
             .any(|l| l.contains(",min,") && l.contains(",1,")),
         "{summary}"
     );
+}
+
+/// A tree series next to three data sets without a tree: a per-instance p sweep, a constant p
+/// with decaying importance, and the same p with more features.
+fn mixed() -> Synthetic {
+    Synthetic {
+        depths: 1..=2,
+        hiddens: 2..=4,
+        instances: 4,
+        structures: vec![("tree", 0.5)],
+        sparse: vec![
+            SparseSet {
+                n_features: 5,
+                p: None,
+                importance: "1",
+            },
+            SparseSet {
+                n_features: 5,
+                p: Some(0.01),
+                importance: "0.9^i",
+            },
+            SparseSet {
+                n_features: 20,
+                p: Some(0.01),
+                importance: "1",
+            },
+        ],
+        curves: true,
+    }
+}
+
+const PER_INSTANCE: &str = "sparse F=5, p=0.02…1 per instance, uniform, seed 0";
+const PER_INSTANCE_SLUG: &str = "sparse_F5_p0.02-1_uniform_seed0";
+const DECAYING: &str = "sparse F=5, p=0.01, importance 0.9^i, uniform, seed 0";
+const WIDER: &str = "sparse F=20, p=0.01, uniform, seed 0";
+const TREE: &str = "tree (stop_prob 0.5), b=2, binary, seed 0";
+
+#[test]
+fn tree_and_sparse_series_are_kept_apart_in_the_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    mixed().write(dir);
+    build(dir, &options()).unwrap();
+
+    let summary: Vec<SummaryRow> = read_table(dir).unwrap();
+    // Tree: depth 1 (2 features) n_hidden 2, depth 2 n_hidden 2..4; each data set 2..4.
+    assert_eq!(summary.len(), 4 + 3 * 3);
+    let labels: BTreeSet<String> = summary
+        .iter()
+        .map(|r| Series::of_summary(r).label())
+        .collect();
+    let want: BTreeSet<String> = [PER_INSTANCE, DECAYING, WIDER, TREE]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(labels, want);
+    let sweep = summary
+        .iter()
+        .find(|r| r.config_id == "f5-plog1-0.02-h3-uniform-s0")
+        .unwrap();
+    assert_eq!(
+        (sweep.depth, sweep.n_features, sweep.n_instances),
+        (0, 5, 4)
+    );
+    assert!((sweep.feature_probability_min - 0.02).abs() < 1e-12);
+    assert_eq!(sweep.feature_probability_max, 1.0);
+    let decaying = summary
+        .iter()
+        .find(|r| r.config_id == "f5-p0.01-imp0.9i-h2-uniform-s0")
+        .unwrap();
+    assert_eq!(decaying.importance, "0.9^i");
+    assert_eq!(decaying.feature_probability, 0.01);
+
+    let rows: Vec<MinHiddenRow> = read_table(dir).unwrap();
+    // Per (series, row): the tree's 2 depths and one row per data set, 3 aggregates each.
+    assert_eq!(rows.len(), (2 + 3) * 3);
+    let of = |label: &str| -> Vec<&MinHiddenRow> {
+        rows.iter()
+            .filter(|r| Series::of_min_hidden(r).label() == label)
+            .collect()
+    };
+    assert_eq!(of(TREE).len(), 2 * 3);
+    for (label, n_features, importance) in [
+        (PER_INSTANCE, 5, "1"),
+        (DECAYING, 5, "0.9^i"),
+        (WIDER, 20, "1"),
+    ] {
+        let mine = of(label);
+        assert_eq!(mine.len(), 3, "{label}");
+        assert!(
+            mine.iter().all(|r| r.depth == 0
+                && r.n_features == n_features
+                && r.importance == importance
+                && r.structure == "sparse"),
+            "{label}: {mine:?}"
+        );
+    }
+    assert!(
+        of(PER_INSTANCE)
+            .iter()
+            .all(|r| r.feature_probability_min < r.feature_probability_max)
+    );
+    let header = csv_lines(&dir.join("min_hidden.csv"));
+    assert_eq!(header[0], MinHiddenRow::COLUMNS.join(","));
+    assert!(rows.iter().any(|r| r.aggregate == Aggregate::Median));
+}
+
+#[test]
+fn per_instance_p_series_get_their_own_table_and_chart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    mixed().write(dir);
+    // A new geometry kind and an unknown one: both embedded with title and caption.
+    let plots = dir.join("plots");
+    let chart = toolkit_chart("geometry", 1);
+    report::draw::write_charts(
+        &plots,
+        &[("geometry_dims_a", &chart), ("geometry_odd_b", &chart)],
+    )
+    .unwrap();
+    let entries = vec![
+        entry(
+            "geometry_dims_a",
+            "dims",
+            Some("f5-plog1-0.02-h3-uniform-s0"),
+        ),
+        entry("geometry_odd_b", "odd", None),
+    ];
+    report::write_manifest(&plots.join(report::GEOMETRY_MANIFEST), &entries).unwrap();
+    let files = build(dir, &options()).unwrap();
+    let html = fs::read_to_string(&files.index).unwrap();
+
+    // Nothing is labelled by a depth it does not have.
+    assert!(!html.contains("depth 0"), "index.html mentions depth 0");
+    for label in [PER_INSTANCE, DECAYING, WIDER, TREE] {
+        assert!(html.contains(&format!("Series: {label}")), "{label}");
+    }
+
+    // The per-instance table: p = 50^-linspace(0, 1, 4) and 1/p, one loss column per n_hidden.
+    let start = html
+        .find(&format!("<h3 id=\"instances-{PER_INSTANCE_SLUG}\">"))
+        .expect("per-instance table");
+    let table = &html[start..start + html[start..].find("</table>").unwrap()];
+    for row in [
+        "<tr><td>0</td><td>1</td><td>1</td>",
+        "<tr><td>1</td><td>0.2714</td><td>3.684</td>",
+        "<tr><td>2</td><td>0.07368</td><td>13.57</td>",
+        "<tr><td>3</td><td>0.02</td><td>50</td>",
+    ] {
+        assert!(table.contains(row), "{row} missing from {table}");
+    }
+    for n_hidden in 2..=4 {
+        assert!(table.contains(&format!("eval loss, n_hidden {n_hidden}</th>")));
+    }
+    assert_eq!(table.matches("<tr><td>").count(), 4);
+    // Only that series has one.
+    assert_eq!(html.matches("Eval loss per instance</h3>").count(), 1);
+
+    // Its chart is loss vs 1/p; no heatmap or loss-vs-n_hidden of means across instances.
+    let stems: BTreeSet<String> = fs::read_dir(&plots)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".svg").map(str::to_owned)
+        })
+        .collect();
+    let inv_p = format!("loss_vs_inv_p_{PER_INSTANCE_SLUG}");
+    assert!(stems.contains(&inv_p), "{stems:?}");
+    assert!(!stems.contains(&format!("heatmap_{PER_INSTANCE_SLUG}")));
+    assert!(!stems.contains(&format!("loss_vs_hidden_{PER_INSTANCE_SLUG}")));
+    assert!(html.contains(&format!("<figure id=\"plot-{inv_p}\">")));
+    let svg = fs::read_to_string(plots.join(format!("{inv_p}.svg"))).unwrap();
+    assert!(svg.contains("1/(1−S)") && svg.contains("n_hidden = 4"));
+    // Constant-p data sets keep the usual charts, by n_features; both min-hidden chart kinds.
+    for stem in [
+        "heatmap_sparse_F20_p0.01_uniform_seed0",
+        "heatmap_sparse_F5_p0.01_uniform_seed0_imp0.9-i",
+        "heatmap_tree-s0.5_b2_binary_seed0",
+        "min_hidden_mean",
+        "min_hidden_sparse_mean",
+        "compare_sparse_uniform_seed0",
+    ] {
+        assert!(stems.contains(stem), "{stem} missing: {stems:?}");
+    }
+
+    // The headline tables: the tree by depth, the constant-p data sets a row each; the
+    // per-instance series only named, with a link to its table.
+    let min_start = html.find("<h2 id=\"min-hidden\">").unwrap();
+    let min_end = min_start + 1 + html[min_start + 1..].find("<h2 ").unwrap();
+    let headline = &html[min_start..min_end];
+    assert!(headline.contains("<h3>Features without a tree</h3>"));
+    assert!(headline.contains(&format!("<th class=\"label\">{WIDER}</th>")));
+    assert!(headline.contains(&format!("<th class=\"label\">{DECAYING}</th>")));
+    assert!(!headline.contains(&format!("<th class=\"label\">{PER_INSTANCE}")));
+    assert!(headline.contains(&format!("href=\"#instances-{PER_INSTANCE_SLUG}\"")));
+    assert!(headline.contains(&format!("<th colspan=\"3\">{TREE}</th>")));
+
+    // Geometry: the dims figure under its heading and series, the unknown kind after it.
+    assert!(html.contains("id=\"geometry-dims\""));
+    assert!(html.contains("Other: odd"));
+    for stem in ["geometry_dims_a", "geometry_odd_b"] {
+        assert!(
+            html.contains(&format!("<figure id=\"plot-{stem}\">")),
+            "{stem}"
+        );
+        assert!(html.contains(&format!(
+            "<strong>Title of {stem} &lt;&amp;&gt;</strong> Caption of {stem}."
+        )));
+    }
+    let dims = html.find("<figure id=\"plot-geometry_dims_a\">").unwrap();
+    let heading = html[..dims].rfind("<h4>").unwrap();
+    assert!(html[heading..dims].starts_with(&format!("<h4>{PER_INSTANCE}</h4>")));
+
+    // Every chart is well-formed XML; every link leads somewhere.
+    for stem in &stems {
+        let svg = fs::read_to_string(plots.join(format!("{stem}.svg"))).unwrap();
+        roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{stem}.svg: {e}"));
+        assert!(!svg.contains("depth 0"), "{stem}.svg mentions depth 0");
+    }
+    assert_eq!(broken_links(dir).unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn tree_importance_is_named_where_it_is_not_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut runs = Synthetic {
+        structures: vec![("tree", 0.5)],
+        ..small(false)
+    }
+    .write(dir);
+    // The same tree with importance 0.5^level: a second series, labelled apart.
+    let weighted: Vec<RunRow> = runs
+        .iter()
+        .map(|r| RunRow {
+            config_id: format!("{}-imp0.5level", r.config_id),
+            importance: "0.5^level".into(),
+            ..r.clone()
+        })
+        .collect();
+    runs.extend(weighted);
+    write_table(dir, &runs).unwrap();
+    let files = build(dir, &options()).unwrap();
+    let html = fs::read_to_string(&files.index).unwrap();
+    assert!(html.contains(&format!("Series: {TREE}<")));
+    assert!(
+        html.contains("Series: tree (stop_prob 0.5), b=2, importance 0.5^level, binary, seed 0<")
+    );
+    assert!(
+        dir.join("plots/heatmap_tree-s0.5_b2_binary_seed0_imp0.5-level.svg")
+            .is_file()
+    );
+    // Compared side by side, told apart by importance.
+    let compare = fs::read_to_string(dir.join("plots/compare_b2_binary_seed0.svg")).unwrap();
+    assert!(compare.contains("importance 0.5^level"));
+    let rows: Vec<MinHiddenRow> = read_table(dir).unwrap();
+    assert_eq!(rows.len(), 2 * 3 * 3);
 }

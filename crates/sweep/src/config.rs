@@ -12,6 +12,8 @@ use serde::Deserialize;
 use train::{Schedule, TrainConfig};
 use tree_data::{Magnitude, Structure, TreeSpec};
 
+use crate::features::{Importance, RawFeatures, SparseFeatures};
+
 /// The most features (tree nodes without the root) one configuration of a sweep may have.
 ///
 /// Much lower than [`tree_data::MAX_FEATURES`]: a dense `[batch, instances, n_features]` batch
@@ -119,8 +121,9 @@ pub enum ConfigError {
     /// Every config was skipped because `n_hidden > n_features`.
     #[error(
         "the grid is empty: every grid.n_hidden {n_hidden:?} is wider than n_features of every \
-         grid.depths {depths:?} × grid.branching {branching:?} (at most {max_features}), and \
-         grid.skip_wider_than_features = true; add a smaller n_hidden or a larger depth"
+         data set (grid.depths {depths:?} × grid.branching {branching:?}, grid.features with \
+         n_features {features:?}; at most {max_features}), and \
+         grid.skip_wider_than_features = true; add a smaller n_hidden or wider data"
     )]
     EmptyGrid {
         /// The `n_hidden` axis.
@@ -129,8 +132,86 @@ pub enum ConfigError {
         depths: Vec<u32>,
         /// The `branching` axis.
         branching: Vec<u32>,
-        /// The widest tree of the grid.
+        /// `n_features` of each `grid.features` data set.
+        features: Vec<usize>,
+        /// The widest data set of the grid.
         max_features: usize,
+    },
+    /// A value that has none of its key's forms (e.g. a string where a number or a list goes).
+    #[error("{field} = {value} has no allowed form; use {allowed}")]
+    BadForm {
+        /// Dotted path of the key, e.g. `grid.importance[1]`.
+        field: String,
+        /// The value as TOML text.
+        value: String,
+        /// The forms the key takes.
+        allowed: &'static str,
+    },
+    /// A `grid.features` data set that tree-data's [`tree_data::SparseSpec`] refuses.
+    #[error("{field}: {error}")]
+    Sparse {
+        /// Dotted path, e.g. `grid.features[2].feature_probability`.
+        field: String,
+        /// What is wrong, naming the value and what is allowed.
+        error: tree_data::SparseError,
+    },
+    /// A `per_instance` feature probability whose length is not `train.instances`.
+    #[error("{field} has {len} values; give one per instance (train.instances = {instances})")]
+    PerInstanceLength {
+        /// Dotted path, e.g. `grid.features[2].feature_probability.per_instance`.
+        field: String,
+        /// Its length.
+        len: usize,
+        /// `train.instances`.
+        instances: usize,
+    },
+    /// A number outside its interval (or NaN).
+    #[error("{field} = {value} is outside {range}")]
+    OutsideRange {
+        /// Dotted path, e.g. `grid.features[3].feature_probability.log_space[1]`.
+        field: String,
+        /// The value.
+        value: f64,
+        /// The allowed interval, e.g. `(0, 1]`.
+        range: &'static str,
+    },
+    /// An importance that cannot weigh a loss: negative, not finite, empty or all zero.
+    #[error("{field} = {value} {why}")]
+    BadImportance {
+        /// Dotted path, e.g. `grid.importance[1]` or `grid.importance[1][4]`.
+        field: String,
+        /// The value as TOML text.
+        value: String,
+        /// What is wrong and what is allowed.
+        why: &'static str,
+    },
+    /// A list importance whose length is not some data set's `n_features`.
+    #[error(
+        "{field} has {len} values but {data} has n_features = {n_features}; give one importance \
+         per feature (a list suits only grids whose data sets all have that many features)"
+    )]
+    ImportanceLength {
+        /// Dotted path, e.g. `grid.importance[1]`.
+        field: String,
+        /// The list's length.
+        len: usize,
+        /// The data set, e.g. `grid.features[0]` or `grid.depths = 3 with grid.branching = 2`.
+        data: String,
+        /// Its number of features.
+        n_features: usize,
+    },
+    /// `level_decay` in a grid with a sparse data set, whose features have no levels.
+    #[error(
+        "{field} = {value} weighs tree levels, but {data} is sparse data without levels; use \
+         {{ decay = r }} or a list there"
+    )]
+    LevelDecayWithoutTree {
+        /// Dotted path, e.g. `grid.importance[0]`.
+        field: String,
+        /// The value as TOML text.
+        value: String,
+        /// The sparse data set, e.g. `grid.features[1]`.
+        data: String,
     },
     /// A `--shard K/N` that is not `K/N` with `1 <= K <= N`.
     #[error("--shard {value:?} {why}; write K/N with 1 <= K <= N, e.g. 2/8")]
@@ -153,12 +234,15 @@ pub enum ConfigError {
         diff: String,
     },
     /// An error in a named file.
-    #[error("{path}: {source}")]
+    ///
+    /// The inner error is part of the message, not a `source`: error reporters that print the
+    /// source chain (anyhow's `{:#}`, as `tmh` does) would otherwise show it twice.
+    #[error("{path}: {error}")]
     InFile {
         /// The file.
         path: String,
         /// What was wrong in it.
-        source: Box<ConfigError>,
+        error: Box<ConfigError>,
     },
     /// A file that could not be read.
     #[error("{path}: {message}")]
@@ -215,7 +299,8 @@ pub fn magnitude_name(magnitude: Magnitude) -> &'static str {
 /// The `[grid]` section: the axes whose product is the set of configs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GridConfig {
-    /// Tree depths (levels below the root), each >= 1.
+    /// Tree depths (levels below the root), each >= 1; empty when the grid has only
+    /// `features` (no tree data).
     pub depths: Vec<u32>,
     /// Hidden widths, each >= 1.
     pub n_hidden: Vec<usize>,
@@ -223,8 +308,12 @@ pub struct GridConfig {
     pub branching: Vec<u32>,
     /// Structures (with their stop probabilities).
     pub structure: Vec<StructureSpec>,
+    /// TMS-style sparse data sets, each trained besides the trees (empty: none).
+    pub features: Vec<SparseFeatures>,
     /// Magnitudes of active features.
     pub magnitude: Vec<Magnitude>,
+    /// Feature importances (default: 1 for every feature).
+    pub importance: Vec<Importance>,
     /// Seeds of the random streams.
     pub seeds: Vec<u64>,
     /// Skip configs with `n_hidden > n_features`, as the seed does.
@@ -241,7 +330,9 @@ impl Default for GridConfig {
                 kind: Structure::Tree,
                 stop_prob: 0.5,
             }],
+            features: Vec::new(),
             magnitude: vec![Magnitude::Binary],
+            importance: vec![Importance::default()],
             seeds: vec![0],
             skip_wider_than_features: true,
         }
@@ -386,7 +477,9 @@ struct RawGrid {
     n_hidden: Option<Vec<i64>>,
     branching: Option<Vec<i64>>,
     structure: Option<Vec<RawStructure>>,
+    features: Option<Vec<RawFeatures>>,
     magnitude: Option<Vec<Magnitude>>,
+    importance: Option<Vec<toml::Value>>,
     seeds: Option<Vec<i64>>,
     skip_wider_than_features: Option<bool>,
 }
@@ -418,7 +511,11 @@ struct RawAnalysis {
 }
 
 /// Checks `value >= min` and converts; `field` names it in the error.
-fn at_least<T: TryFrom<i64>>(field: &str, value: i64, min: i64) -> Result<T, ConfigError> {
+pub(crate) fn at_least<T: TryFrom<i64>>(
+    field: &str,
+    value: i64,
+    min: i64,
+) -> Result<T, ConfigError> {
     if value < min {
         return Err(ConfigError::TooSmall {
             field: field.to_string(),
@@ -440,7 +537,7 @@ fn axis<T: TryFrom<i64>>(field: &str, values: Vec<i64>, min: i64) -> Result<Vec<
         .collect()
 }
 
-fn check_positive(field: &str, value: f64) -> Result<(), ConfigError> {
+pub(crate) fn check_positive(field: &str, value: f64) -> Result<(), ConfigError> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
@@ -485,7 +582,7 @@ fn check_axis<T: PartialEq>(
 }
 
 /// `Σ_{l=1..depth} branching^l`, or `None` when it exceeds `limit`.
-pub(crate) fn n_features_within(depth: u32, branching: u32, limit: usize) -> Option<usize> {
+fn n_features_within(depth: u32, branching: u32, limit: usize) -> Option<usize> {
     let mut total: usize = 0;
     let mut width: usize = 1;
     for _ in 0..depth {
@@ -548,10 +645,25 @@ impl SweepConfig {
         let train = raw.train.unwrap_or_default();
         let analysis = raw.analysis.unwrap_or_default();
 
+        let features: Vec<SparseFeatures> = match grid.features {
+            Some(v) if v.is_empty() => {
+                return Err(ConfigError::EmptyAxis {
+                    field: "grid.features".into(),
+                });
+            }
+            Some(v) => v
+                .into_iter()
+                .enumerate()
+                .map(|(i, raw)| SparseFeatures::from_raw(&format!("grid.features[{i}]"), raw))
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
         let grid = GridConfig {
+            // Trees come with an explicit `depths`, or by default when there are no `features`.
             depths: match grid.depths {
                 Some(v) => axis("grid.depths", v, 1)?,
-                None => default.grid.depths,
+                None if features.is_empty() => default.grid.depths,
+                None => Vec::new(),
             },
             n_hidden: match grid.n_hidden {
                 Some(v) => axis("grid.n_hidden", v, 1)?,
@@ -571,7 +683,18 @@ impl SweepConfig {
                     .collect(),
                 None => default.grid.structure,
             },
+            features,
             magnitude: grid.magnitude.unwrap_or(default.grid.magnitude),
+            importance: match grid.importance {
+                Some(v) => v
+                    .iter()
+                    .enumerate()
+                    .map(|(i, value)| {
+                        Importance::from_toml(&format!("grid.importance[{i}]"), value)
+                    })
+                    .collect::<Result<_, _>>()?,
+                None => default.grid.importance,
+            },
             seeds: match grid.seeds {
                 Some(v) => axis("grid.seeds", v, 0)?,
                 None => default.grid.seeds,
@@ -633,7 +756,7 @@ impl SweepConfig {
         })?;
         Self::parse_with_run(&text).map_err(|e| ConfigError::InFile {
             path: path.display().to_string(),
-            source: Box::new(e),
+            error: Box::new(e),
         })
     }
 
@@ -658,7 +781,10 @@ impl SweepConfig {
         }
 
         let g = &self.grid;
-        check_axis("grid.depths", &g.depths, u32::to_string)?;
+        // No depths means no trees, which only a grid of `features` may have.
+        if !g.depths.is_empty() || g.features.is_empty() {
+            check_axis("grid.depths", &g.depths, u32::to_string)?;
+        }
         for (i, &d) in g.depths.iter().enumerate() {
             check_min(&format!("grid.depths[{i}]"), d.into(), 1)?;
         }
@@ -707,7 +833,8 @@ impl SweepConfig {
         check_min("train.log_every", t.log_every, 1)?;
         check_positive("analysis.threshold", self.analysis.threshold)?;
 
-        let mut max_features = 0;
+        // Every data set of the grid: how errors name it, its n_features, its depth if a tree.
+        let mut data_sets: Vec<(String, usize, Option<u32>)> = Vec::new();
         for &depth in &g.depths {
             for &branching in &g.branching {
                 let Some(n) = n_features_within(depth, branching, MAX_SWEEP_FEATURES) else {
@@ -723,15 +850,64 @@ impl SweepConfig {
                     TreeSpec::new(depth, branching, s.stop_prob)
                         .map_err(|e| ConfigError::Parse(format!("grid: {e}")))?;
                 }
-                max_features = max_features.max(n);
+                let data = format!("grid.depths = {depth} with grid.branching = {branching}");
+                data_sets.push((data, n, Some(depth)));
             }
         }
+        for (i, features) in g.features.iter().enumerate() {
+            let field = format!("grid.features[{i}]");
+            features.check(&field, t.instances)?;
+            data_sets.push((field, features.n_features, None));
+        }
+        if !g.features.is_empty() {
+            check_axis("grid.features", &g.features, SparseFeatures::to_toml)?;
+        }
+
+        check_axis("grid.importance", &g.importance, Importance::to_toml)?;
+        for (i, importance) in g.importance.iter().enumerate() {
+            let field = format!("grid.importance[{i}]");
+            importance.check(&field)?;
+            for (data, n, depth) in &data_sets {
+                // The largest power a decay takes on this data set.
+                let (key, rate, power) = match (importance, depth) {
+                    (Importance::List(values), _) if values.len() != *n => {
+                        return Err(ConfigError::ImportanceLength {
+                            field,
+                            len: values.len(),
+                            data: data.clone(),
+                            n_features: *n,
+                        });
+                    }
+                    (Importance::LevelDecay(_), None) => {
+                        return Err(ConfigError::LevelDecayWithoutTree {
+                            field,
+                            value: importance.to_toml(),
+                            data: data.clone(),
+                        });
+                    }
+                    (Importance::LevelDecay(r), Some(depth)) => ("level_decay", *r, depth - 1),
+                    (Importance::Decay(r), _) => ("decay", *r, *n as u32 - 1),
+                    _ => continue,
+                };
+                if !(rate.powi(power as i32) as f32).is_finite() {
+                    return Err(ConfigError::BadImportance {
+                        field: format!("{field}.{key}"),
+                        value: toml_float(rate),
+                        why: "makes some feature's importance overflow f32; use a rate closer \
+                              to 1",
+                    });
+                }
+            }
+        }
+
+        let max_features = data_sets.iter().map(|d| d.1).max().unwrap_or(0);
         let narrowest = g.n_hidden.iter().copied().min().unwrap_or(0);
         if g.skip_wider_than_features && narrowest > max_features {
             return Err(ConfigError::EmptyGrid {
                 n_hidden: g.n_hidden.clone(),
                 depths: g.depths.clone(),
                 branching: g.branching.clone(),
+                features: g.features.iter().map(|f| f.n_features).collect(),
                 max_features,
             });
         }
@@ -773,6 +949,10 @@ impl SweepConfig {
                 ),
             ),
             (
+                "grid.features",
+                list(g.features.iter().map(SparseFeatures::to_toml).collect()),
+            ),
+            (
                 "grid.magnitude",
                 list(
                     g.magnitude
@@ -780,6 +960,10 @@ impl SweepConfig {
                         .map(|&m| format!("\"{}\"", magnitude_name(m)))
                         .collect(),
                 ),
+            ),
+            (
+                "grid.importance",
+                list(g.importance.iter().map(Importance::to_toml).collect()),
             ),
             (
                 "grid.seeds",
@@ -806,10 +990,19 @@ impl SweepConfig {
 
     /// The resolved config as TOML: every key present, defaults filled in, no comments.
     /// Parsing it gives back an equal config.
+    ///
+    /// Only the keys added after the first run folders existed are left out at their defaults
+    /// (no `grid.features`, unit `grid.importance`): so the resolved text of every older config,
+    /// and with it its [`SweepConfig::hash`], stays what it was.
     pub fn to_toml(&self) -> String {
+        const OMITTED_AT_DEFAULT: [(&str, &str); 2] =
+            [("grid.features", "[]"), ("grid.importance", "[1.0]")];
         let mut out = String::new();
         let mut section = "";
         for (key, value) in self.entries() {
+            if OMITTED_AT_DEFAULT.contains(&(key, value.as_str())) {
+                continue;
+            }
             let (table, name) = key.split_once('.').unwrap_or(("", key));
             if table != section {
                 let _ = write!(out, "\n[{table}]\n");
@@ -868,7 +1061,7 @@ pub(crate) fn toml_string(value: &str) -> String {
 
 /// A finite f64 as a TOML float: Rust's shortest round-trip form (`0.001`, `1e-5`, `0.5`),
 /// which always has a `.` or an exponent, so it never reads back as an integer.
-fn toml_float(value: f64) -> String {
+pub(crate) fn toml_float(value: f64) -> String {
     let text = format!("{value:?}");
     match value {
         v if v.is_nan() => "nan".to_string(),

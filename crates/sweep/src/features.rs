@@ -39,11 +39,30 @@ impl FeatureProbability {
         match self {
             FeatureProbability::Constant(p) => vec![vec![*p; n_features]],
             FeatureProbability::PerFeature(p) => vec![p.clone()],
-            FeatureProbability::PerInstance(p) => p.iter().map(|&p| vec![p; n_features]).collect(),
-            FeatureProbability::LogSpace { .. } => log_space(self, instances)
+            FeatureProbability::PerInstance(_) | FeatureProbability::LogSpace { .. } => self
+                .per_instance(instances)
+                .unwrap_or_default()
                 .into_iter()
                 .map(|p| vec![p; n_features])
                 .collect(),
+        }
+    }
+
+    /// Each instance's probability (of every feature) for the per-instance forms, `None` for
+    /// the others.
+    pub fn per_instance(&self, instances: usize) -> Option<Vec<f64>> {
+        match *self {
+            FeatureProbability::PerInstance(ref p) => Some(p.clone()),
+            FeatureProbability::LogSpace { from, to } => {
+                let last = instances.saturating_sub(1).max(1) as f64;
+                let ratio = to / from;
+                Some(
+                    (0..instances)
+                        .map(|k| from * ratio.powf(k as f64 / last))
+                        .collect(),
+                )
+            }
+            _ => None,
         }
     }
 
@@ -88,7 +107,9 @@ impl FeatureProbability {
             return Ok(FeatureProbability::Constant(p));
         }
         if let Value::Array(items) = value {
-            return numbers(items).map(FeatureProbability::PerFeature).ok_or_else(bad);
+            return numbers(items)
+                .map(FeatureProbability::PerFeature)
+                .ok_or_else(bad);
         }
         match single_key(value) {
             Some(("per_instance", Value::Array(items))) => numbers(items)
@@ -101,18 +122,6 @@ impl FeatureProbability {
             _ => Err(bad()),
         }
     }
-}
-
-/// The per-instance probabilities of a [`FeatureProbability::LogSpace`] for `instances`
-/// instances (empty for the other forms).
-pub fn log_space(probability: &FeatureProbability, instances: usize) -> Vec<f64> {
-    let FeatureProbability::LogSpace { from, to } = *probability else {
-        return Vec::new();
-    };
-    let last = instances.saturating_sub(1).max(1) as f64;
-    (0..instances)
-        .map(|k| from * (to / from).powf(k as f64 / last))
-        .collect()
 }
 
 /// One TMS-style data set of `grid.features`: independent sparse features, some of them in
@@ -284,9 +293,9 @@ impl Importance {
             }
             Importance::Decay(r) => (0..n).map(|i| r.powi(i as i32)).collect(),
             Importance::LevelDecay(r) => match &data.features {
-                Features::Tree { tree, .. } => (0..n)
-                    .map(|f| r.powi(tree.level(f) as i32 - 1))
-                    .collect(),
+                Features::Tree { tree, .. } => {
+                    (0..n).map(|f| r.powi(tree.level(f) as i32 - 1)).collect()
+                }
                 Features::Sparse(_) => panic!("level_decay needs tree data"),
             },
         };
@@ -340,12 +349,21 @@ impl Importance {
             Err(ConfigError::BadImportance { field, value, why })
         };
         if values.is_empty() {
-            return bad(field.into(), "[]".into(), "is empty; give one value per feature");
+            return bad(
+                field.into(),
+                "[]".into(),
+                "is empty; give one value per feature",
+            );
         }
         for (i, &v) in values.iter().enumerate() {
-            if !(v.is_finite() && v >= 0.0) {
-                let at = if is_list { format!("{field}[{i}]") } else { field.into() };
-                return bad(at, format!("{v}"), "must be a finite number >= 0");
+            // Finite as f32 too: the job's importance is f32.
+            if !((v as f32).is_finite() && v >= 0.0) {
+                let at = if is_list {
+                    format!("{field}[{i}]")
+                } else {
+                    field.into()
+                };
+                return bad(at, toml_float(v), "must be a finite number >= 0");
             }
         }
         if values.iter().all(|&v| v == 0.0) {

@@ -5,27 +5,92 @@ use anyhow::{Result, ensure};
 use serde::{Deserialize, Serialize};
 use toy_model::{InstanceInit, xavier_normal_std};
 use train::JobResult;
-use tree_data::{DataSpec, Magnitude, StableHasher, StreamKey, TreeSpec};
+use tree_data::{DataSpec, Magnitude, Pairs, StableHasher, StreamKey, TreeSpec};
 
-use crate::config::{StructureSpec, SweepConfig, magnitude_name, n_features_within};
+use crate::config::{StructureSpec, SweepConfig, magnitude_name};
+use crate::features::{Importance, SparseFeatures};
 
-/// One config of the grid: a data distribution, a hidden width, a seed and its instances.
+/// Where a config's features come from: a tree of the grid's tree axes, or one of its
+/// `grid.features` data sets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataSource {
+    /// The nodes of a tree (paths, or independent with the paths' marginals).
+    Tree {
+        /// Tree depth.
+        depth: u32,
+        /// Branching factor.
+        branching: u32,
+        /// Structure and stop probability.
+        structure: StructureSpec,
+    },
+    /// A TMS-style sparse data set.
+    Sparse(SparseFeatures),
+}
+
+impl DataSource {
+    /// Id of the group of this data with `magnitude`: `d3-b2-tree0.5-binary`, `f5-p0.01-uniform`.
+    fn group_id(&self, magnitude: Magnitude) -> String {
+        match self {
+            DataSource::Tree {
+                depth,
+                branching,
+                structure,
+            } => Group::id_for(*depth, *branching, structure, magnitude),
+            DataSource::Sparse(features) => {
+                format!("{}-{}", features.label(), magnitude_name(magnitude))
+            }
+        }
+    }
+
+    /// Id of a config with default importance: `d3-h4-b2-tree0.5-binary-s0`,
+    /// `f5-p0.01-h2-uniform-s0`.
+    fn cell_id(&self, n_hidden: usize, magnitude: Magnitude, seed: u64) -> String {
+        let magnitude = magnitude_name(magnitude);
+        match self {
+            DataSource::Tree {
+                depth,
+                branching,
+                structure,
+            } => format!(
+                "d{depth}-h{n_hidden}-b{branching}-{}-{magnitude}-s{seed}",
+                structure.label()
+            ),
+            DataSource::Sparse(features) => {
+                format!("{}-h{n_hidden}-{magnitude}-s{seed}", features.label())
+            }
+        }
+    }
+
+    fn stream_config(&self, magnitude: Magnitude, n_hidden: usize) -> u64 {
+        match self {
+            DataSource::Tree {
+                depth,
+                branching,
+                structure,
+            } => stream_config_hash(*depth, *branching, structure, magnitude, n_hidden),
+            DataSource::Sparse(features) => {
+                sparse_stream_config_hash(features, magnitude, n_hidden)
+            }
+        }
+    }
+}
+
+/// One config of the grid: a data distribution, a hidden width, an importance, a seed and its
+/// instances.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cell {
-    /// E.g. `d3-h4-b2-tree0.5-binary-s0`.
+    /// E.g. `d3-h4-b2-tree0.5-binary-s0`, `f5-p0.01-h2-uniform-s0-imp0.9i`.
     pub id: String,
-    /// Id of the [`Group`] it trains in, e.g. `d3-b2-tree0.5-binary`.
+    /// Id of the [`Group`] it trains in, e.g. `d3-b2-tree0.5-binary` or `f5-p0.01-uniform`.
     pub group: String,
-    /// Tree depth.
-    pub depth: u32,
-    /// Branching factor.
-    pub branching: u32,
-    /// Structure and stop probability.
-    pub structure: StructureSpec,
+    /// Where its features come from.
+    pub source: DataSource,
     /// Magnitude of active features.
     pub magnitude: Magnitude,
     /// Hidden width.
     pub n_hidden: usize,
+    /// How much each feature weighs in the loss.
+    pub importance: Importance,
     /// Seed of the random streams.
     pub seed: u64,
     /// Independent instances.
@@ -37,12 +102,71 @@ pub struct Cell {
     /// Std of the init: `xavier_normal_std(instances, n_hidden, n_features)` with this config's
     /// own instance count, as the seed's `xavier_normal_` on its own tensor.
     pub init_std: f64,
-    /// `StreamKey::config`: stable hash of (depth, branching, structure, stop_prob, magnitude,
-    /// n_hidden); the seed goes into `StreamKey::seed`.
+    /// `StreamKey::config`: [`stream_config_hash`] for trees, [`sparse_stream_config_hash`] for
+    /// sparse data; the seed goes into `StreamKey::seed`.
+    ///
+    /// The importance is deliberately not part of it: configs that differ only in importance
+    /// see the same init and the same batches, so comparing them is a controlled experiment.
     pub stream_config: u64,
 }
 
 impl Cell {
+    /// Tree depth (0 for sparse data).
+    pub fn depth(&self) -> u32 {
+        match self.source {
+            DataSource::Tree { depth, .. } => depth,
+            DataSource::Sparse(_) => 0,
+        }
+    }
+
+    /// Branching factor (0 for sparse data).
+    pub fn branching(&self) -> u32 {
+        match self.source {
+            DataSource::Tree { branching, .. } => branching,
+            DataSource::Sparse(_) => 0,
+        }
+    }
+
+    /// `tree`, `independent` or `sparse`.
+    pub fn structure_name(&self) -> &'static str {
+        match &self.source {
+            DataSource::Tree { structure, .. } => structure.kind_name(),
+            DataSource::Sparse(_) => "sparse",
+        }
+    }
+
+    /// The tree's stop probability (0 for sparse data).
+    pub fn stop_prob(&self) -> f64 {
+        match &self.source {
+            DataSource::Tree { structure, .. } => structure.stop_prob,
+            DataSource::Sparse(_) => 0.0,
+        }
+    }
+
+    /// The pairs among the features (none for trees).
+    pub fn pairs(&self) -> Pairs {
+        match &self.source {
+            DataSource::Tree { .. } => Pairs::default(),
+            DataSource::Sparse(features) => features.pairs,
+        }
+    }
+
+    /// Mean activation probability of instance `instance`'s features.
+    pub fn feature_probability(&self, instance: u32) -> f64 {
+        // A running mean is exact when every feature has the same probability (a plain sum
+        // would turn six times 0.05 into 0.049999999999999996 in runs.csv).
+        let mut mean = 0.0;
+        for (k, p) in self.data.marginals(instance).into_iter().enumerate() {
+            mean += (p - mean) / (k + 1) as f64;
+        }
+        mean
+    }
+
+    /// The importance of each feature (the same for every instance).
+    pub fn importance_vector(&self) -> Vec<f32> {
+        self.importance.vector(&self.data)
+    }
+
     /// The random stream of instance `instance`.
     pub fn key(&self, instance: u32) -> StreamKey {
         StreamKey {
@@ -64,7 +188,7 @@ impl Cell {
     }
 }
 
-/// Stable hash of the fields that make a config's random streams its own.
+/// Stable hash of the fields that make a tree config's random streams its own.
 pub fn stream_config_hash(
     depth: u32,
     branching: u32,
@@ -78,6 +202,21 @@ pub fn stream_config_hash(
         .write_str(structure.kind_name())
         .write_f64(structure.stop_prob)
         .write_str(magnitude_name(magnitude))
+        .write_u64(n_hidden as u64)
+        .finish()
+}
+
+/// Stable hash of the fields that make a sparse config's random streams its own: the data
+/// set's whole description as written (not the probabilities it resolves to), the magnitude
+/// and `n_hidden`.
+pub fn sparse_stream_config_hash(
+    features: &SparseFeatures,
+    magnitude: Magnitude,
+    n_hidden: usize,
+) -> u64 {
+    let mut h = StableHasher::new();
+    features.hash_into(&mut h);
+    h.write_str(magnitude_name(magnitude))
         .write_u64(n_hidden as u64)
         .finish()
 }
@@ -104,7 +243,8 @@ pub struct GroupInfo {
 /// Configs that share a data distribution, trained as one batched job.
 ///
 /// The loss is a sum over instances and Adam is elementwise, so every config in a group trains
-/// exactly as it would alone; fusing only saves per-step overhead.
+/// exactly as it would alone; fusing only saves per-step overhead. Configs that differ only in
+/// importance share the group too: the job's importance has a row per instance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
     /// Id, configs, size and cost.
@@ -150,9 +290,16 @@ impl Group {
         self.cells.iter().flat_map(Cell::instance_inits).collect()
     }
 
-    /// Unit importance, `[instances, n_features]`.
+    /// Every instance's importance row, `[instances, n_features]`: each config's own.
     pub fn importance(&self) -> Vec<f32> {
-        vec![1.0; self.info.instances * self.info.n_features]
+        let mut rows = Vec::with_capacity(self.info.instances * self.info.n_features);
+        for cell in &self.cells {
+            let row = cell.importance_vector();
+            for _ in 0..cell.instances {
+                rows.extend_from_slice(&row);
+            }
+        }
+        rows
     }
 
     /// Splits the group's job result into one result per config, in grid order.
@@ -224,14 +371,14 @@ impl Group {
 }
 
 impl SweepConfig {
-    /// The grid's configs in a fixed order: structure, magnitude, branching, seed, depth,
-    /// n_hidden (outermost first, each axis in file order), skipping `n_hidden > n_features`
-    /// when `grid.skip_wider_than_features`.
+    /// The grid's configs in a fixed order: first the trees by structure, magnitude,
+    /// branching, seed, depth; then the sparse data sets by magnitude, seed, data set
+    /// (outermost first, each axis in file order); within each, n_hidden then importance.
+    /// Skips `n_hidden > n_features` when `grid.skip_wider_than_features`.
     ///
     /// Expects a validated config (every parsed one is); panics on an invalid one.
     pub fn cells(&self) -> Vec<Cell> {
         let g = &self.grid;
-        let instances = self.train.instances;
         let mut cells = Vec::new();
         for structure in &g.structure {
             for &magnitude in &g.magnitude {
@@ -240,43 +387,60 @@ impl SweepConfig {
                         for &depth in &g.depths {
                             let tree = TreeSpec::new(depth, branching, structure.stop_prob)
                                 .expect("validated config");
-                            let n_features =
-                                n_features_within(depth, branching, crate::MAX_SWEEP_FEATURES)
-                                    .expect("validated config");
                             let data = DataSpec::tree(tree, structure.kind, magnitude);
-                            let group = Group::id_for(depth, branching, structure, magnitude);
-                            for &n_hidden in &g.n_hidden {
-                                if g.skip_wider_than_features && n_hidden > n_features {
-                                    continue;
-                                }
-                                cells.push(Cell {
-                                    id: format!(
-                                        "d{depth}-h{n_hidden}-b{branching}-{}-{}-s{seed}",
-                                        structure.label(),
-                                        magnitude_name(magnitude)
-                                    ),
-                                    group: group.clone(),
-                                    depth,
-                                    branching,
-                                    structure: *structure,
-                                    magnitude,
-                                    n_hidden,
-                                    seed,
-                                    instances,
-                                    data: data.clone(),
-                                    n_features,
-                                    init_std: xavier_normal_std(instances, n_hidden, n_features),
-                                    stream_config: stream_config_hash(
-                                        depth, branching, structure, magnitude, n_hidden,
-                                    ),
-                                });
-                            }
+                            let source = DataSource::Tree {
+                                depth,
+                                branching,
+                                structure: *structure,
+                            };
+                            self.push_cells(&mut cells, &source, &data, seed);
                         }
                     }
                 }
             }
         }
+        for &magnitude in &g.magnitude {
+            for &seed in &g.seeds {
+                for features in &g.features {
+                    let spec = features
+                        .spec(self.train.instances)
+                        .expect("validated config");
+                    let data = DataSpec::sparse(spec, magnitude);
+                    let source = DataSource::Sparse(features.clone());
+                    self.push_cells(&mut cells, &source, &data, seed);
+                }
+            }
+        }
         cells
+    }
+
+    /// Appends the configs of one data distribution and seed: every n_hidden × importance.
+    fn push_cells(&self, cells: &mut Vec<Cell>, source: &DataSource, data: &DataSpec, seed: u64) {
+        let g = &self.grid;
+        let instances = self.train.instances;
+        let n_features = data.n_features();
+        let magnitude = data.magnitude;
+        for &n_hidden in &g.n_hidden {
+            if g.skip_wider_than_features && n_hidden > n_features {
+                continue;
+            }
+            for importance in &g.importance {
+                cells.push(Cell {
+                    id: source.cell_id(n_hidden, magnitude, seed) + &importance.id_suffix(),
+                    group: source.group_id(magnitude),
+                    source: source.clone(),
+                    magnitude,
+                    n_hidden,
+                    importance: importance.clone(),
+                    seed,
+                    instances,
+                    data: data.clone(),
+                    n_features,
+                    init_std: xavier_normal_std(instances, n_hidden, n_features),
+                    stream_config: source.stream_config(magnitude, n_hidden),
+                });
+            }
+        }
     }
 
     /// The configs fused into groups, one per data distribution (all seeds and widths
@@ -286,7 +450,15 @@ impl SweepConfig {
         let mut groups: Vec<Group> = Vec::new();
         for cell in self.cells() {
             match groups.iter_mut().find(|g| g.info.id == cell.group) {
-                Some(group) => group.cells.push(cell),
+                Some(group) => {
+                    // Only a collision of the short hashes in sparse ids could break this.
+                    assert_eq!(
+                        group.data, cell.data,
+                        "two data sets share group id {}",
+                        cell.group
+                    );
+                    group.cells.push(cell);
+                }
                 None => groups.push(Group {
                     info: GroupInfo {
                         id: cell.group.clone(),

@@ -2,13 +2,72 @@
 //! shardable run folders.
 //!
 //! An experiment file ([`SweepConfig`], TOML) names the grid axes (depths, hidden widths,
-//! branching, structure, magnitude, seeds), the training settings and the report threshold.
-//! Every key is optional; [`SweepConfig::default`] is the seed notebook's sweep. Bad input is
-//! refused with one [`ConfigError`] line naming the field, the value and what is allowed.
+//! branching, structure, sparse data sets, magnitude, importance, seeds), the training settings
+//! and the report threshold. Every key is optional; [`SweepConfig::default`] is the seed
+//! notebook's sweep. Bad input is refused with one [`ConfigError`] line naming the field, the
+//! value and what is allowed.
+//!
+//! # Experiment files
+//!
+//! ```toml
+//! name = "tms"                       # the run folder is runs/<name>
+//! [grid]
+//! depths = [1, 2, 3]                 # tree depths; default 1..=6 unless `features` is given
+//! branching = [2]                    # tree branching factors
+//! structure = [{ kind = "tree", stop_prob = 0.5 }, { kind = "independent" }]
+//! n_hidden = [2, 3]
+//! magnitude = ["binary", "uniform"]
+//! seeds = [0]
+//! skip_wider_than_features = true    # skip configs with n_hidden > n_features
+//! features = [                       # TMS-style sparse data sets (ARENA's semantics)
+//!   { n_features = 5, feature_probability = 0.01 },                          # one for all
+//!   { n_features = 3, feature_probability = [0.1, 0.2, 0.3] },               # per feature
+//!   { n_features = 20, feature_probability = { per_instance = [1.0, 0.1] } }, # per instance
+//!   { n_features = 20, feature_probability = { log_space = [1.0, 0.02] } },   # 50^-linspace
+//!   { n_features = 6, feature_probability = 0.05, correlated_pairs = 1, anticorrelated_pairs = 1 },
+//! ]
+//! importance = [1.0, { decay = 0.9 }]  # also [1.0, 0.5, 0.25] or { level_decay = 0.5 } (below)
+//! [train]
+//! instances = 2
+//! steps = 10000
+//! batch = 1024
+//! lr = 1e-3
+//! schedule = "constant"              # or linear, cosine
+//! eval_batch = 500
+//! log_every = 100
+//! [analysis]
+//! threshold = 1e-5
+//! aggregate = "mean"                 # or min, median
+//! ```
+//!
+//! Tree configs are `depths × branching × structure`; they exist when `features` is absent
+//! or `depths` is given explicitly (a file with only `features` has only sparse configs, and
+//! its resolved config says `depths = []`). Each `features` entry is one sparse data set
+//! ([`SparseFeatures`]): features `0..2c` are `correlated_pairs` (both on or both off), the
+//! next `2a` are `anticorrelated_pairs` (never both on), the rest independent.
+//! `feature_probability` is a number (every feature and instance), a list (one per feature),
+//! `{ per_instance = [...] }` (one per instance, `train.instances` of them) or
+//! `{ log_space = [from, to] }`: instance `k` of `n` gets `from · (to/from)^(k/(n−1))`, so
+//! `[1.0, 0.02]` is ARENA's `p = 50^−linspace(0, 1, n)` ([`FeatureProbability`]).
+//!
+//! `importance` is an axis like `n_hidden` (default `[1.0]`); each value is a number (every
+//! feature), a list (one per feature: every data set must have that many), `{ decay = r }`
+//! (feature `i` gets `r^i`) or `{ level_decay = r }` (a tree node at level `l` gets
+//! `r^(l−1)`; tree data only) ([`Importance`]). Configs that differ only in importance train
+//! in one group from the same random streams (same init, same batches).
+//!
+//! Config ids name every axis: `d3-h4-b2-tree0.5-binary-s0` for trees,
+//! `f5-p0.01-h2-uniform-s0` for sparse data (`plist-<hash>`, `pinst-<hash>` or
+//! `plog1-0.02` for the other probability forms, `-c1-a1` for pairs), with `-imp0.7`,
+//! `-imp0.9i`, `-imp0.5lvl` or `-implist-<hash>` appended for an importance other than 1.
+//! Sparse configs have depth and branching 0 and structure `sparse` in `runs.csv`, whose
+//! `feature_probability` column is each instance's mean feature probability and whose
+//! `importance` column is `1`, `0.7`, `0.9^i`, `0.5^level` or `list`.
 //!
 //! The grid expands into configs ([`Cell`]s) in a fixed order, and configs that share a data
 //! distribution are fused into one [`Group`]: one batched training job whose instances keep
-//! their own width, init and random stream, so each config trains exactly as it would alone.
+//! their own width, importance, init and random stream, so each config trains exactly as it
+//! would alone.
 //!
 //! [`run`] trains the groups through a [`train::Engine`] and writes a run folder; [`merge`]
 //! joins the folders of shards run on separate machines.
@@ -49,6 +108,7 @@
 
 mod compare;
 mod config;
+mod features;
 mod grid;
 mod record;
 mod run;
@@ -60,7 +120,10 @@ pub use config::{
     AnalysisConfig, ConfigError, GridConfig, MAX_SWEEP_FEATURES, RunInfo, StructureSpec,
     SweepConfig, TrainSettings, diff, magnitude_name, structure_name,
 };
-pub use grid::{Cell, CellResult, Group, GroupInfo, stream_config_hash};
+pub use features::{FeatureProbability, Importance, SparseFeatures};
+pub use grid::{
+    Cell, CellResult, DataSource, Group, GroupInfo, sparse_stream_config_hash, stream_config_hash,
+};
 pub use report::Aggregate;
 pub use run::{
     CONFIG_FILE, GROUPS_DIR, NoopObserver, Observer, RunOptions, RunSummary, WEIGHTS_DIR,

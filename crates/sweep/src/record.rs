@@ -12,13 +12,17 @@ use report::{CurveRow, RunRow};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::grid::{CellResult, Group};
+use crate::grid::{Cell, CellResult, Group};
 
 /// Version of the record layout; a record of another version is refused.
-const FORMAT: u32 = 1;
+///
+/// Format 1 lacked the data columns `feature_probability`, `correlated_pairs`,
+/// `anticorrelated_pairs` and `importance`; it could only hold tree data with unit importance,
+/// whose columns [`RunEntry::describe`] fills in from the group when such a record is read.
+const FORMAT: u32 = 2;
 
 /// An f64 that survives JSON when it is not finite.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 struct Real(f64);
 
 impl Serialize for Real {
@@ -77,6 +81,15 @@ struct RunEntry {
     structure: String,
     stop_prob: Real,
     magnitude: String,
+    // Defaults only for format-1 records, which lack these four (see `FORMAT`).
+    #[serde(default)]
+    feature_probability: Real,
+    #[serde(default)]
+    correlated_pairs: u32,
+    #[serde(default)]
+    anticorrelated_pairs: u32,
+    #[serde(default)]
+    importance: String,
     n_hidden: u32,
     n_features: u32,
     seed: u64,
@@ -85,6 +98,17 @@ struct RunEntry {
     eval_loss: Real,
     wall_s: Real,
     diverged: bool,
+}
+
+impl RunEntry {
+    /// Fills the columns that describe this instance's data and importance from its config.
+    fn describe(&mut self, cell: &Cell) {
+        let pairs = cell.pairs();
+        self.feature_probability = Real(cell.feature_probability(self.instance));
+        self.correlated_pairs = pairs.correlated as u32;
+        self.anticorrelated_pairs = pairs.anticorrelated as u32;
+        self.importance = cell.importance.label();
+    }
 }
 
 /// A [`CurveRow`] in the record.
@@ -129,14 +153,18 @@ impl GroupRecord {
             for instance in 0..cell.instances {
                 let train_loss = f64::from(result.final_loss[instance]);
                 let eval_loss = f64::from(result.eval_loss[instance]);
-                runs.push(RunEntry {
+                let mut entry = RunEntry {
                     config_id: cell.id.clone(),
                     group: group.info.id.clone(),
-                    depth: cell.depth,
-                    branching: cell.branching,
-                    structure: cell.structure.kind_name().to_string(),
-                    stop_prob: Real(cell.structure.stop_prob),
+                    depth: cell.depth(),
+                    branching: cell.branching(),
+                    structure: cell.structure_name().to_string(),
+                    stop_prob: Real(cell.stop_prob()),
                     magnitude: crate::config::magnitude_name(cell.magnitude).to_string(),
+                    feature_probability: Real::default(),
+                    correlated_pairs: 0,
+                    anticorrelated_pairs: 0,
+                    importance: String::new(),
                     n_hidden: cell.n_hidden as u32,
                     n_features: cell.n_features as u32,
                     seed: cell.seed,
@@ -145,7 +173,9 @@ impl GroupRecord {
                     eval_loss: Real(eval_loss),
                     wall_s: Real(wall_s),
                     diverged: !(train_loss.is_finite() && eval_loss.is_finite()),
-                });
+                };
+                entry.describe(cell);
+                runs.push(entry);
                 for (step, losses) in &result.curve {
                     curves.push(CurveEntry {
                         config_id: cell.id.clone(),
@@ -175,13 +205,14 @@ impl GroupRecord {
     }
 
     /// Reads a record and checks that it is `group`'s record for config `config_hash`, with one
-    /// row per (config, instance) in order.
+    /// row per (config, instance) in order. A format-1 record gets its data columns from the
+    /// group.
     pub fn read(path: &Path, group: &Group, config_hash: &str) -> Result<GroupRecord> {
         let check = || -> Result<GroupRecord> {
             let bytes = std::fs::read(path)?;
-            let record: GroupRecord = serde_json::from_slice(&bytes)?;
+            let mut record: GroupRecord = serde_json::from_slice(&bytes)?;
             ensure!(
-                record.format == FORMAT,
+                record.format == FORMAT || record.format == 1,
                 "record format {} is not {FORMAT}",
                 record.format
             );
@@ -207,6 +238,16 @@ impl GroupRecord {
             if !expected.eq(found) {
                 bail!("its rows do not match the group's configs and instances");
             }
+            if record.format == 1 {
+                let cells = group
+                    .cells
+                    .iter()
+                    .flat_map(|c| (0..c.instances).map(move |_| c));
+                for (entry, cell) in record.runs.iter_mut().zip(cells) {
+                    entry.describe(cell);
+                }
+                record.format = FORMAT;
+            }
             Ok(record)
         };
         check().with_context(|| {
@@ -227,10 +268,10 @@ impl GroupRecord {
             structure: r.structure.clone(),
             stop_prob: r.stop_prob.0,
             magnitude: r.magnitude.clone(),
-            feature_probability: 0.0, // TODO(sweep): record per instance
-            correlated_pairs: 0,
-            anticorrelated_pairs: 0,
-            importance: "1".into(),
+            feature_probability: r.feature_probability.0,
+            correlated_pairs: r.correlated_pairs,
+            anticorrelated_pairs: r.anticorrelated_pairs,
+            importance: r.importance.clone(),
             n_hidden: r.n_hidden,
             n_features: r.n_features,
             seed: r.seed,

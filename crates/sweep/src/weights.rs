@@ -31,10 +31,16 @@ pub(crate) fn metadata(
     let pairs = [
         ("config_id", cell.id.clone()),
         ("group", cell.group.clone()),
-        ("depth", cell.depth.to_string()),
-        ("branching", cell.branching.to_string()),
-        ("structure", cell.structure.kind_name().to_string()),
-        ("stop_prob", cell.structure.stop_prob.to_string()),
+        ("depth", cell.depth().to_string()),
+        ("branching", cell.branching().to_string()),
+        ("structure", cell.structure_name().to_string()),
+        ("stop_prob", cell.stop_prob().to_string()),
+        ("correlated_pairs", cell.pairs().correlated.to_string()),
+        (
+            "anticorrelated_pairs",
+            cell.pairs().anticorrelated.to_string(),
+        ),
+        ("importance", cell.importance.label()),
         (
             "magnitude",
             crate::config::magnitude_name(cell.magnitude).to_string(),

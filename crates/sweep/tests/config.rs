@@ -2,9 +2,12 @@
 
 mod common;
 
-use sweep::{Aggregate, ConfigError, StructureSpec, SweepConfig, diff, parse_shard};
+use sweep::{
+    Aggregate, ConfigError, FeatureProbability, Importance, StructureSpec, SweepConfig, diff,
+    parse_shard,
+};
 use train::Schedule;
-use tree_data::{Magnitude, Structure};
+use tree_data::{Magnitude, Pairs, Structure};
 
 /// The error message for `text`, checked to be a single line.
 fn error(text: &str) -> String {
@@ -360,4 +363,398 @@ fn shard_specs_are_checked() {
         let text = err.to_string();
         assert!(text.contains("--shard") && text.contains("K/N"), "{text}");
     }
+}
+
+/// The experiment-file forms of `grid.features` and `grid.importance`, all at once.
+const TMS: &str = r#"
+    name = "tms"
+    [grid]
+    n_hidden = [2]
+    magnitude = ["uniform"]
+    importance = [{ decay = 0.9 }, 0.5, 1]
+    features = [
+      { n_features = 5, feature_probability = 0.01 },
+      { n_features = 3, feature_probability = [0.1, 0.2, 0.3] },
+      { n_features = 20, feature_probability = { per_instance = [1.0, 0.1] } },
+      { n_features = 20, feature_probability = { log_space = [1.0, 0.02] } },
+      { n_features = 6, feature_probability = 0.05, correlated_pairs = 1, anticorrelated_pairs = 1 },
+    ]
+    [train]
+    instances = 2
+"#;
+
+#[test]
+fn sparse_features_and_importance_parse_in_every_form() {
+    let config = SweepConfig::from_toml_str(TMS).unwrap();
+    let g = &config.grid;
+    assert!(g.depths.is_empty(), "only features: no trees");
+    assert_eq!(
+        g.importance,
+        [
+            Importance::Decay(0.9),
+            Importance::Constant(0.5),
+            Importance::Constant(1.0)
+        ]
+    );
+    let probabilities: Vec<&FeatureProbability> =
+        g.features.iter().map(|f| &f.feature_probability).collect();
+    assert_eq!(
+        probabilities,
+        [
+            &FeatureProbability::Constant(0.01),
+            &FeatureProbability::PerFeature(vec![0.1, 0.2, 0.3]),
+            &FeatureProbability::PerInstance(vec![1.0, 0.1]),
+            &FeatureProbability::LogSpace {
+                from: 1.0,
+                to: 0.02
+            },
+            &FeatureProbability::Constant(0.05),
+        ]
+    );
+    assert_eq!(
+        g.features.iter().map(|f| f.n_features).collect::<Vec<_>>(),
+        [5, 3, 20, 20, 6]
+    );
+    assert_eq!(g.features[0].pairs, Pairs::default());
+    assert_eq!(
+        g.features[4].pairs,
+        Pairs {
+            correlated: 1,
+            anticorrelated: 1
+        }
+    );
+    // 5 data sets × 1 width × 3 importances, all sparse.
+    let cells = config.cells();
+    assert_eq!(cells.len(), 15);
+    assert!(cells.iter().all(|c| c.structure_name() == "sparse"));
+
+    // The resolved config says everything, round-trips, and shows in diffs and the hash.
+    let resolved = config.to_toml();
+    for line in [
+        "depths = []",
+        "importance = [{ decay = 0.9 }, 0.5, 1.0]",
+        "{ n_features = 20, feature_probability = { log_space = [1.0, 0.02] }, correlated_pairs = 0, anticorrelated_pairs = 0 }",
+        "{ n_features = 6, feature_probability = 0.05, correlated_pairs = 1, anticorrelated_pairs = 1 }",
+    ] {
+        assert!(resolved.contains(line), "{line} not in {resolved}");
+    }
+    assert_eq!(SweepConfig::from_toml_str(&resolved).unwrap(), config);
+    let mut other = config.clone();
+    other.grid.importance[1] = Importance::List(vec![1.0, 0.5, 0.25, 0.0, 0.0]);
+    other.grid.features.truncate(1);
+    assert_eq!(SweepConfig::from_toml_str(&other.to_toml()).unwrap(), other);
+    assert_ne!(other.hash(), config.hash());
+    assert_eq!(
+        diff(&config, &other)
+            .iter()
+            .map(|d| d.split(':').next().unwrap())
+            .collect::<Vec<_>>(),
+        ["grid.features", "grid.importance"]
+    );
+
+    // Explicit depths bring the trees back, with their seed defaults elsewhere.
+    let both =
+        SweepConfig::from_toml_str(&TMS.replace("n_hidden = [2]", "n_hidden = [2]\ndepths = [2]"))
+            .unwrap();
+    assert_eq!(both.grid.depths, [2]);
+    assert_eq!(both.cells().len(), 15 + 3);
+    assert_eq!(SweepConfig::from_toml_str(&both.to_toml()).unwrap(), both);
+}
+
+#[test]
+fn default_importance_and_no_features_keep_the_resolved_text() {
+    // Run folders are matched by the hash of the resolved text: the new keys at their defaults
+    // must leave it as it was (the default's hash is pinned above).
+    let default = SweepConfig::default();
+    let text = default.to_toml();
+    assert!(
+        !text.contains("\nimportance =") && !text.contains("\nfeatures ="),
+        "{text}"
+    );
+    for same in ["[grid]\nimportance = [1.0]", "[grid]\nimportance = [1]"] {
+        let config = SweepConfig::from_toml_str(same).unwrap();
+        assert_eq!(config, default);
+        assert_eq!(config.to_toml(), text);
+    }
+    let mut decayed = default.clone();
+    decayed.grid.importance = vec![Importance::default(), Importance::LevelDecay(0.5)];
+    assert_eq!(
+        diff(&default, &decayed),
+        ["grid.importance: [1.0] → [1.0, { level_decay = 0.5 }]"]
+    );
+    assert_eq!(
+        SweepConfig::from_toml_str(&decayed.to_toml()).unwrap(),
+        decayed
+    );
+}
+
+#[test]
+fn log_space_is_arenas_feature_probability() {
+    // ARENA: feature_probability = 50 ** -t.linspace(0, 1, n_instances).
+    let n = 5;
+    let text = format!(
+        "[grid]\nn_hidden = [2]\nfeatures = [{{ n_features = 4, feature_probability = {{ log_space = [1.0, 0.02] }} }}]\n[train]\ninstances = {n}"
+    );
+    let config = SweepConfig::from_toml_str(&text).unwrap();
+    let probability = &config.grid.features[0].feature_probability;
+    let arena: Vec<f64> = (0..n)
+        .map(|k| 50f64.powf(-(k as f64) / (n - 1) as f64))
+        .collect();
+    let ours = probability.per_instance(n).unwrap();
+    assert_eq!(ours.len(), n);
+    for (a, b) in ours.iter().zip(&arena) {
+        assert!((a - b).abs() <= 1e-12, "{ours:?} vs {arena:?}");
+    }
+    assert_eq!(ours[0], 1.0);
+    // What the cells train on: instance k draws every feature with p_k.
+    let cell = &config.cells()[0];
+    for (k, p) in arena.iter().enumerate() {
+        let marginals = cell.data.marginals(k as u32);
+        assert!(
+            marginals.iter().all(|m| (m - p).abs() <= 1e-12),
+            "{marginals:?}"
+        );
+        assert!((cell.feature_probability(k as u32) - p).abs() <= 1e-12);
+    }
+    assert_eq!(
+        probability.per_instance(1).unwrap(),
+        [1.0],
+        "one instance: `from`"
+    );
+}
+
+#[test]
+fn sparse_data_sets_are_checked_naming_the_field() {
+    let sparse = |entry: &str| {
+        format!(
+            "[grid]\nn_hidden = [2]\nfeatures = [{{ n_features = 5, feature_probability = 0.1 }}, {entry}]\n[train]\ninstances = 2"
+        )
+    };
+    assert_eq!(
+        error(&sparse("{ n_features = 5, feature_probability = 1.5 }")),
+        "grid.features[1].feature_probability: feature_probability = 1.5 (row 0, feature 0) is outside [0, 1]"
+    );
+    assert_names(
+        &sparse("{ n_features = 3, feature_probability = [0.1, 0.2] }"),
+        &[
+            "grid.features[1].feature_probability",
+            "row 0 has 2 values",
+            "n_features = 3",
+        ],
+    );
+    assert_names(
+        &sparse("{ n_features = 3, feature_probability = [0.1, 0.2, 0.2], correlated_pairs = 1 }"),
+        &[
+            "grid.features[1].feature_probability",
+            "features 0 and 1",
+            "pair",
+        ],
+    );
+    assert_names(
+        &sparse(
+            "{ n_features = 3, feature_probability = 0.1, correlated_pairs = 1, anticorrelated_pairs = 1 }",
+        ),
+        &[
+            "grid.features[1]:",
+            "correlated_pairs = 1",
+            "anticorrelated_pairs = 1",
+            "need 4 features",
+        ],
+    );
+    assert_names(
+        &sparse("{ n_features = 4, feature_probability = 0.6, anticorrelated_pairs = 1 }"),
+        &["grid.features[1].feature_probability", "0.6", "at most 0.5"],
+    );
+    assert_names(
+        &sparse("{ n_features = 4, feature_probability = { per_instance = [0.1, 1.2] } }"),
+        &["grid.features[1].feature_probability", "1.2 (row 1"],
+    );
+    assert_eq!(
+        error(&sparse(
+            "{ n_features = 4, feature_probability = { per_instance = [0.1, 0.2, 0.3] } }"
+        )),
+        "grid.features[1].feature_probability.per_instance has 3 values; give one per instance (train.instances = 2)"
+    );
+    for (values, at, value) in [
+        ("[1.0, 0.0]", 1, "0"),
+        ("[1.5, 0.1]", 0, "1.5"),
+        ("[-1, 0.1]", 0, "-1"),
+        ("[0.5, nan]", 1, "NaN"),
+    ] {
+        assert_eq!(
+            error(&sparse(&format!(
+                "{{ n_features = 4, feature_probability = {{ log_space = {values} }} }}"
+            ))),
+            format!(
+                "grid.features[1].feature_probability.log_space[{at}] = {value} is outside (0, 1]"
+            )
+        );
+    }
+    for form in [
+        "\"often\"",
+        "{ log_space = [1.0] }",
+        "{ per_instance = 0.5 }",
+        "{ linspace = [1, 0] }",
+        "[0.1, \"a\"]",
+    ] {
+        assert_names(
+            &sparse(&format!(
+                "{{ n_features = 2, feature_probability = {form} }}"
+            )),
+            &[
+                "grid.features[1].feature_probability",
+                "per_instance",
+                "log_space",
+            ],
+        );
+    }
+    assert_names(
+        &sparse("{ n_features = 5000, feature_probability = 0.1 }"),
+        &["grid.features[1].n_features = 5000", "limit 4096"],
+    );
+    assert_names(
+        &sparse("{ n_features = 0, feature_probability = 0.1 }"),
+        &["grid.features[1].n_features = 0", "at least 1"],
+    );
+    assert_names(
+        &sparse("{ n_features = 4, feature_probability = 0.1, correlated_pairs = -1 }"),
+        &["grid.features[1].correlated_pairs = -1", "at least 0"],
+    );
+    assert_names(
+        &sparse("{ n_features = 4, feature_probability = 0.1, correlated = 1 }"),
+        &["unknown field `correlated`"],
+    );
+    assert_names(&sparse("{ feature_probability = 0.1 }"), &["n_features"]);
+    assert_eq!(
+        error(&sparse("{ n_features = 5, feature_probability = 1e-1 }")),
+        "grid.features lists { n_features = 5, feature_probability = 0.1, correlated_pairs = 0, anticorrelated_pairs = 0 } more than once; list each value once"
+    );
+    assert_eq!(
+        error("[grid]\nfeatures = []"),
+        "grid.features is empty; list at least one value"
+    );
+    assert_names(
+        "[grid]\nn_hidden = [6]\nfeatures = [{ n_features = 5, feature_probability = 0.1 }]",
+        &[
+            "grid is empty",
+            "grid.n_hidden [6]",
+            "grid.features with n_features [5]",
+        ],
+    );
+}
+
+#[test]
+fn importances_are_checked_naming_the_field() {
+    let grid = |importance: &str| format!("[grid]\ndepths = [2]\nimportance = [1.0, {importance}]");
+    for (value, shown) in [
+        ("{ decay = 0 }", "0"),
+        ("{ decay = -0.5 }", "-0.5"),
+        ("{ decay = nan }", "NaN"),
+        ("{ decay = inf }", "inf"),
+    ] {
+        assert_eq!(
+            error(&grid(value)),
+            format!("grid.importance[1].decay = {shown} must be a finite number greater than 0")
+        );
+    }
+    assert_names(
+        &grid("{ level_decay = -1 }"),
+        &["grid.importance[1].level_decay = -1", "greater than 0"],
+    );
+    assert_eq!(
+        error(&grid("-2")),
+        "grid.importance[1] = -2.0 must be a finite number >= 0"
+    );
+    assert_names(&grid("nan"), &["grid.importance[1] = nan", ">= 0"]);
+    assert_eq!(
+        error(&grid("0")),
+        "grid.importance[1] = 0.0 is zero for every feature; give some feature a positive importance"
+    );
+    assert_names(
+        &grid("[1, -0.5, 1, 1, 1, 1]"),
+        &["grid.importance[1][1] = -0.5", ">= 0"],
+    );
+    assert_names(
+        &grid("[0, 0, 0, 0, 0, 0]"),
+        &["grid.importance[1]", "zero for every feature"],
+    );
+    assert_names(&grid("[[]]"), &["grid.importance[1]", "no allowed form"]);
+    assert_eq!(
+        error(&grid("[1, 0.5]")),
+        "grid.importance[1] has 2 values but grid.depths = 2 with grid.branching = 2 has n_features = 6; give one importance per feature (a list suits only grids whose data sets all have that many features)"
+    );
+    // A list must fit every data set of the grid, sparse ones too.
+    assert_names(
+        "[grid]\ndepths = [2]\nfeatures = [{ n_features = 5, feature_probability = 0.1 }]\nimportance = [[1, 1, 1, 1, 1, 1]]",
+        &[
+            "grid.importance[0] has 6 values",
+            "grid.features[0] has n_features = 5",
+        ],
+    );
+    assert_eq!(
+        error(
+            "[grid]\nn_hidden = [2]\nfeatures = [{ n_features = 5, feature_probability = 0.1 }]\nimportance = [{ level_decay = 0.5 }]"
+        ),
+        "grid.importance[0] = { level_decay = 0.5 } weighs tree levels, but grid.features[0] is sparse data without levels; use { decay = r } or a list there"
+    );
+    assert_names(
+        "[grid]\nn_hidden = [2]\nfeatures = [{ n_features = 200, feature_probability = 0.1 }]\nimportance = [{ decay = 2 }]",
+        &["grid.importance[0].decay = 2.0", "overflow f32"],
+    );
+    assert_names(
+        "[grid]\ndepths = [3]\nimportance = [{ level_decay = 1e30 }]",
+        &["grid.importance[0].level_decay = 1e30", "overflow f32"],
+    );
+    assert_names(&grid("1e300"), &["grid.importance[1] = 1e300", "finite"]);
+    for form in [
+        "\"high\"",
+        "{ decay = \"fast\" }",
+        "{ rate = 0.9 }",
+        "{ decay = 0.9, level_decay = 0.5 }",
+        "true",
+    ] {
+        assert_names(
+            &grid(form),
+            &[
+                "grid.importance[1]",
+                "no allowed form",
+                "{ decay = r }",
+                "{ level_decay = r }",
+            ],
+        );
+    }
+    assert_eq!(
+        error(&grid("1")),
+        "grid.importance lists 1.0 more than once; list each value once"
+    );
+    assert_names(
+        &grid("{ decay = 0.9 }, { decay = 0.9 }"),
+        &["grid.importance", "{ decay = 0.9 } more than once"],
+    );
+    assert_eq!(
+        error("[grid]\nimportance = []"),
+        "grid.importance is empty; list at least one value"
+    );
+    // Hand-built configs go through the same checks.
+    let mut config = SweepConfig::default();
+    config.grid.importance = vec![Importance::List(vec![])];
+    assert_eq!(
+        config.validate().unwrap_err().to_string(),
+        "grid.importance[0] = [] is empty; give one value per feature"
+    );
+}
+
+#[test]
+fn every_example_parses_with_unique_file_name_safe_ids() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir(common::examples()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let config = SweepConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        common::assert_ids_unique_and_safe(&config);
+        seen += 1;
+    }
+    assert!(seen >= 4, "{seen} examples");
 }

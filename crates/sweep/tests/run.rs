@@ -401,3 +401,137 @@ fn bad_inputs_train_nothing() {
     assert!(err.contains("--shard \"3/2\""), "{err}");
     assert!(!dir.exists());
 }
+
+/// A tree, a TMS data set with per-instance probabilities and a pair, and one with per-feature
+/// probabilities, each with two importances: 3 groups of 2 configs.
+fn tms() -> SweepConfig {
+    SweepConfig::from_toml_str(
+        r#"
+        name = "tms"
+        [grid]
+        depths = [1]
+        n_hidden = [2]
+        magnitude = ["uniform"]
+        importance = [1.0, { decay = 0.8 }]
+        features = [
+          { n_features = 4, feature_probability = { log_space = [0.5, 0.05] }, correlated_pairs = 1 },
+          { n_features = 3, feature_probability = [0.1, 0.2, 0.3] },
+        ]
+        [train]
+        instances = 2
+        steps = 40
+        batch = 32
+        eval_batch = 64
+        log_every = 20
+        "#,
+    )
+    .unwrap()
+}
+
+#[test]
+fn sparse_sweeps_record_their_data_and_shard_resume_and_merge_like_trees() {
+    let config = tms();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = |name: &str| tmp.path().join(name);
+    let engine = engine();
+    let full = run(&config, &dir("full"), &engine, &opts(), &NoopObserver).unwrap();
+    assert_eq!((full.groups, full.complete), (3, true));
+    assert!(dir("full").join("index.html").is_file());
+
+    let rows = report::read_runs(&dir("full")).unwrap();
+    assert_eq!(rows.len(), 3 * 2 * 2);
+    fn columns(r: &report::RunRow) -> (&str, u32, u32, f64, u32, u32, &str) {
+        (
+            r.structure.as_str(),
+            r.depth,
+            r.branching,
+            r.feature_probability,
+            r.correlated_pairs,
+            r.anticorrelated_pairs,
+            r.importance.as_str(),
+        )
+    }
+    let by_id = |id: &str, instance: u32| {
+        rows.iter()
+            .find(|r| r.config_id == id && r.instance == instance)
+            .unwrap_or_else(|| panic!("no row {id} {instance}"))
+    };
+    assert_eq!(
+        columns(by_id("d1-h2-b2-tree0.5-uniform-s0-imp0.8i", 1)),
+        ("tree", 1, 2, 0.25, 0, 0, "0.8^i")
+    );
+    let log = "f4-plog0.5-0.05-c1-h2-uniform-s0";
+    assert_eq!(columns(by_id(log, 0)), ("sparse", 0, 0, 0.5, 1, 0, "1"));
+    let last = by_id(&format!("{log}-imp0.8i"), 1);
+    assert!((last.feature_probability - 0.05).abs() < 1e-15, "{last:?}");
+    assert_eq!(last.importance, "0.8^i");
+    let list = rows
+        .iter()
+        .find(|r| r.config_id.starts_with("f3-plist-"))
+        .unwrap();
+    assert!((list.feature_probability - 0.2).abs() < 1e-15, "{list:?}");
+    let w = read_weights(&weights_path(&dir("full"), log)).unwrap();
+    assert_eq!(w.w_shape, [2, 2, 4]);
+    assert_eq!(
+        (
+            w.metadata["structure"].as_str(),
+            w.metadata["depth"].as_str(),
+            w.metadata["correlated_pairs"].as_str()
+        ),
+        ("sparse", "0", "1")
+    );
+
+    for k in 1..=2 {
+        run(
+            &config,
+            &dir(&format!("s{k}")),
+            &engine,
+            &sharded(k, 2),
+            &NoopObserver,
+        )
+        .unwrap();
+    }
+    merge(&[dir("s1"), dir("s2")], &dir("merged")).unwrap();
+    assert_same_results(&dir("full"), &dir("merged"), &config);
+
+    // Resuming reads the records back with every column.
+    let again = run(&config, &dir("merged"), &engine, &opts(), &NoopObserver).unwrap();
+    assert_eq!((again.trained, again.skipped), (0, 3));
+    assert_same_results(&dir("full"), &dir("merged"), &config);
+}
+
+#[test]
+fn records_written_before_the_data_columns_still_resume() {
+    let config = tiny();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    let before = runs_without_wall(dir);
+    // Make every record what format 1 wrote: no data columns.
+    for group in config.groups() {
+        let path = record_path(dir, &group.info.id);
+        let mut record: serde_json::Value = serde_json::from_slice(&bytes(&path)).unwrap();
+        record["format"] = 1.into();
+        for row in record["runs"].as_array_mut().unwrap() {
+            let row = row.as_object_mut().unwrap();
+            for key in [
+                "feature_probability",
+                "correlated_pairs",
+                "anticorrelated_pairs",
+                "importance",
+            ] {
+                assert!(row.remove(key).is_some(), "{key}");
+            }
+        }
+        std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+    }
+    std::fs::remove_file(dir.join("runs.csv")).unwrap();
+    let again = run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    assert_eq!((again.trained, again.skipped), (0, 2));
+    assert_eq!(runs_without_wall(dir), before);
+    assert!(
+        before
+            .iter()
+            .all(|r| r.importance == "1" && r.feature_probability > 0.0)
+    );
+}

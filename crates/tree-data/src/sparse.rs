@@ -243,10 +243,11 @@ impl SparseSpec {
     pub(crate) fn runs(&self, instance: u32) -> Vec<Run> {
         let p = self.probability(instance);
         let mut runs: Vec<Run> = Vec::new();
-        for feature in self.pairs.n_paired()..self.n_features {
+        let first = self.pairs.n_paired();
+        for (feature, &prob) in p.iter().enumerate().skip(first) {
             match runs.last_mut() {
-                Some(run) if run.prob == p[feature] => run.count += 1,
-                _ => runs.push(Run::new(feature as u32, 1, p[feature])),
+                Some(run) if run.prob == prob => run.count += 1,
+                _ => runs.push(Run::new(feature as u32, 1, prob)),
             }
         }
         runs

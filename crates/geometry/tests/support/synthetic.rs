@@ -187,3 +187,74 @@ impl Synthetic {
         runs
     }
 }
+
+/// A `runs.csv` row of a TMS-style config: `structure = sparse`, no tree (depth, branching
+/// and stop_prob 0), uniform magnitudes, importance 1, seed 0, no pairs.
+pub fn sparse_row(
+    id: &str,
+    n_features: u32,
+    n_hidden: u32,
+    instance: u32,
+    p: f64,
+    eval_loss: f64,
+) -> RunRow {
+    RunRow {
+        config_id: id.to_owned(),
+        group: format!("sparse-f{n_features}"),
+        depth: 0,
+        branching: 0,
+        structure: "sparse".to_owned(),
+        stop_prob: 0.0,
+        magnitude: "uniform".to_owned(),
+        feature_probability: p,
+        correlated_pairs: 0,
+        anticorrelated_pairs: 0,
+        importance: "1".into(),
+        n_hidden,
+        n_features,
+        seed: 0,
+        instance,
+        train_loss: eval_loss,
+        eval_loss,
+        wall_s: 1.0,
+        diverged: !eval_loss.is_finite(),
+    }
+}
+
+/// `W` `[2, F]` row-major from its columns given as (x, y).
+pub fn cols_2d(columns: &[(f32, f32)]) -> Vec<f32> {
+    columns
+        .iter()
+        .map(|c| c.0)
+        .chain(columns.iter().map(|c| c.1))
+        .collect()
+}
+
+/// `W` `[2, n + dead]`: `n` unit vectors evenly around the circle starting at angle `phase`,
+/// then `dead` zero columns. `n = 5` is the TMS pentagon (2/5 of a dimension per feature),
+/// `n = 4` two antipodal pairs (1/2 each).
+pub fn polygon_2d(n: usize, dead: usize, phase: f64) -> Vec<f32> {
+    let mut cols: Vec<(f32, f32)> = (0..n)
+        .map(|k| {
+            let a = phase + 2.0 * PI * k as f64 / n as f64;
+            (a.cos() as f32, a.sin() as f32)
+        })
+        .collect();
+    cols.extend(std::iter::repeat_n((0.0, 0.0), dead));
+    cols_2d(&cols)
+}
+
+/// `W` `[2, 2 + dead]`: two orthogonal unit features, then `dead` zero columns (dimensions per
+/// feature 1 for the whole instance: `n_hidden / ‖W‖_F² = 2 / 2`).
+pub fn orthogonal_2d(dead: usize) -> Vec<f32> {
+    let mut cols = vec![(1.0, 0.0), (0.0, 1.0)];
+    cols.extend(std::iter::repeat_n((0.0, 0.0), dead));
+    cols_2d(&cols)
+}
+
+/// ARENA's feature probabilities for `n` instances: `50^(−k/(n−1))`, from 1 down to 0.02.
+pub fn arena_probabilities(n: u32) -> Vec<f64> {
+    (0..n)
+        .map(|k| 50f64.powf(-(k as f64) / (n.max(2) - 1) as f64))
+        .collect()
+}

@@ -9,9 +9,31 @@ pub struct Synthetic {
     pub depths: std::ops::RangeInclusive<u32>,
     pub hiddens: std::ops::RangeInclusive<u32>,
     pub instances: u32,
-    /// (structure, stop_prob) pairs: one series each.
+    /// (structure, stop_prob) pairs: one tree series each.
     pub structures: Vec<(&'static str, f64)>,
+    /// Data sets without a tree (structure `sparse`): one series each, over `hiddens`.
+    pub sparse: Vec<SparseSet>,
     pub curves: bool,
+}
+
+/// A TMS-style data set: independent sparse features, no tree.
+pub struct SparseSet {
+    pub n_features: u32,
+    /// Feature probability of every instance; `None`: ARENA's per-instance
+    /// `p = 50^-linspace(0, 1, instances)`.
+    pub p: Option<f64>,
+    /// Importance label, as in `runs.csv`.
+    pub importance: &'static str,
+}
+
+impl SparseSet {
+    /// Feature probability of `instance` out of `instances`.
+    pub fn p(&self, instance: u32, instances: u32) -> f64 {
+        self.p.unwrap_or_else(|| {
+            let t = instance as f64 / (instances.max(2) - 1) as f64;
+            50f64.powf(-t)
+        })
+    }
 }
 
 /// Deterministic noise in [-1, 1) from a few integers (splitmix64 finaliser).
@@ -25,11 +47,15 @@ fn noise(parts: &[u64]) -> f64 {
     (z >> 11) as f64 / (1u64 << 52) as f64 - 1.0
 }
 
+/// Log10 of a loss that falls from 1e-2 to 1e-7 as `n_hidden` passes `need`.
+fn level(n_hidden: u32, need: f64) -> f64 {
+    -2.0 - 5.0 / (1.0 + (-(n_hidden as f64 - need) * 1.6).exp())
+}
+
 impl Synthetic {
     /// Writes `runs.csv` (and `curves.csv`) into `dir`; returns the rows written.
     pub fn write(&self, dir: &Path) -> Vec<RunRow> {
         let mut runs = Vec::new();
-        let mut curves = Vec::new();
         for (s, (structure, stop_prob)) in self.structures.iter().enumerate() {
             for depth in self.depths.clone() {
                 let n_features = (1u32 << (depth + 1)) - 2;
@@ -37,25 +63,20 @@ impl Synthetic {
                     if n_hidden > n_features {
                         continue;
                     }
-                    let config_id =
-                        format!("d{depth}-h{n_hidden}-b2-{structure}{stop_prob}-binary-s0");
                     // Trees need about depth + 1 dimensions, independent features more.
                     let need = depth as f64 + 1.0 + s as f64 * 0.8 * depth as f64;
-                    let level = -2.0 - 5.0 / (1.0 + (-(n_hidden as f64 - need) * 1.6).exp());
                     for instance in 0..self.instances {
                         let z = noise(&[s as u64, depth as u64, n_hidden as u64, instance as u64]);
-                        let mut eval_loss = 10f64.powf(level + 0.6 * z);
+                        let mut eval_loss = 10f64.powf(level(n_hidden, need) + 0.6 * z);
                         // One lucky instance: min and mean disagree.
                         if instance == 0 && n_hidden as f64 + 1.0 >= need {
                             eval_loss *= 1e-3;
                         }
                         let diverged = s == 0 && depth == 2 && n_hidden == 2 && instance == 1;
-                        if diverged {
-                            eval_loss = f64::NAN;
-                        }
-                        let train_loss = if diverged { f64::NAN } else { eval_loss * 0.97 };
                         runs.push(RunRow {
-                            config_id: config_id.clone(),
+                            config_id: format!(
+                                "d{depth}-h{n_hidden}-b2-{structure}{stop_prob}-binary-s0"
+                            ),
                             group: format!("{structure}-d{depth}"),
                             depth,
                             branching: 2,
@@ -70,26 +91,68 @@ impl Synthetic {
                             n_features,
                             seed: 0,
                             instance,
-                            train_loss,
-                            eval_loss,
+                            train_loss: 0.0,
+                            eval_loss: if diverged { f64::NAN } else { eval_loss },
                             wall_s: 2.0 + depth as f64,
                             diverged,
                         });
-                        if self.curves && !diverged {
-                            for k in 0..=20u64 {
-                                let step = k * 100;
-                                let t = k as f64 / 20.0;
-                                let log = (-0.5) * (1.0 - t).powi(2)
-                                    + train_loss.log10() * (1.0 - (1.0 - t).powi(2));
-                                curves.push(CurveRow {
-                                    config_id: config_id.clone(),
-                                    instance,
-                                    step,
-                                    loss: 10f64.powf(log + 0.05 * noise(&[k, instance as u64])),
-                                });
-                            }
-                        }
                     }
+                }
+            }
+        }
+        for (k, set) in self.sparse.iter().enumerate() {
+            let f = set.n_features;
+            let mut p_label = match set.p {
+                Some(p) => format!("p{p}"),
+                None => "plog1-0.02".to_owned(),
+            };
+            if set.importance != "1" {
+                p_label.push_str(&format!("-imp{}", set.importance.replace('^', "")));
+            }
+            for n_hidden in self.hiddens.clone().filter(|h| *h <= f) {
+                for instance in 0..self.instances {
+                    let p = set.p(instance, self.instances);
+                    // Sparser features fit more per dimension (superposition).
+                    let need = 1.0 + f as f64 * p.sqrt();
+                    let z = noise(&[100 + k as u64, n_hidden as u64, instance as u64]);
+                    runs.push(RunRow {
+                        config_id: format!("f{f}-{p_label}-h{n_hidden}-uniform-s0"),
+                        group: format!("f{f}-uniform"),
+                        depth: 0,
+                        branching: 0,
+                        structure: "sparse".to_owned(),
+                        stop_prob: 0.0,
+                        magnitude: "uniform".to_owned(),
+                        feature_probability: p,
+                        correlated_pairs: 0,
+                        anticorrelated_pairs: 0,
+                        importance: set.importance.to_owned(),
+                        n_hidden,
+                        n_features: f,
+                        seed: 0,
+                        instance,
+                        train_loss: 0.0,
+                        eval_loss: 10f64.powf(level(n_hidden, need) + 0.3 * z),
+                        wall_s: 1.0,
+                        diverged: false,
+                    });
+                }
+            }
+        }
+        let mut curves = Vec::new();
+        for row in &mut runs {
+            row.train_loss = row.eval_loss * 0.97;
+            if self.curves && !row.diverged {
+                for k in 0..=20u64 {
+                    let t = k as f64 / 20.0;
+                    let log = (-0.5) * (1.0 - t).powi(2)
+                        + row.train_loss.log10() * (1.0 - (1.0 - t).powi(2));
+                    curves.push(CurveRow {
+                        config_id: row.config_id.clone(),
+                        instance: row.instance,
+                        step: k * 100,
+                        loss: 10f64.powf(log + 0.05 * noise(&[k, row.instance as u64])),
+                    });
                 }
             }
         }

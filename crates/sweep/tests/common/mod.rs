@@ -45,3 +45,25 @@ pub fn runs_without_wall(dir: &Path) -> Vec<RunRow> {
 pub fn bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// Every config and group id of `config` is unique and safe as a file name.
+pub fn assert_ids_unique_and_safe(config: &SweepConfig) {
+    let cells = config.cells();
+    let groups = config.groups();
+    let ids: Vec<&str> = cells
+        .iter()
+        .map(|c| c.id.as_str())
+        .chain(groups.iter().map(|g| g.info.id.as_str()))
+        .collect();
+    let unique: std::collections::HashSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "duplicate ids in {ids:?}");
+    for id in ids {
+        assert!(
+            !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')),
+            "{id} is not a safe file name"
+        );
+    }
+}
