@@ -509,13 +509,13 @@ const GEOMETRY_KINDS: [(&str, &str, &str); 5] = [
     (
         "norms",
         "Feature norms and superposition",
-        "‖W_i‖ per feature in tree order, coloured by how much of the other features lies along \
+        "‖W_i‖ per feature in tree order (feature order without a tree), coloured by how much of the other features lies along \
          W_i.",
     ),
     (
         "gram",
         "Gram matrices WᵀW",
-        "All dot products W_i · W_j in tree order; large matrices are shown as PNG (the SVG \
+        "All dot products W_i · W_j in tree order (feature order without a tree); large matrices are shown as PNG (the SVG \
          link has the vector version).",
     ),
     (
