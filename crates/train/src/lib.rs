@@ -57,7 +57,7 @@ impl TrainConfig {
 
     /// Whether `step` (0-based) records its loss: every `log_every` steps, and the last step.
     pub fn logs(&self, step: u64) -> bool {
-        step % self.log_every == 0 || step + 1 == self.steps
+        step.is_multiple_of(self.log_every) || step + 1 == self.steps
     }
 }
 

@@ -68,13 +68,8 @@ fn per_feature_and_per_instance_marginals_are_exact() {
     for i in 0..4 {
         let p = &rows_p[i % 3];
         assert_eq!(data.marginals(i as u32), *p);
-        for f in 0..8 {
-            assert_binomial(
-                &format!("instance {i} feature {f}"),
-                counts.on[i][f],
-                PER_INSTANCE,
-                p[f],
-            );
+        for (f, (&on, &p_f)) in counts.on[i].iter().zip(p).enumerate() {
+            assert_binomial(&format!("instance {i} feature {f}"), on, PER_INSTANCE, p_f);
         }
     }
     // Probability 1 and 0 are exact, not merely likely.
