@@ -1,7 +1,11 @@
-//! `tmh bench`: the fused CPU engine against burn's autodiff on ndarray, per depth group of the
-//! seed sweep, in one run; optionally the full seed sweep end to end.
+//! `tmh bench`: the fused CPU engine against one or more burn autodiff reference engines
+//! (`--reference ndarray` by default; e.g. `--reference ndarray,flex` to weigh flex against
+//! ndarray too), per depth group of the seed sweep, in one run; optionally the full seed sweep end
+//! to end.
 //!
-//! Prints a Markdown report (the xtask writes it to docs/PERFORMANCE.md).
+//! All engines take turns on each group before the next group starts, so that their ratios
+//! come from the same run and the same load. Prints a Markdown report (the xtask writes it to
+//! docs/PERFORMANCE.md).
 
 use anyhow::Result;
 use std::fmt::Write as _;
@@ -12,7 +16,7 @@ use train::{Engine, Job, TrainConfig};
 pub struct BenchArgs {
     /// Steps timed per group on the fused engine.
     pub fused_steps: u64,
-    /// Steps timed per group on the reference engine (it is much slower).
+    /// Steps timed per group on each reference engine (they are much slower).
     pub reference_steps: u64,
     /// Also time the full seed sweep end to end.
     pub full: bool,
@@ -85,85 +89,91 @@ fn cpu_peak() -> (f64, String) {
     (peak, how)
 }
 
-pub fn run(args: &BenchArgs, fused: &dyn Engine, reference: &dyn Engine) -> Result<String> {
+/// `a` and `b` as prose: "`a`", "`a` and `b`", "`a`, `b` and `c`".
+fn names_prose(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// One depth group's timings: seconds per step of the fused engine and of each reference.
+struct GroupTiming {
+    id: String,
+    instances: usize,
+    n_features: usize,
+    n_hidden: usize,
+    /// Effective floating-point operations of one step (6·F·H per sample and instance).
+    flops: f64,
+    fused: f64,
+    references: Vec<f64>,
+}
+
+/// What the report says about the machine and the run, besides the timings.
+struct Setting<'a> {
+    peak_how: &'a str,
+    peak: f64,
+    threads: usize,
+    batch: f64,
+    /// Steps of the full seed sweep, for the projections.
+    steps: f64,
+    fused_steps: u64,
+    reference_steps: u64,
+    names: &'a [&'a str],
+}
+
+/// Times `fused` and every engine of `references` on each depth group of the seed sweep and
+/// returns the Markdown report.
+///
+/// The engines take turns per group (fused, then each reference in order, then the next
+/// group), so that a change in the machine's load hits all of them alike and their ratios stay
+/// fair on a noisy machine.
+pub fn run(args: &BenchArgs, fused: &dyn Engine, references: &[&dyn Engine]) -> Result<String> {
+    anyhow::ensure!(!references.is_empty(), "bench needs a reference engine");
     let config = SweepConfig::default();
     let groups = config.groups();
-    let steps = config.train.steps as f64;
     let batch = config.train.batch as f64;
     let (peak, peak_how) = cpu_peak();
-    let threads = rayon::current_num_threads();
+    let names: Vec<String> = references.iter().map(|r| r.name()).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
 
-    let mut md = String::new();
-    writeln!(md, "# Performance\n")?;
-    writeln!(
-        md,
-        "Measured by `cargo xtask bench` on: {peak_how}; estimated fp32 peak {peak:.0} GFLOP/s; {threads} threads.\n"
-    )?;
-    writeln!(
-        md,
-        "Per depth group of the seed sweep (all n_hidden of a depth fused into one model), seconds per step of batch {batch}:"
-    )?;
-    writeln!(
-        md,
-        "the fused engine timed over {} steps from init, `{}` over {} steps.",
-        args.fused_steps,
-        reference.name(),
-        args.reference_steps
-    )?;
-    writeln!(
-        md,
-        "GFLOP/s counts 6·F·H per sample and instance (H = the config's own n_hidden): an effective \
-         rate. The fused engine does less arithmetic than that: it merges the samples of a batch \
-         that are the same tree path (with binary magnitudes a sample is fixed by its deepest \
-         node) and skips the backward work of outputs whose ReLU is off, so it can exceed the \
-         arithmetic peak.\n"
-    )?;
-    writeln!(
-        md,
-        "| group | instances | F | H max | fused steps/s | {} steps/s | ratio | fused GFLOP/s | % of peak | projected fused s | projected {} s |",
-        reference.name(),
-        reference.name()
-    )?;
-    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|")?;
-    let (mut total_fused, mut total_reference) = (0.0, 0.0);
+    let mut timings = Vec::new();
     for group in &groups {
+        // Fused, then each reference, on this group before the next group: see above.
         let t_fused = seconds_per_step(fused, group, args.fused_steps);
-        let t_reference = seconds_per_step(reference, group, args.reference_steps);
-        let f = group.data.n_features() as f64;
-        let flops: f64 = group
-            .cells
+        let t_references = references
             .iter()
-            .map(|c| 6.0 * f * c.n_hidden as f64 * c.instances as f64 * batch)
-            .sum();
-        let gflops = flops / t_fused * 1e-9;
-        total_fused += t_fused * steps;
-        total_reference += t_reference * steps;
-        writeln!(
-            md,
-            "| {} | {} | {f} | {} | {:.0} | {:.1} | {:.1}× | {gflops:.1} | {:.0}% | {:.1} | {:.0} |",
-            group.info.id,
-            group.info.instances,
-            group.info.n_hidden,
-            1.0 / t_fused,
-            1.0 / t_reference,
-            t_reference / t_fused,
-            100.0 * gflops / peak,
-            t_fused * steps,
-            t_reference * steps,
-        )?;
+            .map(|r| seconds_per_step(*r, group, args.reference_steps))
+            .collect();
+        let f = group.data.n_features() as f64;
+        timings.push(GroupTiming {
+            id: group.info.id.clone(),
+            instances: group.info.instances,
+            n_features: group.data.n_features(),
+            n_hidden: group.info.n_hidden,
+            flops: group
+                .cells
+                .iter()
+                .map(|c| 6.0 * f * c.n_hidden as f64 * c.instances as f64 * batch)
+                .sum(),
+            fused: t_fused,
+            references: t_references,
+        });
         eprintln!("bench: {} done", group.info.id);
     }
-    writeln!(
-        md,
-        "\nProjected full seed sweep ({} groups × {steps} steps): fused {total_fused:.0} s, {} {total_reference:.0} s ({:.1}×).",
-        groups.len(),
-        reference.name(),
-        total_reference / total_fused
-    )?;
-    writeln!(
-        md,
-        "Projections use the speed from init; a trained model has fewer active ReLUs and runs faster, so the fused figure is an upper bound."
-    )?;
+    let setting = Setting {
+        peak_how: &peak_how,
+        peak,
+        threads: rayon::current_num_threads(),
+        batch,
+        steps: config.train.steps as f64,
+        fused_steps: args.fused_steps,
+        reference_steps: args.reference_steps,
+        names: &names,
+    };
+    let mut md = render(&setting, &timings)?;
 
     if args.full {
         let out = std::env::temp_dir().join(format!("tmh-bench-full-{}", std::process::id()));
@@ -182,6 +192,126 @@ pub fn run(args: &BenchArgs, fused: &dyn Engine, reference: &dyn Engine) -> Resu
     Ok(md)
 }
 
+/// The report's text up to the projections. With one reference it has the layout
+/// docs/PERFORMANCE.md has always had; with more, the table gets a steps/s, a "fused vs" ratio
+/// and a projected column per reference, plus each later reference's speed-up over the first
+/// ("flex vs ndarray" = ndarray's seconds per step ÷ flex's).
+fn render(s: &Setting, timings: &[GroupTiming]) -> Result<String> {
+    let names = s.names;
+    let single = names.len() == 1;
+    let mut md = String::new();
+    writeln!(md, "# Performance\n")?;
+    writeln!(
+        md,
+        "Measured by `cargo xtask bench` on: {}; estimated fp32 peak {:.0} GFLOP/s; {} threads.\n",
+        s.peak_how, s.peak, s.threads
+    )?;
+    writeln!(
+        md,
+        "Per depth group of the seed sweep (all n_hidden of a depth fused into one model), seconds per step of batch {}:",
+        s.batch
+    )?;
+    if single {
+        writeln!(
+            md,
+            "the fused engine timed over {} steps from init, `{}` over {} steps.",
+            s.fused_steps, names[0], s.reference_steps
+        )?;
+    } else {
+        writeln!(
+            md,
+            "the fused engine timed over {} steps from init, {} over {} steps each, taking turns per \
+             group (fused, then each reference) so that load changes hit all of them alike. \
+             \"A vs B\" is B's seconds per step ÷ A's: how many times faster A runs.",
+            s.fused_steps,
+            names_prose(names),
+            s.reference_steps
+        )?;
+    }
+    writeln!(
+        md,
+        "GFLOP/s counts 6·F·H per sample and instance (H = the config's own n_hidden): an effective \
+         rate. The fused engine does less arithmetic than that: it merges the samples of a batch \
+         that are the same tree path (with binary magnitudes a sample is fixed by its deepest \
+         node) and skips the backward work of outputs whose ReLU is off, so it can exceed the \
+         arithmetic peak.\n"
+    )?;
+
+    let mut header: Vec<String> = ["group", "instances", "F", "H max", "fused steps/s"]
+        .map(String::from)
+        .into();
+    header.extend(names.iter().map(|n| format!("{n} steps/s")));
+    if single {
+        header.push("ratio".into());
+    } else {
+        header.extend(names.iter().map(|n| format!("fused vs {n}")));
+        header.extend(names[1..].iter().map(|n| format!("{n} vs {}", names[0])));
+    }
+    header.extend(["fused GFLOP/s", "% of peak", "projected fused s"].map(String::from));
+    header.extend(names.iter().map(|n| format!("projected {n} s")));
+    writeln!(md, "| {} |", header.join(" | "))?;
+    writeln!(md, "|{}", "---|".repeat(header.len()))?;
+
+    let mut total_fused = 0.0;
+    let mut total_reference = vec![0.0; names.len()];
+    for t in timings {
+        let gflops = t.flops / t.fused * 1e-9;
+        total_fused += t.fused * s.steps;
+        for (total, r) in total_reference.iter_mut().zip(&t.references) {
+            *total += r * s.steps;
+        }
+        let mut row = vec![
+            t.id.clone(),
+            t.instances.to_string(),
+            t.n_features.to_string(),
+            t.n_hidden.to_string(),
+            format!("{:.0}", 1.0 / t.fused),
+        ];
+        row.extend(t.references.iter().map(|r| format!("{:.1}", 1.0 / r)));
+        row.extend(t.references.iter().map(|r| format!("{:.1}×", r / t.fused)));
+        row.extend(
+            t.references[1..]
+                .iter()
+                .map(|r| format!("{:.2}×", t.references[0] / r)),
+        );
+        row.extend([
+            format!("{gflops:.1}"),
+            format!("{:.0}%", 100.0 * gflops / s.peak),
+            format!("{:.1}", t.fused * s.steps),
+        ]);
+        row.extend(t.references.iter().map(|r| format!("{:.0}", r * s.steps)));
+        writeln!(md, "| {} |", row.join(" | "))?;
+    }
+
+    let projected: Vec<String> = names
+        .iter()
+        .zip(&total_reference)
+        .map(|(n, total)| format!("{n} {total:.0} s ({:.1}×)", total / total_fused))
+        .collect();
+    write!(
+        md,
+        "\nProjected full seed sweep ({} groups × {} steps): fused {total_fused:.0} s, {}",
+        timings.len(),
+        s.steps,
+        projected.join(", ")
+    )?;
+    let versus: Vec<String> = names[1..]
+        .iter()
+        .zip(&total_reference[1..])
+        .map(|(n, total)| format!("{n} vs {} {:.2}×", names[0], total_reference[0] / total))
+        .collect();
+    if versus.is_empty() {
+        writeln!(md, ".")?;
+    } else {
+        writeln!(md, "; {}.", versus.join(", "))?;
+    }
+    writeln!(
+        md,
+        "Projections use the speed from init; a trained model has fewer active ReLUs and runs faster, so the fused figure is an upper bound."
+    )?;
+    Ok(md)
+}
+
 /// Peak resident memory of this process (VmHWM), in MB.
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -195,4 +325,85 @@ fn peak_rss_mb() -> f64 {
                 .flatten()
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setting<'a>(names: &'a [&'a str]) -> Setting<'a> {
+        Setting {
+            peak_how: "CPU",
+            peak: 100.0,
+            threads: 2,
+            batch: 1024.0,
+            steps: 10000.0,
+            fused_steps: 300,
+            reference_steps: 20,
+            names,
+        }
+    }
+
+    fn timing(references: Vec<f64>) -> GroupTiming {
+        GroupTiming {
+            id: "d1-b2-tree0.5-binary".into(),
+            instances: 5,
+            n_features: 2,
+            n_hidden: 2,
+            flops: 1e8,
+            fused: 1e-3,
+            references,
+        }
+    }
+
+    /// One reference keeps the layout that docs/PERFORMANCE.md has always had, to the byte.
+    #[test]
+    fn one_reference_keeps_the_layout() {
+        let md = render(&setting(&["ndarray"]), &[timing(vec![0.05])]).unwrap();
+        let expected = "\
+# Performance
+
+Measured by `cargo xtask bench` on: CPU; estimated fp32 peak 100 GFLOP/s; 2 threads.
+
+Per depth group of the seed sweep (all n_hidden of a depth fused into one model), seconds per step of batch 1024:
+the fused engine timed over 300 steps from init, `ndarray` over 20 steps.
+GFLOP/s counts 6·F·H per sample and instance (H = the config's own n_hidden): an effective rate. The fused engine does less arithmetic than that: it merges the samples of a batch that are the same tree path (with binary magnitudes a sample is fixed by its deepest node) and skips the backward work of outputs whose ReLU is off, so it can exceed the arithmetic peak.
+
+| group | instances | F | H max | fused steps/s | ndarray steps/s | ratio | fused GFLOP/s | % of peak | projected fused s | projected ndarray s |
+|---|---|---|---|---|---|---|---|---|---|---|
+| d1-b2-tree0.5-binary | 5 | 2 | 2 | 1000 | 20.0 | 50.0× | 100.0 | 100% | 10.0 | 500 |
+
+Projected full seed sweep (1 groups × 10000 steps): fused 10 s, ndarray 500 s (50.0×).
+Projections use the speed from init; a trained model has fewer active ReLUs and runs faster, so the fused figure is an upper bound.
+";
+        assert_eq!(md, expected);
+    }
+
+    #[test]
+    fn two_references_get_their_columns_and_their_ratio() {
+        let md = render(&setting(&["ndarray", "flex"]), &[timing(vec![0.05, 0.025])]).unwrap();
+        let table: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(
+            table[0],
+            "| group | instances | F | H max | fused steps/s | ndarray steps/s | flex steps/s \
+             | fused vs ndarray | fused vs flex | flex vs ndarray | fused GFLOP/s | % of peak \
+             | projected fused s | projected ndarray s | projected flex s |"
+        );
+        assert_eq!(table[1], format!("|{}", "---|".repeat(15)));
+        assert_eq!(
+            table[2],
+            "| d1-b2-tree0.5-binary | 5 | 2 | 2 | 1000 | 20.0 | 40.0 | 50.0× | 25.0× | 2.00× \
+             | 100.0 | 100% | 10.0 | 500 | 250 |"
+        );
+        assert!(md.contains(
+            "fused 10 s, ndarray 500 s (50.0×), flex 250 s (25.0×); flex vs ndarray 2.00×.\n"
+        ));
+        assert!(md.contains("`ndarray` and `flex` over 20 steps each"));
+    }
+
+    #[test]
+    fn names_read_as_prose() {
+        assert_eq!(names_prose(&["a"]), "`a`");
+        assert_eq!(names_prose(&["a", "b", "c"]), "`a`, `b` and `c`");
+    }
 }

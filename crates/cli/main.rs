@@ -61,12 +61,14 @@ enum Command {
         /// Steps timed per group on the fused engine.
         #[arg(long, default_value_t = 300)]
         fused_steps: u64,
-        /// Steps timed per group on the reference backend.
+        /// Steps timed per group on each reference backend.
         #[arg(long, default_value_t = 20)]
         reference_steps: u64,
-        /// The reference backend.
-        #[arg(long, default_value = "ndarray")]
-        reference: String,
+        /// The reference backends, comma-separated (e.g. ndarray,flex): each is timed on every
+        /// group, taking turns with the fused engine, and the later ones are also compared
+        /// with the first.
+        #[arg(long, value_delimiter = ',', default_value = "ndarray")]
+        reference: Vec<String>,
         /// Also run the full seed sweep end to end and report its wall time and peak memory.
         #[arg(long)]
         full: bool,
@@ -147,9 +149,22 @@ fn run(command: Command) -> Result<()> {
                 reference_steps,
                 full,
             };
+            // Every engine up front, so that a backend missing from this binary fails at once.
             let fused = backend::engine("fused-cpu", None)?;
-            let reference = backend::engine(&reference, None)?;
-            print!("{}", bench::run(&args, fused.as_ref(), reference.as_ref())?);
+            let mut references = Vec::new();
+            for (i, name) in reference.iter().enumerate() {
+                anyhow::ensure!(!name.is_empty(), "--reference: an empty backend name");
+                anyhow::ensure!(
+                    !reference[..i].contains(name),
+                    "--reference names {name:?} twice"
+                );
+                references.push(
+                    backend::engine(name, None).with_context(|| format!("--reference {name}"))?,
+                );
+            }
+            let references: Vec<&dyn train::Engine> =
+                references.iter().map(|r| r.as_ref()).collect();
+            print!("{}", bench::run(&args, fused.as_ref(), &references)?);
             Ok(())
         }
         Command::Compare { a, b, max_ratio } => {

@@ -28,9 +28,11 @@ tasks:
                       create (or reuse) a Python venv with torch {TORCH} from PyPI, the libtorch
                       that the `tch` backends build and run against (default venv: {VENV})
   test-tch            run examples/quick.toml on tch-cpu and on ndarray and compare them
-  bench [--full] [--fused-steps N] [--reference-steps N] [--reference NAME]
+  bench [--full] [--fused-steps N] [--reference-steps N] [--reference NAME[,NAME...]]
                       time the fused CPU engine against burn autodiff per depth group of the
                       seed sweep (--full: also the whole sweep end to end, with peak memory);
+                      --reference ndarray,flex times each reference in turn on every group and
+                      compares them too (builds with the features they need; default ndarray);
                       prints the table and writes it to docs/PERFORMANCE.md
 ";
 
@@ -84,9 +86,26 @@ fn flag_value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     })
 }
 
-/// Runs `tmh bench`, shows its table and keeps it as docs/PERFORMANCE.md.
+/// Runs `tmh bench`, shows its table and keeps it as docs/PERFORMANCE.md. The build has the
+/// features of every backend in `--reference A,B,...`.
 fn bench(args: &[String]) -> Result<(), String> {
-    let table = run_tmh_captured("bench", args)?;
+    let mut features: Vec<&str> = Vec::new();
+    // Every `--reference` given (tmh accepts the flag more than once, too).
+    let lists = args
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| match a.as_str() {
+            "--reference" => args.get(i + 1).map(String::as_str),
+            _ => a.strip_prefix("--reference="),
+        });
+    for backend in lists.flat_map(|list| list.split(',')) {
+        for feature in features_for(backend) {
+            if !features.contains(&feature) {
+                features.push(feature);
+            }
+        }
+    }
+    let table = run_tmh_captured(tmh_command_with("bench", args, &features), "bench")?;
     print!("{table}");
     let path = project_root().join("docs").join("PERFORMANCE.md");
     std::fs::write(&path, table).map_err(|e| format!("writing {}: {e}", path.display()))?;
@@ -94,8 +113,8 @@ fn bench(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn run_tmh_captured(task: &str, args: &[String]) -> Result<String, String> {
-    let mut cargo = tmh_command(task, args);
+/// Runs `cargo`, a `tmh <task>` command, and returns what it printed to stdout.
+fn run_tmh_captured(mut cargo: Command, task: &str) -> Result<String, String> {
     cargo.stdout(std::process::Stdio::piped());
     let output = cargo
         .spawn()
