@@ -2,10 +2,12 @@
 # The real-GPU check, run in one call on the lent GPU machine (it has no Rust toolchain and no
 # network, and torch in /opt/torch/.venv). Build here first, then carry the binary and a CPU run:
 #
-#   cargo xtask setup-libtorch --venv ~/.cache/tmh/torch-device    # with the device's torch version
-#   cargo build --release --features tch && mkdir -p gpu-carry && cp target/release/tmh gpu-carry/
-#   cargo xtask sweep --out gpu-carry/seed-cpu                      # the CPU reference run folder
-#   (device tool) run: bash scripts/gpu-check.sh    carry: ["gpu-carry"]
+#   cargo xtask setup-libtorch --torch 2.11.0    # the device's torch (built and checked here)
+#   cargo xtask gpu-carry                        # gpu-carry/tmh (stripped, 15 MB) + gpu-carry/seed-cpu
+#   (device tool) run: bash scripts/gpu-check.sh    carry: ["gpu-carry"]    timeout_s: 480
+#
+# A dry run on any machine with the same torch: BACKEND=tch-cpu SEED_CONFIG=examples/quick.toml
+# CPU_RUN=<a quick CPU run> TORCH_PYTHON=<venv>/bin/python bash scripts/gpu-check.sh
 #
 # It runs the quick sweep and the full seed sweep on tch-cuda, compares the seed sweep with the
 # carried CPU run folder (same cells under threshold, per-cell geometric-mean ratio within 2×),
@@ -17,6 +19,8 @@ BIN=${TMH_BIN:-gpu-carry/tmh}
 CPU_RUN=${CPU_RUN:-gpu-carry/seed-cpu}
 OUT=${OUT:-/tmp/tmh-gpu-check}
 PYTHON=${TORCH_PYTHON:-/opt/torch/.venv/bin/python}
+BACKEND=${BACKEND:-tch-cuda}
+SEED_CONFIG=${SEED_CONFIG:-}   # empty: the full seed sweep
 mkdir -p "$OUT"
 
 torch_lib=$("$PYTHON" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
@@ -31,16 +35,16 @@ timed() { # name, then the command: prints wall seconds and keeps the log
   start=$(date +%s.%N)
   "$@" 2>&1 | tee "$OUT/$name.log"
   end=$(date +%s.%N)
-  echo "$name: $(echo "$end - $start" | bc) s wall"
+  echo "$name: $("$PYTHON" -c "print(round($end - $start, 2))") s wall"
 }
 
-timed quick "$BIN" sweep --config examples/quick.toml --backend tch-cuda --out "$OUT/quick-cuda"
-timed seed "$BIN" sweep --backend tch-cuda --out "$OUT/seed-cuda"
-echo "per-group steps/s on tch-cuda:"
+timed quick "$BIN" sweep --config examples/quick.toml --backend "$BACKEND" --out "$OUT/quick-gpu"
+timed seed "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" --out "$OUT/seed-gpu"
+echo "per-group steps/s on $BACKEND:"
 grep "done in" "$OUT/seed.log" || true
 
 if [ -d "$CPU_RUN" ]; then
-  "$BIN" compare "$CPU_RUN" "$OUT/seed-cuda" --max-ratio 2 | tee "$OUT/compare.txt"
+  "$BIN" compare "$CPU_RUN" "$OUT/seed-gpu" --max-ratio 2 | tee "$OUT/compare.txt"
 else
   echo "no CPU run folder at $CPU_RUN: comparison skipped"
 fi

@@ -9,6 +9,9 @@ use std::process::{Command, ExitCode};
 
 /// The torch release that burn-tch 0.22 (tch / torch-sys 0.22) is written against.
 const TORCH: &str = "2.9.0";
+/// Other torch releases tmh's tch build is known to compile, link and agree with ndarray on
+/// (`test-tch`), with torch-sys's version check bypassed: 2.11.0 is the lent GPU machine's.
+const TORCH_ALSO_WORKS: &[&str] = &["2.11.0"];
 const VENV: &str = "$XDG_CACHE_HOME/tmh/libtorch-venv (or ~/.cache/...)";
 
 const HELP: &str = "\
@@ -24,9 +27,14 @@ tasks:
   compare A B [--max-ratio R]
                       compare two run folders' eval losses cell by cell (e.g. two backends)
   backends            list the training backends and how to enable them
-  setup-libtorch [--venv DIR]
-                      create (or reuse) a Python venv with torch {TORCH} from PyPI, the libtorch
-                      that the `tch` backends build and run against (default venv: {VENV})
+  setup-libtorch [--venv DIR] [--torch VERSION]
+                      create (or reuse) a Python venv with torch {TORCH} (or VERSION: also 2.11.0)
+                      from PyPI, the libtorch that the `tch` backends build and run against
+                      (default venv: {VENV})
+  gpu-carry [--out DIR]
+                      prepare the real-GPU check (scripts/gpu-check.sh): a stripped `tmh --features
+                      tch` built against the set-up libtorch, and a CPU run of the seed sweep to
+                      compare with, in DIR (default gpu-carry/, git-ignored)
   test-tch            run examples/quick.toml on tch-cpu and on ndarray and compare them
   bench [--full] [--fused-steps N] [--reference-steps N] [--reference NAME[,NAME...]]
                       time the fused CPU engine against burn autodiff per depth group of the
@@ -50,6 +58,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         "setup-libtorch" => setup_libtorch(rest),
+        "gpu-carry" => gpu_carry(rest),
         "test-tch" => test_tch(),
         other => Err(format!("unknown task {other:?}\n\n{}", help())),
     };
@@ -228,12 +237,12 @@ fn libtorch_env() -> Result<Vec<(String, String)>, String> {
         ));
     }
     let (version, lib) = torch_in(&venv).map_err(|e| format!("{e}; {fix}"))?;
-    if version != TORCH {
-        return Err(format!(
-            "the venv {} has torch {version}, but the tch backends need torch {TORCH}; {fix}",
+    check_torch_version(&version).map_err(|e| {
+        format!(
+            "the venv {} has torch {version}: {e}; {fix}",
             venv.display()
-        ));
-    }
+        )
+    })?;
     let path = format!(
         "{}:{}",
         venv.join("bin").display(),
@@ -243,12 +252,27 @@ fn libtorch_env() -> Result<Vec<(String, String)>, String> {
         Ok(old) if !old.is_empty() => format!("{}:{old}", lib.display()),
         _ => lib.display().to_string(),
     };
+    let bypass = if version == TORCH { "0" } else { "1" };
     Ok(vec![
         ("LIBTORCH_USE_PYTORCH".into(), "1".into()),
+        // torch-sys refuses any torch but its own; the other known-good ones pass it this way.
+        ("LIBTORCH_BYPASS_VERSION_CHECK".into(), bypass.into()),
         ("PATH".into(), path),
         ("LD_LIBRARY_PATH".into(), ld.clone()),
         ("DYLD_LIBRARY_PATH".into(), ld),
     ])
+}
+
+/// Ok for the torch releases the tch build is known to work with.
+fn check_torch_version(version: &str) -> Result<(), String> {
+    if version == TORCH || TORCH_ALSO_WORKS.contains(&version) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the tch backends need torch {TORCH} (or {})",
+            TORCH_ALSO_WORKS.join(", ")
+        ))
+    }
 }
 
 fn fs_read(path: &Path) -> std::io::Result<String> {
@@ -260,6 +284,8 @@ fn setup_libtorch(args: &[String]) -> Result<(), String> {
     let venv = flag_value(args, "--venv")
         .map(PathBuf::from)
         .unwrap_or_else(default_venv);
+    let torch = flag_value(args, "--torch").unwrap_or(TORCH);
+    check_torch_version(torch).map_err(|e| format!("--torch {torch}: {e}"))?;
     let run = |cmd: &mut Command| -> Result<(), String> {
         let status = cmd.status().map_err(|e| format!("running {cmd:?}: {e}"))?;
         if status.success() {
@@ -269,8 +295,8 @@ fn setup_libtorch(args: &[String]) -> Result<(), String> {
         }
     };
     match torch_in(&venv) {
-        Ok((version, _)) if version == TORCH => {
-            eprintln!("torch {TORCH} already in {}", venv.display())
+        Ok((version, _)) if version == torch => {
+            eprintln!("torch {torch} already in {}", venv.display())
         }
         _ => {
             if !venv.join("bin").join("python").exists() {
@@ -280,11 +306,11 @@ fn setup_libtorch(args: &[String]) -> Result<(), String> {
             }
             // The PyPI wheel pulls its CUDA libraries as dependencies: several GB. `--no-deps`
             // does not work, since libtorch links against them.
-            eprintln!("installing torch=={TORCH} from PyPI (several GB)");
+            eprintln!("installing torch=={torch} from PyPI (several GB)");
             run(Command::new(venv.join("bin").join("pip")).args([
                 "install",
                 "--quiet",
-                &format!("torch=={TORCH}"),
+                &format!("torch=={torch}"),
             ]))?;
         }
     }
@@ -295,14 +321,52 @@ fn setup_libtorch(args: &[String]) -> Result<(), String> {
     println!(
         "`cargo xtask sweep --backend tch-cpu|tch-cuda|tch-mps` now uses it. To run the binary by hand:"
     );
+    let bypass = if version == TORCH { "" } else { " LIBTORCH_BYPASS_VERSION_CHECK=1" };
     println!(
-        "  export LIBTORCH_USE_PYTORCH=1 PATH={}:$PATH LD_LIBRARY_PATH={}",
+        "  export LIBTORCH_USE_PYTORCH=1{bypass} PATH={}:$PATH LD_LIBRARY_PATH={}",
         venv.join("bin").display(),
         lib.display()
     );
     println!(
         "  cargo build --release --features tch && ./target/release/tmh sweep --backend tch-cuda"
     );
+    Ok(())
+}
+
+/// `cargo xtask gpu-carry`: what scripts/gpu-check.sh needs on the GPU machine (which has no Rust
+/// toolchain): `tmh` with the tch backends, stripped to fit the 64 MiB the device tool carries,
+/// and the seed sweep's CPU run folder to compare with.
+fn gpu_carry(args: &[String]) -> Result<(), String> {
+    let root = project_root();
+    let out = flag_value(args, "--out").map_or_else(|| root.join("gpu-carry"), PathBuf::from);
+    std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    let env = libtorch_env()?;
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let mut cargo = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
+        .args(["build", "--release", "--package", "tmh", "--bin", "tmh", "--features", "tch"])
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .envs(env);
+    run_status(cargo, "build")?;
+    let binary = out.join("tmh");
+    let built = target.join("release").join("tmh");
+    let stripped = Command::new("strip")
+        .arg("-o")
+        .arg(&binary)
+        .arg(&built)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !stripped {
+        std::fs::copy(&built, &binary).map_err(|e| format!("copying {}: {e}", built.display()))?;
+        eprintln!("xtask: `strip` failed; copied the unstripped binary (check it fits in 64 MiB)");
+    }
+    // The CPU reference: the seed sweep on the default engine (resumes if already there).
+    let cpu_run = out.join("seed-cpu");
+    let args = ["--out".to_string(), cpu_run.display().to_string(), "--quiet".to_string()];
+    run_status(tmh_command_with("sweep", &args, &[]), "sweep")?;
+    println!("ready in {}: tmh and seed-cpu/. On the GPU machine (device tool):", out.display());
+    println!("  run: bash scripts/gpu-check.sh   carry: [\"gpu-carry\"]");
     Ok(())
 }
 
