@@ -252,15 +252,19 @@ fn libtorch_env() -> Result<Vec<(String, String)>, String> {
         Ok(old) if !old.is_empty() => format!("{}:{old}", lib.display()),
         _ => lib.display().to_string(),
     };
-    let bypass = if version == TORCH { "0" } else { "1" };
-    Ok(vec![
+    let mut vars: Vec<(String, String)> = Vec::new();
+    if version != TORCH {
+        // torch-sys refuses any torch but its own; the other known-good ones pass it this way
+        // (it tests only whether the variable is set, so it must stay unset otherwise).
+        vars.push(("LIBTORCH_BYPASS_VERSION_CHECK".into(), "1".into()));
+    }
+    vars.extend([
         ("LIBTORCH_USE_PYTORCH".into(), "1".into()),
-        // torch-sys refuses any torch but its own; the other known-good ones pass it this way.
-        ("LIBTORCH_BYPASS_VERSION_CHECK".into(), bypass.into()),
         ("PATH".into(), path),
         ("LD_LIBRARY_PATH".into(), ld.clone()),
         ("DYLD_LIBRARY_PATH".into(), ld),
-    ])
+    ]);
+    Ok(vars)
 }
 
 /// Ok for the torch releases the tch build is known to work with.

@@ -37,7 +37,10 @@ fn data_specs() -> Vec<DataSpec> {
         anticorrelated: 1,
     };
     let sparse = SparseSpec::new(12, probability, pairs).unwrap();
-    specs.push(DataSpec::sparse(sparse, Magnitude::Uniform));
+    specs.push(DataSpec::sparse(sparse.clone(), Magnitude::Uniform));
+    // Binary data other than tree paths: the engine merges equal feature sets.
+    specs.push(DataSpec::sparse(sparse, Magnitude::Binary));
+    specs.push(DataSpec::tree(tree, Structure::Independent, Magnitude::Binary));
     specs
 }
 

@@ -138,7 +138,8 @@ impl DataSpec {
         if out.staging.len() < n_instances {
             out.staging.resize_with(n_instances, InstanceRows::default);
         }
-        // A tree sample has at most `depth` entries, so this bound makes steady state allocation-free.
+        // A tree sample has at most `depth` entries, so this bound makes tree paths' steady state
+        // allocation-free (the independent samplers also build a small table of runs per call).
         let tree_bound = match &self.features {
             Features::Tree {
                 tree,

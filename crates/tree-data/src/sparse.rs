@@ -36,28 +36,47 @@ impl Pairs {
 /// instance and `n_rows = instances` gives each its own (ARENA's `p = 50^-linspace(0, 1, n)`).
 ///
 /// Fields are private so that every value has passed [`SparseSpec::new`] (deserialisation
-/// checks too).
+/// checks too). Serialised, its keys are those [`SparseError`] names: `n_features`,
+/// `feature_probability` (rows), `correlated_pairs`, `anticorrelated_pairs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "SparseSpecFields")]
+#[serde(try_from = "SparseSpecFields", into = "SparseSpecFields")]
 pub struct SparseSpec {
     n_features: usize,
     probability: Vec<Vec<f64>>,
     pairs: Pairs,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SparseSpecFields {
     n_features: usize,
-    probability: Vec<Vec<f64>>,
-    pairs: Pairs,
+    feature_probability: Vec<Vec<f64>>,
+    #[serde(default)]
+    correlated_pairs: usize,
+    #[serde(default)]
+    anticorrelated_pairs: usize,
 }
 
 impl TryFrom<SparseSpecFields> for SparseSpec {
     type Error = SparseError;
 
     fn try_from(f: SparseSpecFields) -> Result<Self, SparseError> {
-        SparseSpec::new(f.n_features, f.probability, f.pairs)
+        let pairs = Pairs {
+            correlated: f.correlated_pairs,
+            anticorrelated: f.anticorrelated_pairs,
+        };
+        SparseSpec::new(f.n_features, f.feature_probability, pairs)
+    }
+}
+
+impl From<SparseSpec> for SparseSpecFields {
+    fn from(spec: SparseSpec) -> Self {
+        SparseSpecFields {
+            n_features: spec.n_features,
+            feature_probability: spec.probability,
+            correlated_pairs: spec.pairs.correlated,
+            anticorrelated_pairs: spec.pairs.anticorrelated,
+        }
     }
 }
 

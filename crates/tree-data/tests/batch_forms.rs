@@ -205,6 +205,7 @@ fn serde_names_and_validation() {
     );
     let text = toml::to_string(&sparse).unwrap();
     assert!(text.contains("kind = \"sparse\""), "{text}");
+    assert!(text.contains("correlated_pairs = 1"), "{text}");
     assert_eq!(toml::from_str::<DataSpec>(&text).unwrap(), sparse);
     let bad = toml::from_str::<DataSpec>(&text.replace("0.3", "1.3")).unwrap_err();
     assert!(bad.to_string().contains("feature_probability = 1.3"), "{bad}");
