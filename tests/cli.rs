@@ -370,6 +370,15 @@ fn a_tms_sweep_records_feature_probability_and_importance() {
         "{}",
         String::from_utf8_lossy(&again.stdout)
     );
-    let compare = tmh().arg("compare").arg(&out).arg(&out).output().unwrap();
+    // A fresh run of the same file gives the same numbers, cell for cell.
+    let twin = out.with_file_name("tms-twin");
+    assert_ok(&sweep(&config, &twin, &[]));
+    let losses = |dir: &Path| -> Vec<String> {
+        let (_, rows) = read_csv(&dir.join("runs.csv"));
+        rows.iter().map(|r| r[column("eval_loss")].clone()).collect()
+    };
+    assert_eq!(losses(&out), losses(&twin));
+    let compare = tmh().arg("compare").arg(&out).arg(&twin).output().unwrap();
     assert_ok(&compare);
+    assert!(String::from_utf8_lossy(&compare.stdout).contains("AGREE"));
 }
