@@ -101,11 +101,13 @@ pub fn engine(name: &str, device: Option<&str>) -> Result<Box<dyn Engine>> {
             name: name.into(),
             #[allow(deprecated)] // the design card's reference backend
             device: burn::prelude::Device::ndarray().autodiff(),
+            upload: train::Upload::Dense,
         }),
         #[cfg(feature = "flex")]
         "flex" => Box::new(train::AutodiffEngine {
             name: name.into(),
             device: burn::prelude::Device::flex().autodiff(),
+            upload: train::Upload::Dense,
         }),
         #[cfg(feature = "tch")]
         "tch-cpu" | "tch-cuda" | "tch-mps" => tch_engine(name, device)?,
@@ -149,8 +151,14 @@ fn tch_engine(name: &str, device: Option<&str>) -> Result<Box<dyn Engine>> {
              Apple silicon and a torch with MPS; or use --backend tch-cpu or fused-cpu."
         );
     }
+    // A GPU pays for every uploaded byte; libtorch's CPU device shares the host's memory.
+    let upload = match name {
+        "tch-cpu" => train::Upload::Dense,
+        _ => train::Upload::Sparse,
+    };
     Ok(Box::new(train::AutodiffEngine {
         name: label,
         device: dev.autodiff(),
+        upload,
     }))
 }

@@ -1,7 +1,7 @@
 //! One interface over the ways tmh can train a group of instances, so that callers (the sweep)
 //! never name a backend.
 
-use crate::{Batches, Progress, TrainConfig, train};
+use crate::{Batches, Progress, TrainConfig, Upload, train};
 use burn::prelude::*;
 use toy_model::{InstanceInit, ToyModel};
 use tree_data::{DataSpec, StreamKey};
@@ -62,6 +62,8 @@ pub struct AutodiffEngine {
     pub name: String,
     /// An autodiff-enabled device.
     pub device: Device,
+    /// How batches reach the device: [`Upload::Sparse`] for GPUs.
+    pub upload: Upload,
 }
 
 impl Engine for AutodiffEngine {
@@ -77,6 +79,7 @@ impl Engine for AutodiffEngine {
         let batches = Batches {
             data: job.data,
             keys: &keys,
+            upload: self.upload,
         };
         let out = train(model, &batches, job.config, &self.device, on_step);
         let (w, b_final) = out.model.to_host();

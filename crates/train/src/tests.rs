@@ -79,6 +79,7 @@ fn depth_one_with_two_hidden_learns_exactly() {
         &Batches {
             data: &data,
             keys: &keys,
+            upload: Upload::Dense,
         },
         &config,
         &device,
@@ -109,6 +110,7 @@ fn train_in_pool(threads: usize) -> Vec<f32> {
         let batches = Batches {
             data: &data,
             keys: &keys,
+            upload: Upload::Dense,
         };
         train(model, &batches, &config, &device, &mut |_| {})
             .model
@@ -140,6 +142,7 @@ fn training_reports_progress_with_the_scheduled_lr() {
     let batches = Batches {
         data: &data,
         keys: &keys,
+        upload: Upload::Dense,
     };
     train(model, &batches, &config, &device, &mut |p| {
         seen.push((p.step, p.lr, p.loss.is_some()))
@@ -149,4 +152,38 @@ fn training_reports_progress_with_the_scheduled_lr() {
     assert_eq!(seen[4], (5, 1e-3 * 0.6, true));
     assert!(!seen[5].2);
     assert!(seen[9].2, "the last step is always logged");
+}
+
+/// The device-side scatter builds exactly the host's dense batch, for short rows (tree paths,
+/// sparse TMS data) and long ones (dense TMS data, uploaded as is).
+#[test]
+fn densify_on_the_device_equals_the_host_dense_batch() {
+    let tree = TreeSpec::new(4, 3, 0.3).unwrap();
+    let sparse = |p: f64| {
+        let spec = tree_data::SparseSpec::new(
+            20,
+            vec![vec![p; 20], vec![p / 2.0; 20]],
+            tree_data::Pairs {
+                correlated: 2,
+                anticorrelated: 1,
+            },
+        )
+        .unwrap();
+        DataSpec::sparse(spec, Magnitude::Uniform)
+    };
+    for data in [
+        DataSpec::tree(tree, Structure::Tree, Magnitude::Uniform),
+        DataSpec::tree(tree, Structure::Independent, Magnitude::Binary),
+        sparse(0.02),
+        sparse(0.5),
+    ] {
+        let batch = data.sample(&keys(3, 5), Purpose::Train, 2, 64);
+        let want = batch.to_dense();
+        for device in [device(), device().without_autodiff()] {
+            let got = densify(&batch, &device);
+            assert_eq!(got.dims(), [64, 3, data.n_features()]);
+            let got = got.into_data().try_into_vec_as::<f32>().unwrap();
+            assert_eq!(got, want, "{data:?}");
+        }
+    }
 }

@@ -167,9 +167,11 @@ fn run(engine: &dyn Engine, data: &DataSpec, steps: u64) -> JobResult {
 
 #[test]
 fn fused_and_autodiff_engines_agree_after_100_adam_steps() {
+    // The sparse upload, so that the device-side scatter is exercised by a whole run.
     let autodiff = AutodiffEngine {
         name: "ndarray".into(),
         device: device(),
+        upload: Upload::Sparse,
     };
     let fused = FusedCpuEngine::default();
     for data in data_specs() {

@@ -14,6 +14,7 @@ pub fn engine() -> AutodiffEngine {
     AutodiffEngine {
         name: "ndarray".to_string(),
         device: Device::ndarray().autodiff(),
+        upload: train::Upload::Dense,
     }
 }
 
