@@ -35,7 +35,8 @@ timed() { # name, then the command: prints wall seconds and keeps the log
   start=$(date +%s.%N)
   "$@" 2>&1 | tee "$OUT/$name.log"
   end=$(date +%s.%N)
-  echo "$name: $("$PYTHON" -c "print(round($end - $start, 2))") s wall"
+  LAST_WALL=$("$PYTHON" -c "print(round($end - $start, 2))")
+  echo "$name: $LAST_WALL s wall"
 }
 
 timed quick "$BIN" sweep --config examples/quick.toml --backend "$BACKEND" --out "$OUT/quick-gpu"
@@ -47,4 +48,14 @@ if [ -d "$CPU_RUN" ]; then
   "$BIN" compare "$CPU_RUN" "$OUT/seed-gpu" --max-ratio 2 | tee "$OUT/compare.txt"
 else
   echo "no CPU run folder at $CPU_RUN: comparison skipped"
+fi
+
+# The same sweep with host-built dense batches (--upload dense), when time allows: how much the
+# default sparse upload (entries only, scattered on the GPU) saves.
+if "$PYTHON" -c "import sys; sys.exit(0 if $LAST_WALL < 120 else 1)"; then
+  timed seed-dense "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
+    --upload dense --out "$OUT/seed-gpu-dense"
+  grep "done in" "$OUT/seed-dense.log" || true
+else
+  echo "seed sweep took $LAST_WALL s: dense-upload comparison skipped"
 fi

@@ -296,6 +296,27 @@ fn report_rebuilds_from_the_csvs_alone() {
     assert!(fs::read_dir(out.join("plots")).unwrap().count() >= 6);
 }
 
+/// The GPU upload path (entries scattered into the batch on the device) trains exactly as the
+/// host-dense one: checked on ndarray, where both run.
+#[test]
+fn sparse_upload_gives_the_same_run_as_dense_upload() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs: Vec<_> = ["dense", "sparse"]
+        .iter()
+        .map(|upload| {
+            let out = tmp.path().join(upload);
+            assert_ok(&sweep(&quick(), &out, &["--backend", "ndarray", "--upload", upload]));
+            runs_without_wall(&out)
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1]);
+
+    let fused = sweep(&quick(), &tmp.path().join("f"), &["--upload", "sparse"]);
+    assert!(!fused.status.success());
+    let stderr = String::from_utf8_lossy(&fused.stderr);
+    assert!(stderr.contains("--upload only applies"), "{stderr}");
+}
+
 #[test]
 fn unknown_backend_lists_the_available_ones() {
     let tmp = tempfile::tempdir().unwrap();

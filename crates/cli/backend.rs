@@ -76,6 +76,25 @@ pub fn list() -> String {
 /// The engine for `name` (and `--device`, for GPUs), or an error that lists what exists and
 /// how to enable it.
 pub fn engine(name: &str, device: Option<&str>) -> Result<Box<dyn Engine>> {
+    engine_with(name, device, None)
+}
+
+/// [`engine`] with `--upload dense|sparse` for the autodiff backends (default: sparse on GPUs).
+pub fn engine_with(
+    name: &str,
+    device: Option<&str>,
+    upload: Option<&str>,
+) -> Result<Box<dyn Engine>> {
+    if upload.is_some() && name.starts_with("fused-cpu") {
+        bail!(
+            "--upload only applies to the burn autodiff backends (ndarray, flex, tch-*);              {name} reads its sparse batches directly"
+        );
+    }
+    let upload = |default| match upload {
+        Some("sparse") => train::Upload::Sparse,
+        Some(_) => train::Upload::Dense,
+        None => default,
+    };
     let Some(info) = all().into_iter().find(|b| b.name == name) else {
         bail!("--backend {name:?} does not exist\n{}", list());
     };
@@ -101,16 +120,16 @@ pub fn engine(name: &str, device: Option<&str>) -> Result<Box<dyn Engine>> {
             name: name.into(),
             #[allow(deprecated)] // the design card's reference backend
             device: burn::prelude::Device::ndarray().autodiff(),
-            upload: train::Upload::Dense,
+            upload: upload(train::Upload::Dense),
         }),
         #[cfg(feature = "flex")]
         "flex" => Box::new(train::AutodiffEngine {
             name: name.into(),
             device: burn::prelude::Device::flex().autodiff(),
-            upload: train::Upload::Dense,
+            upload: upload(train::Upload::Dense),
         }),
         #[cfg(feature = "tch")]
-        "tch-cpu" | "tch-cuda" | "tch-mps" => tch_engine(name, device)?,
+        "tch-cpu" | "tch-cuda" | "tch-mps" => tch_engine(name, device, upload)?,
         _ => unreachable!("every compiled backend has an arm"),
     })
 }
@@ -127,7 +146,11 @@ fn cuda_index(device: Option<&str>) -> Result<usize> {
 
 #[cfg(feature = "tch")]
 #[allow(deprecated)] // burn-tch is deprecated upstream, but it is the design card's GPU route
-fn tch_engine(name: &str, device: Option<&str>) -> Result<Box<dyn Engine>> {
+fn tch_engine(
+    name: &str,
+    device: Option<&str>,
+    upload: impl Fn(train::Upload) -> train::Upload,
+) -> Result<Box<dyn Engine>> {
     use burn::prelude::{Device, Tensor};
     let (label, dev) = match name {
         "tch-cpu" => ("tch-cpu".to_string(), Device::libtorch()),
@@ -152,10 +175,10 @@ fn tch_engine(name: &str, device: Option<&str>) -> Result<Box<dyn Engine>> {
         );
     }
     // A GPU pays for every uploaded byte; libtorch's CPU device shares the host's memory.
-    let upload = match name {
+    let upload = upload(match name {
         "tch-cpu" => train::Upload::Dense,
         _ => train::Upload::Sparse,
-    };
+    });
     Ok(Box::new(train::AutodiffEngine {
         name: label,
         device: dev.autodiff(),

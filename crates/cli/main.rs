@@ -89,6 +89,10 @@ struct SweepArgs {
     /// Device for GPU backends, e.g. cuda:1 (default cuda:0).
     #[arg(long)]
     device: Option<String>,
+    /// How the autodiff backends move a batch to the device: `dense` (built on the host) or
+    /// `sparse` (entries only, scattered on the device). Default: sparse on GPUs, else dense.
+    #[arg(long, value_parser = ["dense", "sparse"])]
+    upload: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -191,7 +195,7 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
         Some(path) => sweep::SweepConfig::load(path)?,
         None => sweep::SweepConfig::default(),
     };
-    let engine = backend::engine(&args.backend, args.device.as_deref())?;
+    let engine = backend::engine_with(&args.backend, args.device.as_deref(), args.upload.as_deref())?;
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -206,7 +210,6 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
         parallel_groups: args.parallel_groups.max(1),
         version: env!("CARGO_PKG_VERSION").to_string(),
         git_commit: git_commit(),
-        ..Default::default()
     };
     let reporter = progress::Reporter::new(progress::Mode::pick(args.quiet));
     let summary = sweep::run(&config, &out, engine.as_ref(), &options, &reporter)?;
