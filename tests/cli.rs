@@ -305,7 +305,11 @@ fn sparse_upload_gives_the_same_run_as_dense_upload() {
         .iter()
         .map(|upload| {
             let out = tmp.path().join(upload);
-            assert_ok(&sweep(&quick(), &out, &["--backend", "ndarray", "--upload", upload]));
+            assert_ok(&sweep(
+                &quick(),
+                &out,
+                &["--backend", "ndarray", "--upload", upload],
+            ));
             runs_without_wall(&out)
         })
         .collect();
@@ -396,7 +400,9 @@ fn a_tms_sweep_records_feature_probability_and_importance() {
     assert_ok(&sweep(&config, &twin, &[]));
     let losses = |dir: &Path| -> Vec<String> {
         let (_, rows) = read_csv(&dir.join("runs.csv"));
-        rows.iter().map(|r| r[column("eval_loss")].clone()).collect()
+        rows.iter()
+            .map(|r| r[column("eval_loss")].clone())
+            .collect()
     };
     assert_eq!(losses(&out), losses(&twin));
     let compare = tmh().arg("compare").arg(&out).arg(&twin).output().unwrap();

@@ -65,7 +65,11 @@ impl Trained {
 }
 
 fn uniform_tree(depth: u32) -> DataSpec {
-    DataSpec::tree(TreeSpec::new(depth, 2, 0.5).unwrap(), Structure::Tree, Magnitude::Uniform)
+    DataSpec::tree(
+        TreeSpec::new(depth, 2, 0.5).unwrap(),
+        Structure::Tree,
+        Magnitude::Uniform,
+    )
 }
 
 /// Trains `instances` instances of width `n_hidden` on `data` with the fused CPU engine, with
@@ -479,7 +483,11 @@ fn tms_dense_features_get_two_orthogonal_dimensions() {
         let norms = g.norms();
         let kept: Vec<usize> = (0..5).filter(|&f| norms[f] > 0.5).collect();
         // Margin: kept norms 1.000 ± 0.001, dropped ones < 0.015 (10 000 steps).
-        assert_eq!(kept, [0, 1], "instance {i}: norms {norms:?} (the two most important)");
+        assert_eq!(
+            kept,
+            [0, 1],
+            "instance {i}: norms {norms:?} (the two most important)"
+        );
         let cos = g.cosine(kept[0], kept[1]).unwrap();
         assert!(cos.abs() < 0.1, "instance {i}: cos {cos} between {kept:?}");
     }

@@ -195,7 +195,11 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
         Some(path) => sweep::SweepConfig::load(path)?,
         None => sweep::SweepConfig::default(),
     };
-    let engine = backend::engine_with(&args.backend, args.device.as_deref(), args.upload.as_deref())?;
+    let engine = backend::engine_with(
+        &args.backend,
+        args.device.as_deref(),
+        args.upload.as_deref(),
+    )?;
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

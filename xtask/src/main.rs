@@ -325,7 +325,11 @@ fn setup_libtorch(args: &[String]) -> Result<(), String> {
     println!(
         "`cargo xtask sweep --backend tch-cpu|tch-cuda|tch-mps` now uses it. To run the binary by hand:"
     );
-    let bypass = if version == TORCH { "" } else { " LIBTORCH_BYPASS_VERSION_CHECK=1" };
+    let bypass = if version == TORCH {
+        ""
+    } else {
+        " LIBTORCH_BYPASS_VERSION_CHECK=1"
+    };
     println!(
         "  export LIBTORCH_USE_PYTORCH=1{bypass} PATH={}:$PATH LD_LIBRARY_PATH={}",
         venv.join("bin").display(),
@@ -348,7 +352,16 @@ fn gpu_carry(args: &[String]) -> Result<(), String> {
     let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let mut cargo = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo
-        .args(["build", "--release", "--package", "tmh", "--bin", "tmh", "--features", "tch"])
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "tmh",
+            "--bin",
+            "tmh",
+            "--features",
+            "tch",
+        ])
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
         .envs(env);
@@ -367,9 +380,16 @@ fn gpu_carry(args: &[String]) -> Result<(), String> {
     }
     // The CPU reference: the seed sweep on the default engine (resumes if already there).
     let cpu_run = out.join("seed-cpu");
-    let args = ["--out".to_string(), cpu_run.display().to_string(), "--quiet".to_string()];
+    let args = [
+        "--out".to_string(),
+        cpu_run.display().to_string(),
+        "--quiet".to_string(),
+    ];
     run_status(tmh_command_with("sweep", &args, &[]), "sweep")?;
-    println!("ready in {}: tmh and seed-cpu/. On the GPU machine (device tool):", out.display());
+    println!(
+        "ready in {}: tmh and seed-cpu/. On the GPU machine (device tool):",
+        out.display()
+    );
     println!("  run: bash scripts/gpu-check.sh   carry: [\"gpu-carry\"]");
     Ok(())
 }

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
-use report::{RunRow, is_diverged};
-use tree_data::TreeSpec;
+use report::{RunRow, fmt_p, is_diverged};
+use tree_data::{Pairs, TreeSpec};
 
 use crate::features::{FeatureGeometry, Gram};
 use crate::hierarchy::{DEAD_NORM, HierarchyStats};
@@ -58,7 +58,17 @@ impl Analysed {
         if self.tree.is_some() {
             Pairs::default()
         } else {
-            Pairs::of(&self.config)
+            pairs_of(&self.config)
+        }
+    }
+
+    /// The data set of a config without a tree: `runs.csv`'s `group` less its magnitude
+    /// (`f3-plist-1a2b3c4d`), which names it exactly; empty with a tree.
+    pub fn data_set(&self) -> String {
+        if self.tree.is_some() {
+            String::new()
+        } else {
+            report::DataSetId::of_run(&self.config).name
         }
     }
 
@@ -87,27 +97,18 @@ impl Analysed {
     }
 }
 
-/// A feature probability with up to 3 significant digits: `0.01`, `0.0201`, `1`.
-pub(crate) fn fmt_p(p: f64) -> String {
-    if !p.is_finite() || p <= 0.0 {
-        return format!("{p}");
+/// The pairs of a `runs.csv` row, cut to what `n_features` can hold: features
+/// `0 .. 2·correlated` are correlated pairs `(2k, 2k+1)`, the next `2·anticorrelated`
+/// anticorrelated pairs, the rest independent (the convention of `runs.csv` and tree-data's
+/// sparse sampler, [`Pairs`]).
+pub(crate) fn pairs_of(row: &RunRow) -> Pairs {
+    let max = row.n_features as usize / 2;
+    let correlated = (row.correlated_pairs as usize).min(max);
+    let anticorrelated = (row.anticorrelated_pairs as usize).min(max - correlated);
+    Pairs {
+        correlated,
+        anticorrelated,
     }
-    let digits = (2 - p.log10().floor() as i32).max(0) as usize;
-    let s = format!("{p:.digits$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        s
-    }
-}
-
-/// The leading paired features of a sparse config: features `0 .. 2·correlated` are
-/// correlated pairs `(2k, 2k+1)`, the next `2·anticorrelated` anticorrelated pairs, the rest
-/// independent (the convention of `runs.csv` and tree-data's sparse sampler).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Pairs {
-    pub correlated: usize,
-    pub anticorrelated: usize,
 }
 
 /// Where a feature sits among a config's [`Pairs`].
@@ -121,27 +122,16 @@ pub(crate) enum PairRole {
     Single { index: usize },
 }
 
-impl Pairs {
-    /// The pairs of a `runs.csv` row, cut to what `n_features` can hold.
-    pub fn of(row: &RunRow) -> Pairs {
-        let max = row.n_features as usize / 2;
-        let correlated = (row.correlated_pairs as usize).min(max);
-        let anticorrelated = (row.anticorrelated_pairs as usize).min(max - correlated);
-        Pairs {
-            correlated,
-            anticorrelated,
-        }
-    }
+/// Where features sit among [`Pairs`], for drawing them.
+pub(crate) trait PairLayout {
+    /// The role of feature `f`.
+    fn role(&self, f: usize) -> PairRole;
+    /// First feature of every pair and whether the pair is anticorrelated.
+    fn blocks(&self) -> impl Iterator<Item = (usize, bool)>;
+}
 
-    pub fn is_empty(&self) -> bool {
-        self.correlated + self.anticorrelated == 0
-    }
-
-    pub fn n_paired(&self) -> usize {
-        2 * (self.correlated + self.anticorrelated)
-    }
-
-    pub fn role(&self, f: usize) -> PairRole {
+impl PairLayout for Pairs {
+    fn role(&self, f: usize) -> PairRole {
         let second = f % 2 == 1;
         if f < 2 * self.correlated {
             PairRole::Correlated {
@@ -160,9 +150,9 @@ impl Pairs {
         }
     }
 
-    /// First feature of every pair and whether the pair is anticorrelated.
-    pub fn blocks(&self) -> impl Iterator<Item = (usize, bool)> + '_ {
-        (0..self.correlated + self.anticorrelated).map(|k| (2 * k, k >= self.correlated))
+    fn blocks(&self) -> impl Iterator<Item = (usize, bool)> {
+        let correlated = self.correlated;
+        (0..correlated + self.anticorrelated).map(move |k| (2 * k, k >= correlated))
     }
 }
 

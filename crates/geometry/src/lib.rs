@@ -46,8 +46,11 @@
 //!
 //! Configs are grouped by series (branching, structure, stop_prob, magnitude, seed,
 //! n_features, correlated and anticorrelated pairs, importance) and depth; configs without a
-//! tree also by their feature probabilities (the distinct `feature_probability` values of
-//! their `runs.csv` rows), so each `p` of a TMS sweep is a group of its own. In each group the
+//! tree also by their data set (`runs.csv`'s `group` less its magnitude, e.g.
+//! `f3-plist-1a2b3c4d`, so two data sets with the same mean `p` never share a group) and their
+//! feature probabilities (the distinct `feature_probability` values of their `runs.csv`
+//! rows), so each `p` of a TMS sweep is a group of its own. Where two data sets' groups would
+//! read alike, the captions name the data set. In each group the
 //! **selected** config is the smallest `n_hidden` whose best instance has eval loss below the
 //! threshold (default [`report::DEFAULT_THRESHOLD`], 1e-5); when none does, the config with
 //! the lowest best-instance loss. Per group (manifest `kind` in brackets):
@@ -293,7 +296,7 @@ impl Stems {
 
 /// The groups charts are selected in: the series (branching, structure, stop_prob,
 /// magnitude, seed, and for sparse features n_features, pairs and importance) and depth; for
-/// configs without a tree also their feature probabilities.
+/// configs without a tree also their data set and feature probabilities.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct GroupKey {
     branching: u32,
@@ -306,6 +309,9 @@ struct GroupKey {
     correlated_pairs: u32,
     anticorrelated_pairs: u32,
     importance: String,
+    /// The data set ([`Analysed::data_set`]), which two data sets with the same n_features,
+    /// pairs and mean feature probabilities do not share; empty with a tree.
+    data_set: String,
     /// Sorted distinct `f64::to_bits` of the rows' feature probabilities; empty with a tree.
     probabilities: Vec<u64>,
 }
@@ -323,6 +329,7 @@ fn group_key(a: &Analysed) -> GroupKey {
         correlated_pairs: r.correlated_pairs,
         anticorrelated_pairs: r.anticorrelated_pairs,
         importance: r.importance.clone(),
+        data_set: a.data_set(),
         probabilities: if a.tree.is_some() {
             Vec::new()
         } else {
@@ -332,13 +339,19 @@ fn group_key(a: &Analysed) -> GroupKey {
 }
 
 /// Where a group sits, for the "Shown: …" sentence: `at depth 3`, or without a tree
-/// `among the configs with 5 features and p = 0.01`.
-fn group_place(a: &Analysed) -> String {
+/// `among the configs with 5 features and p = 0.01`, with `of data set f3-plist-1a2b3c4d`
+/// inserted when `named` (another data set's groups would read the same).
+fn group_place(a: &Analysed, named: bool) -> String {
     if a.tree.is_some() {
         format!("at depth {}", a.config.depth)
     } else {
+        let data_set = if named {
+            format!(" of data set {}", a.data_set())
+        } else {
+            String::new()
+        };
         format!(
-            "among the configs with {} features and {}",
+            "among the configs{data_set} with {} features and {}",
             a.config.n_features,
             a.probability_label()
         )
@@ -351,6 +364,15 @@ fn chart_jobs<'a>(analysed: &'a [Analysed], threshold: f64, stems: &mut Stems) -
     for a in analysed {
         groups.entry(group_key(a)).or_default().push(a);
     }
+    // Data sets whose groups would read alike in the "Shown: …" sentence are named there.
+    let mut data_sets: HashMap<String, HashSet<String>> = HashMap::new();
+    for a in analysed.iter().filter(|a| a.tree.is_none()) {
+        data_sets
+            .entry(group_place(a, false))
+            .or_default()
+            .insert(a.data_set());
+    }
+    let named = |a: &Analysed| a.tree.is_none() && data_sets[&group_place(a, false)].len() > 1;
     let mut jobs = Vec::new();
     for members in groups.values_mut() {
         members.sort_by_key(|a| a.config.n_hidden);
@@ -368,7 +390,7 @@ fn chart_jobs<'a>(analysed: &'a [Analysed], threshold: f64, stems: &mut Stems) -
                     "Shown: the smallest n_hidden ({}) whose best instance has eval loss < {} {}.",
                     a.config.n_hidden,
                     report::draw::fmt_loss(threshold),
-                    group_place(a)
+                    group_place(a, named(a))
                 ),
             ),
             None => {
@@ -382,7 +404,7 @@ fn chart_jobs<'a>(analysed: &'a [Analysed], threshold: f64, stems: &mut Stems) -
                         "No n_hidden reaches eval loss < {} {}; shown: the lowest-loss config \
                          (n_hidden {}).",
                         report::draw::fmt_loss(threshold),
-                        group_place(a),
+                        group_place(a, named(a)),
                         a.config.n_hidden
                     ),
                 )

@@ -6,16 +6,16 @@ use std::collections::BTreeMap;
 use anyhow::{Result, ensure};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
-use tree_data::TreeSpec;
+use tree_data::{Pairs, TreeSpec};
 
-use report::ManifestEntry;
 use report::draw::{
     Area, Axis, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MUTED, Mark, PLOT_HEIGHT, PLOT_WIDTH,
     categorical, chart_frame, colour_bar, diverging, fmt_loss, fmt_num, legend, legend_at, lighten,
     nice_ticks, outline, svg_document, text_style, viridis,
 };
+use report::{ManifestEntry, fmt_p};
 
-use crate::analyse::{Analysed, InstanceGeo, PairRole, Pairs, fmt_p};
+use crate::analyse::{Analysed, InstanceGeo, PairLayout, PairRole};
 use crate::hierarchy::{CosineStats, DEAD_NORM, Relation};
 
 /// One chart: its manifest entry (file stem in `plots/`, title, caption, kind, config) and its
@@ -478,7 +478,7 @@ fn pair_legend(area: &Area, pairs: Pairs, f: usize, circle: (String, Mark)) -> R
         ));
     }
     entries.push(circle);
-    let heading = if pairs.is_empty() {
+    let heading = if pairs.n_paired() == 0 {
         "No tree: colour = feature"
     } else {
         "No tree: colour = pair"
@@ -579,7 +579,7 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
             pair_box_note(pairs)
         ),
     };
-    let footer = match (tree, pairs.is_empty()) {
+    let footer = match (tree, pairs.n_paired() == 0) {
         (Some(_), _) => "Rows i and columns j are features in breadth-first order; L = tree level.",
         (None, true) => "Rows i and columns j are features in index order.",
         (None, false) => {

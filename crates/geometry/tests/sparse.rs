@@ -178,7 +178,7 @@ fn sparse_sweep_gets_the_dims_chart_and_untreed_charts() {
         titles,
         [
             "instance 0 · p 1 · loss 2.0e-1",
-            "instance 1 · p 0.141 · loss 5.0e-2",
+            "instance 1 · p 0.1414 · loss 5.0e-2",
             "instance 2 · p 0.02 · loss 3.0e-3"
         ]
     );
@@ -271,4 +271,78 @@ fn dims_points_from_the_csvs_have_the_known_dimensions() {
     let line = dims_line(&points);
     assert_eq!(line.len(), 4);
     assert!(line.iter().zip(&totals).all(|((_, y), t)| close(*y, *t)));
+}
+
+/// A per-feature list with mean 0.2 (group `f3-plist-1a2b3c4d-uniform`), tried at n_hidden 2
+/// and 3; the constant 0.2 (group `f3-p0.2-uniform`) at n_hidden 2: same n_features,
+/// importance and mean p, two data sets.
+const LIST_H2: &str = "f3-plist-1a2b3c4d-h2-uniform-s0";
+const LIST_H3: &str = "f3-plist-1a2b3c4d-h3-uniform-s0";
+const CONST_H2: &str = "f3-p0.2-h2-uniform-s0";
+
+#[test]
+fn data_sets_with_the_same_mean_p_get_their_own_charts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // The list reaches the threshold only at n_hidden 3, the constant at 2 already: were they
+    // one group, only the constant's n_hidden-2 config would get Gram and norm charts.
+    let rows: Vec<RunRow> = vec![
+        sparse_row(LIST_H2, 3, 2, 0, 0.2, 1e-3),
+        sparse_row(LIST_H2, 3, 2, 1, 0.2, 2e-3),
+        sparse_row(LIST_H3, 3, 3, 0, 0.2, 1e-7),
+        sparse_row(CONST_H2, 3, 2, 0, 0.2, 1e-7),
+    ];
+    assert_eq!(rows[0].group, "f3-plist-1a2b3c4d-uniform");
+    assert_eq!(rows[3].group, "f3-p0.2-uniform");
+    write_table(dir, &rows).unwrap();
+    write_weights(
+        dir,
+        LIST_H2,
+        2,
+        3,
+        &[polygon_2d(3, 0, 0.0), polygon_2d(3, 0, 0.5)],
+    );
+    let identity: Vec<f32> = (0..9).map(|k| if k % 4 == 0 { 1.0 } else { 0.0 }).collect();
+    write_weights(dir, LIST_H3, 3, 3, &[identity]);
+    write_weights(dir, CONST_H2, 2, 3, &[polygon_2d(3, 0, 0.2)]);
+
+    let out = build(dir).unwrap();
+    assert!(out.notes.is_empty(), "{:?}", out.notes);
+    let stems: BTreeSet<String> = out.figures.iter().map(|e| e.stem.clone()).collect();
+    let mut expected: BTreeSet<String> = [LIST_H2, CONST_H2]
+        .iter()
+        .map(|id| format!("geometry_features2d_{id}"))
+        .collect();
+    for id in [LIST_H3, CONST_H2] {
+        expected.insert(format!("geometry_gram_{id}"));
+        expected.insert(format!("geometry_norms_{id}"));
+    }
+    assert_eq!(stems, expected);
+    // The captions say which data set each group is.
+    for (id, data_set) in [(LIST_H3, "f3-plist-1a2b3c4d"), (CONST_H2, "f3-p0.2")] {
+        for kind in ["gram", "norms"] {
+            let e = out
+                .figures
+                .iter()
+                .find(|e| e.stem == format!("geometry_{kind}_{id}"))
+                .unwrap();
+            assert!(
+                e.caption.contains(&format!(
+                    "among the configs of data set {data_set} with 3 features and p = 0.2"
+                )),
+                "{}",
+                e.caption
+            );
+        }
+    }
+
+    // The report files each data set's figures under its own series.
+    let files = report::build(dir, &report::ReportOptions::default()).unwrap();
+    let html = fs::read_to_string(&files.index).unwrap();
+    for data_set in ["f3-plist-1a2b3c4d", "f3-p0.2"] {
+        let heading = format!("<h4>sparse F=3, p=0.2, data set {data_set}, uniform, seed 0</h4>");
+        // Under the 2D, Gram and norms headings.
+        assert_eq!(html.matches(&heading).count(), 3, "{heading}");
+    }
+    assert_eq!(report::broken_links(dir).unwrap(), Vec::<String>::new());
 }

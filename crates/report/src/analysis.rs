@@ -4,15 +4,16 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use crate::draw::sanitize;
-use crate::schema::{Aggregate, MinHiddenRow, RunRow, SummaryRow};
+use crate::schema::{Aggregate, DataSetId, MinHiddenRow, RunRow, SummaryRow};
 
 /// A series: everything that defines a configuration except its row (depth) and `n_hidden`.
 ///
 /// Heatmaps and loss curves are drawn per series; comparison charts put several side by side.
 /// The rows of a tree series are its depths, which fix n_features and the feature
-/// probabilities. A config of depth 0 has no tree (structure `sparse`): its n_features,
-/// probabilities and pairs are chosen freely, so they are part of the key ([`DataSet`]), its
-/// only row is its n_features, and it is labelled `n_features = F`, never by depth.
+/// probabilities. A config of depth 0 has no tree (structure `sparse`): its data set is chosen
+/// freely, so it is part of the key ([`DataSet`]: n_features, probabilities, pairs and the
+/// data set's id), its only row is its n_features, and it is labelled `n_features = F`, never
+/// by depth.
 #[derive(Debug, Clone)]
 pub struct Series {
     /// Branching factor (0 without a tree).
@@ -31,7 +32,8 @@ pub struct Series {
     pub data: Option<DataSet>,
 }
 
-/// The data set of a series without a tree: the columns that a tree's depth would fix.
+/// The data set of a series without a tree: the columns that a tree's depth would fix, and
+/// the data set's id, which tells apart data sets whose columns agree.
 #[derive(Debug, Clone)]
 pub struct DataSet {
     /// Number of features.
@@ -45,6 +47,9 @@ pub struct DataSet {
     pub correlated_pairs: u32,
     /// Feature pairs that are never both on.
     pub anticorrelated_pairs: u32,
+    /// The data set's id (from `runs.csv`'s `group`), named in labels and file names only
+    /// when another data set of the run would print alike.
+    pub id: DataSetId,
 }
 
 impl DataSet {
@@ -66,6 +71,7 @@ impl DataSet {
             .then(p_key(self.p_max).total_cmp(&p_key(other.p_max)))
             .then(self.correlated_pairs.cmp(&other.correlated_pairs))
             .then(self.anticorrelated_pairs.cmp(&other.anticorrelated_pairs))
+            .then(self.id.name.cmp(&other.id.name))
     }
 }
 
@@ -81,7 +87,8 @@ fn differ(a: f64, b: f64) -> bool {
 }
 
 /// A feature probability (or its inverse) with 4 significant digits: `0.02`, `0.0015`, `50`.
-pub(crate) fn fmt_p(p: f64) -> String {
+/// Every caption and label of a run prints p with it (the geometry crate's too).
+pub fn fmt_p(p: f64) -> String {
     if !p.is_finite() || p == 0.0 {
         return format!("{p}");
     }
@@ -144,6 +151,7 @@ macro_rules! series_of_row {
                 p_max: r.feature_probability_max,
                 correlated_pairs: r.correlated_pairs,
                 anticorrelated_pairs: r.anticorrelated_pairs,
+                id: r.data_set.clone(),
             }),
         }
     }};
@@ -167,7 +175,9 @@ impl Series {
     }
 
     /// `tree (stop_prob 0.5)`: structure and stop probability; without a tree, structure and
-    /// data set: `sparse F=5, p=0.01`, with pairs when there are any.
+    /// data set: `sparse F=5, p=0.01`, with pairs when there are any, and the data set's id
+    /// when another data set of the run would print alike
+    /// (`sparse F=3, p=0.2, data set f3-plist-1a2b3c4d`).
     pub fn structure_label(&self) -> String {
         match &self.data {
             None => format!("{} (stop_prob {})", self.structure, self.stop_prob),
@@ -181,6 +191,9 @@ impl Series {
                         let s = if n == 1 { "" } else { "s" };
                         label.push_str(&format!(", {n} {kind} pair{s}"));
                     }
+                }
+                if d.id.in_label {
+                    label.push_str(&format!(", data set {}", d.id.name));
                 }
                 label
             }
@@ -217,7 +230,9 @@ impl Series {
         format!("{}, seed {}", self.label_without_seed(), self.seed)
     }
 
-    /// File-name-safe id, e.g. `tree-s0.5_b2_binary_seed0`, `sparse_F5_p0.01_uniform_seed0`.
+    /// File-name-safe id, e.g. `tree-s0.5_b2_binary_seed0`, `sparse_F5_p0.01_uniform_seed0`;
+    /// with the data set's id where the label has it:
+    /// `sparse_F3_p0.2_uniform_seed0_f3-plist-1a2b3c4d`.
     pub fn slug(&self) -> String {
         let mut raw = match &self.data {
             None => format!(
@@ -236,10 +251,14 @@ impl Series {
                 if d.anticorrelated_pairs > 0 {
                     pairs.push_str(&format!("_a{}", d.anticorrelated_pairs));
                 }
-                format!(
+                let mut raw = format!(
                     "{}_F{}_p{p}{pairs}_{}_seed{}",
                     self.structure, d.n_features, self.magnitude, self.seed
-                )
+                );
+                if d.id.in_label {
+                    raw.push_str(&format!("_{}", d.id.name));
+                }
+                raw
             }
         };
         if self.importance != "1" {
@@ -405,9 +424,15 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
                 max: stats.max,
                 std: stats.std,
                 n_diverged: (rows.len() - losses.len()) as u32,
+                data_set: if has_tree(first.depth) {
+                    DataSetId::default()
+                } else {
+                    DataSetId::of_run(first)
+                },
             }
         })
         .collect();
+    name_alike_data_sets(&mut out);
     out.sort_by(|a, b| {
         Series::of_summary(a)
             .cmp(&Series::of_summary(b))
@@ -416,6 +441,30 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
             .then(a.config_id.cmp(&b.config_id))
     });
     out
+}
+
+/// Sets [`DataSetId::in_label`] on every row of a data set that shares a series label with
+/// another data set: the same series but for the data set's id.
+fn name_alike_data_sets(summary: &mut [SummaryRow]) {
+    let mut names: BTreeMap<Series, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for row in summary.iter().filter(|r| !has_tree(r.depth)) {
+        let mut unnamed = Series::of_summary(row);
+        if let Some(d) = &mut unnamed.data {
+            d.id = DataSetId::default();
+        }
+        names.entry(unnamed).or_default().insert(&row.data_set.name);
+    }
+    let alike: std::collections::BTreeSet<String> = names
+        .into_values()
+        .filter(|n| n.len() > 1)
+        .flatten()
+        .map(str::to_owned)
+        .collect();
+    for row in summary.iter_mut() {
+        if !has_tree(row.depth) && alike.contains(&row.data_set.name) {
+            row.data_set.in_label = true;
+        }
+    }
 }
 
 struct Stats {
@@ -498,6 +547,7 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
                 threshold,
                 min_n_hidden,
                 max_tested,
+                data_set: data.data_set.clone(),
             });
         }
     }
@@ -789,6 +839,119 @@ mod tests {
         let f5_row = summary.iter().find(|r| r.config_id == "f5-h2").unwrap();
         assert_eq!(f5_row.row_label(), "n_features = 5");
         assert_eq!(summary[0].row_label(), "depth 1 (n_features 2)");
+    }
+
+    /// A config of `runs.csv` group `group` (data set `group` less `-uniform`) with 3
+    /// features, one instance per entry of `p`, each with eval loss `loss`.
+    fn of_data_set(group: &str, n_hidden: u32, p: &[f64], loss: f64) -> Vec<RunRow> {
+        p.iter()
+            .enumerate()
+            .map(|(k, p)| RunRow {
+                config_id: format!("{}-h{n_hidden}-uniform-s0", &group[..group.len() - 8]),
+                group: group.to_owned(),
+                eval_loss: loss,
+                ..sparse(3, n_hidden, k as u32, *p)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn data_sets_that_print_alike_are_separate_series_named_by_their_id() {
+        let list = "f3-plist-1a2b3c4d-uniform"; // per-feature [0.1, 0.2, 0.3]: mean 0.2
+        let constant = "f3-p0.2-uniform";
+        let mut runs = vec![];
+        // The list needs 3 dimensions, the constant 2.
+        runs.extend(of_data_set(list, 2, &[0.2], 1e-3));
+        runs.extend(of_data_set(list, 3, &[0.2], 1e-7));
+        runs.extend(of_data_set(constant, 2, &[0.2], 1e-7));
+        runs.extend(of_data_set(constant, 3, &[0.2], 1e-7));
+        // The constant again with another importance: alone in its series, still named.
+        let mut weighted = of_data_set(constant, 2, &[0.2], 1e-7);
+        for r in &mut weighted {
+            r.config_id.push_str("-imp0.9i");
+            r.importance = "0.9^i".into();
+        }
+        runs.extend(weighted);
+        // A per-instance list and its permutation; 0.01 and 0.010001 (printed alike).
+        runs.extend(of_data_set(
+            "f3-pinst-aaaaaaaa-uniform",
+            2,
+            &[0.1, 1.0],
+            1e-3,
+        ));
+        runs.extend(of_data_set(
+            "f3-pinst-bbbbbbbb-uniform",
+            2,
+            &[1.0, 0.1],
+            1e-3,
+        ));
+        runs.extend(of_data_set("f3-p0.01-uniform", 2, &[0.01], 1e-3));
+        runs.extend(of_data_set("f3-p0.010001-uniform", 2, &[0.010001], 1e-3));
+        // A data set like no other: not named.
+        runs.extend(of_data_set("f3-p0.5-uniform", 2, &[0.5], 1e-3));
+        runs.push(run(1, 2, 0, 1.0));
+
+        let summary = summarize(&runs);
+        assert_eq!(summary.len(), 11);
+        let tree = summary.iter().find(|r| r.depth == 1).unwrap();
+        assert_eq!(tree.data_set, DataSetId::default());
+        let series = series_of(&summary);
+        let labels: Vec<String> = series.iter().map(Series::label).collect();
+        assert_eq!(
+            labels,
+            vec![
+                "tree (stop_prob 0.5), b=2, binary, seed 0",
+                "sparse F=3, p=0.01, data set f3-p0.01, uniform, seed 0",
+                "sparse F=3, p=0.01, data set f3-p0.010001, uniform, seed 0",
+                "sparse F=3, p=0.1…1 per instance, data set f3-pinst-aaaaaaaa, uniform, seed 0",
+                "sparse F=3, p=0.1…1 per instance, data set f3-pinst-bbbbbbbb, uniform, seed 0",
+                "sparse F=3, p=0.2, data set f3-p0.2, importance 0.9^i, uniform, seed 0",
+                "sparse F=3, p=0.2, data set f3-p0.2, uniform, seed 0",
+                "sparse F=3, p=0.2, data set f3-plist-1a2b3c4d, uniform, seed 0",
+                "sparse F=3, p=0.5, uniform, seed 0",
+            ]
+        );
+        let slugs: std::collections::BTreeSet<String> = series.iter().map(Series::slug).collect();
+        assert_eq!(slugs.len(), series.len());
+        for slug in [
+            "sparse_F3_p0.2_uniform_seed0_f3-plist-1a2b3c4d",
+            "sparse_F3_p0.2_uniform_seed0_f3-p0.2",
+            "sparse_F3_p0.2_uniform_seed0_f3-p0.2_imp0.9-i",
+            "sparse_F3_p0.5_uniform_seed0",
+        ] {
+            assert!(slugs.contains(slug), "{slug} not in {slugs:?}");
+        }
+        let short = short_labels(&series[5..8]);
+        assert_eq!(
+            short
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            3,
+            "{short:?}"
+        );
+
+        // min_hidden keeps the two data sets apart: the constant needs 2, the list 3.
+        let rows = min_hidden(&summary, 1e-5);
+        assert_eq!(rows.len(), series.len() * 3);
+        let mean = |name: &str, importance: &str| -> Vec<Option<u32>> {
+            rows.iter()
+                .filter(|r| r.data_set.name == name && r.importance == importance)
+                .filter(|r| r.aggregate == Aggregate::Mean)
+                .map(|r| r.min_n_hidden)
+                .collect()
+        };
+        assert_eq!(mean("f3-plist-1a2b3c4d", "1"), vec![Some(3)]);
+        assert_eq!(mean("f3-p0.2", "1"), vec![Some(2)]);
+        assert_eq!(mean("f3-p0.2", "0.9^i"), vec![Some(2)]);
+        for r in &rows {
+            let s = Series::of_min_hidden(r);
+            assert!(series.contains(&s));
+            assert_eq!(
+                s.label(),
+                labels[series.iter().position(|x| *x == s).unwrap()]
+            );
+        }
     }
 
     #[test]

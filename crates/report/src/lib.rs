@@ -25,9 +25,15 @@
 //! `n_hidden`. A tree series (depth ≥ 1) has its depths as rows, which fix n_features and the
 //! feature probabilities. A config of depth 0 has no tree (structure `sparse`, TMS-style
 //! features): its data set ([`DataSet`]: n_features, feature probabilities, correlated and
-//! anticorrelated pairs) is part of the key, its one row reads `n_features = F`, and the
-//! series reads e.g. `sparse F=5, p=0.01, importance 0.9^i, uniform, seed 0`. Importance is
-//! part of every key and named wherever it is not `1`. Tables and charts that span series keep
+//! anticorrelated pairs, and the data set's id, [`DataSetId`], from `runs.csv`'s `group`) is
+//! part of the key, its one row reads `n_features = F`, and the series reads e.g.
+//! `sparse F=5, p=0.01, importance 0.9^i, uniform, seed 0`. Two data sets that agree on those
+//! columns (a per-feature list and a constant with the same mean, say) are still two series;
+//! their labels and file names then name the data set (`sparse F=3, p=0.2, data set
+//! f3-plist-1a2b3c4d, uniform, seed 0`). `min_hidden.csv` has no column for the id, so such
+//! rows differ there only in their results; `summary.csv` names the data set in `config_id`.
+//! Importance is part of every key and named wherever it is not `1`; its label is opaque
+//! (`list-<hash>` for a list). Tables and charts that span series keep
 //! tree series and series without a tree apart (their rows differ).
 //!
 //! When the instances of a config differ in feature probability (a per-instance p sweep), the
@@ -75,13 +81,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
 
-pub use analysis::{DataSet, Series, is_diverged, min_hidden, summarize};
+pub use analysis::{DataSet, Series, fmt_p, is_diverged, min_hidden, summarize};
 pub use draw::{PLOT_HEIGHT, PLOT_WIDTH};
 pub use html::{broken_links, links};
 pub use manifest::{GEOMETRY_MANIFEST, ManifestEntry, read_manifest, write_manifest};
 pub use schema::{
-    Aggregate, CurveRow, MinHiddenRow, RunRow, SummaryRow, Table, read_curves, read_runs,
-    read_table, table_to_csv, write_atomic, write_table,
+    Aggregate, CurveRow, DataSetId, MinHiddenRow, RunRow, SummaryRow, Table, read_curves,
+    read_runs, read_table, table_to_csv, write_atomic, write_table,
 };
 
 /// The geometry crate's tables, linked from the Geometry section when present.

@@ -32,7 +32,10 @@ pub trait Table: Serialize + DeserializeOwned {
 pub struct RunRow {
     /// Configuration id, e.g. `d3-h4-b2-tree0.5-binary-s0`; identical for all its instances.
     pub config_id: String,
-    /// Id of the fused group of configurations this instance trained in.
+    /// Id of the fused group of configurations this instance trained in: the data
+    /// distribution and the magnitude, e.g. `d3-b2-tree0.5-binary`, or for `sparse` features
+    /// the data set and the magnitude (`f5-p0.01-uniform`, `f3-plist-1a2b3c4d-uniform`), which
+    /// names the data set exactly (see [`DataSetId`]).
     pub group: String,
     /// Depth of the feature tree.
     pub depth: u32,
@@ -53,7 +56,8 @@ pub struct RunRow {
     /// Feature pairs that are never both on (`sparse` only, else 0).
     pub anticorrelated_pairs: u32,
     /// The importance rule as a label: `1`, `0.7` (constant), `0.9^i` (decay by feature index),
-    /// `0.5^level` (decay by tree level) or `list`.
+    /// `0.5^level` (decay by tree level) or `list-<hash>` (a list; the hash tells lists apart).
+    /// The report never parses it: it is an opaque key and printed as is.
     pub importance: String,
     /// Width of the hidden layer.
     pub n_hidden: u32,
@@ -168,6 +172,10 @@ pub struct SummaryRow {
     pub std: f64,
     /// Number of diverged instances.
     pub n_diverged: u32,
+    /// The data set of a config without a tree (from `runs.csv`'s `group`); empty for tree
+    /// configs. Not a column: `summary.csv` names the data set in `config_id`.
+    #[serde(skip)]
+    pub data_set: DataSetId,
 }
 
 impl Table for SummaryRow {
@@ -196,6 +204,39 @@ impl Table for SummaryRow {
         "std",
         "n_diverged",
     ];
+}
+
+/// The data set a config without a tree (structure `sparse`) draws from: part of its series'
+/// key ([`crate::Series`]), so two data sets never share a series, even when their
+/// n_features, mean feature probabilities and pairs agree (a per-feature list and a constant
+/// with the same mean, a per-instance list and its permutation, `0.01` and `0.010001`).
+///
+/// Not a column of any file: [`crate::summarize`] fills it from `runs.csv`'s `group`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DataSetId {
+    /// The sweep's group id minus its magnitude suffix, which names the data set exactly:
+    /// `f5-p0.01`, `f3-plist-1a2b3c4d`, `f5-plog1-0.02`, `f5-p0.01-c1-a1`. Empty for a config
+    /// with a tree.
+    pub name: String,
+    /// Whether labels and file names name it: set when another data set of the run would
+    /// otherwise print the same series label.
+    pub in_label: bool,
+}
+
+impl DataSetId {
+    /// The data set of a `runs.csv` row without a tree: its `group` less `-<magnitude>`.
+    pub fn of_run(row: &RunRow) -> DataSetId {
+        let group = row.group.as_str();
+        let name = group
+            .strip_suffix(row.magnitude.as_str())
+            .and_then(|g| g.strip_suffix('-'))
+            .filter(|g| !g.is_empty())
+            .unwrap_or(group);
+        DataSetId {
+            name: name.to_owned(),
+            in_label: false,
+        }
+    }
 }
 
 /// Which statistic across instances a [`MinHiddenRow`] thresholds.
@@ -273,6 +314,10 @@ pub struct MinHiddenRow {
     pub min_n_hidden: Option<u32>,
     /// Largest `n_hidden` tested for this series and depth.
     pub max_tested: u32,
+    /// The data set of a series without a tree, as in [`SummaryRow::data_set`]; empty for
+    /// tree series. Not a column, so rows read back from `min_hidden.csv` do not have it.
+    #[serde(skip)]
+    pub data_set: DataSetId,
 }
 
 impl Table for MinHiddenRow {
@@ -482,6 +527,7 @@ mod tests {
             max: 0.0,
             std: 0.0,
             n_diverged: 0,
+            data_set: DataSetId::default(),
         };
         assert_eq!(header_of(&summary), SummaryRow::COLUMNS);
         let min_hidden = MinHiddenRow {
@@ -502,6 +548,7 @@ mod tests {
             threshold: 1e-5,
             min_n_hidden: None,
             max_tested: 4,
+            data_set: DataSetId::default(),
         };
         assert_eq!(header_of(&min_hidden), MinHiddenRow::COLUMNS);
     }
@@ -553,6 +600,27 @@ mod tests {
             threshold: 1e-5,
             min_n_hidden: None,
             max_tested: 4,
+            data_set: DataSetId::default(),
+        }
+    }
+
+    #[test]
+    fn data_set_id_is_the_group_less_its_magnitude() {
+        let row = |group: &str, magnitude: &str| RunRow {
+            group: group.into(),
+            magnitude: magnitude.into(),
+            ..run_row()
+        };
+        for (group, magnitude, name) in [
+            ("f3-plist-1a2b3c4d-uniform", "uniform", "f3-plist-1a2b3c4d"),
+            ("f5-plog1-0.02-uniform", "uniform", "f5-plog1-0.02"),
+            ("f5-p0.01-c1-a1-binary", "binary", "f5-p0.01-c1-a1"),
+            // Not the sweep's form: the whole group.
+            ("g0", "binary", "g0"),
+            ("uniform", "uniform", "uniform"),
+        ] {
+            let id = DataSetId::of_run(&row(group, magnitude));
+            assert_eq!((id.name.as_str(), id.in_label), (name, false), "{group}");
         }
     }
 

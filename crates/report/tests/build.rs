@@ -481,16 +481,19 @@ fn mixed() -> Synthetic {
                 n_features: 5,
                 p: None,
                 importance: "1",
+                ..SparseSet::default()
             },
             SparseSet {
                 n_features: 5,
                 p: Some(0.01),
                 importance: "0.9^i",
+                ..SparseSet::default()
             },
             SparseSet {
                 n_features: 20,
                 p: Some(0.01),
                 importance: "1",
+                ..SparseSet::default()
             },
         ],
         curves: true,
@@ -723,4 +726,102 @@ fn tree_importance_is_named_where_it_is_not_one() {
     assert!(compare.contains("importance 0.5^level"));
     let rows: Vec<MinHiddenRow> = read_table(dir).unwrap();
     assert_eq!(rows.len(), 2 * 3 * 3);
+}
+
+#[test]
+fn data_sets_with_the_same_mean_p_are_two_series() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // A per-feature list with mean 0.2 and a constant 0.2: same n_features, n_hidden and
+    // importance, different data sets (groups `f3-plist-1a2b3c4d-uniform`, `f3-p0.2-uniform`).
+    // A third data set, alone, keeps its usual label.
+    let set = |p, p_label| SparseSet {
+        n_features: 3,
+        p: Some(p),
+        p_label,
+        ..SparseSet::default()
+    };
+    Synthetic {
+        depths: 1..=2,
+        hiddens: 2..=3,
+        instances: 3,
+        structures: vec![("tree", 0.5)],
+        sparse: vec![
+            set(0.2, Some("plist-1a2b3c4d")),
+            set(0.2, None),
+            set(0.05, None),
+        ],
+        curves: true,
+    }
+    .write(dir);
+    let files = build(dir, &options()).unwrap();
+    let html = fs::read_to_string(&files.index).unwrap();
+
+    let list = "sparse F=3, p=0.2, data set f3-plist-1a2b3c4d, uniform, seed 0";
+    let constant = "sparse F=3, p=0.2, data set f3-p0.2, uniform, seed 0";
+    let alone = "sparse F=3, p=0.05, uniform, seed 0";
+    let summary = report::summarize(&read_runs(dir).unwrap());
+    let labels: BTreeSet<String> = summary
+        .iter()
+        .map(|r| Series::of_summary(r).label())
+        .collect();
+    let want: BTreeSet<String> = [TREE, list, constant, alone]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(labels, want);
+    // Every config once in summary.csv: 3 tree configs, 2 per data set.
+    let written: Vec<SummaryRow> = read_table(dir).unwrap();
+    let keys: BTreeSet<&str> = written.iter().map(|r| r.config_id.as_str()).collect();
+    assert_eq!((written.len(), keys.len()), (3 + 3 * 2, 3 + 3 * 2));
+    assert!(
+        keys.contains("f3-plist-1a2b3c4d-h2-uniform-s0") && keys.contains("f3-p0.2-h2-uniform-s0")
+    );
+
+    // min_hidden.csv: one row per aggregate for each data set, the two of mean p 0.2 apart.
+    let rows: Vec<MinHiddenRow> = read_table(dir).unwrap();
+    assert_eq!(rows.len(), (2 + 3) * 3);
+    let p02 = rows
+        .iter()
+        .filter(|r| r.depth == 0 && (r.feature_probability - 0.2).abs() < 1e-12)
+        .count();
+    assert_eq!(p02, 2 * 3);
+    let computed = report::min_hidden(&summary, options().threshold);
+    let named: BTreeSet<String> = computed
+        .iter()
+        .map(|r| Series::of_min_hidden(r).label())
+        .collect();
+    assert_eq!(named, want);
+
+    // Each data set has its own charts and sections, under distinct names.
+    let list_slug = "sparse_F3_p0.2_uniform_seed0_f3-plist-1a2b3c4d";
+    let constant_slug = "sparse_F3_p0.2_uniform_seed0_f3-p0.2";
+    for slug in [list_slug, constant_slug, "sparse_F3_p0.05_uniform_seed0"] {
+        for kind in ["heatmap", "loss_vs_hidden", "curves"] {
+            let stem = format!("{kind}_{slug}");
+            assert!(dir.join(format!("plots/{stem}.svg")).is_file(), "{stem}");
+            assert!(
+                html.contains(&format!("<figure id=\"plot-{stem}\">")),
+                "{stem}"
+            );
+        }
+    }
+    for label in [list, constant, alone] {
+        assert!(html.contains(&format!("Series: {label}<")), "{label}");
+        assert!(
+            html.contains(&format!("<th class=\"label\">{label}</th>")),
+            "{label} in the headline table"
+        );
+    }
+    // The heatmaps show their own data set's losses: they differ.
+    let heatmap = |slug: &str| fs::read_to_string(dir.join(format!("plots/heatmap_{slug}.svg")));
+    assert_ne!(heatmap(list_slug).unwrap(), heatmap(constant_slug).unwrap());
+    let compare = fs::read_to_string(dir.join("plots/compare_sparse_uniform_seed0.svg")).unwrap();
+    for id in ["f3-plist-1a2b3c4d", "f3-p0.2"] {
+        assert!(
+            compare.contains(&format!("data set {id}")),
+            "{id} in the legend"
+        );
+    }
+    assert_eq!(broken_links(dir).unwrap(), Vec::<String>::new());
 }

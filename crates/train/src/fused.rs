@@ -11,9 +11,9 @@
 use crate::{ADAM_BETAS, ADAM_EPSILON, Engine, Job, JobResult, Progress, final_loss, pytorch_adam};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
+use std::collections::HashMap;
 use toy_model::fused::{self, CountedRows, FusedGrads, InstanceTrainer, Shape, SparseRows};
 use toy_model::{ToyModel, initial_weights};
-use std::collections::HashMap;
 
 use tree_data::{DataSpec, Magnitude, Purpose, SparseBatch, StreamKey};
 
@@ -396,7 +396,9 @@ mod merge_tests {
                 samples(&plain, &vec![1; 1024]),
                 "{data:?}"
             );
-            let rows: Vec<_> = (0..batch.counts.len()).map(|r| batch.rows.row(0, r)).collect();
+            let rows: Vec<_> = (0..batch.counts.len())
+                .map(|r| batch.rows.row(0, r))
+                .collect();
             if data.magnitude == Magnitude::Binary {
                 assert!(batch.counts.len() < 1024, "nothing merged for {data:?}");
                 for (r, &(indices, _)) in rows.iter().enumerate() {

@@ -9,7 +9,11 @@ fn device() -> Device {
 }
 
 fn seed_data(depth: u32) -> DataSpec {
-    DataSpec::tree(TreeSpec::new(depth, 2, 0.5).unwrap(), Structure::Tree, Magnitude::Binary)
+    DataSpec::tree(
+        TreeSpec::new(depth, 2, 0.5).unwrap(),
+        Structure::Tree,
+        Magnitude::Binary,
+    )
 }
 
 fn keys(n: u32, seed: u64) -> Vec<StreamKey> {

@@ -28,10 +28,7 @@ fn data_specs() -> Vec<DataSpec> {
         Structure::Independent,
         Magnitude::Uniform,
     ));
-    let probability = [0.4, 0.1, 0.02]
-        .iter()
-        .map(|&p| vec![p; 12])
-        .collect();
+    let probability = [0.4, 0.1, 0.02].iter().map(|&p| vec![p; 12]).collect();
     let pairs = Pairs {
         correlated: 2,
         anticorrelated: 1,
@@ -40,7 +37,11 @@ fn data_specs() -> Vec<DataSpec> {
     specs.push(DataSpec::sparse(sparse.clone(), Magnitude::Uniform));
     // Binary data other than tree paths: the engine merges equal feature sets.
     specs.push(DataSpec::sparse(sparse, Magnitude::Binary));
-    specs.push(DataSpec::tree(tree, Structure::Independent, Magnitude::Binary));
+    specs.push(DataSpec::tree(
+        tree,
+        Structure::Independent,
+        Magnitude::Binary,
+    ));
     specs
 }
 

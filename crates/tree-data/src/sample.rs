@@ -288,7 +288,10 @@ impl DataSpec {
                 tree,
                 structure: Structure::Independent,
             } => (None, level_runs(tree)),
-            Features::Sparse(spec) => (Some((spec.pairs(), spec.probability(instance))), spec.runs(instance)),
+            Features::Sparse(spec) => (
+                Some((spec.pairs(), spec.probability(instance))),
+                spec.runs(instance),
+            ),
         };
         for _ in 0..batch {
             if let Some((pairs, p)) = pairs {

@@ -3,7 +3,9 @@
 mod common;
 
 use common::{data, keys};
-use tree_data::{DataSpec, Magnitude, Pairs, Purpose, SparseBatch, SparseSpec, StreamKey, Structure};
+use tree_data::{
+    DataSpec, Magnitude, Pairs, Purpose, SparseBatch, SparseSpec, StreamKey, Structure,
+};
 
 fn uniform(depth: u32, branching: u32, stop_prob: f64, structure: Structure) -> DataSpec {
     DataSpec {
@@ -208,5 +210,8 @@ fn serde_names_and_validation() {
     assert!(text.contains("correlated_pairs = 1"), "{text}");
     assert_eq!(toml::from_str::<DataSpec>(&text).unwrap(), sparse);
     let bad = toml::from_str::<DataSpec>(&text.replace("0.3", "1.3")).unwrap_err();
-    assert!(bad.to_string().contains("feature_probability = 1.3"), "{bad}");
+    assert!(
+        bad.to_string().contains("feature_probability = 1.3"),
+        "{bad}"
+    );
 }

@@ -26,7 +26,11 @@ fn config_hash_is_pinned() {
 
 #[test]
 fn tree_batch_is_pinned() {
-    let spec = DataSpec::tree(TreeSpec::new(3, 2, 0.5).unwrap(), Structure::Tree, Magnitude::Binary);
+    let spec = DataSpec::tree(
+        TreeSpec::new(3, 2, 0.5).unwrap(),
+        Structure::Tree,
+        Magnitude::Binary,
+    );
     let batch = spec.sample(&[KEY], Purpose::Train, 0, 8);
     assert_eq!(batch.offsets, [0, 0, 0, 0, 2, 3, 3, 3, 6]);
     assert_eq!(batch.indices, [0, 2, 1, 1, 4, 11]);

@@ -109,7 +109,12 @@ fn correlated_pairs_are_both_on_or_both_off() {
             // Both on exactly when either is on: the pair is one draw.
             assert_eq!(counts.on[i][2 * k], counts.both[i][k]);
             assert_eq!(counts.on[i][2 * k + 1], counts.both[i][k]);
-            assert_binomial(&format!("pair {k}"), counts.both[i][k], PER_INSTANCE, p[2 * k]);
+            assert_binomial(
+                &format!("pair {k}"),
+                counts.both[i][k],
+                PER_INSTANCE,
+                p[2 * k],
+            );
         }
         assert_binomial("unpaired", counts.on[i][4], PER_INSTANCE, 0.3);
     }

@@ -188,8 +188,16 @@ impl Synthetic {
     }
 }
 
+/// The sweep's group of a sparse config id `f5-p0.01-h2-uniform-s0…`: the data set (what
+/// comes before `-h<n_hidden>-`) and the magnitude, `f5-p0.01-uniform`.
+pub fn sparse_group(id: &str, n_hidden: u32) -> String {
+    let data_set = id.split(&format!("-h{n_hidden}-")).next().unwrap();
+    format!("{data_set}-uniform")
+}
+
 /// A `runs.csv` row of a TMS-style config: `structure = sparse`, no tree (depth, branching
-/// and stop_prob 0), uniform magnitudes, importance 1, seed 0, no pairs.
+/// and stop_prob 0), uniform magnitudes, importance 1, seed 0, no pairs; its group as the
+/// sweep writes it ([`sparse_group`]).
 pub fn sparse_row(
     id: &str,
     n_features: u32,
@@ -200,7 +208,7 @@ pub fn sparse_row(
 ) -> RunRow {
     RunRow {
         config_id: id.to_owned(),
-        group: format!("sparse-f{n_features}"),
+        group: sparse_group(id, n_hidden),
         depth: 0,
         branching: 0,
         structure: "sparse".to_owned(),

@@ -19,11 +19,25 @@ pub struct Synthetic {
 /// A TMS-style data set: independent sparse features, no tree.
 pub struct SparseSet {
     pub n_features: u32,
-    /// Feature probability of every instance; `None`: ARENA's per-instance
-    /// `p = 50^-linspace(0, 1, instances)`.
+    /// Feature probability of every instance (for a per-feature list, its mean); `None`:
+    /// ARENA's per-instance `p = 50^-linspace(0, 1, instances)`.
     pub p: Option<f64>,
     /// Importance label, as in `runs.csv`.
     pub importance: &'static str,
+    /// The probability's label in ids, as the sweep writes it (`plist-1a2b3c4d` for a
+    /// per-feature list); `None`: `p<p>`, or `plog1-0.02` for the per-instance sweep.
+    pub p_label: Option<&'static str>,
+}
+
+impl Default for SparseSet {
+    fn default() -> Self {
+        SparseSet {
+            n_features: 5,
+            p: Some(0.01),
+            importance: "1",
+            p_label: None,
+        }
+    }
 }
 
 impl SparseSet {
@@ -102,10 +116,13 @@ impl Synthetic {
         }
         for (k, set) in self.sparse.iter().enumerate() {
             let f = set.n_features;
-            let mut p_label = match set.p {
-                Some(p) => format!("p{p}"),
-                None => "plog1-0.02".to_owned(),
+            let mut p_label = match (set.p_label, set.p) {
+                (Some(label), _) => label.to_owned(),
+                (None, Some(p)) => format!("p{p}"),
+                (None, None) => "plog1-0.02".to_owned(),
             };
+            // The sweep's group: the data set and the magnitude (not importance or seed).
+            let group = format!("f{f}-{p_label}-uniform");
             if set.importance != "1" {
                 p_label.push_str(&format!("-imp{}", set.importance.replace('^', "")));
             }
@@ -117,7 +134,7 @@ impl Synthetic {
                     let z = noise(&[100 + k as u64, n_hidden as u64, instance as u64]);
                     runs.push(RunRow {
                         config_id: format!("f{f}-{p_label}-h{n_hidden}-uniform-s0"),
-                        group: format!("f{f}-uniform"),
+                        group: group.clone(),
                         depth: 0,
                         branching: 0,
                         structure: "sparse".to_owned(),
