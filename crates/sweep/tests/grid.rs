@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use sweep::{Group, StructureSpec, SweepConfig, shard_groups, stream_config_hash};
+use sweep::{CellResult, Group, StructureSpec, SweepConfig, shard_groups, stream_config_hash};
 use toy_model::xavier_normal_std;
 use train::{Engine, Job, JobResult};
 use tree_data::{Magnitude, Structure};
@@ -274,50 +274,8 @@ fn fused_group_trains_exactly_like_separate_configs() {
     let c = config(
         "[grid]\ndepths = [2]\nn_hidden = [2, 3, 4]\n[train]\ninstances = 2\nsteps = 500\nbatch = 64\neval_batch = 64\nlog_every = 100",
     );
-    let engine = common::engine();
-    let train = c.train.train_config();
-    let group = &c.groups()[0];
-    assert_eq!(group.cells.len(), 3);
-    let inits = group.instance_inits();
-    let importance = group.importance();
-    let job = Job {
-        data: &group.data,
-        instances: &inits,
-        importance: &importance,
-        config: &train,
-    };
-    let fused = group.split(&engine.run(&job, &mut |_| {})).unwrap();
-
-    for (cell, fused) in group.cells.iter().zip(&fused) {
-        let inits = cell.instance_inits();
-        let importance = vec![1.0; cell.instances * cell.n_features];
-        let job = Job {
-            data: &cell.data,
-            instances: &inits,
-            importance: &importance,
-            config: &train,
-        };
-        let alone = engine.run(&job, &mut |_| {});
-        assert_eq!(alone.w.len(), fused.w.len());
-        let worst = alone
-            .w
-            .iter()
-            .zip(&fused.w)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
-        assert!(worst <= 1e-5, "{}: W differs by {worst}", cell.id);
-        let worst_b = alone
-            .b_final
-            .iter()
-            .zip(&fused.b_final)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
-        assert!(worst_b <= 1e-5, "{}: b differs by {worst_b}", cell.id);
-        for (a, b) in alone.eval_loss.iter().zip(&fused.eval_loss) {
-            assert!((a - b).abs() <= 1e-6, "{}: eval {a} vs {b}", cell.id);
-        }
-        assert_eq!(alone.curve.len(), fused.curve.len());
-    }
+    assert_eq!(c.groups()[0].cells.len(), 3);
+    assert_fused_trains_like_alone(&c);
 }
 
 #[test]
@@ -473,10 +431,24 @@ fn a_group_with_two_importances_trains_each_config_as_alone() {
         log_every = 100
         "#,
     );
+    assert_eq!(c.groups()[0].cells.len(), 2);
+    let fused = assert_fused_trains_like_alone(&c);
+    // Same init and data, different importance: the weights must part ways.
+    let apart = fused[0]
+        .w
+        .iter()
+        .zip(&fused[1].w)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(apart > 1e-3, "importance changed nothing: {apart}");
+}
+
+/// Trains the first group of `c` fused, then each of its configs alone with its own
+/// importance, and checks that W, b and the eval losses agree; returns the fused results.
+fn assert_fused_trains_like_alone(c: &SweepConfig) -> Vec<CellResult> {
     let engine = common::engine();
     let train = c.train.train_config();
     let group = &c.groups()[0];
-    assert_eq!(group.cells.len(), 2);
     let inits = group.instance_inits();
     let importance = group.importance();
     let job = Job {
@@ -486,6 +458,12 @@ fn a_group_with_two_importances_trains_each_config_as_alone() {
         config: &train,
     };
     let fused = group.split(&engine.run(&job, &mut |_| {})).unwrap();
+    let max_diff = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max)
+    };
     for (cell, fused) in group.cells.iter().zip(&fused) {
         let inits = cell.instance_inits();
         let importance: Vec<f32> = (0..cell.instances)
@@ -498,23 +476,15 @@ fn a_group_with_two_importances_trains_each_config_as_alone() {
             config: &train,
         };
         let alone = engine.run(&job, &mut |_| {});
-        let worst = alone
-            .w
-            .iter()
-            .zip(&fused.w)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
+        assert_eq!(alone.w.len(), fused.w.len());
+        let worst = max_diff(&alone.w, &fused.w);
         assert!(worst <= 1e-5, "{}: W differs by {worst}", cell.id);
+        let worst_b = max_diff(&alone.b_final, &fused.b_final);
+        assert!(worst_b <= 1e-5, "{}: b differs by {worst_b}", cell.id);
         for (a, b) in alone.eval_loss.iter().zip(&fused.eval_loss) {
             assert!((a - b).abs() <= 1e-6, "{}: eval {a} vs {b}", cell.id);
         }
+        assert_eq!(alone.curve.len(), fused.curve.len());
     }
-    // Same init and data, different importance: the weights must part ways.
-    let apart = fused[0]
-        .w
-        .iter()
-        .zip(&fused[1].w)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
-    assert!(apart > 1e-3, "importance changed nothing: {apart}");
+    fused
 }
