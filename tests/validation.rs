@@ -12,6 +12,9 @@
 //!    uniform magnitudes): dense features keep the two most important ones on orthogonal
 //!    axes ([`tms_dense_features_get_two_orthogonal_dimensions`]); sparse ones (p = 0.01) are
 //!    all stored as a regular pentagon ([`tms_sparse_features_form_a_pentagon`]).
+//! 4. Feature pairs with ARENA's semantics, 4 features in 2 dimensions: anticorrelated pairs
+//!    share an axis antipodally ([`tms_anticorrelated_pairs_are_antipodal`]); correlated pairs
+//!    are kept orthogonal ([`tms_correlated_pairs_are_orthogonal`]).
 //!
 //! Why the frame: with uniform magnitudes a zero-loss model must reproduce `v · x_i` for every
 //! magnitude `v`, so `‖W_i‖ = 1` and `b_i = 0`; a feature that is not active must read
@@ -518,4 +521,64 @@ fn tms_sparse_features_form_a_pentagon() {
         gaps.iter().all(|gap| (gap - 72.0).abs() < 10.0),
         "best instance {best}: neighbouring angles {gaps:?}"
     );
+}
+
+/// 4 features in 2 dimensions, unit importance, uniform magnitudes, p = 0.05, all in pairs.
+fn tms_four_pairs_in_two(pairs: Pairs, stream: &str) -> Trained {
+    let spec = SparseSpec::new(4, vec![vec![0.05; 4]], pairs).unwrap();
+    let data = DataSpec::sparse(spec, Magnitude::Uniform);
+    train(&data, 2, 6, 0, stream, &seed_optimiser(10_000))
+}
+
+/// Anticorrelated pairs (never both on) share an axis antipodally, at no cost: the best
+/// instance reaches zero loss with each pair at cosine −1 and the pairs orthogonal (ARENA's
+/// result). Some instances settle instead on the other pairing, cross-pair antipodes, which
+/// co-occur and so leave loss behind.
+#[test]
+fn tms_anticorrelated_pairs_are_antipodal() {
+    let pairs = Pairs {
+        correlated: 0,
+        anticorrelated: 2,
+    };
+    let trained = tms_four_pairs_in_two(pairs, "validation/tms-anticorrelated");
+    let best = trained.best();
+    // Margin: 3 of 6 instances reach ~1e-16 (best: cosines −1.000 and 0.000); the other three
+    // stop at 2e-5 to 4e-4.
+    assert!(
+        trained.best_loss() < 1e-8,
+        "best loss {}",
+        trained.best_loss()
+    );
+    let g = gram(trained.w_of(best), 2, 4);
+    for (a, b) in [(0, 1), (2, 3)] {
+        let cos = g.cosine(a, b).unwrap();
+        assert!(cos < -0.99, "pair ({a}, {b}): cos {cos}");
+    }
+    let across = g.cosine(0, 2).unwrap();
+    assert!(across.abs() < 0.05, "pairs not orthogonal: cos {across}");
+}
+
+/// Correlated pairs (both on or both off) cannot share an axis, since they are always active
+/// together: in every instance each pair is kept orthogonal, and the room left is shared by
+/// putting the two pairs antipodally or orthogonally (ARENA's "local orthogonal bases").
+#[test]
+fn tms_correlated_pairs_are_orthogonal() {
+    let pairs = Pairs {
+        correlated: 2,
+        anticorrelated: 0,
+    };
+    let trained = tms_four_pairs_in_two(pairs, "validation/tms-correlated");
+    for i in 0..6 {
+        let g = gram(trained.w_of(i), 2, 4);
+        assert!(
+            g.norms().iter().all(|&n| n > 0.5),
+            "instance {i}: {:?}",
+            g.norms()
+        );
+        for (a, b) in [(0, 1), (2, 3)] {
+            // Margin: |cos| <= 0.013 within pairs, norms 1.00–1.01, in every instance.
+            let cos = g.cosine(a, b).unwrap();
+            assert!(cos.abs() < 0.1, "instance {i}, pair ({a}, {b}): cos {cos}");
+        }
+    }
 }
