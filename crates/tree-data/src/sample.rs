@@ -390,9 +390,10 @@ impl DataSpec {
             loop {
                 // P(gap >= k) = P(U <= (1-p)^k) = (1-p)^k with U in (0, 1]: exact geometric.
                 let u = 1.0 - rng.uniform_f64();
-                let gap = (u.ln() / level.ln_miss).floor();
-                // Compare in f64 so that huge gaps cannot overflow the position.
-                if gap >= f64::from(level.count - position) {
+                // The ratio is >= 0, so truncation is its floor (without a libm call), and the
+                // cast saturates, so huge gaps cannot overflow the position.
+                let gap = (u.ln() / level.ln_miss) as u64;
+                if gap >= u64::from(level.count - position) {
                     break;
                 }
                 position += gap as u32;
