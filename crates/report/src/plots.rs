@@ -119,13 +119,15 @@ fn line_mark(colour: RGBColor) -> Mark {
     }
 }
 
-fn threshold_mark() -> Mark {
-    Mark::Line {
+/// The legend entry of the dashed threshold line.
+fn threshold_entry(threshold: f64) -> (String, Mark) {
+    let mark = Mark::Line {
         colour: BLACK,
         width: 2,
         dashed: true,
         marker: false,
-    }
+    };
+    (format!("threshold {}", fmt_loss(threshold)), mark)
 }
 
 /// Room for legend text beside a chart: [`LEGEND_WIDTH`] less the mark column.
@@ -475,10 +477,7 @@ fn loss_vs_hidden(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Resu
                 marker: false,
             },
         ));
-        entries.push((
-            format!("threshold {}", fmt_loss(threshold)),
-            threshold_mark(),
-        ));
+        entries.push(threshold_entry(threshold));
         legend(&side, "Legend", &entries)?;
         Ok(())
     })?;
@@ -539,10 +538,7 @@ fn loss_vs_inverse_p(series: &Series, runs: &[&RunRow], threshold: f64) -> Resul
             chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, colour.filled())))?;
             entries.push((format!("n_hidden = {n_hidden}"), line_mark(colour)));
         }
-        entries.push((
-            format!("threshold {}", fmt_loss(threshold)),
-            threshold_mark(),
-        ));
+        entries.push(threshold_entry(threshold));
         legend(&side, "Legend", &entries)?;
         Ok(())
     })?;
@@ -842,10 +838,7 @@ fn comparison(summary: &[SummaryRow], members: &[Series], threshold: f64) -> Res
             .enumerate()
             .map(|(i, l)| (l.clone(), line_mark(categorical(i))))
             .collect();
-        entries.push((
-            format!("threshold {}", fmt_loss(threshold)),
-            threshold_mark(),
-        ));
+        entries.push(threshold_entry(threshold));
         legend(&side, "Mean eval loss (log)", &entries)?;
         Ok(())
     })?;
@@ -987,10 +980,7 @@ fn training_curves(
                 )
             })
             .collect();
-        entries.push((
-            format!("threshold {}", fmt_loss(threshold)),
-            threshold_mark(),
-        ));
+        entries.push(threshold_entry(threshold));
         let heading = if series.data.is_none() {
             "Widest n_hidden per depth"
         } else {
