@@ -30,8 +30,8 @@
 //! `sparse F=5, p=0.01, importance 0.9^i, uniform, seed 0`. Two data sets that agree on those
 //! columns (a per-feature list and a constant with the same mean, say) are still two series;
 //! their labels and file names then name the data set (`sparse F=3, p=0.2, data set
-//! f3-plist-1a2b3c4d, uniform, seed 0`). `min_hidden.csv` has no column for the id, so such
-//! rows differ there only in their results; `summary.csv` names the data set in `config_id`.
+//! f3-plist-1a2b3c4d, uniform, seed 0`). `min_hidden.csv` names it in its `data_set` column
+//! (empty for a tree); `summary.csv` names it in `config_id`.
 //! Importance is part of every key and named wherever it is not `1`; its label is opaque
 //! (`list-<hash>` for a list). Tables and charts that span series keep
 //! tree series and series without a tree apart (their rows differ).

@@ -302,6 +302,11 @@ pub struct MinHiddenRow {
     pub correlated_pairs: u32,
     /// Feature pairs that are never both on.
     pub anticorrelated_pairs: u32,
+    /// The data set of a series without a tree, as in [`SummaryRow::data_set`] (its name,
+    /// e.g. `f3-plist-1a2b3c4d`); empty for tree series. The column tells apart two data sets
+    /// that agree on every other column (a per-feature list and a constant with its mean).
+    #[serde(with = "data_set_name")]
+    pub data_set: DataSetId,
     /// Base seed.
     pub seed: u64,
     /// Statistic across instances that is compared with the threshold.
@@ -314,10 +319,6 @@ pub struct MinHiddenRow {
     pub min_n_hidden: Option<u32>,
     /// Largest `n_hidden` tested for this series and depth.
     pub max_tested: u32,
-    /// The data set of a series without a tree, as in [`SummaryRow::data_set`]; empty for
-    /// tree series. Not a column, so rows read back from `min_hidden.csv` do not have it.
-    #[serde(skip)]
-    pub data_set: DataSetId,
 }
 
 impl Table for MinHiddenRow {
@@ -335,6 +336,7 @@ impl Table for MinHiddenRow {
         "feature_probability_max",
         "correlated_pairs",
         "anticorrelated_pairs",
+        "data_set",
         "seed",
         "aggregate",
         "threshold",
@@ -362,6 +364,23 @@ mod none_or_u32 {
         }
         text.parse().map(Some).map_err(|_| {
             serde::de::Error::custom(format!("expected a width or `none`, got {text:?}"))
+        })
+    }
+}
+
+/// [`DataSetId`] as a CSV field: its name (empty for a tree); `in_label` is the report's
+/// business and is not stored.
+mod data_set_name {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &DataSetId, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.name)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DataSetId, D::Error> {
+        Ok(DataSetId {
+            name: String::deserialize(d)?,
+            in_label: false,
         })
     }
 }
@@ -569,6 +588,15 @@ mod tests {
             MinHiddenRow {
                 aggregate: Aggregate::Median,
                 min_n_hidden: Some(3),
+                ..first.clone()
+            },
+            MinHiddenRow {
+                depth: 0,
+                structure: "sparse".into(),
+                data_set: DataSetId {
+                    name: "f3-plist-1a2b3c4d".into(),
+                    in_label: false,
+                },
                 ..first
             },
         ];
@@ -577,6 +605,8 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[1].ends_with(",min,0.00001,none,4"), "{text}");
         assert!(lines[2].ends_with(",median,0.00001,3,4"), "{text}");
+        assert!(lines[1].contains(",0,0,,0,min,"), "a tree has no data set name: {text}");
+        assert!(lines[3].contains(",f3-plist-1a2b3c4d,0,min,"), "{text}");
         let back: Vec<MinHiddenRow> = parse_table(bytes.as_slice()).unwrap();
         assert_eq!(back, rows);
     }

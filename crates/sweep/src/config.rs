@@ -185,6 +185,20 @@ pub enum ConfigError {
         /// What is wrong and what is allowed.
         why: &'static str,
     },
+    /// Two different values of one axis whose names in run ids are equal: their lists' 32-bit
+    /// hashes collided.
+    #[error(
+        "{first} and {second} differ but would both be named `{name}` in run ids (the short \
+         hash of their lists collided); change one of their values slightly"
+    )]
+    IdClash {
+        /// Dotted path of the first, e.g. `grid.features[0]`.
+        first: String,
+        /// Dotted path of the second.
+        second: String,
+        /// The shared name.
+        name: String,
+    },
     /// A list importance whose length is not some data set's `n_features`.
     #[error(
         "{field} has {len} values but {data} has n_features = {n_features}; give one importance \
@@ -581,6 +595,27 @@ fn check_axis<T: PartialEq>(
     Ok(())
 }
 
+/// Refuses two values of one axis that would carry the same name in run ids. Lists are named
+/// by a 32-bit hash, so this only fires on a hash collision, which would otherwise merge two
+/// data sets (or importances) into one id.
+fn check_id_names<T>(
+    field: &str,
+    values: &[T],
+    name: impl Fn(&T) -> String,
+) -> Result<(), ConfigError> {
+    let names: Vec<String> = values.iter().map(name).collect();
+    for (j, b) in names.iter().enumerate() {
+        if let Some(i) = names[..j].iter().position(|a| a == b) {
+            return Err(ConfigError::IdClash {
+                first: format!("{field}[{i}]"),
+                second: format!("{field}[{j}]"),
+                name: b.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// `Σ_{l=1..depth} branching^l`, or `None` when it exceeds `limit`.
 fn n_features_within(depth: u32, branching: u32, limit: usize) -> Option<usize> {
     let mut total: usize = 0;
@@ -861,9 +896,11 @@ impl SweepConfig {
         }
         if !g.features.is_empty() {
             check_axis("grid.features", &g.features, SparseFeatures::to_toml)?;
+            check_id_names("grid.features", &g.features, SparseFeatures::label)?;
         }
 
         check_axis("grid.importance", &g.importance, Importance::to_toml)?;
+        check_id_names("grid.importance", &g.importance, Importance::id_suffix)?;
         for (i, importance) in g.importance.iter().enumerate() {
             let field = format!("grid.importance[{i}]");
             importance.check(&field)?;

@@ -451,7 +451,7 @@ impl SweepConfig {
         for cell in self.cells() {
             match groups.iter_mut().find(|g| g.info.id == cell.group) {
                 Some(group) => {
-                    // Only a collision of the short hashes in sparse ids could break this.
+                    // `validate` refuses the short-hash collisions that could break this.
                     assert_eq!(
                         group.data, cell.data,
                         "two data sets share group id {}",

@@ -643,6 +643,29 @@ fn sparse_data_sets_are_checked_naming_the_field() {
     );
 }
 
+/// Two lists whose 32-bit id hash collides (found by a brute-force search over the second value).
+const COLLIDING_LISTS: [&str; 2] = ["[0.1, 0.255535]", "[0.1, 0.317416]"];
+
+#[test]
+fn lists_whose_id_hashes_collide_are_refused_naming_both() {
+    let [a, b] = COLLIDING_LISTS;
+    assert_eq!(
+        error(&format!(
+            "[grid]\nn_hidden = [1]\nfeatures = [{{ n_features = 2, feature_probability = {a} }}, {{ n_features = 2, feature_probability = {b} }}]"
+        )),
+        "grid.features[0] and grid.features[1] differ but would both be named `f2-plist-5810e285` in run ids (the short hash of their lists collided); change one of their values slightly"
+    );
+    assert_names(
+        &format!(
+            "[grid]\nn_hidden = [1]\nfeatures = [{{ n_features = 2, feature_probability = 0.1 }}]\nimportance = [1.0, {a}, {b}]"
+        ),
+        &[
+            "grid.importance[1] and grid.importance[2]",
+            "`-implist-5810e285`",
+        ],
+    );
+}
+
 #[test]
 fn importances_are_checked_naming_the_field() {
     let grid = |importance: &str| format!("[grid]\ndepths = [2]\nimportance = [1.0, {importance}]");
