@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use toy_model::fused::{self, CountedRows, FusedGrads, InstanceTrainer, Shape, SparseRows};
 use toy_model::{ToyModel, initial_weights};
 
-use tree_data::{DataSpec, Magnitude, Purpose, SparseBatch, StreamKey};
+use tree_data::{DataSpec, LANES, Magnitude, Purpose, SparseBatch, StreamKey};
 
 /// Which Adam applies the fused gradients. Both compute the same update formula.
 #[derive(Debug, Clone)]
@@ -56,8 +56,10 @@ struct Batch {
     /// The rows, as a one-instance batch of `rows.batch` rows.
     rows: SparseBatch,
     counts: Vec<u32>,
-    /// Samples per tree node.
-    per_node: Vec<u32>,
+    /// Samples per tree node of steps `ahead_from..ahead_from + ahead.len()`, drawn
+    /// [`LANES`] steps at a time.
+    ahead: Vec<Vec<u32>>,
+    ahead_from: u64,
     /// The drawn samples, before equal ones are merged into `rows`.
     drawn: SparseBatch,
     /// Row content hash → index in `rows` of the first row with that content.
@@ -71,35 +73,50 @@ impl Batch {
     /// 65 rows; other binary data by their feature set. Otherwise every sample is a row
     /// (merging the empty rows of uniform TMS data was measured: 5% slower on 5 features, no
     /// gain on 200).
+    ///
+    /// Tree paths are drawn [`LANES`] steps ahead, up to step `until` (exclusive).
     fn draw(
         &mut self,
         data: &DataSpec,
         paths: Option<&[Vec<u32>]>,
         key: StreamKey,
         step: u64,
+        until: u64,
         size: usize,
     ) {
+        let drawn_ahead = self.ahead_from..self.ahead_from + self.ahead.len() as u64;
+        let stale = self.size != size || !drawn_ahead.contains(&step);
         self.size = size;
-        if let Some(paths) = paths {
-            self.draw_paths(data, paths, key, step);
-        } else if data.magnitude == Magnitude::Binary {
-            data.sample_instance_into(key, Purpose::Train, step, size, &mut self.drawn);
-            self.merge_drawn();
-        } else {
-            data.sample_instance_into(key, Purpose::Train, step, size, &mut self.rows);
-            self.counts.clear();
-            self.counts.resize(size, 1);
+        match paths {
+            Some(paths) => {
+                if stale {
+                    let n = until.saturating_sub(step).clamp(1, LANES as u64) as usize;
+                    self.ahead.resize_with(n, Vec::new);
+                    data.sample_node_counts_steps(key, Purpose::Train, step, size, &mut self.ahead);
+                    self.ahead_from = step;
+                }
+                self.draw_paths(paths, (step - self.ahead_from) as usize);
+            }
+            None if data.magnitude == Magnitude::Binary => {
+                data.sample_instance_into(key, Purpose::Train, step, size, &mut self.drawn);
+                self.merge_drawn();
+            }
+            None => {
+                data.sample_instance_into(key, Purpose::Train, step, size, &mut self.rows);
+                self.counts.clear();
+                self.counts.resize(size, 1);
+            }
         }
     }
 
-    fn draw_paths(&mut self, data: &DataSpec, paths: &[Vec<u32>], key: StreamKey, step: u64) {
-        data.sample_node_counts(key, Purpose::Train, step, self.size, &mut self.per_node);
+    /// Rows of the tree paths of `self.ahead[lane]`'s step.
+    fn draw_paths(&mut self, paths: &[Vec<u32>], lane: usize) {
         let rows = &mut self.rows;
         rows.offsets.clear();
         rows.indices.clear();
         self.counts.clear();
         rows.offsets.push(0);
-        for (path, &count) in paths.iter().zip(&self.per_node) {
+        for (path, &count) in paths.iter().zip(&self.ahead[lane]) {
             if count > 0 {
                 rows.indices.extend_from_slice(path);
                 rows.offsets.push(rows.indices.len() as u32);
@@ -266,7 +283,7 @@ fn train_native(job: &Job, on_step: &mut dyn FnMut(Progress)) -> Trained {
         InstanceTrainer::for_each_parallel(&mut trainers, &mut lanes, |i, t, (batch, losses)| {
             losses.clear();
             for step in start..end {
-                batch.draw(job.data, paths.as_deref(), keys[i], step, config.batch);
+                batch.draw(job.data, paths.as_deref(), keys[i], step, config.steps, config.batch);
                 let lr = config.lr_at(step) as f32;
                 losses.extend(t.step(&batch.rows(), lr, config.logs(step)));
             }
@@ -388,7 +405,7 @@ mod merge_tests {
             DataSpec::sparse(sparse, Magnitude::Binary),
         ] {
             let mut batch = Batch::default();
-            batch.draw(&data, None, key(), 7, 1024);
+            batch.draw(&data, None, key(), 7, 8, 1024);
             let mut plain = SparseBatch::new();
             data.sample_instance_into(key(), Purpose::Train, 7, 1024, &mut plain);
             assert_eq!(

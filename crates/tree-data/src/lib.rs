@@ -31,6 +31,7 @@
 
 mod batch;
 mod hash;
+mod lanes;
 mod rng;
 mod sample;
 mod sparse;
@@ -38,6 +39,7 @@ mod spec;
 
 pub use batch::SparseBatch;
 pub use hash::{StableHasher, config_hash, hash_str};
+pub use lanes::LANES;
 pub use rng::{Purpose, Rng, StreamKey};
 pub use sample::{DataSpec, Features, Magnitude, Structure};
 pub use sparse::{Pairs, SparseError, SparseSpec};

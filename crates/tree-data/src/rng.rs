@@ -81,6 +81,11 @@ impl Rng {
         }
     }
 
+    /// The xoshiro256++ state: where `next_u64` goes on from.
+    pub(crate) fn state(&self) -> [u64; 4] {
+        self.state
+    }
+
     /// Next 64 uniformly random bits.
     pub fn next_u64(&mut self) -> u64 {
         let s = &mut self.state;

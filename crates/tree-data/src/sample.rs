@@ -5,6 +5,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{InstanceRows, SparseBatch};
+use crate::lanes;
 use crate::rng::{Purpose, Rng, StreamKey};
 use crate::sparse::{Pairs, Run, SparseSpec};
 use crate::spec::TreeSpec;
@@ -265,6 +266,28 @@ impl DataSpec {
         }
     }
 
+    /// [`DataSpec::sample_node_counts`] of the `counts.len()` (at most [`LANES`](crate::LANES)) consecutive
+    /// steps from `first_step`: `counts[l]` gets step `first_step + l`'s counts, the same
+    /// numbers, drawn side by side in vector lanes (several times faster).
+    ///
+    /// Panics unless [`DataSpec::samples_are_nodes`].
+    pub fn sample_node_counts_steps(
+        &self,
+        key: StreamKey,
+        purpose: Purpose,
+        first_step: u64,
+        batch: usize,
+        counts: &mut [Vec<u32>],
+    ) {
+        assert!(
+            self.samples_are_nodes(),
+            "only tree samples with binary magnitudes are fixed by their deepest node"
+        );
+        assert!(u32::try_from(batch).is_ok(), "batch must fit in u32");
+        let tree = self.path_tree();
+        lanes::node_counts(tree, stop_below(tree), key, purpose, first_step, batch, counts);
+    }
+
     /// Draws `batch` samples from `rng` into empty `indices` and `values`, appending each
     /// row's end to `ends`.
     #[allow(clippy::too_many_arguments)]
@@ -420,7 +443,7 @@ fn level_runs(tree: &TreeSpec) -> Vec<Run> {
 
 /// `uniform_f64() < stop_prob`, with `uniform_f64() = (u >> 11) · 2^-53` exactly, is
 /// `u >> 11 < stop_below`: the same decisions as an integer comparison.
-fn stop_below(tree: &TreeSpec) -> u64 {
+pub(crate) fn stop_below(tree: &TreeSpec) -> u64 {
     (tree.stop_prob() * (1u64 << 53) as f64).ceil() as u64
 }
 
@@ -449,6 +472,7 @@ fn draw_path(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::LANES;
 
     fn specs() -> Vec<DataSpec> {
         let mut out = Vec::new();
@@ -573,6 +597,33 @@ mod tests {
             }
             spec.sample_node_counts(key(7), Purpose::Train, 123, 1000, &mut counts);
             assert_eq!(counts, want, "{spec:?}");
+        }
+    }
+
+    /// The lanes draw exactly the scalar walk's counts, for every tree shape, stop
+    /// probability (0 and near 1 included), odd batch sizes and partly filled lanes.
+    #[test]
+    fn node_counts_of_several_steps_equal_one_step_at_a_time() {
+        let mut scalar = Vec::new();
+        for (depth, branching) in [(1, 2), (3, 2), (6, 2), (3, 3), (2, 7), (4, 5), (1, 64)] {
+            for stop_prob in [0.0, 0.3, 0.5, 0.999] {
+                let tree = TreeSpec::new(depth, branching, stop_prob).unwrap();
+                let spec = DataSpec::tree(tree, Structure::Tree, Magnitude::Binary);
+                for (steps, batch) in [(LANES, 1024), (3, 1), (1, 517), (LANES, 0)] {
+                    let mut counts = vec![vec![7u32; 2]; steps];
+                    spec.sample_node_counts_steps(key(2), Purpose::Eval, 40, batch, &mut counts);
+                    for (l, c) in counts.iter().enumerate() {
+                        spec.sample_node_counts(
+                            key(2),
+                            Purpose::Eval,
+                            40 + l as u64,
+                            batch,
+                            &mut scalar,
+                        );
+                        assert_eq!(*c, scalar, "{tree:?}, lane {l} of {steps}, batch {batch}");
+                    }
+                }
+            }
         }
     }
 }
