@@ -162,6 +162,30 @@ fn quick_sweep_writes_the_whole_run_folder() {
     }
 }
 
+/// `tmh sweep … 2>&1 | head -2`: once the reader is gone every log line fails to write, and
+/// the sweep must finish its run folder anyway rather than die of it.
+#[test]
+fn a_sweep_whose_log_pipes_are_closed_still_finishes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("closed");
+    // Not quiet: one plain log line per group and step report.
+    let mut child = tmh()
+        .args(["sweep", "--config"])
+        .arg(quick())
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(out.join("index.html").is_file());
+    assert_eq!(runs_without_wall(&out).len(), 3 * 2, "3 configs x 2 instances");
+}
+
 #[test]
 fn a_killed_sweep_resumes_to_the_same_results() {
     let tmp = tempfile::tempdir().unwrap();

@@ -161,7 +161,7 @@ pub fn run(args: &BenchArgs, fused: &dyn Engine, references: &[&dyn Engine]) -> 
             fused: t_fused,
             references: t_references,
         });
-        eprintln!("bench: {} done", group.info.id);
+        say!("bench: {} done", group.info.id);
     }
     let setting = Setting {
         peak_how: &peak_how,

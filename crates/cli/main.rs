@@ -3,6 +3,23 @@
 //! It parses arguments, picks the backend (the only code that names one), draws progress, and
 //! hands everything else to the `sweep`, `train` and `report` crates.
 
+/// `eprintln!` that ignores a closed stderr (`tmh sweep … 2>&1 | head`) instead of panicking:
+/// the run folder is a sweep's result, and losing its log must not stop it.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `println!` that ignores a closed stdout, as [`say!`] does for stderr.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod backend;
 mod bench;
 mod progress;
@@ -123,7 +140,7 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             // The whole context chain on one line, and never a backtrace: these are user errors.
-            eprintln!("tmh: {error:#}");
+            say!("tmh: {error:#}");
             std::process::ExitCode::FAILURE
         }
     }
@@ -134,12 +151,12 @@ fn run(command: Command) -> Result<()> {
         Command::Sweep(args) => run_sweep(args),
         Command::Report { dir } => {
             let index = sweep::rebuild_report(&dir)?;
-            eprintln!("report: {}", index.display());
+            say!("report: {}", index.display());
             Ok(())
         }
         Command::Merge { dirs, out } => {
             sweep::merge(&dirs, &out)?;
-            eprintln!("merged {} shards into {}", dirs.len(), out.display());
+            say!("merged {} shards into {}", dirs.len(), out.display());
             Ok(())
         }
         Command::Bench {
@@ -168,13 +185,13 @@ fn run(command: Command) -> Result<()> {
             }
             let references: Vec<&dyn train::Engine> =
                 references.iter().map(|r| r.as_ref()).collect();
-            print!("{}", bench::run(&args, fused.as_ref(), &references)?);
+            out!("{}", bench::run(&args, fused.as_ref(), &references)?.trim_end());
             Ok(())
         }
         Command::Compare { a, b, max_ratio } => {
             let (config, _) = sweep::SweepConfig::load_with_run(&a.join(sweep::CONFIG_FILE))?;
             let comparison = sweep::compare(&a, &b, config.analysis.threshold, max_ratio)?;
-            println!("{comparison}");
+            out!("{comparison}");
             anyhow::ensure!(
                 comparison.agrees(),
                 "{} and {} differ",
@@ -184,7 +201,7 @@ fn run(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Backends => {
-            print!("{}", backend::list());
+            out!("{}", backend::list().trim_end());
             Ok(())
         }
     }
@@ -218,9 +235,9 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
     let reporter = progress::Reporter::new(progress::Mode::pick(args.quiet));
     let summary = sweep::run(&config, &out, engine.as_ref(), &options, &reporter)?;
     reporter.finish();
-    println!("{summary}");
+    out!("{summary}");
     if let Some(index) = &summary.report {
-        println!("report: {}", index.display());
+        out!("report: {}", index.display());
     }
     Ok(())
 }

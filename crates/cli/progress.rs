@@ -60,7 +60,7 @@ impl Reporter {
 
     fn log(&self, line: String) {
         if let Mode::Plain = self.mode {
-            eprintln!("[{:>7.1}s] {line}", self.started.elapsed().as_secs_f64());
+            say!("[{:>7.1}s] {line}", self.started.elapsed().as_secs_f64());
         }
     }
 

@@ -150,9 +150,15 @@ impl GroupRecord {
         let mut runs = Vec::new();
         let mut curves = Vec::new();
         for (cell, result) in group.cells.iter().zip(results) {
+            let w_len = cell.n_hidden * cell.n_features;
             for instance in 0..cell.instances {
                 let train_loss = f64::from(result.final_loss[instance]);
                 let eval_loss = f64::from(result.eval_loss[instance]);
+                // Non-finite parameters count too: the fused kernel's ReLU maps NaN to 0, so a
+                // NaN model can still report a finite loss there.
+                let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
+                let params_finite = finite(&result.w[instance * w_len..][..w_len])
+                    && finite(&result.b_final[instance * cell.n_features..][..cell.n_features]);
                 let mut entry = RunEntry {
                     config_id: cell.id.clone(),
                     group: group.info.id.clone(),
@@ -172,7 +178,7 @@ impl GroupRecord {
                     train_loss: Real(train_loss),
                     eval_loss: Real(eval_loss),
                     wall_s: Real(wall_s),
-                    diverged: !(train_loss.is_finite() && eval_loss.is_finite()),
+                    diverged: !(train_loss.is_finite() && eval_loss.is_finite() && params_finite),
                 };
                 entry.describe(cell);
                 runs.push(entry);

@@ -385,6 +385,42 @@ fn diverged_runs_are_flagged_not_fatal() {
     assert!(curves.iter().any(|c| c.loss.is_nan()));
 }
 
+/// An engine whose odd job instances (instance 1 of each config, with 2 instances) end with
+/// a NaN weight but finite losses, as the fused kernel reports a NaN model (its ReLU maps NaN
+/// to 0).
+struct NanWeightsEngine;
+
+impl Engine for NanWeightsEngine {
+    fn name(&self) -> String {
+        "nan-weights".to_string()
+    }
+
+    fn run(&self, job: &Job, _on_step: &mut dyn FnMut(Progress)) -> JobResult {
+        let (n, h, f) = (job.instances.len(), job.n_hidden(), job.data.n_features());
+        let mut w = vec![0.5; n * h * f];
+        for i in (1..n).step_by(2) {
+            w[i * h * f] = f32::NAN;
+        }
+        JobResult {
+            w,
+            b_final: vec![0.0; n * f],
+            curve: vec![(0, vec![0.25; n])],
+            final_loss: vec![0.125; n],
+            eval_loss: vec![0.0625; n],
+        }
+    }
+}
+
+#[test]
+fn a_nan_model_is_diverged_even_when_its_losses_are_finite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let summary = run(&tiny(), tmp.path(), &NanWeightsEngine, &opts(), &NoopObserver).unwrap();
+    assert_eq!(summary.diverged, 3, "instance 1 of each of the 3 configs");
+    for row in report::read_runs(tmp.path()).unwrap() {
+        assert_eq!(row.diverged, row.instance == 1, "{row:?}");
+    }
+}
+
 #[test]
 fn bad_inputs_train_nothing() {
     let tmp = tempfile::tempdir().unwrap();
