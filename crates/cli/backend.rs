@@ -8,67 +8,92 @@ pub struct BackendInfo {
     pub name: &'static str,
     pub compiled: bool,
     pub what: &'static str,
-    pub enable: &'static str,
+    /// The cargo feature that builds it (`None`: always built), and whether it is a default one.
+    pub feature: Option<(&'static str, bool)>,
+    /// What to run before sweeping with it, if anything.
+    pub setup: Option<&'static str>,
 }
 
-const TCH_HINT: &str =
-    "cargo feature `tch`: cargo xtask setup-libtorch, then cargo xtask sweep --backend tch-cuda";
+impl BackendInfo {
+    /// How to get this backend, e.g. "cargo feature `flex`: cargo xtask sweep --backend flex".
+    pub fn enable(&self) -> String {
+        match self.feature {
+            None => "always built".into(),
+            Some((feature, true)) => format!("cargo feature `{feature}` (default)"),
+            Some((feature, false)) => {
+                let setup = self.setup.map(|s| format!("{s}, then ")).unwrap_or_default();
+                format!(
+                    "cargo feature `{feature}`: {setup}cargo xtask sweep --backend {}",
+                    self.name
+                )
+            }
+        }
+    }
+}
 
 /// The backend `--backend` uses when not given.
 pub const DEFAULT: &str = "fused-cpu";
 
 pub fn all() -> Vec<BackendInfo> {
+    let ndarray = Some(("ndarray", true));
+    let tch = |name, what| BackendInfo {
+        name,
+        compiled: cfg!(feature = "tch"),
+        what,
+        feature: Some(("tch", false)),
+        setup: Some("cargo xtask setup-libtorch"),
+    };
     vec![
         BackendInfo {
             name: "fused-cpu",
             compiled: true,
             what: "hand-fused CPU kernel on sparse batches, all cores (default; fastest on CPU)",
-            enable: "always built",
+            feature: None,
+            setup: None,
         },
         BackendInfo {
             name: "fused-cpu-burn-adam",
             compiled: cfg!(feature = "ndarray"),
             what: "the fused kernel with burn's Adam on ndarray instead of the native one (for comparison)",
-            enable: "cargo feature `ndarray` (default)",
+            feature: ndarray,
+            setup: None,
         },
         BackendInfo {
             name: "ndarray",
             compiled: cfg!(feature = "ndarray"),
             what: "burn autodiff on the embedded ndarray CPU backend (reference path)",
-            enable: "cargo feature `ndarray` (default)",
+            feature: ndarray,
+            setup: None,
         },
         BackendInfo {
             name: "flex",
             compiled: cfg!(feature = "flex"),
             what: "burn autodiff on the pure-Rust flex CPU backend",
-            enable: "cargo feature `flex`: cargo xtask sweep --backend flex",
+            feature: Some(("flex", false)),
+            setup: None,
         },
-        BackendInfo {
-            name: "tch-cpu",
-            compiled: cfg!(feature = "tch"),
-            what: "burn autodiff on libtorch, CPU",
-            enable: TCH_HINT,
-        },
-        BackendInfo {
-            name: "tch-cuda",
-            compiled: cfg!(feature = "tch"),
-            what: "burn autodiff on libtorch, NVIDIA GPU (--device cuda:N)",
-            enable: TCH_HINT,
-        },
-        BackendInfo {
-            name: "tch-mps",
-            compiled: cfg!(feature = "tch"),
-            what: "burn autodiff on libtorch, Apple GPU (Metal)",
-            enable: TCH_HINT,
-        },
+        tch("tch-cpu", "burn autodiff on libtorch, CPU"),
+        tch(
+            "tch-cuda",
+            "burn autodiff on libtorch, NVIDIA GPU (--device cuda:N)",
+        ),
+        tch("tch-mps", "burn autodiff on libtorch, Apple GPU (Metal)"),
     ]
 }
 
 pub fn list() -> String {
+    let backends = all();
+    let width = backends.iter().map(|b| b.name.len()).max().unwrap_or(0);
     let mut out = String::from("backends:\n");
-    for b in all() {
+    for b in backends {
         let state = if b.compiled { "available" } else { "not built" };
-        out += &format!("  {:<10} {:<10} {} [{}]\n", b.name, state, b.what, b.enable);
+        out += &format!(
+            "  {:<width$}  {:<9}  {} [{}]\n",
+            b.name,
+            state,
+            b.what,
+            b.enable()
+        );
     }
     out
 }
@@ -87,7 +112,8 @@ pub fn engine_with(
 ) -> Result<Box<dyn Engine>> {
     if upload.is_some() && name.starts_with("fused-cpu") {
         bail!(
-            "--upload only applies to the burn autodiff backends (ndarray, flex, tch-*);              {name} reads its sparse batches directly"
+            "--upload only applies to the burn autodiff backends (ndarray, flex, tch-*); {name} \
+             reads its sparse batches directly"
         );
     }
     let upload = |default| match upload {
@@ -104,7 +130,7 @@ pub fn engine_with(
     if !info.compiled {
         bail!(
             "--backend {name} is not built into this binary; enable it with {}\n{}",
-            info.enable,
+            info.enable(),
             list()
         );
     }

@@ -236,16 +236,22 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
     let summary = sweep::run(&config, &out, engine.as_ref(), &options, &reporter)?;
     reporter.finish();
     out!("{summary}");
+    if let (0, Some((k, n))) = (summary.groups, args.shard) {
+        say!("note: shard {k}/{n} has no groups: this sweep has fewer than {n}; nothing to train");
+    }
     if let Some(index) = &summary.report {
         out!("report: {}", index.display());
     }
     Ok(())
 }
 
-/// The commit of the source tree this binary runs from, when it is a git checkout.
+/// The commit of the source tree this binary was built from, when that is a git checkout
+/// still on this machine (`cargo xtask sweep` rebuilds first, so they match); not the
+/// working directory's, which may be any other repository.
 fn git_commit() -> String {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
             .args(args)
             .output()
             .ok()

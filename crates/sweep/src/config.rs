@@ -20,6 +20,10 @@ use crate::features::{Importance, RawFeatures, SparseFeatures};
 /// and `W` of this width are already far beyond what the seed's question needs.
 pub const MAX_SWEEP_FEATURES: usize = 4096;
 
+/// The largest `train.batch` and `train.eval_batch`: with at most [`MAX_SWEEP_FEATURES`]
+/// features, one instance's batch then has fewer than 2^32 entries, the sparse batches' limit.
+pub const MAX_BATCH: usize = 1 << 20;
+
 /// Why an experiment file, a shard spec or a run folder was refused.
 ///
 /// `Display` is one line that names the field, the value and what is allowed.
@@ -574,6 +578,18 @@ fn check_min(field: &str, value: u64, min: u64) -> Result<(), ConfigError> {
     }
 }
 
+fn check_max(field: &str, value: u64, limit: u64) -> Result<(), ConfigError> {
+    if value <= limit {
+        Ok(())
+    } else {
+        Err(ConfigError::AboveLimit {
+            field: field.to_string(),
+            value,
+            limit,
+        })
+    }
+}
+
 fn check_axis<T: PartialEq>(
     field: &str,
     values: &[T],
@@ -827,13 +843,7 @@ impl SweepConfig {
         for (i, &h) in g.n_hidden.iter().enumerate() {
             let field = format!("grid.n_hidden[{i}]");
             check_min(&field, h as u64, 1)?;
-            if h > MAX_SWEEP_FEATURES {
-                return Err(ConfigError::AboveLimit {
-                    field,
-                    value: h as u64,
-                    limit: MAX_SWEEP_FEATURES as u64,
-                });
-            }
+            check_max(&field, h as u64, MAX_SWEEP_FEATURES as u64)?;
         }
         check_axis("grid.branching", &g.branching, u32::to_string)?;
         for (i, &b) in g.branching.iter().enumerate() {
@@ -863,8 +873,10 @@ impl SweepConfig {
         check_min("train.instances", t.instances as u64, 1)?;
         check_min("train.steps", t.steps, 1)?;
         check_min("train.batch", t.batch as u64, 1)?;
+        check_max("train.batch", t.batch as u64, MAX_BATCH as u64)?;
         check_positive("train.lr", t.lr)?;
         check_min("train.eval_batch", t.eval_batch as u64, 1)?;
+        check_max("train.eval_batch", t.eval_batch as u64, MAX_BATCH as u64)?;
         check_min("train.log_every", t.log_every, 1)?;
         check_positive("analysis.threshold", self.analysis.threshold)?;
 

@@ -180,6 +180,12 @@ fn sizes_must_be_positive() {
             assert_names(&text, &[&format!("train.{key} = {value}"), "at least 1"]);
         }
     }
+    for key in ["batch", "eval_batch"] {
+        assert_eq!(
+            error(&format!("[train]\n{key} = 5000000000")),
+            format!("train.{key} = 5000000000 is more than the limit 1048576")
+        );
+    }
     for value in ["0", "-1e-3", "nan", "inf"] {
         assert_names(
             &format!("[train]\nlr = {value}"),
