@@ -32,15 +32,24 @@ pub(crate) fn node_counts(
     assert!(counts.len() <= LANES, "at most {LANES} steps at once");
     let stride = tree.n_features() + 1;
     let mut walk = Walk::new(tree, stop_below, key, purpose, first_step, counts.len(), batch);
-    let ends = run(&mut walk, stride, counts.len() * batch);
-    let mut flat = vec![0u32; LANES * stride];
-    for &at in &ends {
-        flat[at as usize] += 1;
-    }
-    for (c, lane) in counts.iter_mut().zip(flat.chunks_exact(stride)) {
-        c.clear();
-        c.extend_from_slice(lane);
-    }
+    SCRATCH.with_borrow_mut(|(ends, flat)| {
+        let n = run(&mut walk, stride, counts.len() * batch, ends);
+        flat.clear();
+        flat.resize(LANES * stride, 0);
+        for &at in &ends[..n] {
+            flat[at as usize] += 1;
+        }
+        for (c, lane) in counts.iter_mut().zip(flat.chunks_exact(stride)) {
+            c.clear();
+            c.extend_from_slice(lane);
+        }
+    });
+}
+
+thread_local! {
+    /// Reused per thread: the samples' ends and the flat counts (fresh pages cost more than
+    /// the counting).
+    static SCRATCH: std::cell::RefCell<(Vec<u64>, Vec<u32>)> = Default::default();
 }
 
 /// Each lane's stream and where its walk is. A lane is either about to draw its stop decision
@@ -50,7 +59,6 @@ struct Walk {
     /// xoshiro256++ state, word-major so that each word is one vector.
     state: [[u64; LANES]; 4],
     node: [u64; LANES],
-    level: [u64; LANES],
     branching: [u64; LANES],
     /// Samples the lane still has to draw; 0 for a finished or unused lane.
     left: [u64; LANES],
@@ -58,7 +66,8 @@ struct Walk {
     /// The branching factor; a `u32` so that `r >> 32` times it is one 32×32-bit multiply.
     b: u32,
     reject_below: u64,
-    depth: u64,
+    /// The first heap node of the deepest level: a walk that reaches it has ended.
+    first_leaf: u64,
 }
 
 impl Walk {
@@ -76,14 +85,14 @@ impl Walk {
         let mut walk = Walk {
             state: [[0; LANES]; 4],
             node: [0; LANES],
-            level: [0; LANES],
             branching: [0; LANES],
             left: [0; LANES],
             stop_below,
             b,
             // Lemire's method rejects the 2^32 mod b smallest low halves (none for b = 2^k).
             reject_below: u64::from(b.wrapping_neg() % b),
-            depth: u64::from(tree.depth()),
+            // Heap node = feature + 1.
+            first_leaf: tree.level_range(tree.depth()).start as u64 + 1,
         };
         for l in 0..steps {
             let words = Rng::new(key, purpose, first_step + l as u64).state();
@@ -96,18 +105,20 @@ impl Walk {
     }
 }
 
-/// Runs the walks to the end; returns `lane * stride + node` for each of the `samples`
-/// samples drawn (all lanes' `left` together), where `node` is the sample's deepest node,
-/// in no particular order.
-fn run(walk: &mut Walk, stride: usize, samples: usize) -> Vec<u64> {
+/// Runs the walks to the end; leaves in `ends[..samples]` (returning `samples`) the entry
+/// `lane * stride + node` of each sample drawn (all lanes' `left` together), where `node` is
+/// the sample's deepest node, in no particular order.
+fn run(walk: &mut Walk, stride: usize, samples: usize, ends: &mut Vec<u64>) -> usize {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f")
         && std::arch::is_x86_feature_detected!("avx512dq")
+        && std::arch::is_x86_feature_detected!("popcnt")
     {
-        // SAFETY: the CPU has AVX-512F and DQ, checked just above.
-        return unsafe { run_avx512(walk, stride, samples) };
+        // SAFETY: the CPU has AVX-512F, DQ and POPCNT, checked just above.
+        return unsafe { run_avx512(walk, stride, samples, ends) };
     }
-    run_portable(walk, stride)
+    *ends = run_portable(walk, stride);
+    ends.len()
 }
 
 /// Each lane stores its samples in its own slots (plain stores: no lane waits on another).
@@ -137,11 +148,13 @@ fn run_portable(walk: &mut Walk, stride: usize) -> Vec<u64> {
 
 /// AVX-512: the emitting lanes' entries are compressed into one vector and stored together.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq")]
-fn run_avx512(walk: &mut Walk, stride: usize, samples: usize) -> Vec<u64> {
+#[target_feature(enable = "avx512f,avx512dq,popcnt")]
+fn run_avx512(walk: &mut Walk, stride: usize, samples: usize, ends: &mut Vec<u64>) -> usize {
     use std::arch::x86_64::*;
-    // Room for a whole vector stored at the last sample.
-    let mut ends = vec![0u64; samples + LANES];
+    // Room for a whole vector stored at the last sample; old contents are overwritten.
+    if ends.len() < samples + LANES {
+        ends.resize(samples + LANES, 0);
+    }
     let base: [u64; LANES] = std::array::from_fn(|l| (l * stride) as u64);
     // SAFETY (all loads and stores below): the loads read whole `[u64; LANES]` arrays; the
     // store writes LANES u64s from `n`, and `n` counts emits, at most `samples`.
@@ -163,8 +176,7 @@ fn run_avx512(walk: &mut Walk, stride: usize, samples: usize) -> Vec<u64> {
     }
     *walk = lanes;
     assert_eq!(n, samples);
-    ends.truncate(n);
-    ends
+    n
 }
 
 /// One random number per lane: the scalar walk's next draw, as selects instead of branches.
@@ -190,7 +202,7 @@ fn step_lanes(walk: &mut Walk, emitted: &mut [u64; LANES], at: &mut [u64; LANES]
         let accept = (product & 0xffff_ffff) >= walk.reject_below;
         let child = walk.node[l] * b + 1 + (product >> 32);
         let descend = branching & accept;
-        let bottom = walk.level[l] + 1 == walk.depth;
+        let bottom = child >= walk.first_leaf;
         let ends = (!branching & stop) | (descend & bottom);
         let emit = ends & (walk.left[l] > 0);
 
@@ -203,11 +215,6 @@ fn step_lanes(walk: &mut Walk, emitted: &mut [u64; LANES], at: &mut [u64; LANES]
             child
         } else {
             walk.node[l]
-        };
-        walk.level[l] = if ends {
-            0
-        } else {
-            walk.level[l] + u64::from(descend)
         };
         walk.branching[l] = u64::from(if branching { !accept } else { !stop });
     }
@@ -235,7 +242,9 @@ mod tests {
             };
             for (steps, batch) in [(LANES, 300), (5, 17)] {
                 let mut portable = run_portable(&mut walk(steps, batch), stride);
-                let mut dispatched = run(&mut walk(steps, batch), stride, steps * batch);
+                let mut dispatched = Vec::new();
+                let n = run(&mut walk(steps, batch), stride, steps * batch, &mut dispatched);
+                dispatched.truncate(n);
                 assert_eq!(portable.len(), steps * batch);
                 portable.sort_unstable();
                 dispatched.sort_unstable();
