@@ -74,7 +74,32 @@ pub(crate) fn encode(
         ("W", TensorView::new(Dtype::F32, w_shape, &w)?),
         ("b_final", TensorView::new(Dtype::F32, b_shape, &b)?),
     ];
-    Ok(safetensors::serialize(tensors, Some(metadata))?)
+    let bytes = safetensors::serialize(tensors, Some(metadata))?;
+    sorted_header(&bytes)
+}
+
+/// `bytes` with its JSON header's keys (and the metadata's) in sorted order: safetensors
+/// writes the metadata in `HashMap` order, which changes from run to run, and equal results
+/// should be equal files.
+fn sorted_header(bytes: &[u8]) -> Result<Vec<u8>> {
+    use std::collections::BTreeMap;
+    let len = u64::from_le_bytes(bytes[..8].try_into()?) as usize;
+    let (header, data) = bytes[8..].split_at(len);
+    let mut header: BTreeMap<String, serde_json::Value> = serde_json::from_slice(header)?;
+    if let Some(meta) = header.get_mut("__metadata__") {
+        let sorted: BTreeMap<String, String> = serde_json::from_value(meta.take())?;
+        *meta = serde_json::to_value(sorted)?;
+    }
+    let mut text = serde_json::to_string(&header)?;
+    // Data starts 8-byte aligned, as safetensors pads it.
+    while !text.len().is_multiple_of(8) {
+        text.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + text.len() + data.len());
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(data);
+    Ok(out)
 }
 
 fn f32s(view: &TensorView<'_>, name: &str) -> Result<Vec<f32>> {
@@ -110,4 +135,31 @@ pub fn read_weights(path: &Path) -> Result<Weights> {
         })
     };
     parse().with_context(|| format!("reading {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two runs' metadata maps iterate in different orders; the files must still be equal,
+    /// and still read back.
+    #[test]
+    fn equal_results_give_equal_files() {
+        let data = le_bytes(&[1.0, -2.5, 3.25, 0.0]);
+        let file = || {
+            // Many keys: two HashMaps with their own random seeds almost surely differ in order.
+            let metadata: HashMap<String, String> =
+                (0..32).map(|i| (format!("key{i}"), format!("value {i}"))).collect();
+            let tensors = [("W", TensorView::new(Dtype::F32, vec![2, 2], &data).unwrap())];
+            sorted_header(&safetensors::serialize(tensors, Some(metadata)).unwrap()).unwrap()
+        };
+        let first = file();
+        for _ in 0..8 {
+            assert_eq!(file(), first);
+        }
+        let (_, meta) = SafeTensors::read_metadata(&first).unwrap();
+        assert_eq!(meta.metadata().as_ref().unwrap()["key7"], "value 7");
+        let tensors = SafeTensors::deserialize(&first).unwrap();
+        assert_eq!(tensors.tensor("W").unwrap().data(), &data[..]);
+    }
 }
