@@ -105,7 +105,7 @@ fn quick_sweep_writes_the_whole_run_folder() {
     }
     let (header, rows) = read_csv(&out.join("min_hidden.csv"));
     assert!(header.iter().any(|h| h == "min_n_hidden"), "{header:?}");
-    assert_eq!(rows.len(), 2 * 3, "2 depths × aggregates min, mean, median");
+    assert_eq!(rows.len(), 2 * 4, "2 depths × aggregates min, mean, median, sum");
     let (header, rows) = read_csv(&out.join("curves.csv"));
     assert_eq!(header, ["config_id", "instance", "step", "loss"]);
     assert_eq!(

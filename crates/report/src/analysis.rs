@@ -370,7 +370,19 @@ impl SummaryRow {
             Aggregate::Min => self.min,
             Aggregate::Mean => self.mean,
             Aggregate::Median => self.median,
+            Aggregate::Sum => self.sum,
         }
+    }
+
+    /// Whether this config reaches `threshold` under `aggregate`: the one pass rule of the
+    /// report ([`Aggregate`]'s docs). The aggregate's value is strictly below the threshold
+    /// (NaN never is) and, for every aggregate but [`Aggregate::Min`], no instance diverged:
+    /// four instances at 1e-7 next to a diverged one do not store the tree, although their
+    /// mean and median (taken over the non-diverged instances) are small. The min picks the
+    /// best instance, so it may pass with diverged siblings.
+    pub fn passes(&self, aggregate: Aggregate, threshold: f64) -> bool {
+        self.aggregate(aggregate) < threshold
+            && !(aggregate.needs_every_instance() && self.n_diverged > 0)
     }
 }
 
@@ -382,7 +394,8 @@ pub fn is_diverged(row: &RunRow) -> bool {
 /// One [`SummaryRow`] per `config_id`, sorted by series, depth, `n_hidden`.
 ///
 /// Config columns come from the config's first row. Diverged instances ([`is_diverged`]) are
-/// counted in `n_diverged` and excluded from the statistics (NaN when all diverged); `std` is
+/// counted in `n_diverged` and excluded from the statistics (NaN when all diverged), except
+/// from `sum`, the sum over all instances, which one diverged instance makes NaN; `std` is
 /// the population standard deviation.
 pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
     let mut by_config: BTreeMap<&str, Vec<&RunRow>> = BTreeMap::new();
@@ -419,6 +432,12 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
                 seed: first.seed,
                 n_instances: rows.len() as u32,
                 mean: stats.mean,
+                // In runs.csv order (instance order), like the notebook's `.sum()`.
+                sum: if losses.len() == rows.len() {
+                    rows.iter().map(|r| r.eval_loss).sum()
+                } else {
+                    f64::NAN
+                },
                 min: stats.min,
                 median: stats.median,
                 max: stats.max,
@@ -504,13 +523,14 @@ impl Stats {
     }
 }
 
-/// For every (series, depth) and every [`Aggregate`]: the smallest tested `n_hidden` whose
-/// aggregate eval loss is strictly below `threshold`, or `None` when no tested width reaches it.
+/// For every (series, depth) and every [`Aggregate`]: the smallest tested `n_hidden` that
+/// reaches `threshold` under that aggregate ([`SummaryRow::passes`]: strictly below it, and for
+/// mean, median and sum with no diverged instance), or `None` when no tested width reaches it.
 ///
-/// Rows are sorted by series, depth, then aggregate (min, mean, median). NaN aggregates (all
-/// instances diverged) never reach the threshold. A series without a tree has one row per
-/// aggregate (depth 0; its n_features is part of the series). The data columns come from the
-/// first config of the group (they share one data set).
+/// Rows are sorted by series, depth, then aggregate (min, mean, median, sum). NaN aggregates
+/// (all instances diverged; for the sum, any) never reach the threshold. A series without a
+/// tree has one row per aggregate (depth 0; its n_features is part of the series). The data
+/// columns come from the first config of the group (they share one data set).
 pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
     let mut groups: BTreeMap<(Series, u32), Vec<&SummaryRow>> = BTreeMap::new();
     for row in summary {
@@ -527,7 +547,7 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
         for aggregate in Aggregate::ALL {
             let min_n_hidden = rows
                 .iter()
-                .find(|r| r.aggregate(aggregate) < threshold)
+                .find(|r| r.passes(aggregate, threshold))
                 .map(|r| r.n_hidden);
             out.push(MinHiddenRow {
                 depth,
@@ -685,7 +705,7 @@ mod tests {
             run(3, 3, 0, 9.99e-6),
         ];
         let rows = min_hidden(&summarize(&runs), t);
-        assert_eq!(rows.len(), 3 * 3);
+        assert_eq!(rows.len(), 3 * Aggregate::ALL.len());
         for agg in Aggregate::ALL {
             assert_eq!(pick(&rows, 1, agg), Some(3));
             assert_eq!(pick(&rows, 2, agg), None);
@@ -698,7 +718,7 @@ mod tests {
     }
 
     #[test]
-    fn min_and_mean_can_differ() {
+    fn each_aggregate_picks_its_own_width() {
         let t = 1e-5;
         let runs = vec![
             // Width 2: one lucky instance passes, the mean does not.
@@ -709,15 +729,88 @@ mod tests {
             run(1, 3, 0, 1e-7),
             run(1, 3, 1, 1e-7),
             run(1, 3, 2, 1e-3),
-            // Width 4: all pass.
-            run(1, 4, 0, 1e-7),
-            run(1, 4, 1, 2e-7),
-            run(1, 4, 2, 3e-7),
+            // Width 4: every instance at 4e-6: the mean passes, the sum (1.2e-5) does not.
+            run(1, 4, 0, 4e-6),
+            run(1, 4, 1, 4e-6),
+            run(1, 4, 2, 4e-6),
+            // Width 5: the sum passes too.
+            run(1, 5, 0, 1e-7),
+            run(1, 5, 1, 2e-7),
+            run(1, 5, 2, 3e-7),
         ];
-        let rows = min_hidden(&summarize(&runs), t);
+        let summary = summarize(&runs);
+        let rows = min_hidden(&summary, t);
         assert_eq!(pick(&rows, 1, Aggregate::Min), Some(2));
         assert_eq!(pick(&rows, 1, Aggregate::Median), Some(3));
         assert_eq!(pick(&rows, 1, Aggregate::Mean), Some(4));
+        assert_eq!(pick(&rows, 1, Aggregate::Sum), Some(5));
+        // Rows come in file order: min, mean, median, sum.
+        let order: Vec<Aggregate> = rows.iter().map(|r| r.aggregate).collect();
+        assert_eq!(order, Aggregate::ALL);
+        let w4 = summary.iter().find(|r| r.n_hidden == 4).unwrap();
+        assert!(close(w4.sum, 1.2e-5) && close(w4.mean, 4e-6));
+    }
+
+    #[test]
+    fn sum_is_the_sum_over_every_instance_and_nan_when_one_diverged() {
+        let losses = [3e-6, 1e-6, 4e-6, 1e-6, 5e-6];
+        let runs: Vec<RunRow> = losses
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| run(2, 3, i as u32, l))
+            .collect();
+        let s = &summarize(&runs)[0];
+        // Summed in instance order, as the notebook's `.sum()` does: 1.4e-5.
+        let by_hand = losses.iter().fold(0.0, |acc, l| acc + l);
+        assert!(close(s.sum, by_hand), "{} vs {by_hand}", s.sum);
+        assert!(close(s.sum, s.mean * 5.0));
+        assert_eq!(s.aggregate(Aggregate::Sum), s.sum);
+        // Its mean (2.8e-6) passes 1e-5 and its sum does not: the seed's depth-4 situation.
+        assert!(s.passes(Aggregate::Mean, 1e-5) && !s.passes(Aggregate::Sum, 1e-5));
+
+        // One instance diverged (flagged, or a non-finite loss): the sum is NaN, the others
+        // are taken over the rest.
+        for how in ["flag", "nan", "inf"] {
+            let mut runs = runs.clone();
+            match how {
+                "flag" => runs[2].diverged = true,
+                "nan" => runs[2].eval_loss = f64::NAN,
+                _ => runs[2].eval_loss = f64::INFINITY,
+            }
+            let s = &summarize(&runs)[0];
+            assert_eq!(s.n_diverged, 1, "{how}");
+            assert!(s.sum.is_nan(), "{how}: sum {}", s.sum);
+            assert!(close(s.mean, 2.5e-6), "{how}: mean {}", s.mean);
+        }
+    }
+
+    #[test]
+    fn pass_rule_refuses_mean_median_and_sum_beside_a_diverged_instance() {
+        let t = 1e-5;
+        // Four instances at 1e-7 and one diverged: mean and median (over the four) are tiny,
+        // but the config does not store the tree; the best instance does.
+        let mut runs: Vec<RunRow> = (0..5).map(|i| run(1, 2, i, 1e-7)).collect();
+        runs[4].eval_loss = f64::NAN;
+        let s = &summarize(&runs)[0];
+        assert!(s.mean < t && s.median < t && s.min < t);
+        assert!(s.passes(Aggregate::Min, t));
+        for a in [Aggregate::Mean, Aggregate::Median, Aggregate::Sum] {
+            assert!(!s.passes(a, t), "{a} passes with a diverged instance");
+            assert!(a.needs_every_instance());
+        }
+        assert!(!Aggregate::Min.needs_every_instance());
+        // Without the diverged instance every aggregate passes; at the threshold none does.
+        let s = &summarize(&runs[..4])[0];
+        assert!(Aggregate::ALL.iter().all(|a| s.passes(*a, t)));
+        assert!(Aggregate::ALL.iter().all(|a| !s.passes(*a, 1e-7)));
+
+        // min_hidden applies the rule: width 2 for the min, width 3 (all fine) for the rest.
+        runs.extend((0..5).map(|i| run(1, 3, i, 2e-7)));
+        let rows = min_hidden(&summarize(&runs), t);
+        assert_eq!(pick(&rows, 1, Aggregate::Min), Some(2));
+        for a in [Aggregate::Mean, Aggregate::Median, Aggregate::Sum] {
+            assert_eq!(pick(&rows, 1, a), Some(3), "{a}");
+        }
     }
 
     #[test]
@@ -827,9 +920,9 @@ mod tests {
         assert!(slugs.contains("tree-s0.5_b2_binary_seed0_imp0.5-level"));
         // One min-hidden row per aggregate for each data set, its n_features in the row.
         let rows = min_hidden(&summary, 1e-5);
-        assert_eq!(rows.len(), series.len() * 3);
+        assert_eq!(rows.len(), series.len() * Aggregate::ALL.len());
         let f20: Vec<_> = rows.iter().filter(|r| r.n_features == 20).collect();
-        assert_eq!(f20.len(), 3);
+        assert_eq!(f20.len(), Aggregate::ALL.len());
         assert!(f20.iter().all(|r| r.depth == 0 && r.max_tested == 2));
         let f5 = rows
             .iter()
@@ -933,7 +1026,7 @@ mod tests {
 
         // min_hidden keeps the two data sets apart: the constant needs 2, the list 3.
         let rows = min_hidden(&summary, 1e-5);
-        assert_eq!(rows.len(), series.len() * 3);
+        assert_eq!(rows.len(), series.len() * Aggregate::ALL.len());
         let mean = |name: &str, importance: &str| -> Vec<Option<u32>> {
             rows.iter()
                 .filter(|r| r.data_set.name == name && r.importance == importance)

@@ -165,17 +165,28 @@ fn legend_labels(series: &[Series]) -> Vec<String> {
     short_labels(series).iter().map(|l| fit_legend(l)).collect()
 }
 
-/// Every chart of a run.
+/// `mean eval loss over instances`: what a chart of the `headline` aggregate shows.
+fn loss_over_instances(headline: Aggregate) -> String {
+    match headline {
+        Aggregate::Sum => "eval loss summed over instances".to_owned(),
+        a => format!("{a} eval loss over instances"),
+    }
+}
+
+/// Every chart of a run; `headline` is the aggregate the heatmaps, loss-vs-n_hidden charts
+/// (solid line) and comparison charts show, and whose min-n_hidden chart comes first (then the
+/// min's, unless the headline is the min).
 ///
 /// A series whose instances differ in feature probability gets the loss-vs-1/p chart instead
 /// of the heatmap and loss-vs-n_hidden chart, and stays out of the min-hidden and comparison
-/// charts: their min and mean over instances would mix data sets.
+/// charts: their statistics across instances would mix data sets.
 pub(crate) fn all_plots(
     summary: &[SummaryRow],
     min_hidden_rows: &[MinHiddenRow],
     runs: &[RunRow],
     curves: Option<&[CurveRow]>,
     threshold: f64,
+    headline: Aggregate,
 ) -> Result<Vec<Plot>> {
     let mut plots = Vec::new();
     let series = series_of(summary);
@@ -189,7 +200,11 @@ pub(crate) fn all_plots(
         if rows.is_empty() {
             continue;
         }
-        for aggregate in [Aggregate::Min, Aggregate::Mean] {
+        let mut aggregates = vec![headline];
+        if headline != Aggregate::Min {
+            aggregates.push(Aggregate::Min);
+        }
+        for aggregate in aggregates {
             plots.push(min_hidden_bars(&rows, tree, aggregate, threshold)?);
         }
     }
@@ -201,7 +216,7 @@ pub(crate) fn all_plots(
             .push(s.clone());
     }
     for members in groups.values().filter(|m| m.len() > 1) {
-        plots.push(comparison(summary, members, threshold)?);
+        plots.push(comparison(summary, members, threshold, headline)?);
     }
 
     let curve_index = curves.map(CurveIndex::new);
@@ -218,8 +233,8 @@ pub(crate) fn all_plots(
         if s.per_instance_p() {
             plots.push(loss_vs_inverse_p(s, &series_runs, threshold)?);
         } else {
-            plots.push(heatmap(s, &rows, threshold)?);
-            plots.push(loss_vs_hidden(s, &rows, threshold)?);
+            plots.push(heatmap(s, &rows, threshold, headline)?);
+            plots.push(loss_vs_hidden(s, &rows, threshold, headline)?);
         }
         if let Some(index) = &curve_index
             && let Some(plot) = training_curves(s, &rows, &series_runs, index, threshold)?
@@ -238,9 +253,15 @@ fn distinct<T: Ord + Copy>(values: impl IntoIterator<Item = T>) -> Vec<T> {
         .collect()
 }
 
-/// 1. Mean eval loss by row (depth, or n_features without a tree) and `n_hidden` (columns),
-///    log colour scale.
-fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot> {
+/// 1. The `headline` aggregate of the eval loss (mean by default) by row (depth, or n_features
+///    without a tree) and `n_hidden` (columns), log colour scale; ✓ where the config passes
+///    ([`SummaryRow::passes`]), † where some instances diverged.
+fn heatmap(
+    series: &Series,
+    rows: &[&SummaryRow],
+    threshold: f64,
+    headline: Aggregate,
+) -> Result<Plot> {
     let tree = series.data.is_none();
     let title = format!(
         "Eval loss by {} and n_hidden — {}",
@@ -254,15 +275,29 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot
         .map(|r| ((r.row_key(), r.n_hidden), *r))
         .collect();
     let n_features: HashMap<u32, u32> = rows.iter().map(|r| (r.row_key(), r.n_features)).collect();
-    let scale = LogAxis::new(rows.iter().map(|r| r.mean));
+    let value = |r: &SummaryRow| r.aggregate(headline);
+    let scale = LogAxis::new(rows.iter().map(|r| value(r)));
     let colour_of = |v: f64| viridis(scale.fraction(v.log10()));
     let (nx, ny) = (hiddens.len(), depths.len());
+    // † marks a cell with some (not all) instances diverged: shown, but only the min may pass.
+    let partly_diverged = |r: &SummaryRow| r.n_diverged > 0 && log_point(value(r)).is_some();
 
-    let footer = format!(
-        "Cell: mean eval loss over instances.  ✓ + orange outline: below the threshold {}.  — : \
+    let mut footer = format!(
+        "Cell: {}.  ✓ + orange outline: below the threshold {}.  — : \
          not run.  Exact 0 sits at the bottom of the scale.",
+        loss_over_instances(headline),
         fmt_loss(threshold)
     );
+    if rows.iter().any(|r| partly_diverged(r)) {
+        footer.push_str(&format!(
+            "  †: some diverged{}.",
+            if headline.needs_every_instance() {
+                " (no ✓)"
+            } else {
+                ""
+            }
+        ));
+    }
 
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
         let (main, bar) = chart_frame(root, &title, Some(&footer), 190)?;
@@ -321,19 +356,25 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot
                 let rect = [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)];
                 let (fill, text, ink) = match cells.get(&(*depth, *n_hidden)) {
                     None => (MISSING, "—".to_owned(), MUTED),
-                    Some(r) if log_point(r.mean).is_none() => {
+                    Some(r) if log_point(value(r)).is_none() => {
                         (DIVERGED, "diverged".to_owned(), WHITE)
                     }
                     Some(r) => {
-                        let c = colour_of(r.mean.max(ZERO_FLOOR));
-                        let mark = if r.mean < threshold { "✓ " } else { "" };
+                        let v = value(r);
+                        let c = colour_of(v.max(ZERO_FLOOR));
+                        let mark = if r.passes(headline, threshold) {
+                            "✓ "
+                        } else {
+                            ""
+                        };
+                        let dagger = if partly_diverged(r) { " †" } else { "" };
                         let ink = if is_dark(c) { WHITE } else { BLACK };
-                        let value = if r.mean == 0.0 {
+                        let shown = if v == 0.0 {
                             "0".to_owned()
                         } else {
-                            fmt_loss(r.mean)
+                            fmt_loss(v)
                         };
-                        (c, format!("{mark}{value}"), ink)
+                        (c, format!("{mark}{shown}{dagger}"), ink)
                     }
                 };
                 chart.draw_series(std::iter::once(Rectangle::new(rect, fill.filled())))?;
@@ -350,7 +391,7 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot
             for (j, n_hidden) in hiddens.iter().enumerate() {
                 if cells
                     .get(&(*depth, *n_hidden))
-                    .is_some_and(|r| r.mean < threshold)
+                    .is_some_and(|r| r.passes(headline, threshold))
                 {
                     let (x, y) = (j as f64, row_of(i));
                     chart.draw_series(std::iter::once(outline(
@@ -361,7 +402,7 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot
             }
         }
 
-        loss_colour_bar(&bar, &scale, threshold)
+        loss_colour_bar(&bar, &scale, threshold, headline)
     })?;
     Ok(Plot {
         stem: format!("heatmap_{}", series.slug()),
@@ -372,11 +413,16 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot
 }
 
 /// The heatmap's log colour scale, with the threshold marked.
-fn loss_colour_bar(area: &Area, scale: &LogAxis, threshold: f64) -> Result<()> {
+fn loss_colour_bar(
+    area: &Area,
+    scale: &LogAxis,
+    threshold: f64,
+    headline: Aggregate,
+) -> Result<()> {
     let mut chart = colour_bar(
         area,
         Axis::new(scale.lo, scale.hi, scale.major.clone()),
-        "eval loss (mean over instances, log10)",
+        &format!("eval loss ({headline} over instances, log10)"),
         &LogAxis::label,
         |y| viridis(scale.fraction(y)),
     )?;
@@ -389,15 +435,22 @@ fn loss_colour_bar(area: &Area, scale: &LogAxis, threshold: f64) -> Result<()> {
     Ok(())
 }
 
-/// 2. Eval loss vs `n_hidden`, one line per row (depth, or n_features without a tree): mean
-///    (solid) and min over instances (dashed).
-fn loss_vs_hidden(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Result<Plot> {
+/// 2. Eval loss vs `n_hidden`, one line per row (depth, or n_features without a tree): the
+///    `headline` aggregate (solid) and min over instances (dashed; not drawn twice when the
+///    headline is the min).
+fn loss_vs_hidden(
+    series: &Series,
+    rows: &[&SummaryRow],
+    threshold: f64,
+    headline: Aggregate,
+) -> Result<Plot> {
     let title = format!("Eval loss vs n_hidden — {}", series.label());
     let depths = distinct(rows.iter().map(|r| r.row_key()));
     let hiddens = distinct(rows.iter().map(|r| r.n_hidden));
+    let with_min = headline != Aggregate::Min;
     let axis = LogAxis::new(
         rows.iter()
-            .flat_map(|r| [r.mean, r.min])
+            .flat_map(|r| [r.aggregate(headline), r.min])
             .chain(std::iter::once(threshold)),
     );
     let (x0, x1) = x_span(&hiddens);
@@ -430,28 +483,33 @@ fn loss_vs_hidden(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Resu
             let colour = depth_colour(i, depths.len());
             let of_depth: Vec<&&SummaryRow> =
                 rows.iter().filter(|r| r.row_key() == *depth).collect();
-            let points = |f: fn(&SummaryRow) -> f64| -> Vec<(f64, f64)> {
+            let points = |a: Aggregate| -> Vec<(f64, f64)> {
                 of_depth
                     .iter()
-                    .filter_map(|r| log_point(f(r)).map(|y| (r.n_hidden as f64, y)))
+                    .filter_map(|r| log_point(r.aggregate(a)).map(|y| (r.n_hidden as f64, y)))
                     .collect()
             };
-            let min_points = points(|r| r.min);
-            chart.draw_series(DashedLineSeries::new(
-                min_points.clone(),
-                7,
-                5,
-                colour.stroke_width(1),
+            if with_min {
+                let min_points = points(Aggregate::Min);
+                chart.draw_series(DashedLineSeries::new(
+                    min_points.clone(),
+                    7,
+                    5,
+                    colour.stroke_width(1),
+                ))?;
+                chart.draw_series(
+                    min_points
+                        .iter()
+                        .map(|p| Circle::new(*p, 3, colour.stroke_width(1))),
+                )?;
+            }
+            let headline_points = points(headline);
+            chart.draw_series(LineSeries::new(
+                headline_points.clone(),
+                colour.stroke_width(2),
             ))?;
             chart.draw_series(
-                min_points
-                    .iter()
-                    .map(|p| Circle::new(*p, 3, colour.stroke_width(1))),
-            )?;
-            let mean_points = points(|r| r.mean);
-            chart.draw_series(LineSeries::new(mean_points.clone(), colour.stroke_width(2)))?;
-            chart.draw_series(
-                mean_points
+                headline_points
                     .iter()
                     .map(|p| Circle::new(*p, 4, colour.filled())),
             )?;
@@ -460,7 +518,7 @@ fn loss_vs_hidden(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Resu
             }
         }
         entries.push((
-            "mean over instances".to_owned(),
+            format!("{headline} over instances"),
             Mark::Line {
                 colour: MUTED,
                 width: 2,
@@ -468,15 +526,17 @@ fn loss_vs_hidden(series: &Series, rows: &[&SummaryRow], threshold: f64) -> Resu
                 marker: true,
             },
         ));
-        entries.push((
-            "min over instances".to_owned(),
-            Mark::Line {
-                colour: MUTED,
-                width: 1,
-                dashed: true,
-                marker: false,
-            },
-        ));
+        if with_min {
+            entries.push((
+                "min over instances".to_owned(),
+                Mark::Line {
+                    colour: MUTED,
+                    width: 1,
+                    dashed: true,
+                    marker: false,
+                },
+            ));
+        }
         entries.push(threshold_entry(threshold));
         legend(&side, "Legend", &entries)?;
         Ok(())
@@ -757,15 +817,21 @@ fn grid(n: usize) -> (usize, usize) {
     (n.div_ceil(cols).max(1), cols)
 }
 
-/// 4. Mean eval loss vs `n_hidden`, one panel per row (depth, or n_features without a tree),
-///    one line per series.
-fn comparison(summary: &[SummaryRow], members: &[Series], threshold: f64) -> Result<Plot> {
+/// 4. The `headline` aggregate of the eval loss (mean by default) vs `n_hidden`, one panel per
+///    row (depth, or n_features without a tree), one line per series.
+fn comparison(
+    summary: &[SummaryRow],
+    members: &[Series],
+    threshold: f64,
+    headline: Aggregate,
+) -> Result<Plot> {
     let first = &members[0];
     let tree = first.data.is_none();
+    let what = headline.title();
     let (title, stem) = if tree {
         (
             format!(
-                "Mean eval loss vs n_hidden by structure — b={}, {}, seed {}",
+                "{what} eval loss vs n_hidden by structure — b={}, {}, seed {}",
                 first.branching, first.magnitude, first.seed
             ),
             format!(
@@ -776,7 +842,7 @@ fn comparison(summary: &[SummaryRow], members: &[Series], threshold: f64) -> Res
     } else {
         (
             format!(
-                "Mean eval loss vs n_hidden by data set — features without a tree, {}, seed {}",
+                "{what} eval loss vs n_hidden by data set — features without a tree, {}, seed {}",
                 first.magnitude, first.seed
             ),
             format!("sparse_{}_seed{}", first.magnitude, first.seed),
@@ -790,7 +856,7 @@ fn comparison(summary: &[SummaryRow], members: &[Series], threshold: f64) -> Res
     let depths = distinct(rows.iter().map(|r| r.row_key()));
     let axis = LogAxis::new(
         rows.iter()
-            .map(|r| r.mean)
+            .map(|r| r.aggregate(headline))
             .chain(std::iter::once(threshold)),
     );
 
@@ -826,7 +892,9 @@ fn comparison(summary: &[SummaryRow], members: &[Series], threshold: f64) -> Res
                 let points: Vec<(f64, f64)> = of_depth
                     .iter()
                     .filter(|r| Series::of_summary(r) == *s)
-                    .filter_map(|r| log_point(r.mean).map(|y| (r.n_hidden as f64, y)))
+                    .filter_map(|r| {
+                        log_point(r.aggregate(headline)).map(|y| (r.n_hidden as f64, y))
+                    })
                     .collect();
                 let colour = categorical(i);
                 chart.draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?;
@@ -839,7 +907,7 @@ fn comparison(summary: &[SummaryRow], members: &[Series], threshold: f64) -> Res
             .map(|(i, l)| (l.clone(), line_mark(categorical(i))))
             .collect();
         entries.push(threshold_entry(threshold));
-        legend(&side, "Mean eval loss (log)", &entries)?;
+        legend(&side, &format!("{what} eval loss (log)"), &entries)?;
         Ok(())
     })?;
     Ok(Plot {

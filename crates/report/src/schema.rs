@@ -123,8 +123,11 @@ impl Table for CurveRow {
 /// Eval-loss statistics of one configuration across its instances: a row of `summary.csv`.
 ///
 /// Diverged instances (flag set, or eval loss not finite) are counted in `n_diverged` and left
-/// out of the statistics; when every instance diverged the statistics are NaN. `std` is the
-/// POPULATION standard deviation (divide by n, like numpy's default), so one instance gives 0.
+/// out of the statistics; when every instance diverged the statistics are NaN. `sum` is the
+/// exception: it is the seed notebook's statistic over ALL instances, so one diverged instance
+/// makes it NaN. `std` is the POPULATION standard deviation (divide by n, like numpy's
+/// default), so one instance gives 0. Whether a row reaches a threshold is
+/// [`SummaryRow::passes`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRow {
     /// Configuration id.
@@ -162,6 +165,11 @@ pub struct SummaryRow {
     pub n_instances: u32,
     /// Mean eval loss over the non-diverged instances.
     pub mean: f64,
+    /// Sum of the eval loss over ALL instances: the seed notebook's statistic (its
+    /// `calculate_loss` sums the per-instance losses over its 5 instances, and its threshold
+    /// applies to that sum). NaN when any instance diverged. Equals `mean · n_instances` when
+    /// none did.
+    pub sum: f64,
     /// Smallest eval loss.
     pub min: f64,
     /// Median eval loss (mean of the two middle values for an even count).
@@ -198,6 +206,7 @@ impl Table for SummaryRow {
         "seed",
         "n_instances",
         "mean",
+        "sum",
         "min",
         "median",
         "max",
@@ -239,29 +248,64 @@ impl DataSetId {
     }
 }
 
-/// Which statistic across instances a [`MinHiddenRow`] thresholds.
+/// Which statistic across instances a [`MinHiddenRow`] thresholds, and which one the report
+/// headlines ([`crate::ReportOptions::aggregate`], the sweep's `analysis.aggregate`).
+///
+/// # Pass rule
+///
+/// A config reaches the threshold `t` under an aggregate when its value is strictly below `t`
+/// and, for [`Aggregate::Mean`], [`Aggregate::Median`] and [`Aggregate::Sum`], no instance
+/// diverged ([`SummaryRow::passes`]). [`Aggregate::Min`] picks the best instance, so it may pass
+/// while other instances diverged. The one rule decides `min_hidden.csv`, the heatmap's ✓ marks
+/// and the summary table's highlighted rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Aggregate {
-    /// Best instance.
+    /// Best instance (the notebook's note: "I think min is probably better").
     Min,
-    /// Mean over instances.
+    /// Mean over instances: what the notebook's note says it looks at ("avg loss across
+    /// instances"), and the default headline.
     Mean,
     /// Median over instances.
     Median,
+    /// Sum over instances: what the notebook's code thresholds (its `calculate_loss` sums the
+    /// per-instance losses over 5 instances). Its scale grows with the instance count.
+    Sum,
 }
 
 impl Aggregate {
     /// All aggregates, in file order.
-    pub const ALL: [Aggregate; 3] = [Aggregate::Min, Aggregate::Mean, Aggregate::Median];
+    pub const ALL: [Aggregate; 4] = [
+        Aggregate::Min,
+        Aggregate::Mean,
+        Aggregate::Median,
+        Aggregate::Sum,
+    ];
 
-    /// Lower-case name, as written in `min_hidden.csv`.
+    /// Lower-case name, as written in `min_hidden.csv` and in the sweep's `analysis.aggregate`.
     pub fn as_str(self) -> &'static str {
         match self {
             Aggregate::Min => "min",
             Aggregate::Mean => "mean",
             Aggregate::Median => "median",
+            Aggregate::Sum => "sum",
         }
+    }
+
+    /// The name with a capital letter, for titles: `Mean`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Aggregate::Min => "Min",
+            Aggregate::Mean => "Mean",
+            Aggregate::Median => "Median",
+            Aggregate::Sum => "Sum",
+        }
+    }
+
+    /// Whether a config passes only when none of its instances diverged: every aggregate but
+    /// [`Aggregate::Min`] (see the pass rule above).
+    pub fn needs_every_instance(self) -> bool {
+        self != Aggregate::Min
     }
 }
 
@@ -541,6 +585,7 @@ mod tests {
             seed: 0,
             n_instances: 1,
             mean: 0.0,
+            sum: 0.0,
             min: 0.0,
             median: 0.0,
             max: 0.0,
@@ -549,6 +594,9 @@ mod tests {
             data_set: DataSetId::default(),
         };
         assert_eq!(header_of(&summary), SummaryRow::COLUMNS);
+        // The notebook's statistic sits right after the mean.
+        let at = |c: &str| SummaryRow::COLUMNS.iter().position(|x| *x == c).unwrap();
+        assert_eq!(at("sum"), at("mean") + 1);
         let min_hidden = MinHiddenRow {
             depth: 1,
             branching: 2,
@@ -591,6 +639,11 @@ mod tests {
                 ..first.clone()
             },
             MinHiddenRow {
+                aggregate: Aggregate::Sum,
+                min_n_hidden: Some(5),
+                ..first.clone()
+            },
+            MinHiddenRow {
                 depth: 0,
                 structure: "sparse".into(),
                 data_set: DataSetId {
@@ -605,8 +658,12 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[1].ends_with(",min,0.00001,none,4"), "{text}");
         assert!(lines[2].ends_with(",median,0.00001,3,4"), "{text}");
-        assert!(lines[1].contains(",0,0,,0,min,"), "a tree has no data set name: {text}");
-        assert!(lines[3].contains(",f3-plist-1a2b3c4d,0,min,"), "{text}");
+        assert!(lines[3].ends_with(",sum,0.00001,5,4"), "{text}");
+        assert!(
+            lines[1].contains(",0,0,,0,min,"),
+            "a tree has no data set name: {text}"
+        );
+        assert!(lines[4].contains(",f3-plist-1a2b3c4d,0,min,"), "{text}");
         let back: Vec<MinHiddenRow> = parse_table(bytes.as_slice()).unwrap();
         assert_eq!(back, rows);
     }
@@ -631,6 +688,25 @@ mod tests {
             min_n_hidden: None,
             max_tested: 4,
             data_set: DataSetId::default(),
+        }
+    }
+
+    #[test]
+    fn aggregate_names_are_their_serde_names() {
+        // `analysis.aggregate` in a sweep file and `min_hidden.csv` both use these names.
+        #[derive(Deserialize)]
+        struct Holder {
+            a: Aggregate,
+        }
+        let names: Vec<&str> = Aggregate::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(names, ["min", "mean", "median", "sum"]);
+        for a in Aggregate::ALL {
+            let text = format!("a,x\n{a},1\n");
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let back: Holder = reader.deserialize().next().unwrap().unwrap();
+            assert_eq!(back.a, a);
+            assert_eq!(a.to_string(), a.as_str());
+            assert_eq!(a.title().to_lowercase(), a.as_str());
         }
     }
 

@@ -109,7 +109,7 @@ fn build_writes_every_file_and_they_all_parse() {
     // min_hidden.csv: header and a row per (series, depth, aggregate).
     let min_hidden = csv_lines(&dir.join("min_hidden.csv"));
     assert_eq!(min_hidden[0], MinHiddenRow::COLUMNS.join(","));
-    assert_eq!(min_hidden.len() - 1, 2 * 3 * 3);
+    assert_eq!(min_hidden.len() - 1, 2 * 3 * Aggregate::ALL.len());
 
     // Every SVG is well-formed XML with the chart size; every PNG decodes at that size.
     for stem in &stems {
@@ -543,21 +543,21 @@ fn tree_and_sparse_series_are_kept_apart_in_the_tables() {
     assert_eq!(decaying.feature_probability, 0.01);
 
     let rows: Vec<MinHiddenRow> = read_table(dir).unwrap();
-    // Per (series, row): the tree's 2 depths and one row per data set, 3 aggregates each.
-    assert_eq!(rows.len(), (2 + 3) * 3);
+    // Per (series, row): the tree's 2 depths and one row per data set, 4 aggregates each.
+    assert_eq!(rows.len(), (2 + 3) * 4);
     let of = |label: &str| -> Vec<&MinHiddenRow> {
         rows.iter()
             .filter(|r| Series::of_min_hidden(r).label() == label)
             .collect()
     };
-    assert_eq!(of(TREE).len(), 2 * 3);
+    assert_eq!(of(TREE).len(), 2 * 4);
     for (label, n_features, importance) in [
         (PER_INSTANCE, 5, "1"),
         (DECAYING, 5, "0.9^i"),
         (WIDER, 20, "1"),
     ] {
         let mine = of(label);
-        assert_eq!(mine.len(), 3, "{label}");
+        assert_eq!(mine.len(), 4, "{label}");
         assert!(
             mine.iter().all(|r| r.depth == 0
                 && r.n_features == n_features
@@ -574,6 +574,7 @@ fn tree_and_sparse_series_are_kept_apart_in_the_tables() {
     let header = csv_lines(&dir.join("min_hidden.csv"));
     assert_eq!(header[0], MinHiddenRow::COLUMNS.join(","));
     assert!(rows.iter().any(|r| r.aggregate == Aggregate::Median));
+    assert!(rows.iter().any(|r| r.aggregate == Aggregate::Sum));
 }
 
 #[test]
@@ -664,7 +665,7 @@ fn per_instance_p_series_get_their_own_table_and_chart() {
     assert!(headline.contains(&format!("<th class=\"label\">{DECAYING}</th>")));
     assert!(!headline.contains(&format!("<th class=\"label\">{PER_INSTANCE}")));
     assert!(headline.contains(&format!("href=\"#instances-{PER_INSTANCE_SLUG}\"")));
-    assert!(headline.contains(&format!("<th colspan=\"3\">{TREE}</th>")));
+    assert!(headline.contains(&format!("<th colspan=\"4\">{TREE}</th>")));
 
     // Geometry: the dims figure under its heading and series, the unknown kind after it.
     assert!(html.contains("id=\"geometry-dims\""));
@@ -725,7 +726,7 @@ fn tree_importance_is_named_where_it_is_not_one() {
     let compare = fs::read_to_string(dir.join("plots/compare_b2_binary_seed0.svg")).unwrap();
     assert!(compare.contains("importance 0.5^level"));
     let rows: Vec<MinHiddenRow> = read_table(dir).unwrap();
-    assert_eq!(rows.len(), 2 * 3 * 3);
+    assert_eq!(rows.len(), 2 * 3 * 4);
 }
 
 #[test]
@@ -780,12 +781,12 @@ fn data_sets_with_the_same_mean_p_are_two_series() {
 
     // min_hidden.csv: one row per aggregate for each data set, the two of mean p 0.2 apart.
     let rows: Vec<MinHiddenRow> = read_table(dir).unwrap();
-    assert_eq!(rows.len(), (2 + 3) * 3);
+    assert_eq!(rows.len(), (2 + 3) * 4);
     let p02 = rows
         .iter()
         .filter(|r| r.depth == 0 && (r.feature_probability - 0.2).abs() < 1e-12)
         .count();
-    assert_eq!(p02, 2 * 3);
+    assert_eq!(p02, 2 * 4);
     let computed = report::min_hidden(&summary, options().threshold);
     let named: BTreeSet<String> = computed
         .iter()
@@ -824,4 +825,222 @@ fn data_sets_with_the_same_mean_p_are_two_series() {
         );
     }
     assert_eq!(broken_links(dir).unwrap(), Vec::<String>::new());
+}
+
+/// One tree config's instance for [`headline_rows`].
+fn tree_row(depth: u32, n_hidden: u32, instance: u32, eval_loss: f64) -> RunRow {
+    RunRow {
+        config_id: format!("d{depth}-h{n_hidden}-b2-tree0.5-binary-s0"),
+        group: format!("d{depth}-b2-tree0.5-binary"),
+        depth,
+        branching: 2,
+        structure: "tree".into(),
+        stop_prob: 0.5,
+        magnitude: "binary".into(),
+        feature_probability: 0.25,
+        correlated_pairs: 0,
+        anticorrelated_pairs: 0,
+        importance: "1".into(),
+        n_hidden,
+        n_features: (1 << (depth + 1)) - 2,
+        seed: 0,
+        instance,
+        train_loss: eval_loss,
+        eval_loss: if eval_loss < 0.0 { f64::NAN } else { eval_loss },
+        wall_s: 1.0,
+        diverged: eval_loss < 0.0,
+    }
+}
+
+/// A tree series whose verdicts depend on the aggregate (threshold 1e-5, 3 instances; a
+/// negative loss marks a diverged instance):
+///
+/// | config | instances | min | mean | median | sum |
+/// | --- | --- | --- | --- | --- | --- |
+/// | d2-h2 | 1e-7, 1e-2, 1e-2 | ✓ | | | |
+/// | d2-h3 | 1e-7, 1e-7, 1e-3 | ✓ | | ✓ | |
+/// | d2-h4 | 4e-6 × 3 | ✓ | ✓ | ✓ | |
+/// | d2-h5 | 1e-7, 1e-7, diverged | ✓ | | | |
+/// | d2-h6 | 1e-7 × 3 | ✓ | ✓ | ✓ | ✓ |
+/// | d1-h2 | 0 × 3 | ✓ | ✓ | ✓ | ✓ |
+fn headline_rows() -> Vec<RunRow> {
+    let mut runs = Vec::new();
+    for (n_hidden, losses) in [
+        (2, [1e-7, 1e-2, 1e-2]),
+        (3, [1e-7, 1e-7, 1e-3]),
+        (4, [4e-6, 4e-6, 4e-6]),
+        (5, [1e-7, 1e-7, -1.0]),
+        (6, [1e-7, 1e-7, 1e-7]),
+    ] {
+        for (i, l) in losses.iter().enumerate() {
+            runs.push(tree_row(2, n_hidden, i as u32, *l));
+        }
+    }
+    for i in 0..3 {
+        runs.push(tree_row(1, 2, i, 0.0));
+    }
+    runs
+}
+
+#[test]
+fn the_headline_aggregate_decides_ticks_green_rows_and_charts() {
+    let heatmap_stem = "heatmap_tree-s0.5_b2_binary_seed0";
+    // (aggregate, configs ticked: d1-h2 and these d2 widths).
+    let expected: [(Aggregate, &[u32]); 4] = [
+        (Aggregate::Min, &[2, 3, 4, 5, 6]),
+        (Aggregate::Mean, &[4, 6]),
+        (Aggregate::Median, &[3, 4, 6]),
+        (Aggregate::Sum, &[6]),
+    ];
+    let mut csvs = Vec::new();
+    for (aggregate, ticked) in expected {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        write_table(dir, &headline_rows()).unwrap();
+        let opts = ReportOptions {
+            aggregate,
+            ..options()
+        };
+        let files = build(dir, &opts).unwrap();
+        let svg = fs::read_to_string(dir.join(format!("plots/{heatmap_stem}.svg"))).unwrap();
+        roxmltree::Document::parse(&svg).unwrap();
+        // The ✓ cells: every text starting with a tick (the footer's "✓ + orange" aside).
+        let ticks = svg.matches("✓ ").count() - svg.matches("✓ + orange").count();
+        assert_eq!(ticks, 1 + ticked.len(), "{aggregate}: {ticks} ticks");
+        assert!(
+            svg.contains(&format!("eval loss ({aggregate} over instances, log10)")),
+            "{aggregate}: colour bar label"
+        );
+        // d2-h5 has a diverged instance: marked (ticked only for the min); its sum is NaN.
+        if aggregate == Aggregate::Sum {
+            assert!(!svg.contains(" †") && svg.contains(">\ndiverged\n<"));
+        } else {
+            assert!(svg.contains(" †\n</text>"), "{aggregate}: no dagger");
+            assert!(svg.contains("†: some diverged"));
+            let no_tick = aggregate != Aggregate::Min;
+            assert_eq!(svg.contains("†: some diverged (no ✓)."), no_tick);
+        }
+        // d2-h4 shows the headline's value: 4e-6 for min, mean and median; 1.2e-5 for the sum.
+        let cell_h4 = if aggregate == Aggregate::Sum {
+            "1.2e-5"
+        } else {
+            "4.0e-6"
+        };
+        assert!(
+            svg.contains(&format!(
+                ">\n{}{cell_h4}\n<",
+                if ticked.contains(&4) { "✓ " } else { "" }
+            )),
+            "{aggregate}: d2-h4 cell {cell_h4} missing"
+        );
+
+        // The summary table's green rows are the ticked configs.
+        let html = fs::read_to_string(&files.index).unwrap();
+        let green: BTreeSet<String> = html
+            .lines()
+            .filter(|l| l.starts_with("<tr class=\"pass\"><td class=\"id\">"))
+            .map(|l| l.split(['>', '<']).nth(4).unwrap().to_owned())
+            .collect();
+        let want: BTreeSet<String> = std::iter::once("d1-h2-b2-tree0.5-binary-s0".to_owned())
+            .chain(
+                ticked
+                    .iter()
+                    .map(|h| format!("d2-h{h}-b2-tree0.5-binary-s0")),
+            )
+            .collect();
+        assert_eq!(green, want, "{aggregate}");
+        // The min-hidden table marks the headline's column, and shows all four.
+        assert!(html.contains(&format!(
+            "<th class=\"headline\" title=\"headline aggregate\">{aggregate}</th>"
+        )));
+        assert_eq!(html.matches("<th class=\"headline\"").count(), 1);
+        assert!(html.contains(&format!(
+            "headline (<code>analysis.aggregate</code>) is the <strong>{aggregate}</strong>"
+        )));
+        assert!(html.contains("The seed notebook's rule is the sum."));
+
+        // Charts: the headline's min-n_hidden chart first, then the min's; the loss-vs-n_hidden
+        // legend names the headline and (unless it is the min) the min.
+        let stems: Vec<String> = files
+            .files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "svg"))
+            .map(|f| f.file_stem().unwrap().to_string_lossy().into_owned())
+            .filter(|s| s.starts_with("min_hidden_"))
+            .collect();
+        let mut want_stems = vec![format!("min_hidden_{aggregate}")];
+        if aggregate != Aggregate::Min {
+            want_stems.push("min_hidden_min".to_owned());
+        }
+        assert_eq!(stems, want_stems);
+        let lines =
+            fs::read_to_string(dir.join("plots/loss_vs_hidden_tree-s0.5_b2_binary_seed0.svg"))
+                .unwrap();
+        assert!(lines.contains(&format!("{aggregate} over instances")));
+        assert!(lines.contains("min over instances"));
+        let entries = if aggregate == Aggregate::Min { 1 } else { 2 };
+        assert_eq!(lines.matches("over instances").count(), entries);
+
+        csvs.push((
+            fs::read(dir.join("summary.csv")).unwrap(),
+            fs::read(dir.join("min_hidden.csv")).unwrap(),
+        ));
+    }
+    // The CSV files do not depend on the headline.
+    assert!(csvs.windows(2).all(|w| w[0] == w[1]));
+    let rows: Vec<MinHiddenRow> = {
+        let tmp = tempfile::tempdir().unwrap();
+        write_table(tmp.path(), &headline_rows()).unwrap();
+        build(tmp.path(), &options()).unwrap();
+        read_table(tmp.path()).unwrap()
+    };
+    let at_depth_2: Vec<(Aggregate, Option<u32>)> = rows
+        .iter()
+        .filter(|r| r.depth == 2)
+        .map(|r| (r.aggregate, r.min_n_hidden))
+        .collect();
+    assert_eq!(
+        at_depth_2,
+        vec![
+            (Aggregate::Min, Some(2)),
+            (Aggregate::Mean, Some(4)),
+            (Aggregate::Median, Some(3)),
+            (Aggregate::Sum, Some(6)),
+        ]
+    );
+}
+
+#[test]
+fn summary_and_min_hidden_headers_name_the_sum() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_table(dir, &headline_rows()).unwrap();
+    build(dir, &options()).unwrap();
+    let summary = csv_lines(&dir.join("summary.csv"));
+    assert!(
+        summary[0].contains(",n_instances,mean,sum,min,median,max,std,n_diverged"),
+        "{}",
+        summary[0]
+    );
+    // d2-h4: three instances at 4e-6 sum to 1.2e-5; d2-h5 has a diverged one: NaN.
+    let field = |id: &str, column: &str| -> String {
+        let col = SummaryRow::COLUMNS
+            .iter()
+            .position(|c| *c == column)
+            .unwrap();
+        let line = summary.iter().find(|l| l.starts_with(id)).unwrap();
+        line.split(',').nth(col).unwrap().to_owned()
+    };
+    let sum_h4: f64 = field("d2-h4-", "sum").parse().unwrap();
+    assert!((sum_h4 - 1.2e-5).abs() < 1e-18, "{sum_h4}");
+    assert_eq!(field("d2-h5-", "sum"), "NaN");
+    assert_eq!(field("d2-h5-", "n_diverged"), "1");
+    let min_hidden = csv_lines(&dir.join("min_hidden.csv"));
+    assert_eq!(min_hidden[0], MinHiddenRow::COLUMNS.join(","));
+    let aggregates: Vec<&str> = min_hidden[1..]
+        .iter()
+        .filter(|l| l.starts_with("2,"))
+        .map(|l| l.split(',').nth(14).unwrap())
+        .collect();
+    assert_eq!(aggregates, ["min", "mean", "median", "sum"]);
 }

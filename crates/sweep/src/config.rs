@@ -410,7 +410,8 @@ impl TrainSettings {
 pub struct AnalysisConfig {
     /// A config is "good" when its aggregate eval loss is below this.
     pub threshold: f64,
-    /// How instances are combined into the headline number (`min`, `mean` or `median`).
+    /// How instances are combined into the headline number (`min`, `mean`, `median` or `sum`;
+    /// `sum` is the seed notebook's own rule).
     pub aggregate: Aggregate,
 }
 

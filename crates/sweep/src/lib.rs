@@ -37,7 +37,7 @@
 //! log_every = 100
 //! [analysis]
 //! threshold = 1e-5
-//! aggregate = "mean"                 # or min, median
+//! aggregate = "mean"                 # or min, median, sum (sum: the seed notebook's own rule)
 //! ```
 //!
 //! Tree configs are `depths × branching × structure`; they exist when `features` is absent

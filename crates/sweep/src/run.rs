@@ -235,10 +235,6 @@ fn build_report(
         return Ok(None);
     }
     let mut notes = notes;
-    notes.push(format!(
-        "Headline aggregate across instances (analysis.aggregate): {}.",
-        config.analysis.aggregate
-    ));
     notes.push(format!("Config hash: {}.", config.hash()));
     // Geometry first: the report embeds the figures its manifest lists.
     let geometry_options = geometry::GeometryOptions {
@@ -253,6 +249,7 @@ fn build_report(
     notes.extend(geometry.notes);
     let opts = ReportOptions {
         threshold: config.analysis.threshold,
+        aggregate: config.analysis.aggregate,
         title: format!("tmh sweep: {}", config.name),
         config_toml: Some(config.to_toml()),
         notes,
@@ -569,4 +566,70 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     ];
     build_report(out, &config, rows, notes)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use report::Aggregate;
+
+    /// An instance of the depth-2 tree config of width `n_hidden`.
+    fn row(n_hidden: u32, instance: u32, eval_loss: f64) -> RunRow {
+        RunRow {
+            config_id: format!("d2-h{n_hidden}-b2-tree0.5-binary-s0"),
+            group: "d2-b2-tree0.5-binary".into(),
+            depth: 2,
+            branching: 2,
+            structure: "tree".into(),
+            stop_prob: 0.5,
+            magnitude: "binary".into(),
+            feature_probability: 0.25,
+            correlated_pairs: 0,
+            anticorrelated_pairs: 0,
+            importance: "1".into(),
+            n_hidden,
+            n_features: 6,
+            seed: 0,
+            instance,
+            train_loss: eval_loss,
+            eval_loss,
+            wall_s: 1.0,
+            diverged: false,
+        }
+    }
+
+    #[test]
+    fn the_rebuilt_report_headlines_the_folders_aggregate() {
+        // Width 3: three instances at 4e-6, so the mean passes 1e-5 and the sum (1.2e-5) does
+        // not; width 4 passes both.
+        let runs: Vec<RunRow> = (0..3)
+            .map(|i| row(3, i, 4e-6))
+            .chain((0..3).map(|i| row(4, i, 1e-7)))
+            .collect();
+        for (aggregate, green) in [(Aggregate::Mean, 2), (Aggregate::Sum, 1)] {
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = tmp.path();
+            let mut config = SweepConfig::default();
+            config.analysis.aggregate = aggregate;
+            std::fs::write(dir.join(CONFIG_FILE), config.to_toml()).unwrap();
+            write_table(dir, &runs).unwrap();
+            let index = rebuild_report(dir).unwrap();
+            let html = std::fs::read_to_string(index).unwrap();
+            assert!(html.contains(&format!(
+                "Headline aggregate across instances (analysis.aggregate): {aggregate}."
+            )));
+            assert!(html.contains(&format!(
+                "<th class=\"headline\" title=\"headline aggregate\">{aggregate}</th>"
+            )));
+            assert_eq!(
+                html.matches("<tr class=\"pass\">").count(),
+                green,
+                "{aggregate}"
+            );
+            assert!(
+                dir.join(format!("plots/min_hidden_{aggregate}.svg"))
+                    .is_file()
+            );
+        }
+    }
 }
