@@ -413,6 +413,9 @@ impl DataSpec {
             loop {
                 // P(gap >= k) = P(U <= (1-p)^k) = (1-p)^k with U in (0, 1]: exact geometric.
                 let u = 1.0 - rng.uniform_f64();
+                if position == 0 && level.surely_empty(u) {
+                    break;
+                }
                 // The ratio is >= 0, so truncation is its floor (without a libm call), and the
                 // cast saturates, so huge gaps cannot overflow the position.
                 let gap = (u.ln() / level.ln_miss) as u64;

@@ -261,15 +261,19 @@ impl SparseSpec {
     /// geometric-gap sampler walks.
     pub(crate) fn runs(&self, instance: u32) -> Vec<Run> {
         let p = self.probability(instance);
-        let mut runs: Vec<Run> = Vec::new();
+        // (first feature, count, probability) of each run, then the runs with their bounds.
+        let mut spans: Vec<(u32, u32, f64)> = Vec::new();
         let first = self.pairs.n_paired();
         for (feature, &prob) in p.iter().enumerate().skip(first) {
-            match runs.last_mut() {
-                Some(run) if run.prob == prob => run.count += 1,
-                _ => runs.push(Run::new(feature as u32, 1, prob)),
+            match spans.last_mut() {
+                Some((_, count, p)) if *p == prob => *count += 1,
+                _ => spans.push((feature as u32, 1, prob)),
             }
         }
-        runs
+        spans
+            .into_iter()
+            .map(|(first, count, prob)| Run::new(first, count, prob))
+            .collect()
     }
 }
 
@@ -281,15 +285,58 @@ pub(crate) struct Run {
     pub(crate) prob: f64,
     /// ln(1 - prob), the scale of the geometric gaps.
     pub(crate) ln_miss: f64,
+    /// A uniform `u` below this surely gives a first gap past the run's end (no feature of
+    /// the run is on), so that common case needs no logarithm. See [`Run::surely_empty`].
+    empty_below: f64,
 }
 
 impl Run {
     pub(crate) fn new(first: u32, count: u32, prob: f64) -> Run {
+        let ln_miss = (-prob).ln_1p();
         Run {
             first,
             count,
             prob,
-            ln_miss: (-prob).ln_1p(),
+            ln_miss,
+            // The gap `trunc(ln u / ln_miss)` reaches `count` iff u <= (1 − p)^count exactly;
+            // the margin of 1e-9 dwarfs the rounding of ln and of the division (~1e-16
+            // relative) wherever the bound does not underflow, so below it the computed gap
+            // reaches `count` too, and the draws stay those of the logarithm.
+            empty_below: (f64::from(count) * ln_miss).exp() * (1.0 - 1e-9),
+        }
+    }
+
+    /// Whether the first gap drawn from `u` passes the run's end (decided without a logarithm
+    /// when `u` is clearly below the bound; otherwise as the sampler always did).
+    #[inline]
+    pub(crate) fn surely_empty(&self, u: f64) -> bool {
+        u < self.empty_below
+    }
+}
+
+#[cfg(test)]
+mod run_tests {
+    use super::Run;
+
+    /// The shortcut agrees with the logarithm it skips, on uniforms right at the bound.
+    #[test]
+    fn surely_empty_runs_are_empty_by_the_logarithm_too() {
+        for (count, prob) in [(1, 0.5), (2, 0.25), (64, 0.015625), (200, 0.001), (4096, 1e-6)] {
+            let run = Run::new(0, count, prob);
+            let bound = (f64::from(count) * run.ln_miss).exp();
+            let mut checked = 0;
+            for k in -3000..3000 {
+                let u = bound * (1.0 + f64::from(k) * 1e-12);
+                if !(u > 0.0 && u <= 1.0) {
+                    continue;
+                }
+                let gap = (u.ln() / run.ln_miss) as u64;
+                if run.surely_empty(u) {
+                    assert!(gap >= u64::from(count), "{count} at p {prob}: u = {u}");
+                    checked += 1;
+                }
+            }
+            assert!(checked >= 1900, "the shortcut was taken right below the bound: {checked}");
         }
     }
 }
