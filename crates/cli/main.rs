@@ -190,7 +190,9 @@ fn run(command: Command) -> Result<()> {
         }
         Command::Compare { a, b, max_ratio } => {
             let (config, _) = sweep::SweepConfig::load_with_run(&a.join(sweep::CONFIG_FILE))?;
-            let comparison = sweep::compare(&a, &b, config.analysis.threshold, max_ratio)?;
+            let analysis = &config.analysis;
+            let comparison =
+                sweep::compare(&a, &b, analysis.threshold, analysis.aggregate, max_ratio)?;
             out!("{comparison}");
             anyhow::ensure!(
                 comparison.agrees(),

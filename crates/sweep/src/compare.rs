@@ -1,21 +1,33 @@
 //! Comparing two run folders of the same sweep (e.g. one backend against another): do they
-//! agree on which cells reach the threshold, and how far apart are their losses?
+//! agree on which configs reach the threshold, and how far apart are their losses?
+//!
+//! Two correct backends do not give equal losses: float order differs, and a solved config
+//! sits at rounding noise (1e-16 in one run, 1e-25 or exactly 0 in the other). So eval losses
+//! below the *noise floor*, [`NOISE_FLOOR`] × threshold, count as the floor, and the
+//! per-config distance is the ratio of the geometric means of the instances' losses.
 
 use anyhow::{Result, ensure};
-use report::RunRow;
+use report::{Aggregate, RunRow, SummaryRow, is_diverged};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-/// One config's losses in both runs.
+/// Eval losses below this fraction of the threshold are rounding noise of a solved config.
+pub const NOISE_FLOOR: f64 = 1e-3;
+
+/// One config in both runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CellComparison {
     /// The config.
     pub config_id: String,
-    /// Geometric mean of the instances' eval losses, in run A and run B.
+    /// The aggregate across instances, in run A and run B.
+    pub value: (f64, f64),
+    /// Geometric mean of the instances' finite eval losses (floored at the noise floor).
     pub geomean: (f64, f64),
-    /// Whether the config's best instance is below the threshold, in A and in B.
-    pub below: (bool, bool),
+    /// Whether the config passes the threshold (the report's pass rule), in A and in B.
+    pub passes: (bool, bool),
+    /// Diverged instances, in A and in B.
+    pub diverged: (u32, u32),
 }
 
 impl CellComparison {
@@ -24,106 +36,272 @@ impl CellComparison {
         let (a, b) = self.geomean;
         (a / b).max(b / a)
     }
+
+    /// What differs, or nothing: passing in one run only, a ratio above `max_ratio`, or a
+    /// different number of diverged instances.
+    pub fn differences(&self, max_ratio: f64) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.passes.0 != self.passes.1 {
+            let who = if self.passes.0 { "A" } else { "B" };
+            out.push(format!("passes in {who} only"));
+        }
+        // NaN only when every instance diverged in both runs, which the counts compare.
+        if self.ratio() > max_ratio {
+            out.push(format!("ratio {:.3} > {max_ratio}", self.ratio()));
+        }
+        if self.diverged.0 != self.diverged.1 {
+            out.push(format!("diverged {}/{}", self.diverged.0, self.diverged.1));
+        }
+        out
+    }
 }
 
 /// The comparison of two run folders.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
-    /// Per config, in config order.
+    /// Per config, in the report's order (series, depth, n_hidden).
     pub cells: Vec<CellComparison>,
-    /// The threshold used for `below`.
+    /// The threshold of the pass rule.
     pub threshold: f64,
-    /// The largest per-cell ratio allowed by [`Comparison::agrees`].
+    /// The aggregate across instances that the pass rule judges.
+    pub aggregate: Aggregate,
+    /// The largest per-config ratio allowed by [`Comparison::agrees`].
     pub max_ratio: f64,
 }
 
 impl Comparison {
-    /// Same cells below the threshold, and every per-cell ratio within `max_ratio`.
+    /// Same configs passing, same diverged counts, and every per-config ratio within
+    /// `max_ratio`.
     pub fn agrees(&self) -> bool {
         self.cells
             .iter()
-            .all(|c| c.below.0 == c.below.1 && c.ratio() <= self.max_ratio)
+            .all(|c| c.differences(self.max_ratio).is_empty())
     }
 }
 
-fn geomeans(runs: &[RunRow]) -> BTreeMap<String, (f64, f64)> {
-    let mut per_config: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for row in runs {
-        per_config
-            .entry(row.config_id.clone())
-            .or_default()
-            .push(row.eval_loss);
-    }
-    per_config
-        .into_iter()
-        .map(|(id, losses)| {
-            let log_mean =
-                losses.iter().map(|l| l.max(1e-30).ln()).sum::<f64>() / losses.len() as f64;
-            let best = losses.iter().copied().fold(f64::INFINITY, f64::min);
-            (id, (log_mean.exp(), best))
-        })
-        .collect()
-}
-
-/// Compares the eval losses of the run folders `a` and `b`, which must hold the same configs.
-pub fn compare(a: &Path, b: &Path, threshold: f64, max_ratio: f64) -> Result<Comparison> {
-    let (ga, gb) = (
-        geomeans(&report::read_runs(a)?),
-        geomeans(&report::read_runs(b)?),
-    );
+/// Compares the eval losses of the run folders `a` and `b`, which must hold the same configs,
+/// judging passes as the report does with `threshold` and `aggregate`.
+pub fn compare(
+    a: &Path,
+    b: &Path,
+    threshold: f64,
+    aggregate: Aggregate,
+    max_ratio: f64,
+) -> Result<Comparison> {
+    let (runs_a, runs_b) = (report::read_runs(a)?, report::read_runs(b)?);
+    let (sum_a, sum_b) = (report::summarize(&runs_a), report::summarize(&runs_b));
+    let ids = |rows: &[SummaryRow]| -> Vec<String> {
+        let mut ids: Vec<String> = rows.iter().map(|r| r.config_id.clone()).collect();
+        ids.sort();
+        ids
+    };
     ensure!(
-        ga.keys().eq(gb.keys()),
+        ids(&sum_a) == ids(&sum_b),
         "{} and {} hold different configs",
         a.display(),
         b.display()
     );
-    let cells = ga
+    let floor = threshold * NOISE_FLOOR;
+    let (geo_a, geo_b) = (geomeans(&runs_a, floor), geomeans(&runs_b, floor));
+    let by_id: BTreeMap<&str, &SummaryRow> =
+        sum_b.iter().map(|r| (r.config_id.as_str(), r)).collect();
+    let cells = sum_a
         .iter()
-        .map(|(id, &(mean_a, best_a))| {
-            let (mean_b, best_b) = gb[id];
+        .map(|ra| {
+            let rb = by_id[ra.config_id.as_str()];
+            let id = ra.config_id.as_str();
             CellComparison {
-                config_id: id.clone(),
-                geomean: (mean_a, mean_b),
-                below: (best_a < threshold, best_b < threshold),
+                config_id: ra.config_id.clone(),
+                value: (ra.aggregate(aggregate), rb.aggregate(aggregate)),
+                geomean: (geo_a[id], geo_b[id]),
+                passes: (
+                    ra.passes(aggregate, threshold),
+                    rb.passes(aggregate, threshold),
+                ),
+                diverged: (ra.n_diverged, rb.n_diverged),
             }
         })
         .collect();
     Ok(Comparison {
         cells,
         threshold,
+        aggregate,
         max_ratio,
     })
 }
 
+/// Per config: the geometric mean of its instances' eval losses, each at least `floor`,
+/// over the instances that did not diverge (NaN when all did).
+fn geomeans(runs: &[RunRow], floor: f64) -> BTreeMap<&str, f64> {
+    let mut logs: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
+    for row in runs {
+        let entry = logs.entry(row.config_id.as_str()).or_default();
+        if !is_diverged(row) {
+            entry.0 += row.eval_loss.max(floor).ln();
+            entry.1 += 1;
+        }
+    }
+    logs.into_iter()
+        .map(|(id, (sum, n))| (id, (sum / n as f64).exp()))
+        .collect()
+}
+
 impl fmt::Display for Comparison {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let agg = self.aggregate.as_str();
         writeln!(
             f,
-            "{:<32} {:>12} {:>12} {:>7}  below {:e}",
-            "config", "geomean A", "geomean B", "ratio", self.threshold
+            "{:<32} {:>12} {:>12} {:>9}  passes (< {:e})",
+            "config",
+            format!("{agg} A"),
+            format!("{agg} B"),
+            "ratio",
+            self.threshold
         )?;
         for c in &self.cells {
-            let mark = if c.below.0 == c.below.1 && c.ratio() <= self.max_ratio {
-                ""
+            let differences = c.differences(self.max_ratio);
+            let mark = if differences.is_empty() {
+                String::new()
             } else {
-                "  <-- differs"
+                format!("  <-- {}", differences.join(", "))
             };
+            let yes_no = |b: bool| if b { "yes" } else { "no" };
             writeln!(
                 f,
-                "{:<32} {:>12.3e} {:>12.3e} {:>7.2}  {}/{}{mark}",
+                "{:<32} {:>12.3e} {:>12.3e} {:>9.3}  {}/{}{mark}",
                 c.config_id,
-                c.geomean.0,
-                c.geomean.1,
+                c.value.0,
+                c.value.1,
                 c.ratio(),
-                c.below.0,
-                c.below.1
+                yes_no(c.passes.0),
+                yes_no(c.passes.1)
             )?;
         }
-        let verdict = if self.agrees() { "AGREE" } else { "DIFFER" };
-        write!(
+        writeln!(
             f,
-            "{verdict}: same cells below threshold and every ratio <= {}",
-            self.max_ratio
-        )
+            "ratio: of the geometric means of the instances' eval losses, each floored at {:e} \
+             ({NOISE_FLOOR} x threshold: below it a loss is rounding noise)",
+            self.threshold * NOISE_FLOOR
+        )?;
+        let differing = self
+            .cells
+            .iter()
+            .filter(|c| !c.differences(self.max_ratio).is_empty())
+            .count();
+        if differing == 0 {
+            write!(
+                f,
+                "AGREE: all {} configs pass alike, diverge alike and have ratios <= {}",
+                self.cells.len(),
+                self.max_ratio
+            )
+        } else {
+            write!(
+                f,
+                "DIFFER: {differing} of {} configs (marked above)",
+                self.cells.len()
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(config_id: &str, n_hidden: u32, instance: u32, eval_loss: f64) -> RunRow {
+        RunRow {
+            config_id: config_id.into(),
+            group: "d2-b2-tree0.5-binary".into(),
+            depth: 2,
+            branching: 2,
+            structure: "tree".into(),
+            stop_prob: 0.5,
+            magnitude: "binary".into(),
+            feature_probability: 0.25,
+            correlated_pairs: 0,
+            anticorrelated_pairs: 0,
+            importance: "1".into(),
+            n_hidden,
+            n_features: 6,
+            seed: 0,
+            instance,
+            train_loss: eval_loss,
+            eval_loss,
+            wall_s: 1.0,
+            diverged: !eval_loss.is_finite(),
+        }
+    }
+
+    /// Writes a run folder's runs.csv: configs h2, h3 and h10 of depth 2, two instances each.
+    fn folder(losses: [[f64; 2]; 3]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rows = Vec::new();
+        for (h, pair) in [2, 3, 10].into_iter().zip(losses) {
+            for (i, loss) in pair.into_iter().enumerate() {
+                let id = format!("d2-h{h}-b2-tree0.5-binary-s0");
+                rows.push(row(&id, h, i as u32, loss));
+            }
+        }
+        report::write_table(dir.path(), &rows).unwrap();
+        dir
+    }
+
+    fn run(a: [[f64; 2]; 3], b: [[f64; 2]; 3]) -> Comparison {
+        let (a, b) = (folder(a), folder(b));
+        compare(a.path(), b.path(), 1e-5, Aggregate::Mean, 2.0).unwrap()
+    }
+
+    #[test]
+    fn rounding_noise_of_solved_configs_agrees() {
+        // Backends solve h3 and h10 to different noise, one to exactly 0.
+        let c = run(
+            [[3e-2, 4e-2], [1.9e-25, 0.0], [2e-16, 3e-17]],
+            [[3.1e-2, 3.9e-2], [1e-16, 4e-20], [0.0, 0.0]],
+        );
+        assert!(c.agrees(), "{c}");
+        assert_eq!(c.cells[1].ratio(), 1.0, "both at the floor");
+        // Natural order: h10 after h3.
+        let ids: Vec<&str> = c.cells.iter().map(|c| c.config_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "d2-h2-b2-tree0.5-binary-s0",
+                "d2-h3-b2-tree0.5-binary-s0",
+                "d2-h10-b2-tree0.5-binary-s0"
+            ]
+        );
+        assert!(c.to_string().ends_with("ratios <= 2"), "{c}");
+    }
+
+    #[test]
+    fn each_kind_of_difference_is_named() {
+        let c = run(
+            [[3e-2, 4e-2], [1e-6, 2e-6], [1e-9, 1e-9]],
+            [[9e-2, 9e-2], [1e-6, 5e-5], [1e-9, f64::NAN]],
+        );
+        assert!(!c.agrees());
+        assert_eq!(c.cells[0].differences(2.0), ["ratio 2.598 > 2"]);
+        assert_eq!(
+            c.cells[1].differences(2.0),
+            ["passes in A only", "ratio 5.000 > 2"]
+        );
+        // B's h10 lost an instance: never a pass for the mean, and diverged differ.
+        assert_eq!(
+            c.cells[2].differences(2.0),
+            ["passes in A only", "diverged 0/1"]
+        );
+        let text = c.to_string();
+        assert!(text.ends_with("DIFFER: 3 of 3 configs (marked above)"), "{text}");
+        assert!(text.contains("<-- passes in A only, diverged 0/1"), "{text}");
+    }
+
+    #[test]
+    fn different_configs_are_refused() {
+        let a = folder([[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]);
+        let b = tempfile::tempdir().unwrap();
+        report::write_table(b.path(), &[row("d2-h4-b2-tree0.5-binary-s0", 4, 0, 1.0)]).unwrap();
+        let err = compare(a.path(), b.path(), 1e-5, Aggregate::Mean, 2.0).unwrap_err();
+        assert!(err.to_string().contains("hold different configs"), "{err}");
     }
 }
