@@ -305,6 +305,25 @@ fn merged_shards_equal_one_unsharded_run() {
     assert_ok(&output);
     assert_eq!(runs_without_wall(&merged), runs_without_wall(&whole));
     assert!(merged.join("index.html").is_file());
+
+    // One folder twice is refused, however it is spelled.
+    let twice = tmh()
+        .arg("merge")
+        .arg(&shards[0])
+        .arg(shards[0].join("..").join("shard1"))
+        .arg("--out")
+        .arg(tmp.path().join("twice"))
+        .output()
+        .unwrap();
+    assert!(!twice.status.success());
+    let err = String::from_utf8_lossy(&twice.stderr);
+    assert!(err.contains("are the same folder; list each shard once"), "{err}");
+
+    // The quick sweep has 2 groups: a third shard has nothing to do, and says so.
+    let empty = sweep(&quick(), &tmp.path().join("shard3"), &["--shard", "3/3"]);
+    assert_ok(&empty);
+    let note = String::from_utf8_lossy(&empty.stderr);
+    assert!(note.contains("shard 3/3 has no groups"), "{note}");
 }
 
 #[test]

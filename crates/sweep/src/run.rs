@@ -434,8 +434,15 @@ pub fn run(
             ),
         ];
         if let Some((k, n)) = opts.shard {
+            // Shards may share a folder; then it holds more than this shard's groups.
+            let others = records.len() - selected.len();
+            let held = if others > 0 {
+                format!(" This folder also holds {others} group(s) of other shards.")
+            } else {
+                String::new()
+            };
             notes.push(format!(
-                "Shard {k}/{n}: {} of the sweep's {} group(s).",
+                "Shard {k}/{n}: {} of the sweep's {} group(s).{held}",
                 selected.len(),
                 groups.len()
             ));
@@ -465,6 +472,20 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     let Some(first) = dirs.first() else {
         bail!("merge needs at least one shard folder");
     };
+    // The same folder twice (`merge a a`, or `a` and `./a`) is a typo, not two shards.
+    let canonical: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| d.canonicalize().with_context(|| format!("reading {}", d.display())))
+        .collect::<Result<_>>()?;
+    for (j, dir) in canonical.iter().enumerate() {
+        if let Some(i) = canonical[..j].iter().position(|d| d == dir) {
+            bail!(
+                "{} and {} are the same folder; list each shard once",
+                dirs[i].display(),
+                dirs[j].display()
+            );
+        }
+    }
     let load = |dir: &PathBuf| SweepConfig::load_with_run(&dir.join(CONFIG_FILE));
     let (config, first_info) = load(first)?;
     let hash = config.hash();
