@@ -15,8 +15,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
-use report::{RunRow, read_runs, write_table};
-use tree_data::Purpose;
 
 fn main() -> Result<()> {
     let dir = PathBuf::from(
@@ -32,7 +30,7 @@ fn main() -> Result<()> {
         structures: vec!["tree", "independent"],
     }
     .write(&dir);
-    write_sparse(&dir);
+    synthetic::write_sparse(&dir);
 
     let start = Instant::now();
     let out = geometry::build(&dir)?;
@@ -60,54 +58,4 @@ fn main() -> Result<()> {
         fs::metadata(&files.index)?.len()
     );
     Ok(())
-}
-
-/// Appends TMS-style configs to the run folder: 5 features in 2 dimensions over 8 feature
-/// probabilities (ARENA's `50^(−k/7)`), drifting from two orthogonal features through
-/// antipodal pairs to the pentagon as features get sparser; and 6 features with a correlated
-/// and an anticorrelated pair.
-fn write_sparse(dir: &std::path::Path) {
-    let mut runs: Vec<RunRow> = read_runs(dir).unwrap();
-    let id = "f5-plog1-0.02-h2-uniform-s0";
-    let ps = synthetic::arena_probabilities(8);
-    let mut ws = Vec::new();
-    for (k, p) in ps.iter().enumerate() {
-        let k = k as u32;
-        let z = synthetic::rng(id, k, Purpose::Eval).uniform_f64();
-        let w = if *p > 0.3 {
-            synthetic::orthogonal_2d(3)
-        } else if *p > 0.08 {
-            synthetic::polygon_2d(4, 1, 0.4 * z)
-        } else {
-            synthetic::polygon_2d(5, 0, z)
-        };
-        // Features not quite unit length, so the per-feature dots scatter a little.
-        let shrink = 1.0 - 0.08 * (z as f32 - 0.5);
-        ws.push(
-            w.iter()
-                .enumerate()
-                .map(|(i, v)| if i % 5 == 0 { v * shrink } else { *v })
-                .collect(),
-        );
-        runs.push(synthetic::sparse_row(id, 5, 2, k, *p, 0.1 * p * (1.0 + z)));
-    }
-    synthetic::write_weights(dir, id, 2, 5, &ws);
-
-    let id = "f6-p0.05-h2-uniform-s0-pairs";
-    let w = synthetic::cols_2d(&[
-        (1.0, 0.0),
-        (0.95, 0.3),
-        (0.0, 1.0),
-        (0.0, -1.0),
-        (-0.7, 0.7),
-        (-0.7, -0.7),
-    ]);
-    synthetic::write_weights(dir, id, 2, 6, &[w.clone(), w]);
-    for k in 0..2 {
-        let mut r = synthetic::sparse_row(id, 6, 2, k, 0.05, 0.004 * f64::from(k + 1));
-        r.correlated_pairs = 1;
-        r.anticorrelated_pairs = 1;
-        runs.push(r);
-    }
-    write_table(dir, &runs).unwrap();
 }

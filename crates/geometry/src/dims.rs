@@ -213,7 +213,7 @@ pub fn plot_dims_per_feature(points: &[DimsPoint], label: &str) -> Result<Figure
             .configure_mesh()
             .bold_line_style(GRID)
             .light_line_style(GRID_LIGHT)
-            .x_desc("1/(1−S) = 1/p  (log scale)")
+            .x_desc("1/(1−S) = 1/p (log scale)")
             .y_desc("dimensions per feature")
             .x_label_formatter(&|v| log_label(*v))
             .y_label_formatter(&|v| fmt_num(*v))

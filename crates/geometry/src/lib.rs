@@ -56,12 +56,17 @@
 //! the lowest best-instance loss. Per group (manifest `kind` in brackets):
 //!
 //! - `geometry_features2d_<config>` (`features2d`): every config with `n_hidden = 2`: `W`'s
-//!   columns as arrows, one panel per instance, feature index at each tip. With a tree: at
-//!   most 8 panels, the lowest losses, coloured by level-1 subtree, lighter and thinner by
-//!   level. Without: one hue per correlated pair (its second feature lighter), one hue per
-//!   anticorrelated pair (its second feature with a dashed shaft), one hue per independent
-//!   feature; when the instances differ in `p`, at most 8 panels spread evenly over `p`
-//!   (densest first), each titled with its `p` and eval loss (the TMS pentagon figure);
+//!   columns as arrows, one panel per instance, all on one scale, with the dashed circle of
+//!   norm 1 when the longest arrow is at least half that long (the axes then stretch to show
+//!   it; the legend and caption list it only then). The feature index at each tip: for every
+//!   feature up to 40 features, beyond that for the top tree levels that fit in 40 (none
+//!   without a tree), leaving out any number that would print over another; footer and
+//!   caption say which. With a tree: at most 8 panels, the lowest losses, coloured by
+//!   level-1 subtree, lighter and thinner by level. Without: one hue per correlated pair
+//!   (its second feature lighter), one hue per anticorrelated pair (its second feature with a
+//!   dashed shaft), one hue per independent feature; when the instances differ in `p`, at
+//!   most 8 panels spread evenly over `p` (densest first), each titled with its `p` and eval
+//!   loss (the TMS pentagon figure);
 //! - `geometry_gram_<config>` (`gram`): the selected config's best instance: `WᵀW` heatmap
 //!   with a diverging scale centred at 0 and a colour bar; with a tree in tree order with level
 //!   boundaries, without one in index order with boxes around the pairs' 2 × 2 blocks (solid:
@@ -70,7 +75,8 @@
 //!   by superposition; level boundaries marked with a tree, pairs shaded without one;
 //! - `geometry_cosines_<config>` (`cosines`): the selected config, only if it has a tree: mean
 //!   cosine of siblings, ancestor–descendant and unrelated pairs per level, bars pooled over
-//!   instances with a dot per instance.
+//!   the instances with eval loss below the threshold (all of them when none is; the caption
+//!   says which), with a dot per pooled instance.
 //!
 //! And per sparse series (structure `sparse`; same n_features, pairs, importance, magnitude,
 //! seed and n_hidden, any config) whose analysed instances have at least two distinct feature
@@ -252,7 +258,8 @@ enum Job<'a> {
     Features2d(&'a Analysed, String),
     Gram(&'a Analysed, String, String),
     Norms(&'a Analysed, String, String),
-    Cosines(&'a Analysed, String, String),
+    /// Config, stem, "Shown: …" sentence, threshold.
+    Cosines(&'a Analysed, String, String, f64),
     /// Points, series label, stem, sentence appended to the caption.
     Dims(Vec<DimsPoint>, String, String, String),
 }
@@ -263,7 +270,9 @@ impl Job<'_> {
             Job::Features2d(a, stem) => plots::features_2d(a, stem.clone()),
             Job::Gram(a, stem, why) => plots::gram_heatmap(a, stem.clone(), why),
             Job::Norms(a, stem, why) => plots::norm_bars(a, stem.clone(), why),
-            Job::Cosines(a, stem, why) => plots::cosine_bars(a, stem.clone(), why),
+            Job::Cosines(a, stem, why, threshold) => {
+                plots::cosine_bars(a, stem.clone(), why, *threshold)
+            }
             Job::Dims(points, label, stem, about) => {
                 let mut fig = plot_dims_per_feature(points, label)?;
                 fig.entry.stem = stem.clone();
@@ -414,7 +423,12 @@ fn chart_jobs<'a>(analysed: &'a [Analysed], threshold: f64, stems: &mut Stems) -
         jobs.push(Job::Gram(pick, stems.take("gram", id), why.clone()));
         jobs.push(Job::Norms(pick, stems.take("norms", id), why.clone()));
         if pick.tree.is_some() {
-            jobs.push(Job::Cosines(pick, stems.take("cosines", id), why));
+            jobs.push(Job::Cosines(
+                pick,
+                stems.take("cosines", id),
+                why,
+                threshold,
+            ));
         }
     }
     jobs

@@ -185,6 +185,79 @@ fn pair_colour_note(pairs: Pairs) -> String {
 /// The most instances a 2D chart shows.
 const MAX_PANELS: usize = 8;
 
+/// The most features whose arrow tips a 2D chart numbers (past this the numbers crowd
+/// the panels even after [`place_tip_labels`] has removed the overlapping ones).
+const MAX_TIP_LABELS: usize = 40;
+
+/// How many features a 2D chart numbers at their arrow tips: features `0..n`. All of them
+/// when there are at most [`MAX_TIP_LABELS`]; otherwise, with a tree, the features of the top
+/// levels that fit (breadth-first order puts them first), without one none.
+fn tip_labels(tree: Option<&TreeSpec>, f: usize) -> usize {
+    if f <= MAX_TIP_LABELS {
+        return f;
+    }
+    tree.map_or(0, |t| {
+        (1..=t.depth())
+            .map(|l| t.level_range(l).end)
+            .take_while(|&end| end <= MAX_TIP_LABELS)
+            .last()
+            .unwrap_or(0)
+    })
+}
+
+/// The longest arrow from which a 2D chart stretches its axes to take in the circle of norm 1.
+const CIRCLE_MIN_NORM: f64 = 0.5;
+
+/// Half the side of a 2D chart's panels, `r`, and whether they show the dashed circle of
+/// norm 1. `r` is 15 % beyond the longest arrow, stretched to at least 1.1 (the circle and a
+/// margin) when the longest arrow is at least [`CIRCLE_MIN_NORM`] long or every feature is
+/// dead; below that the circle is left out rather than shrink the arrows to under half
+/// the panel.
+fn panel_extent(max_norm: f64) -> (f64, bool) {
+    if max_norm >= CIRCLE_MIN_NORM || max_norm <= DEAD_NORM {
+        ((1.15 * max_norm).max(1.1), true)
+    } else {
+        (1.15 * max_norm, false)
+    }
+}
+
+/// The 2D chart's footer and the caption's sentence on the numbers at the arrow tips, when
+/// features `0..labelled` of `f` are numbered.
+fn tip_notes(tree: Option<&TreeSpec>, f: usize, labelled: usize) -> (String, String) {
+    let arrow = "Arrow = W_i (column i of W)";
+    let order = if tree.is_some() {
+        " (breadth-first)"
+    } else {
+        ""
+    };
+    let overlap = "left out where it would print over another";
+    if labelled == f {
+        (
+            format!("{arrow}; number = feature index{order}, unless it would overlap another."),
+            format!("The number at an arrow's tip is the feature's index{order}, {overlap}."),
+        )
+    } else if labelled > 0 {
+        let levels = tree.map_or(0, |t| t.level(labelled - 1));
+        (
+            format!(
+                "{arrow}; number = feature index{order}, levels 1–{levels} only, unless it \
+                 would overlap another."
+            ),
+            format!(
+                "The number at an arrow's tip is the feature's index{order}, for levels \
+                 1–{levels} only (features 0–{}: the {f} features are too many to number), \
+                 {overlap}.",
+                labelled - 1
+            ),
+        )
+    } else {
+        (
+            format!("{arrow}; tips not numbered ({f} features)."),
+            format!("The arrow tips are not numbered: the {f} features are too many."),
+        )
+    }
+}
+
 /// W's columns as arrows, one square panel per instance (n_hidden = 2 only).
 pub(crate) fn features_2d(a: &Analysed, stem: String) -> Result<Figure> {
     ensure!(a.config.n_hidden == 2, "a 2D chart needs n_hidden = 2");
@@ -201,19 +274,26 @@ pub(crate) fn features_2d(a: &Analysed, stem: String) -> Result<Figure> {
         .iter()
         .flat_map(|i| i.features.iter().map(|g| g.norm))
         .fold(0.0f64, f64::max);
-    let r = if max_norm > DEAD_NORM {
-        1.15 * max_norm
+    let (r, circle) = panel_extent(max_norm);
+    let labelled = tip_labels(tree, f);
+    let (footer, tips) = tip_notes(tree, f, labelled);
+    let circle_note = if circle {
+        " Dashed circle: norm 1."
     } else {
-        1.0
+        ""
     };
     let title = format!("Features in 2D — {}", a.config.config_id);
     let mut caption = match tree {
         Some(_) => format!(
-            "Columns of W (the feature embeddings) of config {}, one panel per instance, same              scale in every panel. Colour: the feature's level-1 subtree; lighter and thinner:              deeper levels. Dashed circle: norm 1. Dead features (norm < 1e-6) are not drawn.",
+            "Columns of W (the feature embeddings) of config {}, one panel per instance, same \
+             scale in every panel. Colour: the feature's level-1 subtree; lighter and thinner: \
+             deeper levels. {tips}{circle_note} Dead features (norm < 1e-6) are not drawn.",
             a.config.config_id
         ),
         None => format!(
-            "Columns of W (the feature embeddings) of config {} ({} features without a tree, {},              importance {}), one panel per instance{}, same scale in every panel; the number at              an arrow's tip is the feature's index. {} Dashed circle: norm 1. Dead features              (norm < 1e-6) are not drawn.",
+            "Columns of W (the feature embeddings) of config {} ({} features without a tree, {}, \
+             importance {}), one panel per instance{}, same scale in every panel. {tips} \
+             {}{circle_note} Dead features (norm < 1e-6) are not drawn.",
             a.config.config_id,
             f,
             a.probability_label(),
@@ -238,18 +318,23 @@ pub(crate) fn features_2d(a: &Analysed, stem: String) -> Result<Figure> {
             }
         ));
     }
-    let footer = match tree {
-        Some(_) => "Arrow = W_i (column i of W); number = feature index (breadth-first).",
-        None => "Arrow = W_i (column i of W); number = feature index.",
-    };
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let (plots, side) = chart_frame(root, &title, Some(footer), 240)?;
+        let (plots, side) = chart_frame(root, &title, Some(&footer), 240)?;
         let (pw, ph) = plots.dim_in_pixel();
         let panels = plots.split_evenly(square_grid(shown.len(), pw, ph));
+        let look = PanelLook {
+            tree,
+            pairs,
+            f,
+            r,
+            circle,
+            labelled,
+            show_p: by_p,
+        };
         for (panel, inst) in panels.iter().zip(&shown) {
-            arrow_panel(panel, tree, pairs, f, inst, r, by_p)?;
+            arrow_panel(panel, &look, inst)?;
         }
-        arrow_legend(&side, tree, pairs, f)
+        arrow_legend(&side, tree, pairs, f, circle)
     })?;
     Ok(Figure {
         entry: ManifestEntry {
@@ -263,6 +348,22 @@ pub(crate) fn features_2d(a: &Analysed, stem: String) -> Result<Figure> {
     })
 }
 
+/// What every panel of a 2D chart shares.
+struct PanelLook<'a> {
+    tree: Option<&'a TreeSpec>,
+    pairs: Pairs,
+    /// Number of features.
+    f: usize,
+    /// Half the side of the panel, in units of W.
+    r: f64,
+    /// Draw the dashed circle of norm 1.
+    circle: bool,
+    /// Features `0..labelled` are numbered at their tips.
+    labelled: usize,
+    /// Title the panels with their feature probability.
+    show_p: bool,
+}
+
 /// A panel title that fits `width` pixels: 15 px, smaller (down to 10 px) when it is long.
 fn panel_title_size(text: &str, width: u32) -> u32 {
     // DejaVu Sans averages a little under 0.6 em per character.
@@ -272,15 +373,16 @@ fn panel_title_size(text: &str, width: u32) -> u32 {
         .clamp(10.0, 15.0) as u32
 }
 
-fn arrow_panel(
-    panel: &Area,
-    tree: Option<&TreeSpec>,
-    pairs: Pairs,
-    f: usize,
-    inst: &InstanceGeo,
-    r: f64,
-    show_p: bool,
-) -> Result<()> {
+fn arrow_panel(panel: &Area, look: &PanelLook, inst: &InstanceGeo) -> Result<()> {
+    let PanelLook {
+        tree,
+        pairs,
+        f,
+        r,
+        circle,
+        labelled,
+        show_p,
+    } = *look;
     let (w, _) = panel.dim_in_pixel();
     let heading = if show_p {
         format!(
@@ -329,7 +431,7 @@ fn arrow_panel(
             GRID.stroke_width(1),
         )))?;
     }
-    if r >= 1.0 {
+    if circle {
         let circle: Vec<(f64, f64)> = (0..=120)
             .map(|k| {
                 let t = std::f64::consts::TAU * k as f64 / 120.0;
@@ -340,13 +442,14 @@ fn arrow_panel(
             circle,
             4,
             4,
-            RGBColor(170, 170, 170).stroke_width(1),
+            CIRCLE_COLOUR.stroke_width(1),
         ))?;
     }
     // Deep levels first, so level 1 is drawn on top.
     let mut order: Vec<usize> = (0..f).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(feature_style(tree, pairs, i).level));
     let head = 0.07 * r;
+    let mut tips: Vec<TipLabel> = Vec::new();
     for i in order {
         let (x, y) = (f64::from(inst.w[i]), f64::from(inst.w[f + i]));
         let len = x.hypot(y);
@@ -376,28 +479,100 @@ fn arrow_panel(
             vec![(x, y), (bx + nx, by + ny), (bx - nx, by - ny)],
             colour.filled(),
         )))?;
-        if f <= 40 {
-            let (lx, ly) = (x + ux * 0.07 * r, y + uy * 0.07 * r);
-            chart.draw_series(std::iter::once(Text::new(
-                i.to_string(),
-                (lx, ly),
-                text_style(12, BLACK, HPos::Center, VPos::Center),
-            )))?;
+        if i < labelled {
+            tips.push(TipLabel {
+                feature: i,
+                at: (x + ux * 0.07 * r, y + uy * 0.07 * r),
+                level: style.level,
+                len,
+            });
         }
+    }
+    // Numbers on top of every arrow, none over another.
+    let side = f64::from(chart.plotting_area().dim_in_pixel().0);
+    for tip in place_tip_labels(tips, side / (2.0 * r)) {
+        chart.draw_series(std::iter::once(Text::new(
+            tip.feature.to_string(),
+            tip.at,
+            text_style(TIP_FONT, BLACK, HPos::Center, VPos::Center),
+        )))?;
     }
     Ok(())
 }
 
-fn arrow_legend(area: &Area, tree: Option<&TreeSpec>, pairs: Pairs, f: usize) -> Result<()> {
-    let circle = (
-        "norm 1".to_owned(),
-        Mark::Line {
-            colour: RGBColor(170, 170, 170),
-            width: 1,
-            dashed: true,
-            marker: false,
-        },
-    );
+/// Font size of the numbers at the arrow tips, in pixels.
+const TIP_FONT: u32 = 12;
+
+/// A feature's number at its arrow's tip, before placing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct TipLabel {
+    feature: usize,
+    /// Centre, in units of W.
+    at: (f64, f64),
+    /// Tree level (0 without a tree).
+    level: u32,
+    /// Length of the arrow.
+    len: f64,
+}
+
+/// The tip labels that do not print over each other, `scale` pixels per unit of W: placed
+/// greedily, shallow levels first, then longer arrows, then lower indices; a label whose box
+/// (the digits at [`TIP_FONT`] pixels, plus a pixel all round) overlaps one already placed is
+/// left out.
+fn place_tip_labels(mut tips: Vec<TipLabel>, scale: f64) -> Vec<TipLabel> {
+    tips.sort_by(|a, b| {
+        a.level
+            .cmp(&b.level)
+            .then(b.len.total_cmp(&a.len))
+            .then(a.feature.cmp(&b.feature))
+    });
+    // Half width and half height of a label's box in pixels: DejaVu Sans digits are 0.64 em
+    // wide and 0.73 em high. Plotters writes text at about 0.8 of the size asked for, so the
+    // width leaves a little room between neighbours.
+    let half = |t: &TipLabel| {
+        let digits = t.feature.to_string().len() as f64;
+        (
+            0.5 * (0.64 * f64::from(TIP_FONT) * digits) + 1.0,
+            0.5 * f64::from(TIP_FONT) * 0.8 + 1.0,
+        )
+    };
+    let mut placed: Vec<TipLabel> = Vec::new();
+    for t in tips {
+        let (w, h) = half(&t);
+        let clear = placed.iter().all(|p| {
+            let (pw, ph) = half(p);
+            (t.at.0 - p.at.0).abs() * scale >= w + pw || (t.at.1 - p.at.1).abs() * scale >= h + ph
+        });
+        if clear {
+            placed.push(t);
+        }
+    }
+    placed
+}
+
+/// Colour of the dashed circle of norm 1 in a 2D chart.
+const CIRCLE_COLOUR: RGBColor = RGBColor(170, 170, 170);
+
+/// The legend of a 2D chart; it lists the dashed circle of norm 1 only when `circle` (the
+/// panels draw it).
+fn arrow_legend(
+    area: &Area,
+    tree: Option<&TreeSpec>,
+    pairs: Pairs,
+    f: usize,
+    circle: bool,
+) -> Result<()> {
+    let circle = circle.then(|| {
+        (
+            "norm 1".to_owned(),
+            Mark::Line {
+                colour: CIRCLE_COLOUR,
+                width: 1,
+                dashed: true,
+                marker: false,
+            },
+        )
+    });
     let Some(t) = tree else {
         return pair_legend(area, pairs, f, circle);
     };
@@ -430,14 +605,14 @@ fn arrow_legend(area: &Area, tree: Option<&TreeSpec>, pairs: Pairs, f: usize) ->
             )
         })
         .collect();
-    levels.push(circle);
+    levels.extend(circle);
     legend_at(area, y + 12, "Level (features)", &levels)?;
     Ok(())
 }
 
 /// The legend of a 2D chart without a tree: one entry per pair (at most 8), then the
 /// independent features.
-fn pair_legend(area: &Area, pairs: Pairs, f: usize, circle: (String, Mark)) -> Result<()> {
+fn pair_legend(area: &Area, pairs: Pairs, f: usize, circle: Option<(String, Mark)>) -> Result<()> {
     const MAX_PAIRS: usize = 8;
     let mut entries: Vec<(String, Mark)> = Vec::new();
     for (start, anti) in pairs.blocks().take(MAX_PAIRS) {
@@ -477,7 +652,7 @@ fn pair_legend(area: &Area, pairs: Pairs, f: usize, circle: (String, Mark)) -> R
             Mark::patch(feature_style(None, pairs, first).colour),
         ));
     }
-    entries.push(circle);
+    entries.extend(circle);
     let heading = if pairs.n_paired() == 0 {
         "No tree: colour = feature"
     } else {
@@ -591,7 +766,7 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
     let x_ticks = feature_axis_ticks(tree, f, false, 0.045 * f as f64);
     let y_ticks = feature_axis_ticks(tree, f, true, 0.03 * f as f64);
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let (main, bar) = chart_frame(root, &title, Some(footer), 170)?;
+        let (main, bar) = colour_bar_frame(root, &title, footer)?;
         let (mw, mh) = main.dim_in_pixel();
         let (xl, yl) = (56, 70);
         let (ml, mr, mt, mb) = square_margins(mw, mh, yl, xl, 10);
@@ -676,6 +851,24 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
     })
 }
 
+/// Width of the colour-bar column of the Gram and norm charts, in pixels.
+const BAR_COLUMN: u32 = 190;
+/// The blank strip at the right of [`BAR_COLUMN`]: the colour bar draws its rotated title at
+/// the right edge of its area, which without the strip sits a dozen pixels from the edge of
+/// the image and reads as cut off.
+const BAR_RIGHT_PAD: u32 = 24;
+
+/// [`chart_frame`] with a colour-bar column of [`BAR_COLUMN`] pixels, less a blank strip of
+/// [`BAR_RIGHT_PAD`] at its right; returns (chart area, colour-bar area).
+fn colour_bar_frame<'a>(
+    root: &Area<'a>,
+    title: &str,
+    footer: &str,
+) -> Result<(Area<'a>, Area<'a>)> {
+    let (main, column) = chart_frame(root, title, Some(footer), BAR_COLUMN)?;
+    Ok((main, column.margin(0, 0, 0, BAR_RIGHT_PAD)))
+}
+
 /// Background of a correlated pair's bars.
 const CORR_SHADE: RGBColor = RGBColor(222, 233, 245);
 /// Background of an anticorrelated pair's bars.
@@ -747,7 +940,7 @@ pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure>
         t
     };
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let (main, bar) = chart_frame(root, &title, Some(footer), 170)?;
+        let (main, bar) = colour_bar_frame(root, &title, footer)?;
         let mut chart = ChartBuilder::on(&main)
             .margin(12)
             .x_label_area_size(56)
@@ -835,17 +1028,57 @@ pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure>
 
 const RELATION_LABELS: [&str; 3] = ["siblings", "ancestor–descendant", "unrelated"];
 
+/// The instances a cosine chart pools: those with eval loss below `threshold` when at least
+/// one is (the config was selected for them; a failed instance's geometry would blur theirs),
+/// otherwise all; in instance order. The flag says whether they are the ones below.
+pub(crate) fn pooled_instances(a: &Analysed, threshold: f64) -> (Vec<&InstanceGeo>, bool) {
+    let below: Vec<&InstanceGeo> = a
+        .instances
+        .iter()
+        .filter(|i| i.eval_loss < threshold)
+        .collect();
+    if below.is_empty() {
+        (a.instances.iter().collect(), false)
+    } else {
+        (below, true)
+    }
+}
+
+/// The cosine chart's sentence on which instances its bars pool.
+fn pooled_note(n_pooled: usize, n_analysed: usize, below: bool, threshold: f64) -> String {
+    let thr = fmt_loss(threshold);
+    if !below {
+        format!(
+            "Bars pool the pairs of all {n_analysed} analysed instance(s) (none has eval loss \
+             < {thr}); dots: one per instance."
+        )
+    } else if n_pooled == n_analysed {
+        format!(
+            "Bars pool the pairs of all {n_analysed} analysed instance(s), each with eval loss \
+             < {thr}; dots: one per instance."
+        )
+    } else {
+        format!(
+            "Bars pool the pairs of the {n_pooled} of {n_analysed} analysed instances with eval \
+             loss < {thr}, leaving out the other {}; dots: one per pooled instance.",
+            n_analysed - n_pooled
+        )
+    }
+}
+
 /// Mean cosine per level of siblings, ancestor–descendant and unrelated pairs, as grouped
-/// bars (pooled over all instances) with one dot per instance. Needs a tree.
-pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure> {
+/// bars pooled over the instances below `threshold` (all when none is, see
+/// [`pooled_instances`]) with one dot per pooled instance. Needs a tree.
+pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str, threshold: f64) -> Result<Figure> {
     let tree = a
         .tree
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("a cosine-by-level chart needs a tree"))?;
     let depth = tree.depth();
+    let (instances, below) = pooled_instances(a, threshold);
     let mut pooled: BTreeMap<(Relation, u32), CosineStats> = BTreeMap::new();
     let mut dots: Vec<(Relation, u32, usize, f64)> = Vec::new();
-    for (k, inst) in a.instances.iter().enumerate() {
+    for (k, inst) in instances.iter().enumerate() {
         for rel in Relation::ALL {
             for (level, s) in inst.hierarchy.by_level(rel) {
                 pooled.entry((rel, level)).or_default().merge(&s);
@@ -855,15 +1088,15 @@ pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str) -> Result<Figur
             }
         }
     }
-    let n_inst = a.instances.len();
+    let n_inst = instances.len();
     let title = format!("Mean cosine by level — {}", a.config.config_id);
     let caption = format!(
         "Mean cosine between the embeddings of sibling, ancestor–descendant and unrelated feature \
          pairs of config {}, per level: siblings at their level, ancestor–descendant pairs at the \
-         descendant's level, unrelated pairs at the deeper node's level. Bars pool the pairs of \
-         all {n_inst} analysed instance(s); dots are single instances. Pairs with a dead feature \
-         (norm < 1e-6) are left out. {why}",
-        a.config.config_id
+         descendant's level, unrelated pairs at the deeper node's level. {} Pairs with a dead \
+         feature (norm < 1e-6) are left out. {why}",
+        a.config.config_id,
+        pooled_note(n_inst, a.instances.len(), below, threshold)
     );
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
         let (main, side) = chart_frame(
@@ -925,7 +1158,12 @@ pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str) -> Result<Figur
             .enumerate()
             .map(|(i, l)| ((*l).to_owned(), Mark::patch(categorical(i))))
             .collect();
-        entries.push(("one instance".to_owned(), Mark::Dot(BLACK)));
+        let dot = if below && n_inst < a.instances.len() {
+            format!("one instance with\nloss < {}", fmt_loss(threshold))
+        } else {
+            "one instance".to_owned()
+        };
+        entries.push((dot, Mark::Dot(BLACK)));
         legend(&side, "Pairs", &entries)?;
         Ok(())
     })?;
@@ -952,5 +1190,88 @@ mod tests {
         assert_eq!(square_grid(3, 760, 300), (1, 3));
         let (l, r, t, b) = square_margins(500, 400, 40, 30, 5);
         assert_eq!(500 - 40 - l - r, 400 - 30 - t - b);
+    }
+
+    #[test]
+    fn panels_take_in_the_unit_circle_unless_the_arrows_are_short() {
+        // Longest arrow 0.8 (a depth-6 tree in 2D): stretched to show norm 1.
+        assert_eq!(panel_extent(0.8), (1.1, true));
+        let (r, circle) = panel_extent(1.2);
+        assert!(circle && (r - 1.38).abs() < 1e-12);
+        assert_eq!(panel_extent(0.5), (1.1, true));
+        // Short arrows keep their size; the circle, which would not fit, is left out.
+        let (r, circle) = panel_extent(0.3);
+        assert!(!circle && (r - 0.345).abs() < 1e-12 && r < 1.0);
+        // Every feature dead: the circle alone.
+        assert_eq!(panel_extent(0.0), (1.1, true));
+    }
+
+    #[test]
+    fn tips_are_numbered_for_the_top_levels_that_fit() {
+        let tree = |d| TreeSpec::new(d, 2, 0.5).unwrap();
+        assert_eq!(tip_labels(Some(&tree(3)), 14), 14);
+        assert_eq!(tip_labels(Some(&tree(4)), 30), 30);
+        // Depth 5 and 6: levels 1–4, features 0–29.
+        assert_eq!(tip_labels(Some(&tree(5)), 62), 30);
+        assert_eq!(tip_labels(Some(&tree(6)), 126), 30);
+        // 50 level-1 features: none fit.
+        let wide = TreeSpec::new(1, 50, 0.5).unwrap();
+        assert_eq!(tip_labels(Some(&wide), 50), 0);
+        // Without a tree: all or none.
+        assert_eq!(tip_labels(None, 40), 40);
+        assert_eq!(tip_labels(None, 41), 0);
+
+        let (footer, caption) = tip_notes(Some(&tree(6)), 126, 30);
+        assert!(footer.contains("levels 1–4 only"), "{footer}");
+        assert!(
+            caption.contains("(features 0–29: the 126 features"),
+            "{caption}"
+        );
+        let (footer, caption) = tip_notes(None, 41, 0);
+        assert!(!footer.contains("number ="), "{footer}");
+        assert!(caption.contains("not numbered"), "{caption}");
+        let (footer, _) = tip_notes(None, 5, 5);
+        assert!(footer.contains("number = feature index,"), "{footer}");
+    }
+
+    #[test]
+    fn tip_labels_never_overlap_and_shallow_levels_win() {
+        let tip = |feature, at, level, len| TipLabel {
+            feature,
+            at,
+            level,
+            len,
+        };
+        // 100 px per unit: 0.05 apart is 5 px, less than a label's box.
+        let tips = vec![
+            tip(7, (0.52, 0.5), 3, 0.7),
+            tip(1, (0.5, 0.5), 1, 0.5),
+            tip(2, (0.5, 0.52), 2, 0.9),
+            tip(3, (-0.5, 0.5), 2, 0.7),
+            tip(4, (-0.5, 0.45), 2, 0.8),
+            // Side by side, clear of each other: 30 px apart.
+            tip(5, (0.0, -0.5), 2, 0.3),
+            tip(6, (0.3, -0.5), 2, 0.3),
+        ];
+        let placed: Vec<usize> = place_tip_labels(tips, 100.0)
+            .iter()
+            .map(|t| t.feature)
+            .collect();
+        // Level 1 first; among equals the longer arrow.
+        assert_eq!(placed, vec![1, 4, 5, 6]);
+    }
+
+    #[test]
+    fn pooled_note_says_which_instances_the_bars_pool() {
+        let some = pooled_note(3, 5, true, 1e-5);
+        assert!(
+            some.contains("the 3 of 5 analysed instances with eval loss < 1.0e-5"),
+            "{some}"
+        );
+        assert!(some.contains("leaving out the other 2"), "{some}");
+        let all = pooled_note(5, 5, true, 1e-5);
+        assert!(all.contains("all 5 analysed instance(s), each with eval loss < 1.0e-5"));
+        let none = pooled_note(5, 5, false, 1e-5);
+        assert!(none.contains("all 5 analysed instance(s) (none has eval loss < 1.0e-5)"));
     }
 }

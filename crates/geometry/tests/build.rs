@@ -287,3 +287,293 @@ fn empty_run_folder_gives_headers_only() {
     assert_eq!(read_manifest(&dir.join("plots")).unwrap(), vec![]);
     assert_eq!(GeometryRow::FILE_NAME, "geometry.csv");
 }
+
+/// The SVG's `<text>` contents, trimmed.
+fn texts(svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .map(|t| t.trim().to_owned())
+        .collect()
+}
+
+fn num(n: &roxmltree::Node, name: &str) -> f64 {
+    n.attribute(name).unwrap().parse().unwrap()
+}
+
+fn hex(c: plotters::style::RGBColor) -> String {
+    format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+}
+
+/// The bars of a cosine chart's relation `rel` (x, y, width, height in pixels) and its dots
+/// (cx, cy) of one instance each, read from the SVG; the legend's patch and dot are left out.
+fn bars_and_dots(svg: &str, rel: usize) -> (Vec<[f64; 4]>, Vec<(f64, f64)>) {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    // The legend column is the rightmost LEGEND_WIDTH pixels.
+    let chart_right = f64::from(report::draw::PLOT_WIDTH - report::draw::LEGEND_WIDTH);
+    let fill = hex(report::draw::categorical(rel));
+    let bars = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some(fill.as_str()))
+        .map(|n| {
+            [
+                num(&n, "x"),
+                num(&n, "y"),
+                num(&n, "width"),
+                num(&n, "height"),
+            ]
+        })
+        .filter(|b| b[0] < chart_right)
+        .collect();
+    let dots = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("circle"))
+        .map(|n| (num(&n, "cx"), num(&n, "cy")))
+        .filter(|d| d.0 < chart_right)
+        .collect();
+    (bars, dots)
+}
+
+/// E: siblings antipodal (cosine −1) in the two instances below the threshold, not in the
+/// failed one between them. F: no instance below the threshold, sibling cosines 0.6 and 0.
+const E: &str = "d2-h2-b2-tree0.5-binary-s0";
+const F: &str = "d1-h2-b2-tree0.5-binary-s0";
+
+#[test]
+fn cosine_bars_pool_the_instances_below_the_threshold_when_there_are_any() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let rows = vec![
+        run_row(E, "tree", 2, 2, 0, 1e-7),
+        run_row(E, "tree", 2, 2, 1, 4e-2),
+        run_row(E, "tree", 2, 2, 2, 3e-7),
+        run_row(F, "tree", 1, 2, 0, 1e-3),
+        run_row(F, "tree", 1, 2, 1, 2e-3),
+    ];
+    write_table(dir, &rows).unwrap();
+    let mirrored: Vec<f32> = antipodal().iter().map(|v| -v).collect();
+    write_weights(
+        dir,
+        E,
+        2,
+        6,
+        &[antipodal(), pseudo_random(2, 6, 5), mirrored],
+    );
+    let f_w = [
+        cols_2d(&[(1.0, 0.0), (0.6, 0.8)]),
+        cols_2d(&[(1.0, 0.0), (0.0, 1.0)]),
+    ];
+    write_weights(dir, F, 2, 2, &f_w);
+    let out = build(dir).unwrap();
+    let plots = dir.join("plots");
+    let chart = |id: &str| {
+        let e = out
+            .figures
+            .iter()
+            .find(|e| e.stem == format!("geometry_cosines_{id}"))
+            .unwrap();
+        let svg = fs::read_to_string(plots.join(format!("{}.svg", e.stem))).unwrap();
+        (e.caption.clone(), svg)
+    };
+
+    // E: the bars are the means of the two solved instances alone, one dot each.
+    let (caption, svg) = chart(E);
+    assert!(
+        caption.contains(
+            "Bars pool the pairs of the 2 of 3 analysed instances with eval loss < 1.0e-5, \
+             leaving out the other 1; dots: one per pooled instance."
+        ),
+        "{caption}"
+    );
+    let sibling = Relation::Sibling as usize;
+    let (bars, dots) = bars_and_dots(&svg, sibling);
+    assert_eq!(bars.len(), 2, "a sibling bar per level: {bars:?}");
+    for [x, y, w, h] in &bars {
+        let on_bar: Vec<&(f64, f64)> = dots
+            .iter()
+            .filter(|d| (*x..=x + w).contains(&d.0))
+            .collect();
+        assert_eq!(on_bar.len(), 2, "one dot per solved instance: {on_bar:?}");
+        // Both solved instances sit at −1, and so does the bar's end (the failed instance's
+        // cosine would pull it up).
+        for d in on_bar {
+            assert!(
+                (d.1 - (y + h)).abs() < 1.0,
+                "bar {:?}, dot {d:?}",
+                [x, y, w, h]
+            );
+        }
+    }
+    // 4 cells with pairs (siblings at levels 1 and 2, ancestor and unrelated at level 2) ×
+    // 2 pooled instances.
+    assert_eq!(dots.len(), 4 * 2);
+    assert!(texts(&svg).iter().any(|t| t == "loss < 1.0e-5"));
+
+    // F: none below, so both instances are pooled: the bar ends halfway between the dots.
+    let (caption, svg) = chart(F);
+    assert!(
+        caption.contains(
+            "Bars pool the pairs of all 2 analysed instance(s) (none has eval loss < 1.0e-5); \
+             dots: one per instance."
+        ),
+        "{caption}"
+    );
+    let (bars, dots) = bars_and_dots(&svg, sibling);
+    assert_eq!((bars.len(), dots.len()), (1, 2), "{bars:?} {dots:?}");
+    let [_, y, _, _] = bars[0];
+    assert!(
+        (y - (dots[0].1 + dots[1].1) / 2.0).abs() < 1.0,
+        "{bars:?} {dots:?}"
+    );
+}
+
+/// Whether a 2D chart draws the dashed circle of norm 1 in its panels (left of the legend).
+fn draws_circle(svg: &str) -> bool {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some("#AAAAAA"))
+        .any(|n| {
+            let first_x: f64 = n
+                .attribute("points")
+                .unwrap()
+                .split([',', ' '])
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            first_x < 700.0
+        })
+}
+
+#[test]
+fn features_2d_legend_lists_the_circle_only_when_drawn_and_numbers_the_tips() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // G: longest arrow 0.8 (the axes stretch to show norm 1). H: longest 0.3 (they don't).
+    let g_id = "d2-h2-b2-tree0.5-binary-s1";
+    let h_id = "d2-h2-b2-tree0.5-binary-s2";
+    let mut rows = Vec::new();
+    for (id, seed, scale) in [(g_id, 1, 0.4f32), (h_id, 2, 0.15)] {
+        let mut r = run_row(id, "tree", 2, 2, 0, 1e-3);
+        r.seed = seed;
+        rows.push(r);
+        let w: Vec<f32> = antipodal().iter().map(|v| v * scale).collect();
+        write_weights(dir, id, 2, 6, &[w]);
+    }
+    write_table(dir, &rows).unwrap();
+    let out = build(dir).unwrap();
+    let plots = dir.join("plots");
+    for (id, circle) in [(g_id, true), (h_id, false)] {
+        let e = out
+            .figures
+            .iter()
+            .find(|e| e.stem == format!("geometry_features2d_{id}"))
+            .unwrap();
+        let svg = fs::read_to_string(plots.join(format!("{}.svg", e.stem))).unwrap();
+        let words = texts(&svg);
+        assert_eq!(draws_circle(&svg), circle, "{id}");
+        assert_eq!(
+            words.iter().any(|w| w == "norm 1"),
+            circle,
+            "{id}: {words:?}"
+        );
+        assert_eq!(
+            e.caption.contains("Dashed circle: norm 1."),
+            circle,
+            "{}",
+            e.caption
+        );
+        // 6 features: every tip numbered.
+        for i in 2..6 {
+            assert!(
+                words.iter().any(|w| *w == i.to_string()),
+                "{i} in {words:?}"
+            );
+        }
+        let footer = "Arrow = W_i (column i of W); number = feature index (breadth-first), \
+                      unless it would overlap another.";
+        assert!(words.iter().any(|w| w == footer), "{words:?}");
+    }
+
+    // Depth 5 (62 features): levels 1–4 (features 0–29) numbered where the numbers do not
+    // overlap, the long level-1 and level-2 arrows always; and the footer says so.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    support::synthetic::Synthetic {
+        depths: 5..=5,
+        hiddens: 2..=2,
+        instances: 2,
+        structures: vec!["tree"],
+    }
+    .write(dir);
+    let out = build(dir).unwrap();
+    let e = out.figures.iter().find(|e| e.kind == "features2d").unwrap();
+    let svg = fs::read_to_string(dir.join("plots").join(format!("{}.svg", e.stem))).unwrap();
+    let words = texts(&svg);
+    assert!(draws_circle(&svg) && words.iter().any(|w| w == "norm 1"));
+    for i in 2..6 {
+        assert!(
+            words.iter().any(|w| *w == i.to_string()),
+            "{i} in {words:?}"
+        );
+    }
+    let numbered = (6..30)
+        .filter(|i| words.iter().any(|w| *w == i.to_string()))
+        .count();
+    assert!(
+        numbered >= 12,
+        "{numbered} of features 6–29 numbered: {words:?}"
+    );
+    for i in 30..62 {
+        assert!(
+            words.iter().all(|w| *w != i.to_string()),
+            "{i} in {words:?}"
+        );
+    }
+    let footer = "Arrow = W_i (column i of W); number = feature index (breadth-first), levels \
+                  1–4 only, unless it would overlap another.";
+    assert!(words.iter().any(|w| w == footer), "{words:?}");
+    assert!(
+        e.caption
+            .contains("for levels 1–4 only (features 0–29: the 62 features are too many"),
+        "{}",
+        e.caption
+    );
+}
+
+#[test]
+fn colour_bar_titles_keep_clear_of_the_right_edge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    make_run(dir);
+    let out = build(dir).unwrap();
+    let width = f64::from(report::draw::PLOT_WIDTH);
+    let mut seen = 0;
+    for e in out
+        .figures
+        .iter()
+        .filter(|e| e.kind == "gram" || e.kind == "norms")
+    {
+        let svg = fs::read_to_string(dir.join("plots").join(format!("{}.svg", e.stem))).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        // The colour bar's title is the one text turned by 90°; its transform's centre is
+        // the top of its glyphs, which extend to the left from there.
+        let turned: Vec<f64> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.attribute("transform"))
+            .filter_map(|t| t.strip_prefix("rotate(90, "))
+            .map(|t| t.split(',').next().unwrap().trim().parse().unwrap())
+            .collect();
+        assert_eq!(turned.len(), 1, "{}: {turned:?}", e.stem);
+        assert!(
+            turned[0] <= width - 30.0,
+            "{}: title at x {}",
+            e.stem,
+            turned[0]
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 4);
+}

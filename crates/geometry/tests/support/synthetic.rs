@@ -266,3 +266,53 @@ pub fn arena_probabilities(n: u32) -> Vec<f64> {
         .map(|k| 50f64.powf(-(k as f64) / (n.max(2) - 1) as f64))
         .collect()
 }
+
+/// Appends TMS-style configs to the run folder: 5 features in 2 dimensions over 8 feature
+/// probabilities (ARENA's `50^(−k/7)`), drifting from two orthogonal features through
+/// antipodal pairs to the pentagon as features get sparser; and 6 features with a correlated
+/// and an anticorrelated pair.
+pub fn write_sparse(dir: &Path) {
+    let mut runs: Vec<RunRow> = report::read_runs(dir).unwrap();
+    let id = "f5-plog1-0.02-h2-uniform-s0";
+    let ps = arena_probabilities(8);
+    let mut ws = Vec::new();
+    for (k, p) in ps.iter().enumerate() {
+        let k = k as u32;
+        let z = rng(id, k, Purpose::Eval).uniform_f64();
+        let w = if *p > 0.3 {
+            orthogonal_2d(3)
+        } else if *p > 0.08 {
+            polygon_2d(4, 1, 0.4 * z)
+        } else {
+            polygon_2d(5, 0, z)
+        };
+        // Features not quite unit length, so the per-feature dots scatter a little.
+        let shrink = 1.0 - 0.08 * (z as f32 - 0.5);
+        ws.push(
+            w.iter()
+                .enumerate()
+                .map(|(i, v)| if i % 5 == 0 { v * shrink } else { *v })
+                .collect(),
+        );
+        runs.push(sparse_row(id, 5, 2, k, *p, 0.1 * p * (1.0 + z)));
+    }
+    write_weights(dir, id, 2, 5, &ws);
+
+    let id = "f6-p0.05-h2-uniform-s0-pairs";
+    let w = cols_2d(&[
+        (1.0, 0.0),
+        (0.95, 0.3),
+        (0.0, 1.0),
+        (0.0, -1.0),
+        (-0.7, 0.7),
+        (-0.7, -0.7),
+    ]);
+    write_weights(dir, id, 2, 6, &[w.clone(), w]);
+    for k in 0..2 {
+        let mut r = sparse_row(id, 6, 2, k, 0.05, 0.004 * f64::from(k + 1));
+        r.correlated_pairs = 1;
+        r.anticorrelated_pairs = 1;
+        runs.push(r);
+    }
+    write_table(dir, &runs).unwrap();
+}
