@@ -105,7 +105,11 @@ fn quick_sweep_writes_the_whole_run_folder() {
     }
     let (header, rows) = read_csv(&out.join("min_hidden.csv"));
     assert!(header.iter().any(|h| h == "min_n_hidden"), "{header:?}");
-    assert_eq!(rows.len(), 2 * 4, "2 depths × aggregates min, mean, median, sum");
+    assert_eq!(
+        rows.len(),
+        2 * 4,
+        "2 depths × aggregates min, mean, median, sum"
+    );
     let (header, rows) = read_csv(&out.join("curves.csv"));
     assert_eq!(header, ["config_id", "instance", "step", "loss"]);
     assert_eq!(
@@ -183,7 +187,11 @@ fn a_sweep_whose_log_pipes_are_closed_still_finishes() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
     assert!(out.join("index.html").is_file());
-    assert_eq!(runs_without_wall(&out).len(), 3 * 2, "3 configs x 2 instances");
+    assert_eq!(
+        runs_without_wall(&out).len(),
+        3 * 2,
+        "3 configs x 2 instances"
+    );
 }
 
 #[test]
@@ -317,7 +325,10 @@ fn merged_shards_equal_one_unsharded_run() {
         .unwrap();
     assert!(!twice.status.success());
     let err = String::from_utf8_lossy(&twice.stderr);
-    assert!(err.contains("are the same folder; list each shard once"), "{err}");
+    assert!(
+        err.contains("are the same folder; list each shard once"),
+        "{err}"
+    );
 
     // The quick sweep has 2 groups: a third shard has nothing to do, and says so.
     let empty = sweep(&quick(), &tmp.path().join("shard3"), &["--shard", "3/3"]);

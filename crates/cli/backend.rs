@@ -21,7 +21,10 @@ impl BackendInfo {
             None => "always built".into(),
             Some((feature, true)) => format!("cargo feature `{feature}` (default)"),
             Some((feature, false)) => {
-                let setup = self.setup.map(|s| format!("{s}, then ")).unwrap_or_default();
+                let setup = self
+                    .setup
+                    .map(|s| format!("{s}, then "))
+                    .unwrap_or_default();
                 format!(
                     "cargo feature `{feature}`: {setup}cargo xtask sweep --backend {}",
                     self.name

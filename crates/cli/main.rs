@@ -185,7 +185,10 @@ fn run(command: Command) -> Result<()> {
             }
             let references: Vec<&dyn train::Engine> =
                 references.iter().map(|r| r.as_ref()).collect();
-            out!("{}", bench::run(&args, fused.as_ref(), &references)?.trim_end());
+            out!(
+                "{}",
+                bench::run(&args, fused.as_ref(), &references)?.trim_end()
+            );
             Ok(())
         }
         Command::Compare { a, b, max_ratio } => {

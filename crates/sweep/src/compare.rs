@@ -292,8 +292,14 @@ mod tests {
             ["passes in A only", "diverged 0/1"]
         );
         let text = c.to_string();
-        assert!(text.ends_with("DIFFER: 3 of 3 configs (marked above)"), "{text}");
-        assert!(text.contains("<-- passes in A only, diverged 0/1"), "{text}");
+        assert!(
+            text.ends_with("DIFFER: 3 of 3 configs (marked above)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<-- passes in A only, diverged 0/1"),
+            "{text}"
+        );
     }
 
     #[test]

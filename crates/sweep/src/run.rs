@@ -475,7 +475,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     // The same folder twice (`merge a a`, or `a` and `./a`) is a typo, not two shards.
     let canonical: Vec<PathBuf> = dirs
         .iter()
-        .map(|d| d.canonicalize().with_context(|| format!("reading {}", d.display())))
+        .map(|d| {
+            d.canonicalize()
+                .with_context(|| format!("reading {}", d.display()))
+        })
         .collect::<Result<_>>()?;
     for (j, dir) in canonical.iter().enumerate() {
         if let Some(i) = canonical[..j].iter().position(|d| d == dir) {

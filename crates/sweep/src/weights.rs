@@ -148,8 +148,9 @@ mod tests {
         let data = le_bytes(&[1.0, -2.5, 3.25, 0.0]);
         let file = || {
             // Many keys: two HashMaps with their own random seeds almost surely differ in order.
-            let metadata: HashMap<String, String> =
-                (0..32).map(|i| (format!("key{i}"), format!("value {i}"))).collect();
+            let metadata: HashMap<String, String> = (0..32)
+                .map(|i| (format!("key{i}"), format!("value {i}")))
+                .collect();
             let tensors = [("W", TensorView::new(Dtype::F32, vec![2, 2], &data).unwrap())];
             sorted_header(&safetensors::serialize(tensors, Some(metadata)).unwrap()).unwrap()
         };

@@ -414,7 +414,14 @@ impl Engine for NanWeightsEngine {
 #[test]
 fn a_nan_model_is_diverged_even_when_its_losses_are_finite() {
     let tmp = tempfile::tempdir().unwrap();
-    let summary = run(&tiny(), tmp.path(), &NanWeightsEngine, &opts(), &NoopObserver).unwrap();
+    let summary = run(
+        &tiny(),
+        tmp.path(),
+        &NanWeightsEngine,
+        &opts(),
+        &NoopObserver,
+    )
+    .unwrap();
     assert_eq!(summary.diverged, 3, "instance 1 of each of the 3 configs");
     for row in report::read_runs(tmp.path()).unwrap() {
         assert_eq!(row.diverged, row.instance == 1, "{row:?}");

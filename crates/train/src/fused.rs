@@ -283,7 +283,14 @@ fn train_native(job: &Job, on_step: &mut dyn FnMut(Progress)) -> Trained {
         InstanceTrainer::for_each_parallel(&mut trainers, &mut lanes, |i, t, (batch, losses)| {
             losses.clear();
             for step in start..end {
-                batch.draw(job.data, paths.as_deref(), keys[i], step, config.steps, config.batch);
+                batch.draw(
+                    job.data,
+                    paths.as_deref(),
+                    keys[i],
+                    step,
+                    config.steps,
+                    config.batch,
+                );
                 let lr = config.lr_at(step) as f32;
                 losses.extend(t.step(&batch.rows(), lr, config.logs(step)));
             }

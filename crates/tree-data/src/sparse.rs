@@ -321,7 +321,13 @@ mod run_tests {
     /// The shortcut agrees with the logarithm it skips, on uniforms right at the bound.
     #[test]
     fn surely_empty_runs_are_empty_by_the_logarithm_too() {
-        for (count, prob) in [(1, 0.5), (2, 0.25), (64, 0.015625), (200, 0.001), (4096, 1e-6)] {
+        for (count, prob) in [
+            (1, 0.5),
+            (2, 0.25),
+            (64, 0.015625),
+            (200, 0.001),
+            (4096, 1e-6),
+        ] {
             let run = Run::new(0, count, prob);
             let bound = (f64::from(count) * run.ln_miss).exp();
             let mut checked = 0;
@@ -336,7 +342,10 @@ mod run_tests {
                     checked += 1;
                 }
             }
-            assert!(checked >= 1900, "the shortcut was taken right below the bound: {checked}");
+            assert!(
+                checked >= 1900,
+                "the shortcut was taken right below the bound: {checked}"
+            );
         }
     }
 }
