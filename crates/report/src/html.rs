@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 
 use crate::ReportOptions;
 use crate::analysis::{Series, fmt_p, has_tree, is_diverged, p_key, p_range, series_of};
-use crate::draw::fmt_loss;
+use crate::draw::{fmt_loss, fmt_loss_vs};
 use crate::manifest::{Embed, Figure, Listed};
 use crate::plots::Plot;
 use crate::schema::{Aggregate, MinHiddenRow, RunRow, SummaryRow};
@@ -308,6 +308,7 @@ impl Page<'_> {
     fn summary_table(&self, series: &Series) -> String {
         // Without a tree the row is n_features (depth is 0) and p is the data set's.
         let tree = series.data.is_none();
+        let t = self.opts.threshold;
         let mut h = String::new();
         let _ = writeln!(h, "<h3>{}</h3>", esc(&series.label()));
         if series.per_instance_p() {
@@ -360,11 +361,11 @@ impl Page<'_> {
                 r.n_features,
                 r.n_instances,
                 r.n_diverged,
-                fmt_loss(r.mean),
-                fmt_loss(r.sum),
-                fmt_loss(r.min),
-                fmt_loss(r.median),
-                fmt_loss(r.max),
+                fmt_loss_vs(r.mean, t),
+                fmt_loss_vs(r.sum, t),
+                fmt_loss_vs(r.min, t),
+                fmt_loss_vs(r.median, t),
+                fmt_loss_vs(r.max, t),
                 fmt_loss(r.std),
             );
         }
@@ -440,7 +441,7 @@ impl Page<'_> {
                         } else {
                             ""
                         };
-                        let _ = write!(h, "<td{class}>{}</td>", fmt_loss(r.eval_loss));
+                        let _ = write!(h, "<td{class}>{}</td>", fmt_loss_vs(r.eval_loss, t));
                     }
                 }
             }

@@ -10,8 +10,8 @@
 //!
 //! | file | written by | contents |
 //! | --- | --- | --- |
-//! | `runs.csv` | sweep | one [`RunRow`] per (config, instance) |
-//! | `curves.csv` | sweep (optional) | one [`CurveRow`] per logged step and instance |
+//! | `runs.csv` | sweep | one [`RunRow`] per (config, instance); `wall_s` is the whole group's wall time, repeated on each of its rows; `feature_probability` the mean over features of their marginals |
+//! | `curves.csv` | sweep (optional) | one [`CurveRow`] per logged step and instance; `step` is the 0-based index of the step whose train loss (before its update) is logged |
 //! | `summary.csv` | [`build`] | one [`SummaryRow`] per config ([`summarize`]) |
 //! | `min_hidden.csv` | [`build`] | one [`MinHiddenRow`] per series, depth and aggregate ([`min_hidden`]) |
 //! | `plots/*.svg`, `plots/*.png` | [`build`] | the charts, 1000×700, PNG rendered from the SVG |
@@ -73,6 +73,15 @@
 //!
 //! Other crates draw such figures with this crate's toolkit, [`draw`], so they look alike.
 //!
+//! # Rounding noise: the display floor
+//!
+//! Eval losses below [`display_floor`] (= [`NOISE_FLOOR`] × threshold, `1e-8` for the default
+//! threshold) are rounding noise of a solved config. Every loss axis and colour scale stops
+//! there: such losses are drawn at the floor with a ▼ marker (shifted sideways per series, so
+//! that series which all sit at the floor stay visible), the bottom tick reads `≤ 1e-8`, a
+//! heatmap cell reads `≤1e-8`, and the figure's footer says so. The CSV files and the HTML
+//! tables keep the exact values.
+//!
 //! # Loss convention
 //!
 //! Losses are the importance-weighted squared error, MEAN over batch and features, per
@@ -115,6 +124,20 @@ const GEOMETRY_TABLES: [&str; 3] = [
 
 /// The threshold of the original notebook: eval loss below 1e-5 counts as "stored".
 pub const DEFAULT_THRESHOLD: f64 = 1e-5;
+
+/// Losses below this fraction of the threshold are rounding noise: a solved config ends at
+/// 1e-16 in one run, 1e-25 or exactly 0 in another, and those differences mean nothing.
+///
+/// Charts draw such losses at the *display floor* ([`display_floor`]: this × threshold) with a
+/// ▼ marker, and label the bottom of the axis or colour bar `≤ floor`; the CSV files keep the
+/// exact values. The sweep's run comparison counts them as the floor too.
+pub const NOISE_FLOOR: f64 = 1e-3;
+
+/// The display floor of `threshold`: [`NOISE_FLOOR`] × threshold (`1e-8` for the default
+/// `1e-5`). Losses below it are drawn at it.
+pub fn display_floor(threshold: f64) -> f64 {
+    NOISE_FLOOR * threshold
+}
 
 /// What [`build`] needs besides the run folder.
 #[derive(Debug, Clone)]
@@ -301,6 +324,14 @@ fn facts(
         format!(
             "Headline aggregate across instances (analysis.aggregate): {}.",
             opts.aggregate
+        ),
+        format!(
+            "Display floor: charts draw eval and train losses below {} ({} × threshold: rounding \
+             noise of a solved config, exact zeros included) at {} with ▼; tables and CSV files \
+             keep the exact values.",
+            draw::fmt_bound(display_floor(opts.threshold)),
+            NOISE_FLOOR,
+            draw::fmt_bound(display_floor(opts.threshold)),
         ),
         format!(
             "runs.csv: {} instance rows, {} configurations, {} series; {} diverged instance(s).",

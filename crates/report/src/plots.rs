@@ -1,9 +1,11 @@
 //! The charts, drawn as SVG documents with plotters and the [`crate::draw`] toolkit.
 //!
 //! Loss axes are log10 axes: values are plotted as `log10(loss)` on a linear axis whose ticks
-//! are labelled `1e-5`, `1e-4`, …. A loss of exactly 0 (a perfect fit, as the seed's depth 1
-//! reaches) is drawn at [`ZERO_FLOOR`] and labelled 0; negative or non-finite losses have no place
-//! on such an axis and are left out of the lines (a heatmap cell shows them as "diverged").
+//! are labelled `1e-5`, `1e-4`, …. Losses below the display floor ([`crate::display_floor`],
+//! `1e-8` for the default threshold; exact zeros included) are rounding noise: they are drawn
+//! at the floor with a ▼ marker, the axis or colour bar then starts at the floor and labels it
+//! `≤ 1e-8`, and the footer says so. Negative or non-finite losses have no place on such an
+//! axis and are left out of the lines (a heatmap cell shows them as "diverged").
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -12,10 +14,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::analysis::{Series, fmt_p, has_tree, is_diverged, row_name, series_of, short_labels};
+use crate::display_floor;
 use crate::draw::{
     Area, Axis, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MISSING, MUTED, Mark, PLOT_HEIGHT,
-    PLOT_WIDTH, categorical, chart_frame, colour_bar, fmt_loss, hatch, is_dark, legend, nice_ticks,
-    outline, svg_document, text_style, viridis,
+    PLOT_WIDTH, categorical, chart_frame, colour_bar, floor_marker, fmt_bound, fmt_loss,
+    fmt_loss_vs, hatch, is_dark, legend, nice_ticks, outline, svg_document, text_style, viridis,
 };
 use crate::schema::{Aggregate, CurveRow, MinHiddenRow, RunRow, SummaryRow};
 
@@ -33,24 +36,84 @@ pub struct Plot {
 }
 
 const DIVERGED: RGBColor = RGBColor(150, 150, 150);
+/// Passing cells and curves (orange).
 const PASS: RGBColor = RGBColor(255, 127, 14);
+/// Failing curves beside passing ones (blue, [`categorical`]`(0)`).
+const FAILS: RGBColor = RGBColor(78, 121, 167);
 
 /// An ordinal colour for the `i`-th of `n` depths (dark = shallow, light = deep).
 fn depth_colour(i: usize, n: usize) -> RGBColor {
     viridis(0.88 * i as f64 / (n.max(2) - 1) as f64)
 }
 
-/// A log10 loss axis: its range and major (decade) and minor (2..9 × decade) ticks.
+/// A log10 axis: its range, major (decade) and minor (2..9 × decade) ticks, and, for a loss
+/// axis with values below the display floor, that floor.
+#[derive(Debug, Clone, PartialEq)]
 struct LogAxis {
     lo: f64,
     hi: f64,
     major: Vec<f64>,
     minor: Vec<f64>,
+    /// The display floor (value, log10) when some value lies below it and is drawn at it: the
+    /// axis then starts at the floor and its lowest tick reads `≤ floor`.
+    floor: Option<(f64, f64)>,
+}
+
+/// Where a loss sits on a log axis with a display floor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Shown {
+    /// log10 of the loss, or of the floor when the loss is below it.
+    log: f64,
+    /// The loss is below the floor (rounding noise) and drawn at it.
+    floored: bool,
+}
+
+/// Where `v` sits on a log loss axis whose display floor is `floor`: a loss below the floor
+/// (exact zeros included) at the floor; negative or non-finite losses nowhere.
+fn shown(v: f64, floor: f64) -> Option<Shown> {
+    if !(v.is_finite() && v >= 0.0) {
+        None
+    } else if v < floor {
+        Some(Shown {
+            log: floor.log10(),
+            floored: true,
+        })
+    } else {
+        Some(Shown {
+            log: v.log10(),
+            floored: false,
+        })
+    }
 }
 
 impl LogAxis {
-    fn new(values: impl IntoIterator<Item = f64>) -> LogAxis {
-        let logs: Vec<f64> = values.into_iter().filter_map(log_point).collect();
+    /// An axis for losses whose display floor is `floor` ([`crate::display_floor`]): losses
+    /// below it count as the floor ([`shown`]), and when there are any the axis starts at the
+    /// floor, with a tick there.
+    fn losses(values: impl IntoIterator<Item = f64>, floor: f64) -> LogAxis {
+        let mut floored = false;
+        let logs: Vec<f64> = values
+            .into_iter()
+            .filter_map(|v| shown(v, floor))
+            .map(|s| {
+                floored |= s.floored;
+                s.log
+            })
+            .collect();
+        LogAxis::build(&logs, floored.then_some((floor, floor.log10())))
+    }
+
+    /// An axis for positive values (1/p); others are left out.
+    fn positive(values: impl IntoIterator<Item = f64>) -> LogAxis {
+        let logs: Vec<f64> = values
+            .into_iter()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .map(f64::log10)
+            .collect();
+        LogAxis::build(&logs, None)
+    }
+
+    fn build(logs: &[f64], floor: Option<(f64, f64)>) -> LogAxis {
         let (mut lo, mut hi) = if logs.is_empty() {
             (-6.0, 0.0)
         } else {
@@ -64,12 +127,12 @@ impl LogAxis {
         let step = ((hi - lo) / 8.0).ceil().max(1.0);
         lo = (lo / step).floor() * step;
         hi = lo + ((hi - lo) / step).ceil() * step;
-        let major: Vec<f64> = (0..)
+        let decades: Vec<f64> = (0..)
             .map(|k| lo + k as f64 * step)
             .take_while(|v| *v <= hi + 1e-9)
             .collect();
-        let minor = if step == 1.0 && hi - lo <= 7.0 {
-            major
+        let mut minor: Vec<f64> = if step == 1.0 && hi - lo <= 7.0 {
+            decades
                 .iter()
                 .filter(|e| **e < hi)
                 .flat_map(|e| (2..10).map(move |k| e + (k as f64).log10()))
@@ -77,21 +140,50 @@ impl LogAxis {
         } else {
             Vec::new()
         };
+        let Some((_, f)) = floor else {
+            return LogAxis {
+                lo,
+                hi,
+                major: decades,
+                minor,
+                floor: None,
+            };
+        };
+        // From the floor up: its own tick, then the decades far enough above it that their
+        // labels do not collide with its label.
+        let mut major = vec![f];
+        major.extend(decades.into_iter().filter(|d| *d > f + 0.3 * step));
+        minor.retain(|m| *m > f + 1e-9);
         LogAxis {
-            lo,
+            lo: f,
             hi,
             major,
             minor,
+            floor,
         }
     }
 
-    /// The chart coordinate: this range, decades as labelled ticks, minor ticks as light lines.
-    fn coord(&self) -> Axis {
-        Axis::new(self.lo, self.hi, self.major.clone()).with_light(self.minor.clone())
+    /// The bottom of a line chart's y range: a little below the floor when there is one, so
+    /// that the ▼ markers drawn at it stay clear of the x axis.
+    fn bottom(&self) -> f64 {
+        match self.floor {
+            Some(_) => self.lo - 0.035 * (self.hi - self.lo),
+            None => self.lo,
+        }
     }
 
-    fn label(v: &f64) -> String {
-        format!("1e{}", v.round() as i64)
+    /// The chart coordinate: [`LogAxis::bottom`]..hi, the major ticks labelled, the minor ones
+    /// as light lines.
+    fn coord(&self) -> Axis {
+        Axis::new(self.bottom(), self.hi, self.major.clone()).with_light(self.minor.clone())
+    }
+
+    /// A tick label: `1e-5` for a decade, `≤ 1e-8` at the floor.
+    fn label(&self, v: &f64) -> String {
+        match self.floor {
+            Some((floor, f)) if (v - f).abs() < 1e-9 => format!("≤ {}", fmt_bound(floor)),
+            _ => format!("1e{}", v.round() as i64),
+        }
     }
 
     fn fraction(&self, log_value: f64) -> f64 {
@@ -99,15 +191,88 @@ impl LogAxis {
     }
 }
 
-/// `log10(v)` for a value a log axis can show.
-/// Where an exact zero loss sits on a log axis.
-pub const ZERO_FLOOR: f64 = 1e-20;
+/// The footer phrase for a chart with losses drawn at the floor.
+fn floor_note(floor: f64) -> String {
+    let f = fmt_bound(floor);
+    format!("Losses below {f} (10⁻³ × threshold) are rounding noise and drawn at {f}")
+}
 
-fn log_point(v: f64) -> Option<f64> {
-    if v == 0.0 {
-        return Some(ZERO_FLOOR.log10());
+/// Sideways pixel shift of the `i`-th of `n` series' ▼ markers at the floor, so that series
+/// which all sit at the floor at one n_hidden stay visible side by side: 4 to 10 pixels
+/// apart, together within 80 % of `unit_px`, the pixels between neighbouring n_hidden.
+fn dodge(i: usize, n: usize, unit_px: i32) -> i32 {
+    let n = n.max(1) as f64;
+    let spacing = (0.8 * f64::from(unit_px) / n).clamp(4.0, 10.0);
+    ((i as f64 - (n - 1.0) / 2.0) * spacing).round() as i32
+}
+
+/// Pixels between neighbouring n_hidden (one x unit) on `chart`.
+fn unit_px(chart: &LogChart) -> i32 {
+    let y = chart.y_range().start;
+    chart.backend_coord(&(1.0, y)).0 - chart.backend_coord(&(0.0, y)).0
+}
+
+/// How one line series is drawn on a log chart.
+#[derive(Debug, Clone, Copy)]
+struct LineLook {
+    colour: RGBColor,
+    width: u32,
+    dashed: bool,
+    /// Filled markers (circles, ▼ at the floor) instead of hollow ones.
+    filled: bool,
+    /// Circle radius.
+    radius: u32,
+    /// Sideways pixel shift of the ▼ markers at the floor ([`dodge`]).
+    dx: i32,
+}
+
+/// Draws a line through `points` (x, where the loss sits), a circle at every point above the
+/// floor and a ▼ at every point drawn at it ([`floor_marker`]).
+fn draw_line(chart: &mut LogChart, points: &[(f64, Shown)], look: LineLook) -> Result<()> {
+    let line: Vec<(f64, f64)> = points.iter().map(|(x, s)| (*x, s.log)).collect();
+    let style = look.colour.stroke_width(look.width);
+    if look.dashed {
+        chart.draw_series(DashedLineSeries::new(line, 7, 5, style))?;
+    } else {
+        chart.draw_series(LineSeries::new(line, style))?;
     }
-    (v.is_finite() && v > 0.0).then(|| v.log10())
+    let circle = if look.filled {
+        look.colour.filled()
+    } else {
+        look.colour.stroke_width(1)
+    };
+    chart.draw_series(
+        points
+            .iter()
+            .filter(|(_, s)| !s.floored)
+            .map(|(x, s)| Circle::new((*x, s.log), look.radius, circle)),
+    )?;
+    chart.draw_series(
+        points
+            .iter()
+            .filter(|(_, s)| s.floored)
+            .map(|(x, s)| floor_marker((*x, s.log), look.dx, look.colour, look.filled)),
+    )?;
+    Ok(())
+}
+
+/// The legend entry of the ▼ marker; `hollow_is_min`: the chart also draws the min over
+/// instances, whose ▼ are hollow.
+fn floor_entry(floor: f64, hollow_is_min: bool) -> (String, Mark) {
+    let mut text = format!(
+        "below {}: rounding noise,\ndrawn at the floor",
+        fmt_bound(floor)
+    );
+    if hollow_is_min {
+        text.push_str("\n(hollow: the min)");
+    }
+    (
+        text,
+        Mark::Floor {
+            colour: MUTED,
+            filled: true,
+        },
+    )
 }
 
 fn line_mark(colour: RGBColor) -> Mark {
@@ -237,7 +402,7 @@ pub(crate) fn all_plots(
             plots.push(loss_vs_hidden(s, &rows, threshold, headline)?);
         }
         if let Some(index) = &curve_index
-            && let Some(plot) = training_curves(s, &rows, &series_runs, index, threshold)?
+            && let Some(plot) = training_curves(s, &rows, &series_runs, index, threshold, headline)?
         {
             plots.push(plot);
         }
@@ -276,15 +441,15 @@ fn heatmap(
         .collect();
     let n_features: HashMap<u32, u32> = rows.iter().map(|r| (r.row_key(), r.n_features)).collect();
     let value = |r: &SummaryRow| r.aggregate(headline);
-    let scale = LogAxis::new(rows.iter().map(|r| value(r)));
-    let colour_of = |v: f64| viridis(scale.fraction(v.log10()));
+    let floor = display_floor(threshold);
+    let scale = LogAxis::losses(rows.iter().map(|r| value(r)), floor);
+    let colour_of = |s: Shown| viridis(scale.fraction(s.log));
     let (nx, ny) = (hiddens.len(), depths.len());
     // † marks a cell with some (not all) instances diverged: shown, but only the min may pass.
-    let partly_diverged = |r: &SummaryRow| r.n_diverged > 0 && log_point(value(r)).is_some();
+    let partly_diverged = |r: &SummaryRow| r.n_diverged > 0 && shown(value(r), floor).is_some();
 
     let mut footer = format!(
-        "Cell: {}.  ✓ + orange outline: below the threshold {}.  — : \
-         not run.  Exact 0 sits at the bottom of the scale.",
+        "Cell: {}.  ✓ + orange outline: below the threshold {}.  — : not run.",
         loss_over_instances(headline),
         fmt_loss(threshold)
     );
@@ -296,6 +461,13 @@ fn heatmap(
             } else {
                 ""
             }
+        ));
+    }
+    if scale.floor.is_some() {
+        footer.push_str(&format!(
+            "\n{}; cells read ≤{}.",
+            floor_note(floor),
+            fmt_bound(floor)
         ));
     }
 
@@ -356,26 +528,25 @@ fn heatmap(
                 let rect = [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)];
                 let (fill, text, ink) = match cells.get(&(*depth, *n_hidden)) {
                     None => (MISSING, "—".to_owned(), MUTED),
-                    Some(r) if log_point(value(r)).is_none() => {
-                        (DIVERGED, "diverged".to_owned(), WHITE)
-                    }
-                    Some(r) => {
-                        let v = value(r);
-                        let c = colour_of(v.max(ZERO_FLOOR));
-                        let mark = if r.passes(headline, threshold) {
-                            "✓ "
-                        } else {
-                            ""
-                        };
-                        let dagger = if partly_diverged(r) { " †" } else { "" };
-                        let ink = if is_dark(c) { WHITE } else { BLACK };
-                        let shown = if v == 0.0 {
-                            "0".to_owned()
-                        } else {
-                            fmt_loss(v)
-                        };
-                        (c, format!("{mark}{shown}{dagger}"), ink)
-                    }
+                    Some(r) => match shown(value(r), floor) {
+                        None => (DIVERGED, "diverged".to_owned(), WHITE),
+                        Some(at) => {
+                            let c = colour_of(at);
+                            let mark = if r.passes(headline, threshold) {
+                                "✓ "
+                            } else {
+                                ""
+                            };
+                            let dagger = if partly_diverged(r) { " †" } else { "" };
+                            let ink = if is_dark(c) { WHITE } else { BLACK };
+                            let number = if at.floored {
+                                format!("≤{}", fmt_bound(floor))
+                            } else {
+                                fmt_loss_vs(value(r), threshold)
+                            };
+                            (c, format!("{mark}{number}{dagger}"), ink)
+                        }
+                    },
                 };
                 chart.draw_series(std::iter::once(Rectangle::new(rect, fill.filled())))?;
                 chart.draw_series(std::iter::once(outline(rect, WHITE.stroke_width(2))))?;
@@ -423,10 +594,11 @@ fn loss_colour_bar(
         area,
         Axis::new(scale.lo, scale.hi, scale.major.clone()),
         &format!("eval loss ({headline} over instances, log10)"),
-        &LogAxis::label,
+        &|v| scale.label(v),
         |y| viridis(scale.fraction(y)),
     )?;
-    if let Some(t) = log_point(threshold).filter(|t| (scale.lo..=scale.hi).contains(t)) {
+    let t = threshold.log10();
+    if (scale.lo..=scale.hi).contains(&t) {
         chart.draw_series(std::iter::once(PathElement::new(
             vec![(0.0, t), (1.0, t)],
             PASS.stroke_width(4),
@@ -448,15 +620,23 @@ fn loss_vs_hidden(
     let depths = distinct(rows.iter().map(|r| r.row_key()));
     let hiddens = distinct(rows.iter().map(|r| r.n_hidden));
     let with_min = headline != Aggregate::Min;
-    let axis = LogAxis::new(
+    let floor = display_floor(threshold);
+    let axis = LogAxis::losses(
         rows.iter()
             .flat_map(|r| [r.aggregate(headline), r.min])
             .chain(std::iter::once(threshold)),
+        floor,
     );
     let (x0, x1) = x_span(&hiddens);
+    let footer = axis.floor.map(|_| {
+        format!(
+            "{} (▼; each line's ▼ is shifted sideways to stay visible).",
+            floor_note(floor)
+        )
+    });
 
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let (plot, side) = chart_frame(root, &title, None, LEGEND_WIDTH)?;
+        let (plot, side) = chart_frame(root, &title, footer.as_deref(), LEGEND_WIDTH)?;
         let mut chart = ChartBuilder::on(&plot)
             .margin(12)
             .x_label_area_size(60)
@@ -470,7 +650,7 @@ fn loss_vs_hidden(
             .x_desc("n_hidden (hidden width)")
             .y_desc("eval loss (log scale)")
             .x_label_formatter(&|v| format!("{}", v.round() as i64))
-            .y_label_formatter(&LogAxis::label)
+            .y_label_formatter(&|v| axis.label(v))
             .label_style((FONT, 17))
             .axis_desc_style((FONT, 19))
             .bold_line_style(GRID)
@@ -483,36 +663,33 @@ fn loss_vs_hidden(
             let colour = depth_colour(i, depths.len());
             let of_depth: Vec<&&SummaryRow> =
                 rows.iter().filter(|r| r.row_key() == *depth).collect();
-            let points = |a: Aggregate| -> Vec<(f64, f64)> {
+            let points = |a: Aggregate| -> Vec<(f64, Shown)> {
                 of_depth
                     .iter()
-                    .filter_map(|r| log_point(r.aggregate(a)).map(|y| (r.n_hidden as f64, y)))
+                    .filter_map(|r| shown(r.aggregate(a), floor).map(|y| (r.n_hidden as f64, y)))
                     .collect()
             };
+            let dx = dodge(i, depths.len(), unit_px(&chart));
             if with_min {
-                let min_points = points(Aggregate::Min);
-                chart.draw_series(DashedLineSeries::new(
-                    min_points.clone(),
-                    7,
-                    5,
-                    colour.stroke_width(1),
-                ))?;
-                chart.draw_series(
-                    min_points
-                        .iter()
-                        .map(|p| Circle::new(*p, 3, colour.stroke_width(1))),
-                )?;
+                let look = LineLook {
+                    colour,
+                    width: 1,
+                    dashed: true,
+                    filled: false,
+                    radius: 3,
+                    dx,
+                };
+                draw_line(&mut chart, &points(Aggregate::Min), look)?;
             }
-            let headline_points = points(headline);
-            chart.draw_series(LineSeries::new(
-                headline_points.clone(),
-                colour.stroke_width(2),
-            ))?;
-            chart.draw_series(
-                headline_points
-                    .iter()
-                    .map(|p| Circle::new(*p, 4, colour.filled())),
-            )?;
+            let look = LineLook {
+                colour,
+                width: 2,
+                dashed: false,
+                filled: true,
+                radius: 4,
+                dx,
+            };
+            draw_line(&mut chart, &points(headline), look)?;
             if let Some(r) = of_depth.first() {
                 entries.push((r.row_label(), line_mark(colour)));
             }
@@ -537,6 +714,9 @@ fn loss_vs_hidden(
                 },
             ));
         }
+        if axis.floor.is_some() {
+            entries.push(floor_entry(floor, with_min));
+        }
         entries.push(threshold_entry(threshold));
         legend(&side, "Legend", &entries)?;
         Ok(())
@@ -555,18 +735,25 @@ fn loss_vs_inverse_p(series: &Series, runs: &[&RunRow], threshold: f64) -> Resul
     let title = format!("Eval loss vs 1/(1−S) — {}", series.label());
     let hiddens = distinct(runs.iter().map(|r| r.n_hidden));
     let inverse_p = |r: &RunRow| 1.0 / r.feature_probability;
-    let x_axis = LogAxis::new(runs.iter().map(|r| inverse_p(r)));
-    let y_axis = LogAxis::new(
+    let floor = display_floor(threshold);
+    let x_axis = LogAxis::positive(runs.iter().map(|r| inverse_p(r)));
+    let y_axis = LogAxis::losses(
         runs.iter()
             .filter(|r| !is_diverged(r))
             .map(|r| r.eval_loss)
             .chain(std::iter::once(threshold)),
+        floor,
     );
-    let footer = "One point per instance: x = 1/p with p = 1 − S its mean feature probability. \
-                  Diverged instances are left out.";
+    let mut footer =
+        "One point per instance: x = 1/p with p = 1 − S its mean feature probability. \
+                  Diverged instances are left out."
+            .to_owned();
+    if y_axis.floor.is_some() {
+        footer.push_str(&format!("\n{} (▼).", floor_note(floor)));
+    }
 
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let (plot, side) = chart_frame(root, &title, Some(footer), LEGEND_WIDTH)?;
+        let (plot, side) = chart_frame(root, &title, Some(&footer), LEGEND_WIDTH)?;
         let mut chart = ChartBuilder::on(&plot)
             .margin(12)
             .x_label_area_size(60)
@@ -577,7 +764,7 @@ fn loss_vs_inverse_p(series: &Series, runs: &[&RunRow], threshold: f64) -> Resul
             .x_desc("1/(1−S) = 1/p (log scale)")
             .y_desc("eval loss (log scale)")
             .x_label_formatter(&|v| fmt_p(10f64.powf(*v)))
-            .y_label_formatter(&LogAxis::label)
+            .y_label_formatter(&|v| y_axis.label(v))
             .label_style((FONT, 17))
             .axis_desc_style((FONT, 19))
             .bold_line_style(GRID)
@@ -588,15 +775,26 @@ fn loss_vs_inverse_p(series: &Series, runs: &[&RunRow], threshold: f64) -> Resul
         let mut entries = Vec::new();
         for (i, n_hidden) in hiddens.iter().enumerate() {
             let colour = depth_colour(i, hiddens.len());
-            let mut points: Vec<(f64, f64)> = runs
+            let mut points: Vec<(f64, Shown)> = runs
                 .iter()
                 .filter(|r| r.n_hidden == *n_hidden && !is_diverged(r))
-                .filter_map(|r| Some((log_point(inverse_p(r))?, log_point(r.eval_loss)?)))
+                .filter(|r| inverse_p(r).is_finite() && inverse_p(r) > 0.0)
+                .filter_map(|r| Some((inverse_p(r).log10(), shown(r.eval_loss, floor)?)))
                 .collect();
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            chart.draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?;
-            chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, colour.filled())))?;
+            let look = LineLook {
+                colour,
+                width: 2,
+                dashed: false,
+                filled: true,
+                radius: 4,
+                dx: dodge(i, hiddens.len(), 80),
+            };
+            draw_line(&mut chart, &points, look)?;
             entries.push((format!("n_hidden = {n_hidden}"), line_mark(colour)));
+        }
+        if y_axis.floor.is_some() {
+            entries.push(floor_entry(floor, false));
         }
         entries.push(threshold_entry(threshold));
         legend(&side, "Legend", &entries)?;
@@ -620,14 +818,13 @@ fn x_span(hiddens: &[u32]) -> (f64, f64) {
 type LogChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<Axis, Axis>>;
 
 fn draw_threshold(chart: &mut LogChart, x0: f64, x1: f64, threshold: f64) -> Result<()> {
-    if let Some(t) = log_point(threshold) {
-        chart.draw_series(DashedLineSeries::new(
-            vec![(x0, t), (x1, t)],
-            10,
-            6,
-            BLACK.stroke_width(2),
-        ))?;
-    }
+    let t = threshold.log10();
+    chart.draw_series(DashedLineSeries::new(
+        vec![(x0, t), (x1, t)],
+        10,
+        6,
+        BLACK.stroke_width(2),
+    ))?;
     Ok(())
 }
 
@@ -854,16 +1051,25 @@ fn comparison(
         .filter(|r| members.contains(&Series::of_summary(r)))
         .collect();
     let depths = distinct(rows.iter().map(|r| r.row_key()));
-    let axis = LogAxis::new(
+    let floor = display_floor(threshold);
+    let axis = LogAxis::losses(
         rows.iter()
             .map(|r| r.aggregate(headline))
             .chain(std::iter::once(threshold)),
+        floor,
     );
+    let footer = axis.floor.map(|_| {
+        format!(
+            "{} (▼; each series' ▼ is shifted sideways, so equal values stay visible).",
+            floor_note(floor)
+        )
+    });
+    let (_, columns) = grid(depths.len());
 
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let (plot, side) = chart_frame(root, &title, None, LEGEND_WIDTH)?;
+        let (plot, side) = chart_frame(root, &title, footer.as_deref(), LEGEND_WIDTH)?;
         let panels = plot.split_evenly(grid(depths.len()));
-        for (panel, depth) in panels.iter().zip(&depths) {
+        for (k, (panel, depth)) in panels.iter().zip(&depths).enumerate() {
             let of_depth: Vec<&&SummaryRow> =
                 rows.iter().filter(|r| r.row_key() == *depth).collect();
             let hiddens = distinct(of_depth.iter().map(|r| r.n_hidden));
@@ -873,32 +1079,46 @@ fn comparison(
                 .caption(caption, (FONT, 17))
                 .margin(6)
                 .x_label_area_size(40)
-                .y_label_area_size(52)
+                .y_label_area_size(72)
                 .build_cartesian_2d(
                     Axis::new(x0, x1, hiddens.iter().map(|h| *h as f64).collect()),
-                    Axis::new(axis.lo, axis.hi, axis.major.clone()),
+                    Axis::new(axis.bottom(), axis.hi, axis.major.clone()),
                 )?;
+            // The y axis is shared: named once per row of panels.
+            let y_desc = if k % columns == 0 {
+                format!("{headline} eval loss (log scale)")
+            } else {
+                String::new()
+            };
             chart
                 .configure_mesh()
                 .x_desc("n_hidden")
+                .y_desc(y_desc)
                 .x_label_formatter(&|v| format!("{}", v.round() as i64))
-                .y_label_formatter(&LogAxis::label)
+                .y_label_formatter(&|v| axis.label(v))
                 .label_style((FONT, 14))
                 .axis_desc_style((FONT, 15))
                 .bold_line_style(GRID)
                 .draw()?;
             draw_threshold(&mut chart, x0, x1, threshold)?;
+            let unit = unit_px(&chart);
             for (i, s) in members.iter().enumerate() {
-                let points: Vec<(f64, f64)> = of_depth
+                let points: Vec<(f64, Shown)> = of_depth
                     .iter()
                     .filter(|r| Series::of_summary(r) == *s)
                     .filter_map(|r| {
-                        log_point(r.aggregate(headline)).map(|y| (r.n_hidden as f64, y))
+                        shown(r.aggregate(headline), floor).map(|y| (r.n_hidden as f64, y))
                     })
                     .collect();
-                let colour = categorical(i);
-                chart.draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?;
-                chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
+                let look = LineLook {
+                    colour: categorical(i),
+                    width: 2,
+                    dashed: false,
+                    filled: true,
+                    radius: 3,
+                    dx: dodge(i, members.len(), unit),
+                };
+                draw_line(&mut chart, &points, look)?;
             }
         }
         let mut entries: Vec<(String, Mark)> = labels
@@ -906,6 +1126,9 @@ fn comparison(
             .enumerate()
             .map(|(i, l)| (l.clone(), line_mark(categorical(i))))
             .collect();
+        if axis.floor.is_some() {
+            entries.push(floor_entry(floor, false));
+        }
         entries.push(threshold_entry(threshold));
         legend(&side, &format!("{what} eval loss (log)"), &entries)?;
         Ok(())
@@ -946,115 +1169,245 @@ impl<'a> CurveIndex<'a> {
     }
 }
 
-/// 5. Train loss vs step for the widest config of each row (depth, or n_features without a
-///    tree), one line per instance; instances are labelled with their p when it differs.
+/// Why the training-curves figure shows a config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum CurveRole {
+    /// The next narrower n_hidden than the smallest that passes: it fails.
+    JustBelow,
+    /// No n_hidden of the row passes: the widest tested.
+    WidestFailing,
+    /// The smallest n_hidden that passes: the width at the threshold.
+    Passes,
+    /// A series whose instances differ in p has no pass rule: the widest tested.
+    Widest,
+}
+
+impl CurveRole {
+    fn colour(self) -> RGBColor {
+        match self {
+            CurveRole::Passes => PASS,
+            CurveRole::JustBelow | CurveRole::WidestFailing => FAILS,
+            CurveRole::Widest => MUTED,
+        }
+    }
+}
+
+/// The configs the training-curves figure shows for the `rows` of one depth (or n_features):
+/// the smallest n_hidden that passes under `headline` ([`SummaryRow::passes`]) and the next
+/// narrower one, which fails; or the widest tested when none passes. Narrowest first.
+fn curve_picks<'r>(
+    rows: &[&'r SummaryRow],
+    headline: Aggregate,
+    threshold: f64,
+) -> Vec<(CurveRole, &'r SummaryRow)> {
+    let mut sorted = rows.to_vec();
+    sorted.sort_by_key(|r| r.n_hidden);
+    match sorted.iter().position(|r| r.passes(headline, threshold)) {
+        Some(0) => vec![(CurveRole::Passes, sorted[0])],
+        Some(k) => vec![
+            (CurveRole::JustBelow, sorted[k - 1]),
+            (CurveRole::Passes, sorted[k]),
+        ],
+        None => sorted
+            .last()
+            .map(|r| vec![(CurveRole::WidestFailing, *r)])
+            .unwrap_or_default(),
+    }
+}
+
+/// 5. Train loss vs step, one panel per row (depth, or n_features without a tree), one line
+///    per instance: the width at the threshold, i.e. the smallest n_hidden that passes under
+///    `headline` next to the next narrower one, which fails (or the widest tested when none
+///    passes) ([`curve_picks`]). A series whose instances differ in p has no pass rule: it
+///    shows the widest config, its instances coloured and labelled with their p.
 fn training_curves(
     series: &Series,
     rows: &[&SummaryRow],
     runs: &[&RunRow],
     index: &CurveIndex,
     threshold: f64,
+    headline: Aggregate,
 ) -> Result<Option<Plot>> {
-    let mut picked: BTreeMap<u32, &SummaryRow> = BTreeMap::new();
+    let per_p = series.per_instance_p();
+    let mut by_row: BTreeMap<u32, Vec<&SummaryRow>> = BTreeMap::new();
     for r in rows {
-        if !index.by_config.contains_key(r.config_id.as_str()) {
-            continue;
-        }
-        let e = picked.entry(r.row_key()).or_insert(r);
-        if r.n_hidden > e.n_hidden {
-            *e = r;
+        by_row.entry(r.row_key()).or_default().push(r);
+    }
+    // Per panel: the configs shown, narrowest first, with their curves.
+    let mut panels_data: Vec<Vec<(CurveRole, &SummaryRow, &Instances)>> = Vec::new();
+    for of_row in by_row.values() {
+        let picks = if per_p {
+            of_row
+                .iter()
+                .filter(|r| index.by_config.contains_key(r.config_id.as_str()))
+                .max_by_key(|r| r.n_hidden)
+                .map(|r| vec![(CurveRole::Widest, *r)])
+                .unwrap_or_default()
+        } else {
+            curve_picks(of_row, headline, threshold)
+        };
+        let shown: Vec<_> = picks
+            .into_iter()
+            .filter_map(|(role, r)| {
+                let curves = index.by_config.get(r.config_id.as_str())?;
+                Some((role, r, curves))
+            })
+            .collect();
+        if !shown.is_empty() {
+            panels_data.push(shown);
         }
     }
-    if picked.is_empty() {
+    if panels_data.is_empty() {
         return Ok(None);
     }
     let title = format!("Training curves (train loss) — {}", series.label());
-    let curves: Vec<(&SummaryRow, &Instances)> = picked
-        .values()
-        .map(|r| (*r, &index.by_config[r.config_id.as_str()]))
-        .collect();
-    let all_losses = curves
-        .iter()
-        .flat_map(|(_, inst)| inst.values().flatten().map(|p| p.1));
-    let axis = LogAxis::new(all_losses.chain(std::iter::once(threshold)));
-    let max_step = curves
-        .iter()
-        .flat_map(|(_, inst)| inst.values().flatten().map(|p| p.0))
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
-    let n_instances = curves.iter().map(|(_, i)| i.len()).max().unwrap_or(0);
-    // Instance k's p, from the first picked config (the configs of a series share the data).
-    let p_of: BTreeMap<u32, f64> = match (series.per_instance_p(), curves.first()) {
-        (true, Some((first, _))) => runs
+    let all = || {
+        panels_data
             .iter()
-            .filter(|r| r.config_id == first.config_id)
+            .flatten()
+            .flat_map(|(_, _, i)| i.values().flatten())
+    };
+    let floor = display_floor(threshold);
+    let axis = LogAxis::losses(all().map(|p| p.1).chain(std::iter::once(threshold)), floor);
+    let max_step = all().map(|p| p.0).max().unwrap_or(1).max(1) as f64;
+    let n_instances = panels_data
+        .iter()
+        .flatten()
+        .map(|(_, _, i)| i.len())
+        .max()
+        .unwrap_or(0);
+    // Instance k's p, from the first config shown (the configs of a series share the data).
+    let p_of: BTreeMap<u32, f64> = match (per_p, panels_data.first()) {
+        (true, Some(first)) => runs
+            .iter()
+            .filter(|r| r.config_id == first[0].1.config_id)
             .map(|r| (r.instance, r.feature_probability))
             .collect(),
         _ => BTreeMap::new(),
     };
+    let row_word = if series.data.is_none() {
+        "depth"
+    } else {
+        "n_features"
+    };
+    let mut footer = if per_p {
+        "Train loss before each logged step's update; one line per instance.".to_owned()
+    } else {
+        format!(
+            "Train loss before each logged step's update; one line per instance.\nPer \
+             {row_word}: the smallest n_hidden whose {headline} eval loss passes (✓) and the next \
+             narrower one, or the widest tested if none passes."
+        )
+    };
+    if axis.floor.is_some() {
+        footer.push_str(&format!("\n{}.", floor_note(floor)));
+    }
+    let (_, columns) = grid(panels_data.len());
 
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let (plot, side) = chart_frame(root, &title, None, LEGEND_WIDTH)?;
-        let panels = plot.split_evenly(grid(curves.len()));
-        for (panel, (row, instances)) in panels.iter().zip(&curves) {
+        let (plot, side) = chart_frame(root, &title, Some(&footer), LEGEND_WIDTH)?;
+        let panels = plot.split_evenly(grid(panels_data.len()));
+        for (k, (panel, shown)) in panels.iter().zip(&panels_data).enumerate() {
+            let first = shown[0].1;
+            let widths: Vec<String> = shown
+                .iter()
+                .map(|(role, r, _)| match role {
+                    CurveRole::Passes => format!("{} ✓", r.n_hidden),
+                    _ => r.n_hidden.to_string(),
+                })
+                .collect();
+            let caption = format!(
+                "{}: n_hidden {}",
+                row_name(first.depth, first.n_features),
+                widths.join(", ")
+            );
             let mut chart = ChartBuilder::on(panel)
-                .caption(
-                    format!(
-                        "{}, n_hidden {}",
-                        row_name(row.depth, row.n_features),
-                        row.n_hidden
-                    ),
-                    (FONT, 17),
-                )
+                .caption(caption, (FONT, 16))
                 .margin(6)
                 .x_label_area_size(40)
-                .y_label_area_size(52)
+                .y_label_area_size(72)
                 .build_cartesian_2d(
                     Axis::new(0.0, max_step, nice_ticks(0.0, max_step, 4)),
-                    Axis::new(axis.lo, axis.hi, axis.major.clone()),
+                    Axis::new(axis.bottom(), axis.hi, axis.major.clone()),
                 )?;
+            // The y axis is shared: named once per row of panels.
+            let y_desc = if k % columns == 0 {
+                "train loss (log scale)"
+            } else {
+                ""
+            };
             chart
                 .configure_mesh()
                 .x_desc("step")
+                .y_desc(y_desc)
                 .x_label_formatter(&fmt_step)
-                .y_label_formatter(&LogAxis::label)
+                .y_label_formatter(&|v| axis.label(v))
                 .label_style((FONT, 14))
                 .axis_desc_style((FONT, 15))
                 .bold_line_style(GRID)
                 .draw()?;
             draw_threshold(&mut chart, 0.0, max_step, threshold)?;
-            for (k, points) in instances.values().enumerate() {
-                let line: Vec<(f64, f64)> = points
-                    .iter()
-                    .filter_map(|(s, l)| log_point(*l).map(|y| (*s as f64, y)))
-                    .collect();
-                chart.draw_series(LineSeries::new(line, categorical(k).stroke_width(2)))?;
+            for (role, _, instances) in shown {
+                for (i, points) in instances.values().enumerate() {
+                    let line: Vec<(f64, f64)> = points
+                        .iter()
+                        .filter_map(|(s, l)| shown_log(*l, floor).map(|y| (*s as f64, y)))
+                        .collect();
+                    let colour = if per_p { categorical(i) } else { role.colour() };
+                    chart.draw_series(LineSeries::new(line, colour.stroke_width(2)))?;
+                }
             }
         }
-        let mut entries: Vec<(String, Mark)> = (0..n_instances)
-            .map(|k| {
+        let line = |colour| Mark::Line {
+            colour,
+            width: 2,
+            dashed: false,
+            marker: false,
+        };
+        let mut entries: Vec<(String, Mark)> = Vec::new();
+        if per_p {
+            entries.extend((0..n_instances).map(|k| {
                 let p = p_of
                     .get(&(k as u32))
                     .map_or(String::new(), |p| format!(" (p={})", fmt_p(*p)));
-                (
-                    format!("instance {k}{p}"),
-                    Mark::Line {
-                        colour: categorical(k),
-                        width: 2,
-                        dashed: false,
-                        marker: false,
-                    },
-                )
-            })
-            .collect();
-        entries.push(threshold_entry(threshold));
-        let heading = if series.data.is_none() {
-            "Widest n_hidden per depth"
+                (format!("instance {k}{p}"), line(categorical(k)))
+            }));
         } else {
-            "Widest n_hidden"
+            let roles: BTreeSet<CurveRole> = panels_data
+                .iter()
+                .flatten()
+                .map(|(role, _, _)| *role)
+                .collect();
+            if roles.contains(&CurveRole::Passes) {
+                entries.push((
+                    format!(
+                        "smallest n_hidden that\npasses ({headline} < {}) ✓",
+                        fmt_loss(threshold)
+                    ),
+                    line(PASS),
+                ));
+            }
+            let below = roles.contains(&CurveRole::JustBelow);
+            let widest = roles.contains(&CurveRole::WidestFailing);
+            let failing = match (below, widest) {
+                (true, true) => {
+                    Some("next narrower n_hidden (fails),\nor the widest tested if\nnone passes")
+                }
+                (true, false) => Some("next narrower n_hidden\n(fails)"),
+                (false, true) => Some("widest n_hidden tested\n(none passes)"),
+                (false, false) => None,
+            };
+            if let Some(text) = failing {
+                entries.push((text.to_owned(), line(FAILS)));
+            }
+        }
+        entries.push(threshold_entry(threshold));
+        let heading = if per_p {
+            "Widest n_hidden".to_owned()
+        } else {
+            format!("Per {row_word}")
         };
-        legend(&side, heading, &entries)?;
+        legend(&side, &heading, &entries)?;
         Ok(())
     })?;
     Ok(Some(Plot {
@@ -1063,6 +1416,11 @@ fn training_curves(
         series: Some(series.clone()),
         svg,
     }))
+}
+
+/// log10 of a loss as [`shown`] places it.
+fn shown_log(v: f64, floor: f64) -> Option<f64> {
+    shown(v, floor).map(|s| s.log)
 }
 
 fn fmt_step(v: &f64) -> String {
@@ -1078,19 +1436,299 @@ fn fmt_step(v: &f64) -> String {
 mod tests {
     use super::*;
 
+    fn run(depth: u32, n_hidden: u32, structure: &str, instance: u32, eval_loss: f64) -> RunRow {
+        RunRow {
+            config_id: format!("d{depth}-h{n_hidden}-b2-{structure}-binary-s0"),
+            group: format!("d{depth}-b2-{structure}-binary"),
+            depth,
+            branching: 2,
+            structure: structure.into(),
+            stop_prob: 0.5,
+            magnitude: "binary".into(),
+            feature_probability: 0.25,
+            correlated_pairs: 0,
+            anticorrelated_pairs: 0,
+            importance: "1".into(),
+            n_hidden,
+            n_features: (1 << (depth + 1)) - 2,
+            seed: 0,
+            instance,
+            train_loss: eval_loss,
+            eval_loss,
+            wall_s: 1.0,
+            diverged: false,
+        }
+    }
+
+    /// Two instances per config, both with `loss`.
+    fn config(depth: u32, n_hidden: u32, structure: &str, loss: f64) -> [RunRow; 2] {
+        [0, 1].map(|i| run(depth, n_hidden, structure, i, loss))
+    }
+
+    /// The texts of an SVG document, in order.
+    fn texts(svg: &str) -> Vec<String> {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| n.text().unwrap_or_default().trim().to_owned())
+            .collect()
+    }
+
+    /// The polygons of an SVG document: their points, parsed.
+    fn polygons(svg: &str) -> Vec<Vec<(f64, f64)>> {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        doc.descendants()
+            .filter(|n| n.has_tag_name("polygon"))
+            .map(|n| {
+                n.attribute("points")
+                    .unwrap()
+                    .split_whitespace()
+                    .map(|p| {
+                        let (x, y) = p.split_once(',').unwrap();
+                        (x.parse().unwrap(), y.parse().unwrap())
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn plot<'a>(plots: &'a [Plot], prefix: &str) -> &'a Plot {
+        plots
+            .iter()
+            .find(|p| p.stem.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} chart"))
+    }
+
     #[test]
     fn log_axis_spans_whole_decades() {
-        let a = LogAxis::new([3e-6, 2e-2, -1.0, f64::NAN]);
+        let a = LogAxis::positive([3e-6, 2e-2, -1.0, f64::NAN, 0.0]);
         assert_eq!((a.lo, a.hi), (-6.0, -1.0));
-        // An exact zero is a perfect fit: it sits at the floor, so the axis reaches down to it.
-        assert_eq!(LogAxis::new([3e-6, 0.0]).lo, ZERO_FLOOR.log10());
         assert_eq!(a.major, vec![-6.0, -5.0, -4.0, -3.0, -2.0, -1.0]);
         assert_eq!(a.minor.len(), 5 * 8);
-        assert_eq!(LogAxis::label(&-5.0), "1e-5");
-        let flat = LogAxis::new([1e-5]);
+        assert_eq!(a.label(&-5.0), "1e-5");
+        assert_eq!(a.floor, None);
+        assert_eq!(a.bottom(), a.lo);
+        let flat = LogAxis::positive([1e-5]);
         assert_eq!((flat.lo, flat.hi), (-5.0, -4.0));
-        let wide = LogAxis::new([1e-20, 1.0]);
+        let wide = LogAxis::positive([1e-20, 1.0]);
         assert!(wide.major.len() <= 11 && wide.minor.is_empty());
+        // Losses all above the floor: the same axis, no floor.
+        assert_eq!(LogAxis::losses([3e-6, 2e-2, -1.0, f64::NAN], 1e-8), a);
+    }
+
+    #[test]
+    fn losses_below_the_floor_sit_at_it() {
+        let floor = crate::display_floor(1e-5);
+        assert_eq!(floor, 1e-8);
+        // Rounding noise and exact zeros: at the floor, and marked so.
+        for v in [0.0, 1e-25, 9.9e-9] {
+            assert_eq!(
+                shown(v, floor),
+                Some(Shown {
+                    log: floor.log10(),
+                    floored: true
+                }),
+                "{v:e}"
+            );
+        }
+        assert_eq!(shown(1e-8, floor).map(|s| s.floored), Some(false));
+        assert_eq!(shown(3e-6, floor).map(|s| s.log), Some(3e-6f64.log10()));
+        for v in [-1e-9, f64::NAN, f64::INFINITY] {
+            assert_eq!(shown(v, floor), None);
+        }
+
+        // The axis starts at the floor, whose tick says `≤ 1e-8`; nothing below it.
+        let a = LogAxis::losses([3e-6, 1e-25, 0.0, 2e-2], floor);
+        assert_eq!(a.floor, Some((floor, floor.log10())));
+        assert_eq!((a.lo, a.hi), (-8.0, -1.0));
+        assert_eq!(
+            a.major,
+            vec![-8.0, -7.0, -6.0, -5.0, -4.0, -3.0, -2.0, -1.0]
+        );
+        assert_eq!(a.label(&-8.0), "≤ 1e-8");
+        assert_eq!(a.label(&-7.0), "1e-7");
+        assert!(a.minor.iter().all(|m| *m > -8.0));
+        assert!(a.bottom() < a.lo && a.lo - a.bottom() < 0.5);
+
+        // A floor between decades: its own tick, and no decade label crowding it.
+        let odd = LogAxis::losses([0.0, 1e-3], 3e-8);
+        assert!((odd.lo - 3e-8f64.log10()).abs() < 1e-12);
+        assert_eq!(odd.label(&odd.major[0]), "≤ 3e-8");
+        assert_eq!(odd.major[1], -7.0);
+        assert!(odd.major.windows(2).all(|w| w[1] - w[0] >= 0.3));
+    }
+
+    #[test]
+    fn floored_series_are_shifted_apart() {
+        assert_eq!(dodge(0, 1, 70), 0);
+        let three: Vec<i32> = (0..3).map(|i| dodge(i, 3, 70)).collect();
+        assert_eq!(three, vec![-10, 0, 10]);
+        // Narrow panels: closer, but never closer than 4 pixels.
+        let narrow: Vec<i32> = (0..3).map(|i| dodge(i, 3, 10)).collect();
+        assert_eq!(narrow, vec![-4, 0, 4]);
+        let six: BTreeSet<i32> = (0..6).map(|i| dodge(i, 6, 70)).collect();
+        assert_eq!(six.len(), 6);
+        assert!(six.iter().max().unwrap() - six.iter().min().unwrap() <= 56);
+    }
+
+    /// Two structures solved to rounding noise at depth 1: both series sit at the floor of the
+    /// comparison chart, each with a ▼ of its own, side by side; the axis stops at the floor.
+    #[test]
+    fn comparison_shows_every_series_at_the_floor() {
+        let mut runs = Vec::new();
+        runs.extend(config(1, 2, "tree", 0.0));
+        runs.extend(config(1, 2, "independent", 1e-25));
+        runs.extend(config(2, 2, "tree", 3e-3));
+        runs.extend(config(2, 2, "independent", 5e-3));
+        runs.extend(config(2, 3, "tree", 1e-16));
+        runs.extend(config(2, 3, "independent", 2e-6));
+        let summary = crate::summarize(&runs);
+        let min_rows = crate::min_hidden(&summary, 1e-5);
+        let plots = all_plots(&summary, &min_rows, &runs, None, 1e-5, Aggregate::Mean).unwrap();
+        let compare = plot(&plots, "compare_");
+
+        let t = texts(&compare.svg);
+        assert!(t.iter().any(|s| s == "≤ 1e-8"), "{t:?}");
+        assert!(
+            !t.iter().any(|s| s.starts_with("1e-2") && s.len() > 4),
+            "{t:?}"
+        );
+        assert!(t.iter().any(|s| s == "mean eval loss (log scale)"), "{t:?}");
+        assert!(
+            t.iter()
+                .any(|s| s.starts_with("Losses below 1e-8 (10⁻³ × threshold) are rounding noise")),
+            "{t:?}"
+        );
+        // ▼ markers: depth 1 has both series at the floor, depth 2 one (n_hidden 3, tree); plus
+        // the legend's. The two at depth 1 are side by side, not on top of each other.
+        let markers = polygons(&compare.svg);
+        assert_eq!(markers.len(), 3 + 1);
+        let centre = |p: &[(f64, f64)]| p.iter().map(|q| q.0).sum::<f64>() / p.len() as f64;
+        let lowest = |p: &[(f64, f64)]| p.iter().map(|q| q.1).fold(f64::MIN, f64::max);
+        let (a, b) = (&markers[0], &markers[1]);
+        assert!((centre(a) - centre(b)).abs() >= 6.0, "{a:?} {b:?}");
+        assert_eq!(lowest(a), lowest(b));
+        // The CSV numbers stay exact: the summary keeps the zero.
+        assert!(summary.iter().any(|r| r.mean == 0.0));
+        assert!(summary.iter().any(|r| r.mean == 1e-25));
+    }
+
+    /// The heatmap's colour scale starts at the floor, not at the noise; floored cells read
+    /// `≤1e-8`, cells near the threshold show on which side of it they are.
+    #[test]
+    fn heatmap_scale_starts_at_the_floor() {
+        let mut runs = Vec::new();
+        runs.extend(config(1, 2, "tree", 0.0));
+        runs.extend(config(2, 2, "tree", 1.04e-5));
+        runs.extend(config(2, 3, "tree", 9.96e-6));
+        runs.extend(config(2, 4, "tree", 1e-21));
+        let summary = crate::summarize(&runs);
+        let min_rows = crate::min_hidden(&summary, 1e-5);
+        let plots = all_plots(&summary, &min_rows, &runs, None, 1e-5, Aggregate::Mean).unwrap();
+        let heatmap = plot(&plots, "heatmap_");
+        let t = texts(&heatmap.svg);
+        for want in ["✓ ≤1e-8", "1.04e-5", "✓ 9.96e-6", "≤ 1e-8"] {
+            assert!(t.iter().any(|s| s == want), "{want} not in {t:?}");
+        }
+        // No tick of the colour bar below the floor.
+        assert!(!t.iter().any(|s| s == "1e-21" || s == "1e-9"), "{t:?}");
+        assert!(t.iter().any(|s| s.contains("rounding noise")), "{t:?}");
+
+        // Without losses below the floor: no floor tick, no note.
+        let runs: Vec<RunRow> = config(2, 3, "tree", 2e-6).into_iter().collect();
+        let summary = crate::summarize(&runs);
+        let min_rows = crate::min_hidden(&summary, 1e-5);
+        let plots = all_plots(&summary, &min_rows, &runs, None, 1e-5, Aggregate::Mean).unwrap();
+        let t = texts(&plot(&plots, "heatmap_").svg);
+        assert!(
+            !t.iter()
+                .any(|s| s.contains('≤') || s.contains("rounding noise")),
+            "{t:?}"
+        );
+    }
+
+    #[test]
+    fn curves_show_the_width_at_the_threshold() {
+        let t = 1e-5;
+        let mut runs = Vec::new();
+        // Depth 2: 2 fails, 3 passes, 4 passes -> 2 and 3.
+        runs.extend(config(2, 2, "tree", 1e-3));
+        runs.extend(config(2, 3, "tree", 1e-7));
+        runs.extend(config(2, 4, "tree", 1e-9));
+        // Depth 3: nothing passes -> the widest, 4.
+        runs.extend(config(3, 2, "tree", 1e-2));
+        runs.extend(config(3, 4, "tree", 2e-5));
+        runs.extend(config(3, 3, "tree", 1e-3));
+        // Depth 1: the narrowest passes -> only it.
+        runs.extend(config(1, 2, "tree", 0.0));
+        let summary = crate::summarize(&runs);
+        let of_depth =
+            |d: u32| -> Vec<&SummaryRow> { summary.iter().filter(|r| r.depth == d).collect() };
+        let picks = |d: u32| -> Vec<(CurveRole, u32)> {
+            curve_picks(&of_depth(d), Aggregate::Mean, t)
+                .into_iter()
+                .map(|(role, r)| (role, r.n_hidden))
+                .collect()
+        };
+        assert_eq!(
+            picks(2),
+            vec![(CurveRole::JustBelow, 2), (CurveRole::Passes, 3)]
+        );
+        assert_eq!(picks(3), vec![(CurveRole::WidestFailing, 4)]);
+        assert_eq!(picks(1), vec![(CurveRole::Passes, 2)]);
+
+        // The pass rule is the headline's: a diverged instance fails the mean, not the min.
+        let mut runs = Vec::new();
+        runs.extend(config(2, 2, "tree", 1e-3));
+        let mut three = config(2, 3, "tree", 1e-7);
+        three[1].diverged = true;
+        three[1].eval_loss = f64::NAN;
+        runs.extend(three);
+        runs.extend(config(2, 4, "tree", 1e-7));
+        let summary = crate::summarize(&runs);
+        let rows: Vec<&SummaryRow> = summary.iter().collect();
+        let widths = |a: Aggregate| -> Vec<u32> {
+            curve_picks(&rows, a, t)
+                .iter()
+                .map(|(_, r)| r.n_hidden)
+                .collect()
+        };
+        assert_eq!(widths(Aggregate::Mean), vec![3, 4]);
+        assert_eq!(widths(Aggregate::Min), vec![2, 3]);
+
+        // The chart: captions name both widths, the legend says which is which.
+        let curves: Vec<CurveRow> = runs
+            .iter()
+            .flat_map(|r| {
+                (0..3).map(move |k| CurveRow {
+                    config_id: r.config_id.clone(),
+                    instance: r.instance,
+                    step: 100 * k,
+                    loss: if k == 2 { 0.0 } else { 1e-2 },
+                })
+            })
+            .collect();
+        let min_rows = crate::min_hidden(&summary, t);
+        let plots = all_plots(
+            &summary,
+            &min_rows,
+            &runs,
+            Some(&curves),
+            t,
+            Aggregate::Mean,
+        )
+        .unwrap();
+        let text = texts(&plot(&plots, "curves_").svg);
+        for want in [
+            "depth 2: n_hidden 3, 4 ✓",
+            "smallest n_hidden that",
+            "passes (mean < 1.0e-5) ✓",
+            "next narrower n_hidden",
+            "train loss (log scale)",
+            "≤ 1e-8",
+        ] {
+            assert!(text.iter().any(|s| s == want), "{want} not in {text:?}");
+        }
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub trait Table: Serialize + DeserializeOwned {
 
 /// One trained instance of one configuration: a row of `runs.csv`, written by the sweep engine.
 ///
+/// Two columns are easy to misread: `wall_s` is the wall time of the whole fused group that
+/// trained the config, repeated on every instance row (summing it overcounts), and
+/// `feature_probability` is a mean over features of their marginal probabilities.
+///
 /// `structure` is `"tree"`, `"independent"` or `"sparse"` and `magnitude` is `"binary"` or
 /// `"uniform"`; the report treats both as opaque labels, so it needs no change when a new kind
 /// is added. What it does read is `depth`: a config of depth 0 has no tree, and its series is
@@ -48,8 +52,11 @@ pub struct RunRow {
     pub stop_prob: f64,
     /// Feature magnitudes: `binary` or `uniform`.
     pub magnitude: String,
-    /// This instance's mean feature activation probability (`1 - S` in TMS terms; for tree data
-    /// the mean of the tree's marginals).
+    /// This instance's mean feature activation probability (`1 - S` in TMS terms): the mean
+    /// over its features of their marginal probabilities. For tree (and `independent`) configs
+    /// that is the mean over the tree's features of their marginals `((1 − stop_prob)/b)^level`,
+    /// so deep trees give small values although every sample activates a whole path; it is not
+    /// the probability of any one feature.
     pub feature_probability: f64,
     /// Feature pairs that are both on or both off (`sparse` only, else 0).
     pub correlated_pairs: u32,
@@ -71,7 +78,9 @@ pub struct RunRow {
     pub train_loss: f64,
     /// Eval loss (see the loss convention in the crate docs).
     pub eval_loss: f64,
-    /// Wall seconds of the whole group this instance trained in.
+    /// Wall seconds of the whole fused group (`group`) that trained this config, all its
+    /// configs and instances together, repeated on every row of the group: summing the column
+    /// overcounts; take one value per `group` and sum those for the run's training time.
     pub wall_s: f64,
     /// Whether the loss became non-finite.
     pub diverged: bool,
@@ -103,15 +112,22 @@ impl Table for RunRow {
 }
 
 /// One point of one instance's training curve: a row of `curves.csv`.
+///
+/// `step` is 0-based and `loss` is measured before that step's update, so a curve starts at
+/// the loss at init and ends at step `steps − 1`, before the last update; progress lines count
+/// completed steps (1..=steps).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurveRow {
     /// Configuration id, as in `runs.csv`.
     pub config_id: String,
     /// Instance index, as in `runs.csv`.
     pub instance: u32,
-    /// Optimiser step.
+    /// 0-based index of the optimiser step whose train loss is logged (every `log_every`
+    /// steps, and the last step, `steps − 1`). Progress lines count completed steps instead
+    /// (1..=steps), so this row's step is one less than the progress count after it.
     pub step: u64,
-    /// Train loss at that step.
+    /// Train loss of that step's batch, computed before that step's update (step 0: the loss
+    /// at init).
     pub loss: f64,
 }
 

@@ -455,10 +455,13 @@ fn an_exact_zero_loss_is_a_perfect_fit_not_a_divergence() {
             .join("plots/heatmap_tree-s0.5_b2_binary_seed0.svg"),
     )
     .unwrap();
+    // Drawn at the display floor (1e-3 × threshold), as rounding noise is.
     assert!(
-        heatmap.contains("✓ 0"),
-        "the zero cell is ticked and labelled 0"
+        heatmap.contains("✓ ≤1e-8"),
+        "the zero cell is ticked and labelled as at the floor"
     );
+    // runs.csv keeps the exact zero.
+    assert_eq!(read_runs(tmp.path()).unwrap()[0].eval_loss, 0.0);
     let summary = fs::read_to_string(tmp.path().join("min_hidden.csv")).unwrap();
     assert!(
         summary
@@ -920,9 +923,10 @@ fn the_headline_aggregate_decides_ticks_green_rows_and_charts() {
             let no_tick = aggregate != Aggregate::Min;
             assert_eq!(svg.contains("†: some diverged (no ✓)."), no_tick);
         }
-        // d2-h4 shows the headline's value: 4e-6 for min, mean and median; 1.2e-5 for the sum.
+        // d2-h4 shows the headline's value: 4e-6 for min, mean and median; 1.2e-5 for the sum
+        // (within a factor 2 of the threshold: three digits).
         let cell_h4 = if aggregate == Aggregate::Sum {
-            "1.2e-5"
+            "1.20e-5"
         } else {
             "4.0e-6"
         };
@@ -1043,4 +1047,73 @@ fn summary_and_min_hidden_headers_name_the_sum() {
         .map(|l| l.split(',').nth(14).unwrap())
         .collect();
     assert_eq!(aggregates, ["min", "mean", "median", "sum"]);
+}
+
+/// Solved configs end at rounding noise (1e-16, 1e-25, exactly 0): every chart draws it at the
+/// display floor (1e-3 × threshold) and says so, while the CSV files and the tables keep the
+/// exact values.
+#[test]
+fn rounding_noise_is_drawn_at_the_floor_and_kept_exact_in_the_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut runs = Vec::new();
+    for (n_hidden, losses) in [
+        (2, [3e-3, 4e-3]),
+        (3, [1e-16, 1e-25]),
+        (4, [0.0, 0.0]),
+        (5, [2e-7, 1e-25]),
+    ] {
+        for (i, loss) in losses.into_iter().enumerate() {
+            runs.push(tree_row(3, n_hidden, i as u32, loss));
+        }
+    }
+    write_table(dir, &runs).unwrap();
+    let opts = options();
+    let files = build(dir, &opts).unwrap();
+    assert_eq!(report::display_floor(opts.threshold), 1e-8);
+    assert_eq!(report::NOISE_FLOOR, 1e-3);
+
+    // The files: exact.
+    assert_eq!(read_runs(dir).unwrap(), runs);
+    let summary: Vec<SummaryRow> = read_table(dir).unwrap();
+    let mean = |h: u32| summary.iter().find(|r| r.n_hidden == h).unwrap().mean;
+    assert_eq!(mean(3), (1e-16 + 1e-25) / 2.0);
+    assert_eq!(mean(4), 0.0);
+
+    // The charts: nothing below the floor, its tick reads `≤ 1e-8`, the footer says why.
+    let slug = "tree-s0.5_b2_binary_seed0";
+    for stem in [format!("heatmap_{slug}"), format!("loss_vs_hidden_{slug}")] {
+        let svg = fs::read_to_string(dir.join("plots").join(format!("{stem}.svg"))).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let texts: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .map(str::trim)
+            .collect();
+        assert!(texts.contains(&"≤ 1e-8"), "{stem}: {texts:?}");
+        assert!(
+            texts.iter().any(|t| t.starts_with(
+                "Losses below 1e-8 (10⁻³ × threshold) are rounding noise and drawn at 1e-8"
+            )),
+            "{stem}: {texts:?}"
+        );
+        for noise in ["1e-16", "1e-25", "1e-20", "1e-21", "0"] {
+            assert!(!texts.contains(&noise), "{stem} shows {noise}");
+        }
+    }
+    let heatmap = fs::read_to_string(dir.join(format!("plots/heatmap_{slug}.svg"))).unwrap();
+    // n_hidden 3 and 4 are ticked at the floor; n_hidden 5's mean (1e-7) is above it.
+    assert_eq!(heatmap.matches("✓ ≤1e-8").count(), 2);
+    assert!(heatmap.contains("✓ 1.0e-7"));
+    // The loss-vs-n_hidden chart marks each floored point (mean and min) with a ▼: n_hidden 3
+    // and 4 for both, n_hidden 5 for the min only; plus the legend's.
+    let lines = fs::read_to_string(dir.join(format!("plots/loss_vs_hidden_{slug}.svg"))).unwrap();
+    assert_eq!(lines.matches("<polygon").count(), 2 + 2 + 1 + 1);
+
+    // The tables: exact.
+    let html = fs::read_to_string(&files.index).unwrap();
+    assert!(html.contains("<td>5.0e-17</td>"), "the mean of n_hidden 3");
+    assert!(html.contains("<td>1.0e-25</td>"), "the min of n_hidden 3");
+    assert!(html.contains("Display floor: charts draw eval and train losses below 1e-8"));
 }

@@ -3,17 +3,15 @@
 //!
 //! Two correct backends do not give equal losses: float order differs, and a solved config
 //! sits at rounding noise (1e-16 in one run, 1e-25 or exactly 0 in the other). So eval losses
-//! below the *noise floor*, [`NOISE_FLOOR`] × threshold, count as the floor, and the
-//! per-config distance is the ratio of the geometric means of the instances' losses.
+//! below the report's display floor ([`report::display_floor`], [`report::NOISE_FLOOR`] ×
+//! threshold) count as the floor, and the per-config distance is the ratio of the geometric
+//! means of the instances' losses.
 
 use anyhow::{Result, ensure};
-use report::{Aggregate, RunRow, SummaryRow, is_diverged};
+use report::{Aggregate, NOISE_FLOOR, RunRow, SummaryRow, display_floor, is_diverged};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
-
-/// Eval losses below this fraction of the threshold are rounding noise of a solved config.
-pub const NOISE_FLOOR: f64 = 1e-3;
 
 /// One config in both runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +99,7 @@ pub fn compare(
         a.display(),
         b.display()
     );
-    let floor = threshold * NOISE_FLOOR;
+    let floor = display_floor(threshold);
     let (geo_a, geo_b) = (geomeans(&runs_a, floor), geomeans(&runs_b, floor));
     let by_id: BTreeMap<&str, &SummaryRow> =
         sum_b.iter().map(|r| (r.config_id.as_str(), r)).collect();
@@ -181,7 +179,7 @@ impl fmt::Display for Comparison {
             f,
             "ratio: of the geometric means of the instances' eval losses, each floored at {:e} \
              ({NOISE_FLOOR} x threshold: below it a loss is rounding noise)",
-            self.threshold * NOISE_FLOOR
+            display_floor(self.threshold)
         )?;
         let differing = self
             .cells

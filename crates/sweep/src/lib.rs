@@ -115,7 +115,7 @@ mod run;
 mod shard;
 mod weights;
 
-pub use compare::{CellComparison, Comparison, NOISE_FLOOR, compare};
+pub use compare::{CellComparison, Comparison, compare};
 pub use config::{
     AnalysisConfig, ConfigError, GridConfig, MAX_SWEEP_FEATURES, RunInfo, StructureSpec,
     SweepConfig, TrainSettings, diff, magnitude_name, structure_name,

@@ -102,12 +102,45 @@ pub fn fmt_num(v: f64) -> String {
 }
 
 /// A loss with two significant digits: `3.2e-5`; `NaN` and `inf` spelled out.
+///
+/// Next to a threshold, use [`fmt_loss_vs`]: two digits can round a loss onto the threshold's
+/// own text.
 pub fn fmt_loss(v: f64) -> String {
     if v.is_nan() {
         "NaN".to_owned()
     } else {
         format!("{v:.1e}")
     }
+}
+
+/// A loss printed beside a pass/fail verdict against `threshold` (strict `<`): three
+/// significant digits within a factor 2 of the threshold, two elsewhere, and more where
+/// those would round the loss to the other side of the threshold. So `9.96e-6` (passes)
+/// and `1.04e-5` (fails) never both print as the threshold's `1.0e-5`, and the printed
+/// number is below the threshold exactly when the loss is. `NaN` and `inf` are spelled out;
+/// a threshold that is not a positive number gives [`fmt_loss`].
+pub fn fmt_loss_vs(v: f64, threshold: f64) -> String {
+    if !(v.is_finite() && threshold.is_finite() && threshold > 0.0) {
+        return fmt_loss(v);
+    }
+    let ratio = v / threshold;
+    let mut decimals: usize = if (0.5..=2.0).contains(&ratio) { 2 } else { 1 };
+    loop {
+        let s = format!("{v:.decimals$e}");
+        let shown: f64 = s.parse().unwrap_or(v);
+        if (shown < threshold) == (v < threshold) || decimals >= 16 {
+            return s;
+        }
+        decimals += 1;
+    }
+}
+
+/// A positive bound in short scientific notation, without a `.0`: `1e-8`, `2.5e-8`.
+pub fn fmt_bound(v: f64) -> String {
+    if !v.is_finite() || v == 0.0 {
+        return fmt_num(v);
+    }
+    format!("{v:.1e}").replace(".0e", "e")
 }
 
 #[cfg(test)]
@@ -132,5 +165,39 @@ mod tests {
         assert_eq!(fmt_loss(3.21e-5), "3.2e-5");
         assert_eq!(fmt_loss(f64::NAN), "NaN");
         assert_eq!(fmt_loss(f64::INFINITY), "inf");
+        assert_eq!(fmt_bound(1e-8), "1e-8");
+        assert_eq!(fmt_bound(2.5e-8), "2.5e-8");
+    }
+
+    /// Beside a threshold the printed loss is on the same side of it as the loss itself.
+    #[test]
+    fn losses_near_the_threshold_keep_their_side() {
+        let t = 1e-5;
+        // Two digits would print both as the threshold's own `1.0e-5`.
+        assert_eq!(fmt_loss(9.96e-6), fmt_loss(t));
+        assert_eq!(fmt_loss(1.04e-5), fmt_loss(t));
+        assert_eq!(fmt_loss_vs(9.96e-6, t), "9.96e-6");
+        assert_eq!(fmt_loss_vs(1.04e-5, t), "1.04e-5");
+        // At the threshold: not below it (strict `<`), and it says so.
+        assert_eq!(fmt_loss_vs(1e-5, t), "1.00e-5");
+        // Closer still: more digits, until the side is right.
+        assert_eq!(fmt_loss_vs(9.999e-6, t), "9.999e-6");
+        assert_eq!(fmt_loss_vs(1.0004e-5, t), "1.00e-5");
+        // Far from the threshold: two digits, as fmt_loss.
+        assert_eq!(fmt_loss_vs(3.21e-7, t), "3.2e-7");
+        assert_eq!(fmt_loss_vs(4.56e-3, t), "4.6e-3");
+        assert_eq!(fmt_loss_vs(0.0, t), "0.0e0");
+        assert_eq!(fmt_loss_vs(f64::NAN, t), "NaN");
+        assert_eq!(fmt_loss_vs(f64::INFINITY, t), "inf");
+        // The property, over a sweep of values around two thresholds.
+        for t in [1e-5, 3e-4] {
+            for k in -400..=400 {
+                let v = t * (1.0 + f64::from(k) * 2.5e-4);
+                let s = fmt_loss_vs(v, t);
+                let shown: f64 = s.parse().unwrap();
+                assert_eq!(shown < t, v < t, "{v:e} printed {s} against {t:e}");
+                assert!(s.len() <= 9, "{s} is too long for a heatmap cell");
+            }
+        }
     }
 }

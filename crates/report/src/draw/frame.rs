@@ -3,6 +3,7 @@
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
+use plotters::element::ComposedElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -44,15 +45,20 @@ pub fn titled<'a>(root: &Area<'a>, title: &str) -> Result<Area<'a>> {
     Ok(root.titled(title, (FONT, 26).into_font().color(&BLACK))?)
 }
 
-/// Draws `text` as a muted 14 px note along the bottom of `area`; returns the area above it.
+/// Draws `text` as a muted 14 px note along the bottom of `area`, one line per `\n`;
+/// returns the area above it.
 pub fn with_footer<'a>(area: &Area<'a>, text: &str) -> Result<Area<'a>> {
+    const LINE: u32 = 19;
+    let lines = text.lines().count().max(1) as u32;
     let h = area.dim_in_pixel().1;
-    let (main, foot) = area.split_vertically(h.saturating_sub(32));
-    foot.draw(&Text::new(
-        text.to_owned(),
-        (16, 14),
-        text_style(14, super::MUTED, HPos::Left, VPos::Center),
-    ))?;
+    let (main, foot) = area.split_vertically(h.saturating_sub(32 + LINE * (lines - 1)));
+    for (k, line) in text.lines().enumerate() {
+        foot.draw(&Text::new(
+            line.to_owned(),
+            (16, 14 + (LINE * k as u32) as i32),
+            text_style(14, super::MUTED, HPos::Left, VPos::Center),
+        ))?;
+    }
     Ok(main)
 }
 
@@ -138,6 +144,13 @@ pub enum Mark {
     },
     /// A dot, like one point of a scatter.
     Dot(RGBColor),
+    /// A downward triangle, like [`floor_marker`]: a value drawn at a display floor.
+    Floor {
+        /// Fill (or outline) colour.
+        colour: RGBColor,
+        /// Filled instead of a white inside.
+        filled: bool,
+    },
 }
 
 impl Mark {
@@ -195,9 +208,36 @@ impl Mark {
             Mark::Dot(colour) => {
                 area.draw(&Circle::new((27, y), 4, colour.filled()))?;
             }
+            Mark::Floor { colour, filled } => {
+                area.draw(&floor_marker((27, y), 0, colour, filled))?;
+            }
         }
         Ok(())
     }
+}
+
+/// What [`floor_marker`] returns: a triangle in pixels around a point of the chart.
+pub type FloorMarker<C, DB> = ComposedElement<C, DB, Polygon<(i32, i32)>, PathElement<(i32, i32)>>;
+
+/// A downward triangle (▼) at `at`, shifted `dx` pixels sideways: the marker of a value that
+/// is drawn at a display floor because it lies below it (see [`crate::NOISE_FLOOR`]). Filled
+/// with `colour`, or white inside a `colour` outline when `filled` is false. Its centre sits on
+/// `at`, its tip points down: the true value is at or below the mark.
+///
+/// Several series at the floor stay visible side by side when each gets its own `dx`.
+pub fn floor_marker<C, DB: DrawingBackend>(
+    at: C,
+    dx: i32,
+    colour: RGBColor,
+    filled: bool,
+) -> FloorMarker<C, DB> {
+    let corners = vec![(dx - 5, -4), (dx + 5, -4), (dx, 5)];
+    let fill = if filled { colour } else { WHITE };
+    let mut ring = corners.clone();
+    ring.push(corners[0]);
+    EmptyElement::at(at)
+        + Polygon::new(corners, fill.filled())
+        + PathElement::new(ring, colour.stroke_width(if filled { 1 } else { 2 }))
 }
 
 /// A legend at the top of `area` (a column beside the chart, see [`side_column`]): a heading

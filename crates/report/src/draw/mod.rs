@@ -11,10 +11,12 @@
 //!   (RdBu, centred at 0), [`lighten`], [`is_dark`], and the grey tones [`GRID`],
 //!   [`GRID_LIGHT`], [`MISSING`], [`MUTED`];
 //! - **axes and numbers**: [`Axis`], an f64 axis with explicit ticks, [`nice_ticks`],
-//!   [`fmt_num`], [`fmt_loss`];
+//!   [`fmt_num`], [`fmt_loss`], [`fmt_loss_vs`] (a loss beside a pass/fail verdict: enough
+//!   digits to show its side of the threshold), [`fmt_bound`];
 //! - **chart frame**: [`svg_document`] (a white canvas), [`chart_frame`] (= [`titled`],
 //!   [`with_footer`] and [`side_column`]), [`text_style`], [`outline`], [`hatch`], [`legend`] / [`legend_at`] with
-//!   [`Mark`], and [`colour_bar`];
+//!   [`Mark`], [`colour_bar`], and [`floor_marker`] (the ▼ of a value drawn at a display
+//!   floor, see [`crate::NOISE_FLOOR`]);
 //! - **files**: [`write_chart`] / [`write_charts`] write `<stem>.svg` and `<stem>.png`
 //!   atomically; [`sanitize`] and [`is_safe_stem`] keep stems usable as file names and links.
 //!
@@ -42,14 +44,14 @@ mod files;
 mod frame;
 mod raster;
 
-pub use axis::{Axis, fmt_loss, fmt_num, nice_ticks};
+pub use axis::{Axis, fmt_bound, fmt_loss, fmt_loss_vs, fmt_num, nice_ticks};
 pub use colour::{
     GRID, GRID_LIGHT, MISSING, MUTED, categorical, diverging, is_dark, lighten, viridis,
 };
 pub use files::{is_safe_stem, sanitize, write_chart, write_charts};
 pub use frame::{
-    Area, ColourBar, LEGEND_WIDTH, Mark, chart_frame, colour_bar, hatch, legend, legend_at,
-    outline, side_column, svg_document, text_style, titled, with_footer,
+    Area, ColourBar, LEGEND_WIDTH, Mark, chart_frame, colour_bar, floor_marker, hatch, legend,
+    legend_at, outline, side_column, svg_document, text_style, titled, with_footer,
 };
 pub use raster::{FONT, ensure_font, svg_to_png};
 
