@@ -588,25 +588,8 @@ mod tests {
 
     fn run(depth: u32, n_hidden: u32, instance: u32, eval_loss: f64) -> RunRow {
         RunRow {
-            config_id: format!("d{depth}-h{n_hidden}-b2-tree0.5-binary-s0"),
             group: format!("g{depth}"),
-            depth,
-            branching: 2,
-            structure: "tree".into(),
-            stop_prob: 0.5,
-            magnitude: "binary".into(),
-            feature_probability: 0.25,
-            correlated_pairs: 0,
-            anticorrelated_pairs: 0,
-            importance: "1".into(),
-            n_hidden,
-            n_features: (1 << (depth + 1)) - 2,
-            seed: 0,
-            instance,
-            train_loss: eval_loss,
-            eval_loss,
-            wall_s: 1.0,
-            diverged: false,
+            ..RunRow::seed_example(depth, n_hidden, instance, eval_loss)
         }
     }
 

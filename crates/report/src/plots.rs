@@ -1440,23 +1440,8 @@ mod tests {
         RunRow {
             config_id: format!("d{depth}-h{n_hidden}-b2-{structure}-binary-s0"),
             group: format!("d{depth}-b2-{structure}-binary"),
-            depth,
-            branching: 2,
             structure: structure.into(),
-            stop_prob: 0.5,
-            magnitude: "binary".into(),
-            feature_probability: 0.25,
-            correlated_pairs: 0,
-            anticorrelated_pairs: 0,
-            importance: "1".into(),
-            n_hidden,
-            n_features: (1 << (depth + 1)) - 2,
-            seed: 0,
-            instance,
-            train_loss: eval_loss,
-            eval_loss,
-            wall_s: 1.0,
-            diverged: false,
+            ..RunRow::seed_example(depth, n_hidden, instance, eval_loss)
         }
     }
 

@@ -86,6 +86,39 @@ pub struct RunRow {
     pub diverged: bool,
 }
 
+impl RunRow {
+    /// Instance `instance` of the seed sweep's config of `depth` and `n_hidden` (binary tree,
+    /// stop_prob 0.5, binary magnitudes, importance 1, seed 0), with train and eval loss `loss`
+    /// and a wall time of 1 s: the base that tests and examples adjust with struct update
+    /// syntax (`RunRow { eval_loss: f64::NAN, diverged: true, ..RunRow::seed_example(2, 3, 0, 0.0) }`).
+    pub fn seed_example(depth: u32, n_hidden: u32, instance: u32, loss: f64) -> RunRow {
+        let n_features = (1u32 << (depth + 1)) - 2;
+        // Level l holds 2^l features of marginal 0.25^l, so it adds 0.5^l to the sum.
+        let marginal_sum: f64 = (1..=depth).map(|l| 0.5f64.powi(l as i32)).sum();
+        RunRow {
+            config_id: format!("d{depth}-h{n_hidden}-b2-tree0.5-binary-s0"),
+            group: format!("d{depth}-b2-tree0.5-binary"),
+            depth,
+            branching: 2,
+            structure: "tree".into(),
+            stop_prob: 0.5,
+            magnitude: "binary".into(),
+            feature_probability: marginal_sum / f64::from(n_features),
+            correlated_pairs: 0,
+            anticorrelated_pairs: 0,
+            importance: "1".into(),
+            n_hidden,
+            n_features,
+            seed: 0,
+            instance,
+            train_loss: loss,
+            eval_loss: loss,
+            wall_s: 1.0,
+            diverged: false,
+        }
+    }
+}
+
 impl Table for RunRow {
     const FILE_NAME: &'static str = "runs.csv";
     const COLUMNS: &'static [&'static str] = &[

@@ -421,26 +421,8 @@ fn broken_links_finds_what_leads_nowhere() {
 fn an_exact_zero_loss_is_a_perfect_fit_not_a_divergence() {
     // The seed reaches exactly 0 at depth 1; a log scale must not turn that into "diverged".
     let tmp = tempfile::tempdir().unwrap();
-    let row = |n_hidden: u32, instance: u32, eval_loss: f64| RunRow {
-        config_id: format!("d1-h{n_hidden}-b2-tree0.5-binary-s0"),
-        group: "d1-b2-tree0.5-binary".into(),
-        depth: 1,
-        branching: 2,
-        structure: "tree".into(),
-        stop_prob: 0.5,
-        magnitude: "binary".into(),
-        feature_probability: 0.25,
-        correlated_pairs: 0,
-        anticorrelated_pairs: 0,
-        importance: "1".into(),
-        n_hidden,
-        n_features: 2,
-        seed: 0,
-        instance,
-        train_loss: eval_loss,
-        eval_loss,
-        wall_s: 1.0,
-        diverged: false,
+    let row = |n_hidden: u32, instance: u32, eval_loss: f64| {
+        RunRow::seed_example(1, n_hidden, instance, eval_loss)
     };
     let runs = vec![
         row(1, 0, 0.0),
@@ -833,25 +815,9 @@ fn data_sets_with_the_same_mean_p_are_two_series() {
 /// One tree config's instance for [`headline_rows`].
 fn tree_row(depth: u32, n_hidden: u32, instance: u32, eval_loss: f64) -> RunRow {
     RunRow {
-        config_id: format!("d{depth}-h{n_hidden}-b2-tree0.5-binary-s0"),
-        group: format!("d{depth}-b2-tree0.5-binary"),
-        depth,
-        branching: 2,
-        structure: "tree".into(),
-        stop_prob: 0.5,
-        magnitude: "binary".into(),
-        feature_probability: 0.25,
-        correlated_pairs: 0,
-        anticorrelated_pairs: 0,
-        importance: "1".into(),
-        n_hidden,
-        n_features: (1 << (depth + 1)) - 2,
-        seed: 0,
-        instance,
-        train_loss: eval_loss,
         eval_loss: if eval_loss < 0.0 { f64::NAN } else { eval_loss },
-        wall_s: 1.0,
         diverged: eval_loss < 0.0,
+        ..RunRow::seed_example(depth, n_hidden, instance, eval_loss)
     }
 }
 

@@ -599,27 +599,7 @@ mod tests {
 
     /// An instance of the depth-2 tree config of width `n_hidden`.
     fn row(n_hidden: u32, instance: u32, eval_loss: f64) -> RunRow {
-        RunRow {
-            config_id: format!("d2-h{n_hidden}-b2-tree0.5-binary-s0"),
-            group: "d2-b2-tree0.5-binary".into(),
-            depth: 2,
-            branching: 2,
-            structure: "tree".into(),
-            stop_prob: 0.5,
-            magnitude: "binary".into(),
-            feature_probability: 0.25,
-            correlated_pairs: 0,
-            anticorrelated_pairs: 0,
-            importance: "1".into(),
-            n_hidden,
-            n_features: 6,
-            seed: 0,
-            instance,
-            train_loss: eval_loss,
-            eval_loss,
-            wall_s: 1.0,
-            diverged: false,
-        }
+        RunRow::seed_example(2, n_hidden, instance, eval_loss)
     }
 
     #[test]
