@@ -250,24 +250,7 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
     Ok(())
 }
 
-/// The commit of the source tree this binary was built from, when that is a git checkout
-/// still on this machine (`cargo xtask sweep` rebuilds first, so they match); not the
-/// working directory's, which may be any other repository.
+/// The commit this binary was built from (see `build.rs`).
 fn git_commit() -> String {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    match git(&["rev-parse", "HEAD"]) {
-        Some(head) if git(&["status", "--porcelain"]).is_some_and(|s| !s.is_empty()) => {
-            format!("{head}-dirty")
-        }
-        Some(head) => head,
-        None => "unknown".into(),
-    }
+    env!("TMH_GIT_COMMIT").to_string()
 }

@@ -147,8 +147,8 @@ impl Page<'_> {
              threshold {} here corresponds to {} × n_features there. \
              An n_hidden “reaches” the threshold when the aggregate (min, mean, median or sum \
              over instances) of its eval loss is strictly below it and, for the mean, median and \
-             sum, no instance diverged. Diverged instances (non-finite loss) are left out of the \
-             min, mean and median and counted separately; they make the sum NaN.</p>",
+             sum, no instance diverged. Diverged instances (a non-finite loss or weight) are left \
+             out of the min, mean and median and counted separately; they make the sum NaN.</p>",
             fmt_loss(t),
             fmt_loss(t)
         );

@@ -14,13 +14,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::analysis::{Series, fmt_p, has_tree, is_diverged, row_name, series_of, short_labels};
-use crate::display_floor;
 use crate::draw::{
     Area, Axis, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MISSING, MUTED, Mark, PLOT_HEIGHT,
     PLOT_WIDTH, categorical, chart_frame, colour_bar, floor_marker, fmt_bound, fmt_loss,
     fmt_loss_vs, hatch, is_dark, legend, nice_ticks, outline, svg_document, text_style, viridis,
 };
 use crate::schema::{Aggregate, CurveRow, MinHiddenRow, RunRow, SummaryRow};
+use crate::{NOISE_FLOOR, display_floor};
 
 /// One chart: where it goes and its SVG markup.
 #[derive(Debug, Clone)]
@@ -194,7 +194,8 @@ impl LogAxis {
 /// The footer phrase for a chart with losses drawn at the floor.
 fn floor_note(floor: f64) -> String {
     let f = fmt_bound(floor);
-    format!("Losses below {f} (10⁻³ × threshold) are rounding noise and drawn at {f}")
+    let factor = fmt_bound(NOISE_FLOOR);
+    format!("Losses below {f} ({factor} × threshold) are rounding noise and drawn at {f}")
 }
 
 /// Sideways pixel shift of the `i`-th of `n` series' ▼ markers at the floor, so that series
@@ -529,6 +530,12 @@ fn heatmap(
                 let (fill, text, ink) = match cells.get(&(*depth, *n_hidden)) {
                     None => (MISSING, "—".to_owned(), MUTED),
                     Some(r) => match shown(value(r), floor) {
+                        // The sum is NaN with one diverged instance: say how many.
+                        None if r.n_diverged < r.n_instances => (
+                            DIVERGED,
+                            format!("{}/{} diverged", r.n_diverged, r.n_instances),
+                            WHITE,
+                        ),
                         None => (DIVERGED, "diverged".to_owned(), WHITE),
                         Some(at) => {
                             let c = colour_of(at);
@@ -1581,7 +1588,7 @@ mod tests {
         assert!(t.iter().any(|s| s == "mean eval loss (log scale)"), "{t:?}");
         assert!(
             t.iter()
-                .any(|s| s.starts_with("Losses below 1e-8 (10⁻³ × threshold) are rounding noise")),
+                .any(|s| s.starts_with("Losses below 1e-8 (1e-3 × threshold) are rounding noise")),
             "{t:?}"
         );
         // ▼ markers: depth 1 has both series at the floor, depth 2 one (n_hidden 3, tree); plus
@@ -1596,6 +1603,30 @@ mod tests {
         // The CSV numbers stay exact: the summary keeps the zero.
         assert!(summary.iter().any(|r| r.mean == 0.0));
         assert!(summary.iter().any(|r| r.mean == 1e-25));
+    }
+
+    /// With the sum as headline, one diverged instance makes the cell NaN: it says how many of
+    /// its instances diverged, unlike a cell whose instances all did.
+    #[test]
+    fn heatmap_cells_of_partly_diverged_sums_count_the_diverged() {
+        let mut runs = Vec::new();
+        runs.extend(config(2, 2, "tree", 1e-3));
+        runs.extend(config(2, 3, "tree", 1e-3));
+        runs.extend(config(2, 4, "tree", 1e-3));
+        let diverge = |r: &mut RunRow| {
+            r.eval_loss = f64::NAN;
+            r.diverged = true;
+        };
+        diverge(&mut runs[2]);
+        diverge(&mut runs[4]);
+        diverge(&mut runs[5]);
+        let summary = crate::summarize(&runs);
+        let min_rows = crate::min_hidden(&summary, 1e-5);
+        let plots = all_plots(&summary, &min_rows, &runs, None, 1e-5, Aggregate::Sum).unwrap();
+        let t = texts(&plot(&plots, "heatmap_").svg);
+        for want in ["2.0e-3", "1/2 diverged", "diverged"] {
+            assert!(t.iter().any(|s| s == want), "{want} not in {t:?}");
+        }
     }
 
     /// The heatmap's colour scale starts at the floor, not at the noise; floored cells read

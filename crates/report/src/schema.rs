@@ -82,7 +82,7 @@ pub struct RunRow {
     /// configs and instances together, repeated on every row of the group: summing the column
     /// overcounts; take one value per `group` and sum those for the run's training time.
     pub wall_s: f64,
-    /// Whether the loss became non-finite.
+    /// Whether the run diverged: a non-finite train or eval loss, or a non-finite weight.
     pub diverged: bool,
 }
 

@@ -26,6 +26,8 @@ pub struct CellComparison {
     pub passes: (bool, bool),
     /// Diverged instances, in A and in B.
     pub diverged: (u32, u32),
+    /// Instances, in A and in B.
+    pub instances: (u32, u32),
 }
 
 impl CellComparison {
@@ -36,16 +38,22 @@ impl CellComparison {
     }
 
     /// What differs, or nothing: passing in one run only, a ratio above `max_ratio`, or a
-    /// different number of diverged instances.
+    /// different number of instances or of diverged instances.
     pub fn differences(&self, max_ratio: f64) -> Vec<String> {
         let mut out = Vec::new();
         if self.passes.0 != self.passes.1 {
             let who = if self.passes.0 { "A" } else { "B" };
             out.push(format!("passes in {who} only"));
         }
-        // NaN only when every instance diverged in both runs, which the counts compare.
+        // NaN when every instance of a run diverged: the counts below tell those apart.
         if self.ratio() > max_ratio {
             out.push(format!("ratio {:.3} > {max_ratio}", self.ratio()));
+        }
+        if self.instances.0 != self.instances.1 {
+            out.push(format!(
+                "instances {}/{}",
+                self.instances.0, self.instances.1
+            ));
         }
         if self.diverged.0 != self.diverged.1 {
             out.push(format!("diverged {}/{}", self.diverged.0, self.diverged.1));
@@ -117,6 +125,7 @@ pub fn compare(
                     rb.passes(aggregate, threshold),
                 ),
                 diverged: (ra.n_diverged, rb.n_diverged),
+                instances: (ra.n_instances, rb.n_instances),
             }
         })
         .collect();
@@ -291,5 +300,23 @@ mod tests {
         report::write_table(b.path(), &[row("d2-h4-b2-tree0.5-binary-s0", 4, 0, 1.0)]).unwrap();
         let err = compare(a.path(), b.path(), 1e-5, Aggregate::Mean, 2.0).unwrap_err();
         assert!(err.to_string().contains("hold different configs"), "{err}");
+    }
+
+    /// Every instance of A's h2 diverged, and B's h2 has a third instance that diverged too:
+    /// the ratio is NaN, the diverged counts differ, and so do the instance counts.
+    #[test]
+    fn instance_counts_are_compared() {
+        let a = folder([[f64::NAN, f64::NAN], [1.0, 1.0], [1.0, 1.0]]);
+        let b = folder([[f64::NAN, f64::NAN], [1.0, 1.0], [1.0, 1.0]]);
+        let mut rows = report::read_runs(b.path()).unwrap();
+        rows.push(row("d2-h2-b2-tree0.5-binary-s0", 2, 2, f64::NAN));
+        report::write_table(b.path(), &rows).unwrap();
+        let c = compare(a.path(), b.path(), 1e-5, Aggregate::Mean, 2.0).unwrap();
+        assert!(c.cells[0].ratio().is_nan());
+        assert_eq!(
+            c.cells[0].differences(2.0),
+            ["instances 2/3", "diverged 2/3"]
+        );
+        assert!(c.cells[1..].iter().all(|c| c.differences(2.0).is_empty()));
     }
 }

@@ -21,8 +21,9 @@ use crate::features::{Importance, RawFeatures, SparseFeatures};
 pub const MAX_SWEEP_FEATURES: usize = 4096;
 
 /// The largest `train.batch` and `train.eval_batch`: with at most [`MAX_SWEEP_FEATURES`]
-/// features, one instance's batch then has fewer than 2^32 entries, the sparse batches' limit.
-pub const MAX_BATCH: usize = 1 << 20;
+/// features per row, one instance's batch then has at most 2^31 entries, within the sparse
+/// batches' u32 offsets. (A batch of all instances together is bounded by memory long before.)
+pub const MAX_BATCH: usize = 1 << 19;
 
 /// Why an experiment file, a shard spec or a run folder was refused.
 ///

@@ -99,7 +99,7 @@ pub struct RunSummary {
     pub trained: usize,
     /// Groups that already had a record.
     pub skipped: usize,
-    /// Diverged (non-finite loss) instances among this run's recorded groups.
+    /// Diverged (non-finite loss or weight) instances among this run's recorded groups.
     pub diverged: usize,
     /// Wall seconds of this call.
     pub wall_s: f64,

@@ -183,7 +183,7 @@ fn sizes_must_be_positive() {
     for key in ["batch", "eval_batch"] {
         assert_eq!(
             error(&format!("[train]\n{key} = 5000000000")),
-            format!("train.{key} = 5000000000 is more than the limit 1048576")
+            format!("train.{key} = 5000000000 is more than the limit 524288")
         );
     }
     for value in ["0", "-1e-3", "nan", "inf"] {

@@ -274,32 +274,39 @@ fn train_native(job: &Job, on_step: &mut dyn FnMut(Progress)) -> Trained {
         .collect();
     let paths = job.data.samples_are_nodes().then(|| node_paths(job.data));
     // Per instance: its batch, and its losses at this round's logged steps.
-    let mut lanes: Vec<(Batch, Vec<f32>)> = vec![Default::default(); ni];
+    let mut per_instance: Vec<(Batch, Vec<f32>)> = vec![Default::default(); ni];
 
     let mut curve = Vec::new();
     let mut start = 0;
     while start < config.steps {
         let end = (start + ROUND).min(config.steps);
-        InstanceTrainer::for_each_parallel(&mut trainers, &mut lanes, |i, t, (batch, losses)| {
-            losses.clear();
-            for step in start..end {
-                batch.draw(
-                    job.data,
-                    paths.as_deref(),
-                    keys[i],
-                    step,
-                    config.steps,
-                    config.batch,
-                );
-                let lr = config.lr_at(step) as f32;
-                losses.extend(t.step(&batch.rows(), lr, config.logs(step)));
-            }
-        });
+        InstanceTrainer::for_each_parallel(
+            &mut trainers,
+            &mut per_instance,
+            |i, t, (batch, losses)| {
+                losses.clear();
+                for step in start..end {
+                    batch.draw(
+                        job.data,
+                        paths.as_deref(),
+                        keys[i],
+                        step,
+                        config.steps,
+                        config.batch,
+                    );
+                    let lr = config.lr_at(step) as f32;
+                    losses.extend(t.step(&batch.rows(), lr, config.logs(step)));
+                }
+            },
+        );
         let mut logged = 0;
         for step in start..end {
             let loss = config.logs(step).then(|| {
                 logged += 1;
-                lanes.iter().map(|(_, l)| l[logged - 1]).collect::<Vec<_>>()
+                per_instance
+                    .iter()
+                    .map(|(_, l)| l[logged - 1])
+                    .collect::<Vec<_>>()
             });
             on_step(Progress {
                 step: step + 1,
