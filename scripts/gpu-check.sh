@@ -50,12 +50,12 @@ else
   echo "no CPU run folder at $CPU_RUN: comparison skipped"
 fi
 
-# The same sweep with host-built dense batches (--upload dense), when time allows: how much the
-# default sparse upload (entries only, scattered on the GPU) saves.
+# The same sweep with whole batches scattered on the GPU (--upload sparse), when time allows:
+# how much the default node-count upload (distinct rows on the device, counts per step) saves.
 if "$PYTHON" -c "import sys; sys.exit(0 if $LAST_WALL < 120 else 1)"; then
-  timed seed-dense "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
-    --upload dense --out "$OUT/seed-gpu-dense"
-  grep "done in" "$OUT/seed-dense.log" || true
+  timed seed-sparse "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
+    --upload sparse --out "$OUT/seed-gpu-sparse"
+  grep "done in" "$OUT/seed-sparse.log" || true
 else
-  echo "seed sweep took $LAST_WALL s: dense-upload comparison skipped"
+  echo "seed sweep took $LAST_WALL s: sparse-upload comparison skipped"
 fi

@@ -353,9 +353,9 @@ fn report_rebuilds_from_the_csvs_alone() {
 /// The GPU upload path (entries scattered into the batch on the device) trains exactly as the
 /// host-dense one: checked on ndarray, where both run.
 #[test]
-fn sparse_upload_gives_the_same_run_as_dense_upload() {
+fn every_upload_gives_the_same_run() {
     let tmp = tempfile::tempdir().unwrap();
-    let runs: Vec<_> = ["dense", "sparse"]
+    let runs: Vec<_> = ["dense", "sparse", "counts"]
         .iter()
         .map(|upload| {
             let out = tmp.path().join(upload);
@@ -367,7 +367,20 @@ fn sparse_upload_gives_the_same_run_as_dense_upload() {
             runs_without_wall(&out)
         })
         .collect();
+    // The same batches: identical. Node counts: the same batches' rows, summed in another
+    // order, so equal within float noise (`tmh compare`).
     assert_eq!(runs[0], runs[1]);
+    let compare = tmh()
+        .arg("compare")
+        .args([tmp.path().join("dense"), tmp.path().join("counts")])
+        .output()
+        .unwrap();
+    assert_ok(&compare);
+    let text = String::from_utf8_lossy(&compare.stdout);
+    for line in text.lines().filter(|l| l.starts_with('d')) {
+        let ratio: f64 = line.split_whitespace().nth(3).unwrap().parse().unwrap();
+        assert!((ratio - 1.0).abs() < 1e-3, "{line}");
+    }
 
     let fused = sweep(&quick(), &tmp.path().join("f"), &["--upload", "sparse"]);
     assert!(!fused.status.success());

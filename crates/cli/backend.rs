@@ -107,7 +107,8 @@ pub fn engine(name: &str, device: Option<&str>) -> Result<Box<dyn Engine>> {
     engine_with(name, device, None)
 }
 
-/// [`engine`] with `--upload dense|sparse` for the autodiff backends (default: sparse on GPUs).
+/// [`engine`] with `--upload dense|sparse|counts` for the autodiff backends (default: counts
+/// on GPUs, dense on CPUs).
 pub fn engine_with(
     name: &str,
     device: Option<&str>,
@@ -121,6 +122,7 @@ pub fn engine_with(
     }
     let upload = |default| match upload {
         Some("sparse") => train::Upload::Sparse,
+        Some("counts") => train::Upload::NodeCounts,
         Some(_) => train::Upload::Dense,
         None => default,
     };
@@ -203,10 +205,11 @@ fn tch_engine(
              Apple silicon and a torch with MPS; or use --backend tch-cpu or fused-cpu."
         );
     }
-    // A GPU pays for every uploaded byte; libtorch's CPU device shares the host's memory.
+    // A GPU pays for every uploaded byte and every row; libtorch's CPU device shares the
+    // host's memory.
     let upload = upload(match name {
         "tch-cpu" => train::Upload::Dense,
-        _ => train::Upload::Sparse,
+        _ => train::Upload::NodeCounts,
     });
     Ok(Box::new(train::AutodiffEngine {
         name: label,

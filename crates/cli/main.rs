@@ -106,9 +106,11 @@ struct SweepArgs {
     /// Device for GPU backends, e.g. cuda:1 (default cuda:0).
     #[arg(long)]
     device: Option<String>,
-    /// How the autodiff backends move a batch to the device: `dense` (built on the host) or
-    /// `sparse` (entries only, scattered on the device). Default: sparse on GPUs, else dense.
-    #[arg(long, value_parser = ["dense", "sparse"])]
+    /// How the autodiff backends move a batch to the device: `dense` (built on the host),
+    /// `sparse` (entries only, scattered on the device) or `counts` (tree paths: the distinct
+    /// rows stay on the device, each step sends how many samples end at each node; other data
+    /// as `sparse`). Default: counts on GPUs, else dense.
+    #[arg(long, value_parser = ["dense", "sparse", "counts"])]
     upload: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long)]

@@ -18,7 +18,7 @@ const HELP: &str = "\
 cargo xtask <task> [args]
 
 tasks:
-  sweep [--config FILE] [--out DIR] [--backend NAME] [--device cuda:N] [--upload dense|sparse]
+  sweep [--config FILE] [--out DIR] [--backend NAME] [--device cuda:N] [--upload dense|sparse|counts]
         [--threads N] [--parallel-groups N] [--shard K/N] [--quiet]
                       run a sweep (default: the seed's full experiment) into runs/<name>/
   report DIR          rebuild the tables, plots and index.html of a run folder from its CSVs

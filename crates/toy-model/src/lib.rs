@@ -175,6 +175,25 @@ impl ToyModel {
             .div_scalar((batch * n_features) as f64)
     }
 
+    /// [`ToyModel::loss_per_instance`] of a batch given as distinct rows `x` with weights
+    /// `[rows, instances]`: row `r` of instance `i` stands for `weights[r, i]` of that
+    /// instance's batch (its count over the batch size). With a batch's distinct rows and
+    /// their frequencies this is the batch's loss, and so are its gradients, at the cost of
+    /// the distinct rows only (a tree batch of 1024 paths has at most `n_features + 1`).
+    pub fn weighted_loss_per_instance(
+        &self,
+        out: Tensor<3>,
+        x: Tensor<3>,
+        weights: Tensor<2>,
+    ) -> Tensor<1> {
+        let [_, _, n_features] = x.dims();
+        let error = (x - out).square() * self.importance.clone().unsqueeze_dim(0);
+        (error.sum_dim(2) * weights.unsqueeze_dim(2))
+            .sum_dim(0)
+            .flatten::<1>(0, 2)
+            .div_scalar(n_features as f64)
+    }
+
     /// Copies `W` (`[instances, n_hidden, n_features]`) and `b_final` out to the host.
     pub fn to_host(&self) -> (Vec<f32>, Vec<f32>) {
         let w = self

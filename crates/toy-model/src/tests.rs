@@ -223,3 +223,76 @@ fn an_instance_draws_the_same_init_alone_or_beside_others() {
         .0;
     assert_eq!(&fused[5 * f..5 * f + 3 * f], &alone[..]);
 }
+
+/// A batch's distinct rows weighted by their frequencies give the batch's loss and gradients.
+#[test]
+fn weighted_distinct_rows_give_the_batch_loss_and_gradients() {
+    let device = device();
+    let (f, h) = (6, 3);
+    let inits: Vec<InstanceInit> = (0..2)
+        .map(|i| InstanceInit {
+            n_hidden: h,
+            init_std: 0.4,
+            key: StreamKey {
+                instance: i,
+                ..key(8)
+            },
+        })
+        .collect();
+    let importance: Vec<f32> = (0..2 * f).map(|k| 1.0 - 0.05 * k as f32).collect();
+    // Distinct rows (the same for both instances) and a batch that repeats them: instance 0
+    // draws them 3, 1, 0 times, instance 1 once, 2 and 1 times.
+    let rows: [[f32; 6]; 3] = [
+        [1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0, 1.0, 0.0, 0.0],
+        [1.0, 0.0, 1.0, 0.0, 0.0, 1.0],
+    ];
+    let counts = [[3usize, 1, 0], [1, 2, 1]];
+    let batch = 4;
+    let mut dense = vec![0.0f32; batch * 2 * f];
+    for (i, per_row) in counts.iter().enumerate() {
+        let samples = per_row
+            .iter()
+            .enumerate()
+            .flat_map(|(r, &n)| std::iter::repeat_n(r, n));
+        for (s, r) in samples.enumerate() {
+            dense[(s * 2 + i) * f..][..f].copy_from_slice(&rows[r]);
+        }
+    }
+    let distinct: Vec<f32> = rows
+        .iter()
+        .flat_map(|r| r.iter().chain(r))
+        .copied()
+        .collect();
+    let weights: Vec<f32> = (0..3)
+        .flat_map(|r| counts.map(|c| c[r] as f32 / batch as f32))
+        .collect();
+
+    let loss_and_grads = |weighted: bool| {
+        let model = ToyModel::from_instances(&inits, f, &importance, &device);
+        let loss = if weighted {
+            let x = Tensor::<3>::from_data(TensorData::new(distinct.clone(), [3, 2, f]), &device);
+            let w = Tensor::<2>::from_data(TensorData::new(weights.clone(), [3, 2]), &device);
+            model.weighted_loss_per_instance(model.forward(x.clone()), x, w)
+        } else {
+            let x = Tensor::<3>::from_data(TensorData::new(dense.clone(), [batch, 2, f]), &device);
+            model.loss_per_instance(model.forward(x.clone()), x)
+        };
+        let grads = loss.clone().sum().backward();
+        let host = |t: Tensor<1>| t.into_data().try_into_vec_as::<f32>().unwrap();
+        let dw = model.w.val().grad(&grads).unwrap().flatten::<1>(0, 2);
+        let db = model.b_final.val().grad(&grads).unwrap().flatten::<1>(0, 1);
+        (host(loss.inner()), host(dw), host(db))
+    };
+    let (loss_w, dw_w, db_w) = loss_and_grads(true);
+    let (loss_d, dw_d, db_d) = loss_and_grads(false);
+    let close = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= 1e-6 + 1e-5 * y.abs())
+    };
+    assert!(close(&loss_w, &loss_d), "{loss_w:?} vs {loss_d:?}");
+    assert!(close(&dw_w, &dw_d), "{dw_w:?} vs {dw_d:?}");
+    assert!(close(&db_w, &db_d), "{db_w:?} vs {db_d:?}");
+    assert!(dw_d.iter().any(|&g| g != 0.0));
+}

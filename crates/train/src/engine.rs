@@ -62,7 +62,7 @@ pub struct AutodiffEngine {
     pub name: String,
     /// An autodiff-enabled device.
     pub device: Device,
-    /// How batches reach the device: [`Upload::Sparse`] for GPUs.
+    /// How batches reach the device: [`Upload::NodeCounts`] for GPUs.
     pub upload: Upload,
 }
 

@@ -181,7 +181,7 @@ fn row_hash(indices: &[u32]) -> u64 {
 
 /// The features of the sample that ends at each heap node (see
 /// [`DataSpec::sample_node_counts`]): the path down from the root, top first.
-fn node_paths(data: &DataSpec) -> Vec<Vec<u32>> {
+pub(crate) fn node_paths(data: &DataSpec) -> Vec<Vec<u32>> {
     let tree = data
         .tree_spec()
         .expect("node paths exist only for tree data");

@@ -6,6 +6,7 @@
 
 mod engine;
 mod fused;
+mod node_rows;
 mod schedule;
 
 pub use engine::{AutodiffEngine, Engine, Job, JobResult};
@@ -15,6 +16,7 @@ pub use schedule::{Schedule, UnknownSchedule};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::IndexingUpdateOp;
+use node_rows::NodeRows;
 use serde::{Deserialize, Serialize};
 use toy_model::ToyModel;
 use tree_data::{DataSpec, Purpose, SparseBatch, StreamKey};
@@ -122,6 +124,11 @@ pub enum Upload {
     /// Upload only the entries of short rows and scatter them into the dense batch on the
     /// device: for GPUs, where the upload is the cost (a tenth of the bytes at depth 6).
     Sparse,
+    /// For tree paths with binary magnitudes: keep the distinct rows (one per tree node) on the
+    /// device and upload only how many samples end at each node, as row weights (see
+    /// `node_rows.rs`): the same loss and gradients as the batch up to float order, on at
+    /// most `n_features + 1` rows instead of `batch`. Other data trains as with `Sparse`.
+    NodeCounts,
 }
 
 impl Batches<'_> {
@@ -130,7 +137,7 @@ impl Batches<'_> {
         let sparse: SparseBatch = self.data.sample(self.keys, purpose, step, batch);
         match self.upload {
             Upload::Dense => host_dense(&sparse, device),
-            Upload::Sparse => densify(&sparse, device),
+            Upload::Sparse | Upload::NodeCounts => densify(&sparse, device),
         }
     }
 }
@@ -191,10 +198,18 @@ pub fn train(
 ) -> TrainOutput {
     let mut optimizer = pytorch_adam().init();
     let mut curve = Vec::new();
+    let mut node_rows = (batches.upload == Upload::NodeCounts)
+        .then(|| NodeRows::new(batches.data, batches.keys, device))
+        .flatten();
     for step in 0..config.steps {
         let lr = config.lr_at(step);
-        let x = batches.dense(Purpose::Train, step, config.batch, device);
-        let loss_per_instance = model.loss_per_instance(model.forward(x.clone()), x);
+        let loss_per_instance = match &mut node_rows {
+            Some(rows) => rows.loss(&model, step, config.steps, config.batch),
+            None => {
+                let x = batches.dense(Purpose::Train, step, config.batch, device);
+                model.loss_per_instance(model.forward(x.clone()), x)
+            }
+        };
         let grads = loss_per_instance.clone().sum().backward();
         let grads = GradientsParams::from_grads(grads, &model);
         model = optimizer.step(lr, model, grads);

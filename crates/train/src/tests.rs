@@ -191,3 +191,56 @@ fn densify_on_the_device_equals_the_host_dense_batch() {
         }
     }
 }
+
+/// Training on node counts is training on the batch: per step, the same losses (up to float
+/// order), and after 30 steps the same weights, for tree paths of several shapes; for other
+/// data `NodeCounts` falls back to the scattered batch exactly.
+#[test]
+fn node_counts_train_like_the_dense_batch() {
+    let device = device();
+    let run = |data: &DataSpec, upload| {
+        let keys = keys(3, 11);
+        let model = ToyModelConfig::new(3, 3, data.n_features()).init(keys[0], &device);
+        let config = TrainConfig {
+            steps: 30,
+            batch: 200,
+            log_every: 1,
+            ..TrainConfig::default()
+        };
+        let batches = Batches {
+            data,
+            keys: &keys,
+            upload,
+        };
+        let out = train(model, &batches, &config, &device, &mut |_| {});
+        (out.curve, out.model.to_host().0)
+    };
+    let close = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= 1e-6 + 1e-4 * y.abs())
+    };
+    for (depth, branching, stop_prob) in [(3, 2, 0.5), (2, 3, 0.0), (1, 2, 0.5)] {
+        let data = DataSpec::tree(
+            TreeSpec::new(depth, branching, stop_prob).unwrap(),
+            Structure::Tree,
+            Magnitude::Binary,
+        );
+        let (counts_curve, counts_w) = run(&data, Upload::NodeCounts);
+        let (dense_curve, dense_w) = run(&data, Upload::Dense);
+        for ((step, a), (_, b)) in counts_curve.iter().zip(&dense_curve) {
+            assert!(close(a, b), "depth {depth}, step {step}: {a:?} vs {b:?}");
+        }
+        assert!(close(&counts_w, &dense_w), "depth {depth}: weights");
+        assert_ne!(counts_curve.first(), counts_curve.last(), "it trained");
+    }
+    let uniform = DataSpec::tree(
+        TreeSpec::new(2, 2, 0.5).unwrap(),
+        Structure::Tree,
+        Magnitude::Uniform,
+    );
+    assert_eq!(
+        run(&uniform, Upload::NodeCounts),
+        run(&uniform, Upload::Sparse)
+    );
+}
