@@ -1457,6 +1457,14 @@ mod tests {
         [0, 1].map(|i| run(depth, n_hidden, structure, i, loss))
     }
 
+    /// The summary of `runs` and its charts at threshold 1e-5 with headline `aggregate`.
+    fn charts(runs: &[RunRow], aggregate: Aggregate) -> (Vec<SummaryRow>, Vec<Plot>) {
+        let summary = crate::summarize(runs);
+        let min_rows = crate::min_hidden(&summary, 1e-5);
+        let plots = all_plots(&summary, &min_rows, runs, None, 1e-5, aggregate).unwrap();
+        (summary, plots)
+    }
+
     /// The texts of an SVG document, in order.
     fn texts(svg: &str) -> Vec<String> {
         let doc = roxmltree::Document::parse(svg).unwrap();
@@ -1574,9 +1582,7 @@ mod tests {
         runs.extend(config(2, 2, "independent", 5e-3));
         runs.extend(config(2, 3, "tree", 1e-16));
         runs.extend(config(2, 3, "independent", 2e-6));
-        let summary = crate::summarize(&runs);
-        let min_rows = crate::min_hidden(&summary, 1e-5);
-        let plots = all_plots(&summary, &min_rows, &runs, None, 1e-5, Aggregate::Mean).unwrap();
+        let (summary, plots) = charts(&runs, Aggregate::Mean);
         let compare = plot(&plots, "compare_");
 
         let t = texts(&compare.svg);
@@ -1620,9 +1626,7 @@ mod tests {
         diverge(&mut runs[2]);
         diverge(&mut runs[4]);
         diverge(&mut runs[5]);
-        let summary = crate::summarize(&runs);
-        let min_rows = crate::min_hidden(&summary, 1e-5);
-        let plots = all_plots(&summary, &min_rows, &runs, None, 1e-5, Aggregate::Sum).unwrap();
+        let (_, plots) = charts(&runs, Aggregate::Sum);
         let t = texts(&plot(&plots, "heatmap_").svg);
         for want in ["2.0e-3", "1/2 diverged", "diverged"] {
             assert!(t.iter().any(|s| s == want), "{want} not in {t:?}");
@@ -1638,9 +1642,7 @@ mod tests {
         runs.extend(config(2, 2, "tree", 1.04e-5));
         runs.extend(config(2, 3, "tree", 9.96e-6));
         runs.extend(config(2, 4, "tree", 1e-21));
-        let summary = crate::summarize(&runs);
-        let min_rows = crate::min_hidden(&summary, 1e-5);
-        let plots = all_plots(&summary, &min_rows, &runs, None, 1e-5, Aggregate::Mean).unwrap();
+        let (_, plots) = charts(&runs, Aggregate::Mean);
         let heatmap = plot(&plots, "heatmap_");
         let t = texts(&heatmap.svg);
         for want in ["✓ ≤1e-8", "1.04e-5", "✓ 9.96e-6", "≤ 1e-8"] {
@@ -1652,9 +1654,7 @@ mod tests {
 
         // Without losses below the floor: no floor tick, no note.
         let runs: Vec<RunRow> = config(2, 3, "tree", 2e-6).into_iter().collect();
-        let summary = crate::summarize(&runs);
-        let min_rows = crate::min_hidden(&summary, 1e-5);
-        let plots = all_plots(&summary, &min_rows, &runs, None, 1e-5, Aggregate::Mean).unwrap();
+        let (_, plots) = charts(&runs, Aggregate::Mean);
         let t = texts(&plot(&plots, "heatmap_").svg);
         assert!(
             !t.iter()
