@@ -76,7 +76,14 @@ fn quick() -> PathBuf {
 fn quick_sweep_writes_the_whole_run_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("quick");
-    assert_ok(&sweep(&quick(), &out, &[]));
+    let output = sweep(&quick(), &out, &[]);
+    assert_ok(&output);
+    // The answer on stdout: at 300 steps nothing passes (the table's own test checks passes).
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("smallest n_hidden with eval loss < 1.0e-5\n  depth          1     2\n  mean *      none  none"),
+        "{stdout}"
+    );
 
     // quick.toml: depths 1, 2 × n_hidden 2, 3 with n_hidden <= n_features → 3 configs, 2 instances.
     let expect_rows = [("runs.csv", 6), ("summary.csv", 3)];

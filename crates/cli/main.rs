@@ -154,11 +154,13 @@ fn run(command: Command) -> Result<()> {
         Command::Report { dir } => {
             let index = sweep::rebuild_report(&dir)?;
             say!("report: {}", index.display());
+            print_answer(&dir);
             Ok(())
         }
         Command::Merge { dirs, out } => {
             sweep::merge(&dirs, &out)?;
             say!("merged {} shards into {}", dirs.len(), out.display());
+            print_answer(&out);
             Ok(())
         }
         Command::Bench {
@@ -248,8 +250,22 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
     }
     if let Some(index) = &summary.report {
         out!("report: {}", index.display());
+        print_answer(&out);
     }
     Ok(())
+}
+
+/// The run folder's answer on stdout: the smallest n_hidden per series and depth, with the
+/// folder's headline aggregate first. Quietly nothing when the folder has no table yet.
+fn print_answer(dir: &std::path::Path) {
+    let config = sweep::SweepConfig::load_with_run(&dir.join(sweep::CONFIG_FILE));
+    let rows = report::read_table::<report::MinHiddenRow>(dir);
+    if let (Ok((config, _)), Ok(rows)) = (config, rows) {
+        let text = report::min_hidden_text(&rows, config.analysis.aggregate);
+        if !text.is_empty() {
+            out!("\n{}", text.trim_end());
+        }
+    }
 }
 
 /// The commit this binary was built from (see `build.rs`).

@@ -100,6 +100,7 @@ mod html;
 mod manifest;
 mod plots;
 mod schema;
+mod text;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -114,6 +115,7 @@ pub use schema::{
     Aggregate, CurveRow, DataSetId, MinHiddenRow, RunRow, SummaryRow, Table, read_curves,
     read_runs, read_table, table_to_csv, write_atomic, write_table,
 };
+pub use text::min_hidden_text;
 
 /// The geometry crate's tables, linked from the Geometry section when present.
 const GEOMETRY_TABLES: [&str; 3] = [

@@ -1,0 +1,133 @@
+//! The run's answer as plain text, for the terminal: the smallest n_hidden that passes the
+//! threshold, per series and depth, for each aggregate across instances.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use crate::analysis::{Series, has_tree};
+use crate::draw::fmt_loss;
+use crate::schema::{Aggregate, MinHiddenRow};
+
+/// One block per series (those whose instances share one feature probability): a column per
+/// depth (or n_features without a tree), a line per aggregate, the `headline` first and
+/// starred. `none` means no tested width passes.
+///
+/// ```text
+/// tree (stop_prob 0.5), b=2, binary, seed 0: smallest n_hidden with eval loss < 1.0e-5
+///   depth      1     2     3     4     5     6
+///   mean *     2     3     4     6     9  none
+///   min        2     3     4     6     9  none
+///   median     2     3     4     6     9  none
+///   sum        2     3     4     7    10  none
+/// * headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.
+/// ```
+pub fn min_hidden_text(rows: &[MinHiddenRow], headline: Aggregate) -> String {
+    let mut series: BTreeMap<Series, BTreeMap<(u32, Aggregate), &MinHiddenRow>> = BTreeMap::new();
+    for r in rows {
+        let s = Series::of_min_hidden(r);
+        if !s.per_instance_p() {
+            let key = if has_tree(r.depth) {
+                r.depth
+            } else {
+                r.n_features
+            };
+            series.entry(s).or_default().insert((key, r.aggregate), r);
+        }
+    }
+    let order: Vec<Aggregate> = std::iter::once(headline)
+        .chain(Aggregate::ALL.into_iter().filter(|&a| a != headline))
+        .collect();
+    let mut out = String::new();
+    for (s, cells) in &series {
+        let Some(first) = cells.values().next() else {
+            continue;
+        };
+        let keys: BTreeSet<u32> = cells.keys().map(|&(k, _)| k).collect();
+        let _ = writeln!(
+            out,
+            "{}: smallest n_hidden with eval loss < {}",
+            s.label(),
+            fmt_loss(first.threshold)
+        );
+        let head = if has_tree(first.depth) {
+            "depth"
+        } else {
+            "n_features"
+        };
+        let _ = write!(out, "  {head:<10}");
+        for k in &keys {
+            let _ = write!(out, "{k:>6}");
+        }
+        out.push('\n');
+        for &a in &order {
+            let name = if a == headline {
+                format!("{a} *")
+            } else {
+                a.to_string()
+            };
+            let _ = write!(out, "  {name:<10}");
+            for k in &keys {
+                let cell = match cells.get(&(*k, a)).map(|r| r.min_n_hidden) {
+                    Some(Some(n)) => n.to_string(),
+                    Some(None) => "none".into(),
+                    None => "-".into(),
+                };
+                let _ = write!(out, "{cell:>6}");
+            }
+            out.push('\n');
+        }
+    }
+    if !series.is_empty() {
+        out.push_str("* headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{DataSetId, RunRow};
+
+    #[test]
+    fn the_answer_reads_as_a_table_headline_first() {
+        // Depth 1 passes at 2 for every aggregate; depth 2 passes at 3 only for min and mean
+        // (the sum of 2 instances at 6e-6 is 1.2e-5).
+        let mut runs = Vec::new();
+        for (depth, n_hidden, loss) in [(1, 2, 0.0), (2, 2, 1e-2), (2, 3, 6e-6)] {
+            for i in 0..2 {
+                runs.push(RunRow::seed_example(depth, n_hidden, i, loss));
+            }
+        }
+        let rows = crate::min_hidden(&crate::summarize(&runs), 1e-5);
+        let text = min_hidden_text(&rows, Aggregate::Mean);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "tree (stop_prob 0.5), b=2, binary, seed 0: smallest n_hidden with eval loss < 1.0e-5",
+                "  depth          1     2",
+                "  mean *         2     3",
+                "  min            2     3",
+                "  median         2     3",
+                "  sum            2  none",
+                "* headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.",
+            ]
+        );
+        // Per-instance p sweeps have no such table.
+        let sparse: Vec<MinHiddenRow> = rows
+            .iter()
+            .map(|r| MinHiddenRow {
+                depth: 0,
+                structure: "sparse".into(),
+                feature_probability_min: 0.1,
+                feature_probability_max: 0.5,
+                data_set: DataSetId {
+                    name: "f2-pinst-1".into(),
+                    in_label: false,
+                },
+                ..r.clone()
+            })
+            .collect();
+        assert_eq!(min_hidden_text(&sparse, Aggregate::Mean), "");
+    }
+}
