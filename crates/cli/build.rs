@@ -14,28 +14,36 @@ fn git(args: &[&str]) -> Option<String> {
 }
 
 fn main() {
+    // The dirty flag covers exactly what the rerun below watches, untracked files included
+    // (a new module not yet added is compiled in all the same).
+    let watched = ["crates", "Cargo.toml", "Cargo.lock"];
     let commit = match git(&["rev-parse", "HEAD"]) {
-        Some(head) => match git(&["status", "--porcelain", "--untracked-files=no"]) {
-            Some(changes) if !changes.is_empty() => format!("{head}-dirty"),
-            _ => head,
-        },
+        Some(head) => {
+            let mut status = vec!["status", "--porcelain", "--"];
+            status.extend(watched);
+            match git(&status) {
+                Some(changes) if !changes.is_empty() => format!("{head}-dirty"),
+                _ => head,
+            }
+        }
         None => "unknown".into(),
     };
     println!("cargo:rustc-env=TMH_GIT_COMMIT={commit}");
 
-    // Run again when the commit moves or a tracked source changes (the dirty flag follows).
-    if let Some(git_dir) = git(&["rev-parse", "--git-dir"]) {
-        let mut watched = vec!["HEAD".to_string(), "index".into(), "packed-refs".into()];
-        watched.extend(git(&["symbolic-ref", "-q", "HEAD"]));
-        for name in watched {
-            let path = Path::new(&git_dir).join(name);
+    // Run again when the commit moves (HEAD's log and the branch's ref, through `--git-path`,
+    // which also finds them from a linked worktree) or a watched source changes. Not the
+    // index: `git status` itself refreshes it, which would rebuild on every build.
+    let mut refs = vec!["logs/HEAD".to_string(), "HEAD".into()];
+    refs.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    for name in refs {
+        if let Some(path) = git(&["rev-parse", "--git-path", &name]) {
             // A path that does not exist would make cargo rerun this script on every build.
-            if path.exists() {
-                println!("cargo:rerun-if-changed={}", path.display());
+            if Path::new(&path).exists() {
+                println!("cargo:rerun-if-changed={path}");
             }
         }
     }
-    for path in ["crates", "Cargo.toml", "Cargo.lock"] {
+    for path in watched {
         println!("cargo:rerun-if-changed={path}");
     }
 }

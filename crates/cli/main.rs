@@ -250,7 +250,11 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
     }
     if let Some(index) = &summary.report {
         out!("report: {}", index.display());
-        print_answer(&out);
+        match args.shard {
+            // A shard's tables hold its own groups only: the answer is the merge's.
+            Some((k, n)) => out!("shard {k}/{n}: `tmh merge` the shards for the whole answer"),
+            None => print_answer(&out),
+        }
     }
     Ok(())
 }

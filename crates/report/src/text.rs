@@ -42,6 +42,9 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], headline: Aggregate) -> String {
         let Some(first) = cells.values().next() else {
             continue;
         };
+        if !out.is_empty() {
+            out.push('\n');
+        }
         let keys: BTreeSet<u32> = cells.keys().map(|&(k, _)| k).collect();
         let _ = writeln!(
             out,

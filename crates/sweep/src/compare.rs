@@ -76,8 +76,8 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Same configs passing, same diverged counts, and every per-config ratio within
-    /// `max_ratio`.
+    /// Same configs passing, the same numbers of instances and of diverged instances, and
+    /// every per-config ratio within `max_ratio`.
     pub fn agrees(&self) -> bool {
         self.cells
             .iter()

@@ -124,10 +124,11 @@ pub enum Upload {
     /// Upload only the entries of short rows and scatter them into the dense batch on the
     /// device: for GPUs, where the upload is the cost (a tenth of the bytes at depth 6).
     Sparse,
-    /// For tree paths with binary magnitudes: keep the distinct rows (one per tree node) on the
-    /// device and upload only how many samples end at each node, as row weights (see
-    /// `node_rows.rs`): the same loss and gradients as the batch up to float order, on at
-    /// most `n_features + 1` rows instead of `batch`. Other data trains as with `Sparse`.
+    /// For tree paths with binary magnitudes: keep the possible rows (one per tree node) on the
+    /// device and upload only how many samples end at each node, as row weights, 8 steps at a
+    /// time (see `node_rows.rs`): the same loss and gradients as the batch up to float order,
+    /// on `n_features + 1` rows instead of `batch`. Other data, and trees whose rows are more
+    /// than half the batch, train as with `Sparse`.
     NodeCounts,
 }
 
@@ -199,7 +200,7 @@ pub fn train(
     let mut optimizer = pytorch_adam().init();
     let mut curve = Vec::new();
     let mut node_rows = (batches.upload == Upload::NodeCounts)
-        .then(|| NodeRows::new(batches.data, batches.keys, device))
+        .then(|| NodeRows::new(batches.data, batches.keys, config.batch, device))
         .flatten();
     for step in 0..config.steps {
         let lr = config.lr_at(step);

@@ -198,12 +198,12 @@ fn densify_on_the_device_equals_the_host_dense_batch() {
 #[test]
 fn node_counts_train_like_the_dense_batch() {
     let device = device();
-    let run = |data: &DataSpec, upload| {
+    let run_with = |data: &DataSpec, upload, batch| {
         let keys = keys(3, 11);
         let model = ToyModelConfig::new(3, 3, data.n_features()).init(keys[0], &device);
         let config = TrainConfig {
             steps: 30,
-            batch: 200,
+            batch,
             log_every: 1,
             ..TrainConfig::default()
         };
@@ -215,6 +215,7 @@ fn node_counts_train_like_the_dense_batch() {
         let out = train(model, &batches, &config, &device, &mut |_| {});
         (out.curve, out.model.to_host().0)
     };
+    let run = |data: &DataSpec, upload| run_with(data, upload, 200);
     let close = |a: &[f32], b: &[f32]| {
         a.iter()
             .zip(b)
@@ -242,5 +243,15 @@ fn node_counts_train_like_the_dense_batch() {
     assert_eq!(
         run(&uniform, Upload::NodeCounts),
         run(&uniform, Upload::Sparse)
+    );
+    // 15 rows are more than half of a batch of 20: the batch itself is cheaper.
+    let deep = DataSpec::tree(
+        TreeSpec::new(3, 2, 0.5).unwrap(),
+        Structure::Tree,
+        Magnitude::Binary,
+    );
+    assert_eq!(
+        run_with(&deep, Upload::NodeCounts, 20),
+        run_with(&deep, Upload::Sparse, 20)
     );
 }

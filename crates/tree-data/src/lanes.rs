@@ -209,17 +209,23 @@ mod tests {
     use super::*;
     use crate::{DataSpec, Magnitude, Structure};
 
-    /// Runs [`step_lanes`] to the end without intrinsics: each lane's counts.
-    fn drive(mut walk: Walk, stride: usize) -> Vec<Vec<u32>> {
+    /// Runs [`step_lanes`] to the end without intrinsics: each lane's counts, and how many
+    /// child draws were rejected (Lemire) in lanes still drawing.
+    fn drive(mut walk: Walk, stride: usize) -> (Vec<Vec<u32>>, usize) {
         let mut counts = vec![vec![0u32; stride]; LANES];
         let (mut emitted, mut at) = ([0u64; LANES], [0u64; LANES]);
+        let mut rejected = 0;
         while walk.left.iter().any(|&left| left > 0) {
+            let (was_branching, drawing) = (walk.branching, walk.left);
             step_lanes(&mut walk, &mut emitted, &mut at);
             for l in 0..LANES {
                 counts[l][at[l] as usize] += emitted[l] as u32;
+                // A child draw that stays a child draw was rejected.
+                let again = was_branching[l] != 0 && walk.branching[l] != 0;
+                rejected += usize::from(again && drawing[l] > 0);
             }
         }
-        counts
+        (counts, rejected)
     }
 
     /// The lane state machine draws the scalar walk's counts on any machine, including a
@@ -244,9 +250,12 @@ mod tests {
             let data = DataSpec::tree(tree, Structure::Tree, Magnitude::Binary);
             let stride = tree.n_features() + 1;
             let stop_below = crate::sample::stop_below(&tree);
+            let mut rejected = 0;
             for first in (0..40).step_by(LANES) {
                 let walk = Walk::new(&tree, stop_below, key, Purpose::Train, first, LANES, batch);
-                for (l, lane) in drive(walk, stride).iter().enumerate() {
+                let (counts, rejections) = drive(walk, stride);
+                rejected += rejections;
+                for (l, lane) in counts.iter().enumerate() {
                     data.sample_node_counts(
                         key,
                         Purpose::Train,
@@ -256,6 +265,10 @@ mod tests {
                     );
                     assert_eq!(*lane, scalar, "{tree:?}, step {}", first + l as u64);
                 }
+            }
+            // The rejection path ran (with these keys: twice), so the equality covers it.
+            if branching == 65175 {
+                assert!(rejected > 0, "no Lemire rejection was drawn");
             }
         }
     }
