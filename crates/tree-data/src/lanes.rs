@@ -11,7 +11,7 @@
 //! iteration waits on another's memory, and the counts are summed at the end.
 //!
 //! Only AVX-512 (with DQ) pays: compiled for AVX2 the same loop ran 1.3× faster than the
-//! scalar walk at stop probability 0.5 but 1.4× slower at 0, and for the x86-64 baseline 2–4×
+//! scalar walk at stop probability 0.5 but 1.4× slower at 0, and for the x86-64 baseline 1.8–3.6×
 //! slower. Elsewhere [`node_counts`] declines and callers walk one step at a time; the tests
 //! drive the lane state machine ([`step_lanes`]) without intrinsics on every machine.
 
