@@ -8,7 +8,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use report::{CurveRow, ReportOptions, RunRow, write_atomic, write_table};
-use train::{Engine, Job, Progress};
+use toy_model::InstanceInit;
+use train::{Engine, Job, JobResult, Progress};
 
 use crate::config::{ConfigError, RunInfo, SweepConfig, diff};
 use crate::grid::{Group, GroupInfo};
@@ -45,8 +46,12 @@ pub struct RunOptions {
     /// `Some((k, n))`: run only shard `k` of `n` (1-based `k`), see [`crate::shard_groups`].
     pub shard: Option<(usize, usize)>,
     /// Groups trained at once; 1 (or 0) trains them one after another in grid order, more
-    /// takes them in decreasing cost. Results are the same either way.
+    /// (or packs) take them in decreasing cost. Results are the same either way.
     pub parallel_groups: usize,
+    /// Groups handed to the engine at once, which may train them as one model
+    /// ([`Engine::run_pack`]: the GPU route); 1 (or 0) hands them over one at a time. Each
+    /// group is still recorded on its own, when its pack finishes.
+    pub pack_groups: usize,
     /// tmh version, recorded in `config.toml` and the report.
     pub version: String,
     /// Git commit of tmh, recorded likewise.
@@ -58,6 +63,7 @@ impl Default for RunOptions {
         Self {
             shard: None,
             parallel_groups: 1,
+            pack_groups: 1,
             version: env!("CARGO_PKG_VERSION").to_string(),
             git_commit: "unknown".to_string(),
         }
@@ -274,24 +280,44 @@ struct GroupContext<'a> {
     observer: &'a dyn Observer,
 }
 
-/// Trains one group, writes its weights, then its record (the commit point).
-fn train_group(group: &Group, ctx: &GroupContext<'_>) -> Result<GroupRecord> {
-    let info = &group.info;
-    ctx.observer.group_started(info);
-    let inits = group.instance_inits();
-    let importance = group.importance();
-    let job = Job {
-        data: &group.data,
-        instances: &inits,
-        importance: &importance,
-        config: &ctx.train,
-    };
+/// Trains a pack of groups in one engine call (see [`RunOptions::pack_groups`]), then
+/// commits each: its weights, then its record (the commit point). A pack's groups trained
+/// together, so each records an equal share of the pack's wall time.
+fn train_groups(pack: &[&Group], ctx: &GroupContext<'_>) -> Result<Vec<GroupRecord>> {
+    for group in pack {
+        ctx.observer.group_started(&group.info);
+    }
+    let inits: Vec<Vec<InstanceInit>> = pack.iter().map(|g| g.instance_inits()).collect();
+    let importance: Vec<Vec<f32>> = pack.iter().map(|g| g.importance()).collect();
+    let jobs: Vec<Job> = (pack.iter().zip(&inits).zip(&importance))
+        .map(|((group, instances), importance)| Job {
+            data: &group.data,
+            instances,
+            importance,
+            config: &ctx.train,
+        })
+        .collect();
     let start = Instant::now();
-    let result = ctx
+    let results = ctx
         .engine
-        .run(&job, &mut |p: Progress<'_>| ctx.observer.step(info, &p));
-    let wall_s = start.elapsed().as_secs_f64();
-    let results = group.split(&result)?;
+        .run_pack(&jobs, &mut |j, p: Progress<'_>| ctx.observer.step(&pack[j].info, &p));
+    let wall_s = start.elapsed().as_secs_f64() / pack.len() as f64;
+    (pack.iter().zip(&results))
+        .map(|(group, result)| {
+            commit_group(group, result, wall_s, ctx)
+                .with_context(|| format!("training group {}", group.info.id))
+        })
+        .collect()
+}
+
+/// Writes a trained group's weights, then its record (the commit point).
+fn commit_group(
+    group: &Group,
+    result: &JobResult,
+    wall_s: f64,
+    ctx: &GroupContext<'_>,
+) -> Result<GroupRecord> {
+    let results = group.split(result)?;
     for (cell, cell_result) in group.cells.iter().zip(&results) {
         let mut meta = weights::metadata(cell, &ctx.config_toml, &ctx.hash);
         meta.insert("engine".to_string(), ctx.engine_name.clone());
@@ -300,7 +326,7 @@ fn train_group(group: &Group, ctx: &GroupContext<'_>) -> Result<GroupRecord> {
         write_atomic(&weights_path(ctx.out, &cell.id), &bytes)?;
     }
     let record = GroupRecord::new(group, &results, wall_s, &ctx.hash, &ctx.engine_name);
-    write_atomic(&record_path(ctx.out, &info.id), &record.to_json()?)?;
+    write_atomic(&record_path(ctx.out, &group.info.id), &record.to_json()?)?;
     Ok(record)
 }
 
@@ -347,11 +373,13 @@ pub fn run(
         }
     }
     let skipped = selected.len() - pending.len();
-    let workers = opts.parallel_groups.clamp(1, pending.len().max(1));
-    if workers > 1 {
+    if opts.parallel_groups > 1 || opts.pack_groups > 1 {
+        // Costliest first balances workers, and packs groups of like size (less padding).
         // Stable: equal costs keep grid order.
         pending.sort_by_key(|g| std::cmp::Reverse(g.info.cost));
     }
+    let packs: Vec<&[&Group]> = pending.chunks(opts.pack_groups.max(1)).collect();
+    let workers = opts.parallel_groups.clamp(1, packs.len().max(1));
 
     let ctx = GroupContext {
         out,
@@ -376,24 +404,27 @@ pub fn run(
             if stop.load(Ordering::SeqCst) || observer.cancelled() {
                 break;
             }
-            let Some(group) = pending.get(next.fetch_add(1, Ordering::SeqCst)) else {
+            let Some(pack) = packs.get(next.fetch_add(1, Ordering::SeqCst)) else {
                 break;
             };
-            match train_group(group, &ctx) {
-                Ok(record) => {
-                    let wall_s = record.wall_s;
+            match train_groups(pack, &ctx) {
+                Ok(new) => {
                     let written = {
                         let mut records = lock(&records);
-                        records.insert(group.info.id.clone(), record);
+                        for (group, record) in pack.iter().zip(&new) {
+                            records.insert(group.info.id.clone(), record.clone());
+                        }
                         write_tables(out, &groups, &records)
                     };
-                    trained.fetch_add(1, Ordering::SeqCst);
+                    trained.fetch_add(new.len(), Ordering::SeqCst);
                     if let Err(e) = written {
                         fail(e);
                     }
-                    observer.group_finished(&group.info, wall_s);
+                    for (group, record) in pack.iter().zip(&new) {
+                        observer.group_finished(&group.info, record.wall_s);
+                    }
                 }
-                Err(e) => fail(e.context(format!("training group {}", group.info.id))),
+                Err(e) => fail(e),
             }
         }
     };

@@ -188,6 +188,41 @@ fn parallel_groups_give_the_same_results() {
     assert_same_results(&a, &b, &config);
 }
 
+/// Groups packed into one model (the GPU route) record what they record alone, up to float
+/// order, each on its own; progress reaches every group.
+#[test]
+fn packed_groups_give_the_results_of_groups_alone() {
+    let config = tiny();
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let engine = train::AutodiffEngine {
+        upload: train::Upload::NodeCounts,
+        ..engine()
+    };
+    run(&config, &a, &engine, &opts(), &NoopObserver).unwrap();
+    let packed = RunOptions {
+        pack_groups: 2,
+        ..opts()
+    };
+    let observer = Recorder::default();
+    let summary = run(&config, &b, &engine, &packed, &observer).unwrap();
+    assert_eq!((summary.trained, summary.complete), (2, true));
+    assert_eq!(observer.finished.load(Ordering::SeqCst), 2);
+    let steps = config.train.steps as usize * config.groups().len();
+    assert_eq!(observer.steps.load(Ordering::SeqCst), steps);
+    for group in config.groups() {
+        assert!(record_path(&b, &group.info.id).is_file());
+    }
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-7 + 1e-4 * y.abs();
+    let (alone, together) = (runs_without_wall(&a), runs_without_wall(&b));
+    assert_eq!(alone.len(), together.len());
+    for (x, y) in alone.iter().zip(&together) {
+        assert_eq!((&x.config_id, x.instance), (&y.config_id, y.instance));
+        assert!(close(x.train_loss, y.train_loss), "{x:?} vs {y:?}");
+        assert!(close(x.eval_loss, y.eval_loss), "{x:?} vs {y:?}");
+    }
+}
+
 #[test]
 fn folder_of_another_config_or_engine_is_refused() {
     let config = tiny();

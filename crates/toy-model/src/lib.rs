@@ -100,21 +100,38 @@ impl ToyModel {
         importance: &[f32],
         device: &Device,
     ) -> Self {
-        let n_instances = instances.len();
+        let widths: Vec<usize> = instances.iter().map(|i| i.n_hidden).collect();
+        let w = initial_weights(instances, n_features);
+        let b_final = vec![0.0; instances.len() * n_features];
+        Self::from_weights(w, b_final, &widths, n_features, importance, device)
+    }
+
+    /// A module holding given weights: `w` is `[instances, n_hidden, n_features]` row-major with
+    /// `n_hidden` the widest of `widths` (instance `i` keeps `widths[i]` live rows; those above
+    /// are masked), and `b_final` and `importance` are `[instances, n_features]`.
+    pub fn from_weights(
+        w: Vec<f32>,
+        b_final: Vec<f32>,
+        widths: &[usize],
+        n_features: usize,
+        importance: &[f32],
+        device: &Device,
+    ) -> Self {
+        let n_instances = widths.len();
         assert!(n_instances > 0, "a model needs at least one instance");
         assert_eq!(
             importance.len(),
             n_instances * n_features,
             "importance shape"
         );
-        let n_hidden = instances.iter().map(|i| i.n_hidden).max().unwrap_or(0);
-
-        let w = initial_weights(instances, n_features);
-        let padded = instances.iter().any(|i| i.n_hidden < n_hidden);
+        let n_hidden = widths.iter().copied().max().unwrap_or(0);
+        assert_eq!(w.len(), n_instances * n_hidden * n_features, "weights shape");
+        assert_eq!(b_final.len(), n_instances * n_features, "bias shape");
+        let padded = widths.iter().any(|&h| h < n_hidden);
         let hidden_mask = padded.then(|| {
-            let mask: Vec<f32> = instances
+            let mask: Vec<f32> = widths
                 .iter()
-                .flat_map(|i| (0..n_hidden).map(move |k| if k < i.n_hidden { 1.0 } else { 0.0 }))
+                .flat_map(|&h| (0..n_hidden).map(move |k| if k < h { 1.0 } else { 0.0 }))
                 .collect();
             Tensor::from_data(TensorData::new(mask, [n_instances, n_hidden, 1]), device)
         });
@@ -125,10 +142,7 @@ impl ToyModel {
                 device,
             ),
             b_final: Param::from_data(
-                TensorData::new(
-                    vec![0.0f32; n_instances * n_features],
-                    [n_instances, n_features],
-                ),
+                TensorData::new(b_final, [n_instances, n_features]),
                 device,
             ),
             importance: Tensor::from_data(

@@ -7,6 +7,7 @@
 mod engine;
 mod fused;
 mod node_rows;
+mod pack;
 mod schedule;
 
 pub use engine::{AutodiffEngine, Engine, Job, JobResult};
@@ -191,26 +192,49 @@ fn densify(sparse: &SparseBatch, device: &Device) -> Tensor<3> {
 /// Step `t` sees the batch drawn from `(key, Purpose::Train, t)` for each instance, so the run is
 /// a pure function of the model's init, the keys and `config`.
 pub fn train(
-    mut model: ToyModel,
+    model: ToyModel,
     batches: &Batches,
     config: &TrainConfig,
     device: &Device,
     on_step: &mut dyn FnMut(Progress),
 ) -> TrainOutput {
+    let mut node_rows = (batches.upload == Upload::NodeCounts)
+        .then(|| {
+            let specs = vec![batches.data; batches.keys.len()];
+            NodeRows::new(specs, batches.keys, config.batch, device)
+        })
+        .flatten();
+    let loss_at = |model: &ToyModel, step: u64| match &mut node_rows {
+        Some(rows) => rows.loss(model, step, config.steps, config.batch),
+        None => {
+            let x = batches.dense(Purpose::Train, step, config.batch, device);
+            model.loss_per_instance(model.forward(x.clone()), x)
+        }
+    };
+    let (model, curve) = fit(model, config, loss_at, on_step);
+    let eval_loss = evaluate(&model, batches, config.eval_batch, device);
+    let final_loss = final_loss(&curve);
+    TrainOutput {
+        model,
+        curve,
+        final_loss,
+        eval_loss,
+    }
+}
+
+/// The optimisation loop: `config.steps` Adam steps on the sum over instances of
+/// `loss_at(model, step)`; returns the model and the logged `(step, per-instance loss)`.
+fn fit(
+    mut model: ToyModel,
+    config: &TrainConfig,
+    mut loss_at: impl FnMut(&ToyModel, u64) -> Tensor<1>,
+    on_step: &mut dyn FnMut(Progress),
+) -> (ToyModel, Vec<(u64, Vec<f32>)>) {
     let mut optimizer = pytorch_adam().init();
     let mut curve = Vec::new();
-    let mut node_rows = (batches.upload == Upload::NodeCounts)
-        .then(|| NodeRows::new(batches.data, batches.keys, config.batch, device))
-        .flatten();
     for step in 0..config.steps {
         let lr = config.lr_at(step);
-        let loss_per_instance = match &mut node_rows {
-            Some(rows) => rows.loss(&model, step, config.steps, config.batch),
-            None => {
-                let x = batches.dense(Purpose::Train, step, config.batch, device);
-                model.loss_per_instance(model.forward(x.clone()), x)
-            }
-        };
+        let loss_per_instance = loss_at(&model, step);
         let grads = loss_per_instance.clone().sum().backward();
         let grads = GradientsParams::from_grads(grads, &model);
         model = optimizer.step(lr, model, grads);
@@ -225,14 +249,7 @@ pub fn train(
         });
         curve.extend(loss.map(|loss| (step, loss)));
     }
-    let eval_loss = evaluate(&model, batches, config.eval_batch, device);
-    let final_loss = final_loss(&curve);
-    TrainOutput {
-        model,
-        curve,
-        final_loss,
-        eval_loss,
-    }
+    (model, curve)
 }
 
 /// Per-instance loss on the fresh evaluation batch `(key, Purpose::Eval, 0)`.
@@ -263,3 +280,6 @@ mod tests;
 
 #[cfg(test)]
 mod tests_fused;
+
+#[cfg(test)]
+mod tests_pack;

@@ -9,6 +9,10 @@
 //! pays while the rows are well fewer than the batch: otherwise [`NodeRows::new`] declines.
 //! The weights of [`LANES`] steps travel together, so the host waits on the device (libtorch's
 //! copies from host memory block) once per [`LANES`] steps, not every step.
+//!
+//! Instances may come from different trees (a pack of groups, see `pack.rs`): each has its own
+//! spec, and rows and features are padded to the largest. A padded row has weight 0 and a
+//! padded feature is 0 in every row, so neither reaches the loss of an instance without them.
 
 use burn::prelude::*;
 use rayon::prelude::*;
@@ -17,7 +21,8 @@ use tree_data::{DataSpec, LANES, Purpose, StreamKey};
 
 /// The distinct rows of a run's tree-path batches, and the node counts of the next steps.
 pub(crate) struct NodeRows<'a> {
-    data: &'a DataSpec,
+    /// Per instance, the distribution it trains on.
+    specs: Vec<&'a DataSpec>,
     keys: &'a [StreamKey],
     /// Row `r` is the path that ends at heap node `r` (row 0: the empty sample), per instance.
     rows: Tensor<3>,
@@ -29,39 +34,51 @@ pub(crate) struct NodeRows<'a> {
 }
 
 impl<'a> NodeRows<'a> {
-    /// The rows of `data`'s tree paths on `device`, or `None` unless a sample is fixed by its
-    /// deepest node ([`DataSpec::samples_are_nodes`]) and the rows are at most half of `batch`
-    /// (beyond that, computing every row costs more than the batch itself: depth 9 with a
-    /// batch of 128 trained 2.9× slower on ndarray than with `Upload::Sparse`).
+    /// The rows of the instances' tree paths on `device` (`specs[i]` is instance `i`'s), or
+    /// `None` unless [`NodeRows::fit`] says they pay.
     pub(crate) fn new(
-        data: &'a DataSpec,
+        specs: Vec<&'a DataSpec>,
         keys: &'a [StreamKey],
         batch: usize,
         device: &Device,
     ) -> Option<Self> {
-        if !data.samples_are_nodes() || 2 * (data.n_features() + 1) > batch {
+        assert_eq!(specs.len(), keys.len(), "one spec per instance");
+        if !specs.iter().all(|data| Self::fit(data, batch)) {
             return None;
         }
-        let (instances, n_features) = (keys.len(), data.n_features());
-        let paths = crate::fused::node_paths(data);
-        let mut x = vec![0.0f32; paths.len() * instances * n_features];
-        for (node, path) in paths.iter().enumerate() {
-            for instance in 0..instances {
+        let instances = keys.len();
+        let n_features = specs.iter().map(|d| d.n_features()).max().unwrap_or(0);
+        let n_rows = n_features + 1;
+        let mut x = vec![0.0f32; n_rows * instances * n_features];
+        let mut paths = Vec::new();
+        for (instance, &data) in specs.iter().enumerate() {
+            if instance == 0 || !std::ptr::eq(data, specs[instance - 1]) {
+                paths = crate::fused::node_paths(data);
+            }
+            for (node, path) in paths.iter().enumerate() {
                 let row = &mut x[(node * instances + instance) * n_features..][..n_features];
                 for &f in path {
                     row[f as usize] = 1.0;
                 }
             }
         }
-        let shape = [paths.len(), instances, n_features];
+        let shape = [n_rows, instances, n_features];
         Some(NodeRows {
-            data,
+            specs,
             keys,
             rows: Tensor::from_data(TensorData::new(x, shape), device),
             ahead: vec![vec![Vec::new(); LANES]; instances],
             ahead_from: None,
             weights: None,
         })
+    }
+
+    /// Whether `data`'s batches of `batch` samples train on their distinct rows: a sample must
+    /// be fixed by its deepest node ([`DataSpec::samples_are_nodes`]) and the rows at most
+    /// half of `batch` (beyond that, computing every row costs more than the batch itself:
+    /// depth 9 with a batch of 128 trained 2.9× slower on ndarray than with `Upload::Sparse`).
+    pub(crate) fn fit(data: &DataSpec, batch: usize) -> bool {
+        data.samples_are_nodes() && 2 * (data.n_features() + 1) <= batch
     }
 
     /// The per-instance loss of the training batch of `step` (of `batch` samples; steps end
@@ -79,11 +96,11 @@ impl<'a> NodeRows<'a> {
         let [n_rows, instances, _] = self.rows.dims();
         if !fresh {
             let n = until.saturating_sub(step).clamp(1, LANES as u64) as usize;
-            let (data, keys) = (self.data, self.keys);
+            let (specs, keys) = (&self.specs, self.keys);
             self.ahead
                 .par_iter_mut()
-                .zip(keys)
-                .for_each(|(ahead, &key)| {
+                .zip(specs.par_iter().zip(keys))
+                .for_each(|(ahead, (data, &key))| {
                     data.sample_node_counts_steps(
                         key,
                         Purpose::Train,
