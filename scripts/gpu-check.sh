@@ -6,8 +6,9 @@
 #   cargo xtask gpu-carry                        # gpu-carry/tmh (stripped, 15 MB) + gpu-carry/seed-cpu
 #   (device tool) run: bash scripts/gpu-check.sh    carry: ["gpu-carry"]    timeout_s: 480
 #
-# A dry run on any machine with the same torch: BACKEND=tch-cpu SEED_CONFIG=examples/quick.toml
-# CPU_RUN=<a quick CPU run> TORCH_PYTHON=<venv>/bin/python bash scripts/gpu-check.sh
+# A dry run on any machine with the same torch: BACKEND=tch-cpu UPLOAD=counts
+# SEED_CONFIG=examples/quick.toml CPU_RUN=<a quick CPU run> TORCH_PYTHON=<venv>/bin/python
+# bash scripts/gpu-check.sh
 #
 # It runs the quick sweep and the full seed sweep on tch-cuda (default: its 6 groups packed into
 # one model, --pack-groups 8), compares the seed sweep with the carried CPU run folder (same
@@ -23,6 +24,7 @@ OUT=${OUT:-/tmp/tmh-gpu-check}
 PYTHON=${TORCH_PYTHON:-/opt/torch/.venv/bin/python}
 BACKEND=${BACKEND:-tch-cuda}
 SEED_CONFIG=${SEED_CONFIG:-}   # empty: the full seed sweep
+UPLOAD=${UPLOAD:-}             # empty: the backend's default (counts on GPUs)
 mkdir -p "$OUT"
 
 torch_lib=$("$PYTHON" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
@@ -42,7 +44,8 @@ timed() { # name, then the command: prints wall seconds and keeps the log
 }
 
 timed quick "$BIN" sweep --config examples/quick.toml --backend "$BACKEND" --out "$OUT/quick-gpu"
-timed seed "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" --out "$OUT/seed-gpu"
+timed seed "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
+  ${UPLOAD:+--upload "$UPLOAD"} --pack-groups 8 --out "$OUT/seed-gpu"
 echo "per-group steps/s on $BACKEND:"
 grep "done in" "$OUT/seed.log" || true
 
@@ -56,9 +59,9 @@ fi
 PACKED_WALL=$LAST_WALL
 if "$PYTHON" -c "import sys; sys.exit(0 if $PACKED_WALL < 120 else 1)"; then
   timed seed-unpacked "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
-    --pack-groups 1 --out "$OUT/seed-gpu-unpacked"
+    ${UPLOAD:+--upload "$UPLOAD"} --pack-groups 1 --out "$OUT/seed-gpu-unpacked"
   grep "done in" "$OUT/seed-unpacked.log" || true
-  cmp <(cut -d, -f1-17 "$OUT/seed-gpu/runs.csv" | sort) <(cut -d, -f1-17 "$OUT/seed-gpu-unpacked/runs.csv" | sort) \
+  cmp -s <(cut -d, -f1-17 "$OUT/seed-gpu/runs.csv" | sort) <(cut -d, -f1-17 "$OUT/seed-gpu-unpacked/runs.csv" | sort) \
     && echo "packed and unpacked: identical losses" \
     || "$BIN" compare "$OUT/seed-gpu-unpacked" "$OUT/seed-gpu" --max-ratio 2 | tail -2
   echo "seed sweep wall: packed $PACKED_WALL s, unpacked $LAST_WALL s"
