@@ -61,9 +61,8 @@ if "$PYTHON" -c "import sys; sys.exit(0 if $PACKED_WALL < 120 else 1)"; then
   timed seed-unpacked "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
     ${UPLOAD:+--upload "$UPLOAD"} --pack-groups 1 --out "$OUT/seed-gpu-unpacked"
   grep "done in" "$OUT/seed-unpacked.log" || true
-  cmp -s <(cut -d, -f1-17 "$OUT/seed-gpu/runs.csv" | sort) <(cut -d, -f1-17 "$OUT/seed-gpu-unpacked/runs.csv" | sort) \
-    && echo "packed and unpacked: identical losses" \
-    || "$BIN" compare "$OUT/seed-gpu-unpacked" "$OUT/seed-gpu" --max-ratio 2 | tail -2
+  echo "packed against unpacked (equal up to float order):"
+  "$BIN" compare "$OUT/seed-gpu-unpacked" "$OUT/seed-gpu" --max-ratio 2 | tail -2
   echo "seed sweep wall: packed $PACKED_WALL s, unpacked $LAST_WALL s"
 else
   echo "seed sweep took $PACKED_WALL s: the unpacked baseline skipped"

@@ -118,9 +118,10 @@ struct SweepArgs {
     /// Groups trained at the same time.
     #[arg(long, default_value_t = 1)]
     parallel_groups: usize,
-    /// Groups handed to the engine at once. The autodiff backends train those on tree paths
-    /// with `--upload counts` as one padded model, which a GPU steps in about the time of
-    /// one group. Default: 8 on tch-cuda and tch-mps, else 1.
+    /// Up to this many groups train as one padded model: those on tree paths with binary
+    /// magnitudes, on the autodiff backends with `--upload counts`. On a GPU, where a step
+    /// costs its ops' dispatch, that saves steps. Default: 8 on tch-cuda and tch-mps with
+    /// counts (their default upload), else 1.
     #[arg(long)]
     pack_groups: Option<usize>,
     /// Run only shard K of N (1-based), a cost-balanced share of the groups, e.g. 2/8.
@@ -245,7 +246,7 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
         parallel_groups: args.parallel_groups.max(1),
         pack_groups: args
             .pack_groups
-            .unwrap_or_else(|| backend::default_pack_groups(&args.backend))
+            .unwrap_or_else(|| backend::default_pack_groups(&args.backend, args.upload.as_deref()))
             .max(1),
         version: env!("CARGO_PKG_VERSION").to_string(),
         git_commit: git_commit(),

@@ -2,7 +2,7 @@
 //! plain log lines otherwise, nothing with `--quiet`.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -31,6 +31,8 @@ pub struct Reporter {
     overall: ProgressBar,
     /// Per running group: its bar and the step of its next plain log line.
     bars: Mutex<HashMap<String, (ProgressBar, u64)>>,
+    /// Groups whose pack has finished and printed its line.
+    packed: Mutex<HashSet<String>>,
     started: Instant,
 }
 
@@ -54,6 +56,7 @@ impl Reporter {
             multi,
             overall,
             bars: Mutex::new(HashMap::new()),
+            packed: Mutex::new(HashSet::new()),
             started: Instant::now(),
         }
     }
@@ -61,6 +64,15 @@ impl Reporter {
     fn log(&self, line: String) {
         if let Mode::Plain = self.mode {
             say!("[{:>7.1}s] {line}", self.started.elapsed().as_secs_f64());
+        }
+    }
+
+    /// A line that stays: above the bars, or in the plain log.
+    fn finished_line(&self, line: String) {
+        if let Mode::Bars = self.mode {
+            let _ = self.multi.println(line);
+        } else {
+            self.log(line);
         }
     }
 
@@ -128,18 +140,31 @@ impl Observer for Reporter {
         }
     }
 
+    fn pack_finished(&self, groups: &[GroupInfo], wall_s: f64) {
+        let steps = groups.first().map_or(0, |g| g.steps);
+        let rate = steps as f64 / wall_s.max(1e-9);
+        let ids: Vec<&str> = groups.iter().map(|g| g.id.as_str()).collect();
+        self.finished_line(format!(
+            "pack of {} groups ({}): done in {wall_s:.1}s ({rate:.0} steps/s)",
+            groups.len(),
+            ids.join(", ")
+        ));
+        (self.packed.lock().unwrap()).extend(ids.iter().map(|id| id.to_string()));
+    }
+
     fn group_finished(&self, group: &GroupInfo, wall_s: f64) {
         if let Some((bar, _)) = self.bars.lock().unwrap().remove(&group.id) {
             bar.finish_and_clear();
             self.multi.remove(&bar);
         }
-        let rate = group.steps as f64 / wall_s.max(1e-9);
-        let line = format!("{}: done in {wall_s:.1}s ({rate:.0} steps/s)", group.id);
-        if let Mode::Bars = self.mode {
-            let _ = self.multi.println(line);
-        } else {
-            self.log(line);
+        if self.packed.lock().unwrap().remove(&group.id) {
+            return; // its pack's line said it
         }
+        let rate = group.steps as f64 / wall_s.max(1e-9);
+        self.finished_line(format!(
+            "{}: done in {wall_s:.1}s ({rate:.0} steps/s)",
+            group.id
+        ));
     }
 
     fn group_skipped(&self, group: &GroupInfo) {

@@ -80,7 +80,8 @@ pub struct RunRow {
     pub eval_loss: f64,
     /// Wall seconds of the whole fused group (`group`) that trained this config, all its
     /// configs and instances together, repeated on every row of the group: summing the column
-    /// overcounts; take one value per `group` and sum those for the run's training time.
+    /// overcounts; take one value per `group` and sum those for the run's training time
+    /// (a packed group shows an equal share of its pack's time, so the sum still holds).
     pub wall_s: f64,
     /// Whether the run diverged: a non-finite train or eval loss, or a non-finite weight.
     pub diverged: bool,

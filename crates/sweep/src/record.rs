@@ -132,7 +132,7 @@ pub(crate) struct GroupRecord {
     pub config_hash: String,
     /// Engine that trained it.
     pub engine: String,
-    /// Wall seconds of its training.
+    /// Wall seconds of its training (an equal share of its pack's, when packed).
     pub wall_s: f64,
     runs: Vec<RunEntry>,
     curves: Vec<CurveEntry>,

@@ -46,11 +46,13 @@ pub struct RunOptions {
     /// `Some((k, n))`: run only shard `k` of `n` (1-based `k`), see [`crate::shard_groups`].
     pub shard: Option<(usize, usize)>,
     /// Groups trained at once; 1 (or 0) trains them one after another in grid order, more
-    /// (or packs) take them in decreasing cost. Results are the same either way.
+    /// takes them in decreasing cost. Results are the same either way.
     pub parallel_groups: usize,
-    /// Groups handed to the engine at once, which may train them as one model
-    /// ([`Engine::run_pack`]: the GPU route); 1 (or 0) hands them over one at a time. Each
-    /// group is still recorded on its own, when its pack finishes.
+    /// Up to this many groups that the engine [`Engine::can_pack`] train as one model
+    /// ([`Engine::run_pack`]: the GPU route), taken in decreasing size; 1 (or 0) trains every
+    /// group alone. A packed group's results equal its results alone up to float order, which
+    /// depends on its pack-mates. Each group is recorded on its own, when its pack finishes: an
+    /// interrupted run loses its packs in flight.
     pub pack_groups: usize,
     /// tmh version, recorded in `config.toml` and the report.
     pub version: String,
@@ -79,11 +81,14 @@ pub trait Observer: Sync {
     fn group_started(&self, _group: &GroupInfo) {}
     /// A group finished one optimiser step.
     fn step(&self, _group: &GroupInfo, _progress: &Progress<'_>) {}
+    /// Groups trained as one pack are recorded; `group_finished` follows for each (with its
+    /// share of `wall_s`).
+    fn pack_finished(&self, _groups: &[GroupInfo], _wall_s: f64) {}
     /// A group is trained and recorded.
     fn group_finished(&self, _group: &GroupInfo, _wall_s: f64) {}
     /// A group already has a record in the run folder (resume) and is not trained again.
     fn group_skipped(&self, _group: &GroupInfo) {}
-    /// Asked before each group starts: `true` starts no further group (groups in flight still
+    /// Asked before each group or pack starts: `true` starts no further one (those in flight still
     /// finish and are recorded), and [`run`] returns with [`RunSummary::complete`] false.
     fn cancelled(&self) -> bool {
         false
@@ -280,9 +285,47 @@ struct GroupContext<'a> {
     observer: &'a dyn Observer,
 }
 
+/// The order and packing of the groups to train: the ones the engine can pack, largest first
+/// (by features, then cost: a pack pads to its largest), in packs of up to `pack_groups`, then
+/// every other group alone, in the order given.
+fn packs<'g>(
+    pending: Vec<&'g Group>,
+    engine: &dyn Engine,
+    train: &train::TrainConfig,
+    pack_groups: usize,
+) -> Vec<Vec<&'g Group>> {
+    if pack_groups <= 1 {
+        return pending.into_iter().map(|g| vec![g]).collect();
+    }
+    let can_pack = |group: &Group| {
+        let (inits, importance) = (group.instance_inits(), group.importance());
+        engine.can_pack(&job(group, &inits, &importance, train))
+    };
+    let (mut packable, alone): (Vec<&Group>, Vec<&Group>) =
+        pending.into_iter().partition(|g| can_pack(g));
+    packable.sort_by_key(|g| std::cmp::Reverse((g.info.n_features, g.info.cost)));
+    (packable.chunks(pack_groups).map(<[_]>::to_vec))
+        .chain(alone.into_iter().map(|g| vec![g]))
+        .collect()
+}
+
+fn job<'a>(
+    group: &'a Group,
+    instances: &'a [InstanceInit],
+    importance: &'a [f32],
+    config: &'a train::TrainConfig,
+) -> Job<'a> {
+    Job {
+        data: &group.data,
+        instances,
+        importance,
+        config,
+    }
+}
+
 /// Trains a pack of groups in one engine call (see [`RunOptions::pack_groups`]), then
-/// commits each: its weights, then its record (the commit point). A pack's groups trained
-/// together, so each records an equal share of the pack's wall time.
+/// commits each: its weights, then its record (the commit point). A packed group records an
+/// equal share of the pack's wall time, so that their sum stays the training time.
 fn train_groups(pack: &[&Group], ctx: &GroupContext<'_>) -> Result<Vec<GroupRecord>> {
     for group in pack {
         ctx.observer.group_started(&group.info);
@@ -290,17 +333,20 @@ fn train_groups(pack: &[&Group], ctx: &GroupContext<'_>) -> Result<Vec<GroupReco
     let inits: Vec<Vec<InstanceInit>> = pack.iter().map(|g| g.instance_inits()).collect();
     let importance: Vec<Vec<f32>> = pack.iter().map(|g| g.importance()).collect();
     let jobs: Vec<Job> = (pack.iter().zip(&inits).zip(&importance))
-        .map(|((group, instances), importance)| Job {
-            data: &group.data,
-            instances,
-            importance,
-            config: &ctx.train,
-        })
+        .map(|((group, instances), importance)| job(group, instances, importance, &ctx.train))
         .collect();
     let start = Instant::now();
-    let results = ctx
-        .engine
-        .run_pack(&jobs, &mut |j, p: Progress<'_>| ctx.observer.step(&pack[j].info, &p));
+    let results = ctx.engine.run_pack(&jobs, &mut |j, p: Progress<'_>| {
+        ctx.observer.step(&pack[j].info, &p)
+    });
+    if results.len() != pack.len() {
+        bail!(
+            "engine {} returned {} results for {} groups",
+            ctx.engine_name,
+            results.len(),
+            pack.len()
+        );
+    }
     let wall_s = start.elapsed().as_secs_f64() / pack.len() as f64;
     (pack.iter().zip(&results))
         .map(|(group, result)| {
@@ -335,7 +381,7 @@ fn commit_group(
 /// Refuses, before training anything, an invalid config, a bad shard, or a folder holding a
 /// run of another config or engine. Each finished group writes its weights, then its record
 /// (the commit point), then `runs.csv` and `curves.csv` again from every record; a killed run
-/// loses only the groups in flight. When every group of this run is recorded, builds the
+/// loses only the groups (and packs, see [`RunOptions::pack_groups`]) in flight. When every group of this run is recorded, builds the
 /// report with [`report::build`].
 pub fn run(
     config: &SweepConfig,
@@ -373,12 +419,16 @@ pub fn run(
         }
     }
     let skipped = selected.len() - pending.len();
-    if opts.parallel_groups > 1 || opts.pack_groups > 1 {
-        // Costliest first balances workers, and packs groups of like size (less padding).
+    if opts.parallel_groups > 1 {
         // Stable: equal costs keep grid order.
         pending.sort_by_key(|g| std::cmp::Reverse(g.info.cost));
     }
-    let packs: Vec<&[&Group]> = pending.chunks(opts.pack_groups.max(1)).collect();
+    let packs = packs(
+        pending,
+        engine,
+        &config.train.train_config(),
+        opts.pack_groups,
+    );
     let workers = opts.parallel_groups.clamp(1, packs.len().max(1));
 
     let ctx = GroupContext {
@@ -419,6 +469,11 @@ pub fn run(
                     trained.fetch_add(new.len(), Ordering::SeqCst);
                     if let Err(e) = written {
                         fail(e);
+                    }
+                    if pack.len() > 1 {
+                        let infos: Vec<GroupInfo> = pack.iter().map(|g| g.info.clone()).collect();
+                        let wall_s = new.iter().map(|r| r.wall_s).sum();
+                        observer.pack_finished(&infos, wall_s);
                     }
                     for (group, record) in pack.iter().zip(&new) {
                         observer.group_finished(&group.info, record.wall_s);

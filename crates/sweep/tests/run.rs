@@ -188,6 +188,28 @@ fn parallel_groups_give_the_same_results() {
     assert_same_results(&a, &b, &config);
 }
 
+/// The autodiff engine with node-count uploads, noting the size of every `run_pack` call.
+struct Packing {
+    inner: train::AutodiffEngine,
+    calls: Mutex<Vec<usize>>,
+}
+
+impl Engine for Packing {
+    fn name(&self) -> String {
+        self.inner.name()
+    }
+    fn run(&self, job: &Job, on_step: &mut dyn FnMut(Progress)) -> JobResult {
+        self.inner.run(job, on_step)
+    }
+    fn can_pack(&self, job: &Job) -> bool {
+        self.inner.can_pack(job)
+    }
+    fn run_pack(&self, jobs: &[Job], on_step: &mut dyn FnMut(usize, Progress)) -> Vec<JobResult> {
+        self.calls.lock().unwrap().push(jobs.len());
+        self.inner.run_pack(jobs, on_step)
+    }
+}
+
 /// Groups packed into one model (the GPU route) record what they record alone, up to float
 /// order, each on its own; progress reaches every group.
 #[test]
@@ -195,24 +217,36 @@ fn packed_groups_give_the_results_of_groups_alone() {
     let config = tiny();
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    let engine = train::AutodiffEngine {
-        upload: train::Upload::NodeCounts,
-        ..engine()
+    let counts = Packing {
+        inner: train::AutodiffEngine {
+            upload: train::Upload::NodeCounts,
+            ..engine()
+        },
+        calls: Mutex::new(Vec::new()),
     };
-    run(&config, &a, &engine, &opts(), &NoopObserver).unwrap();
+    run(&config, &a, &counts, &opts(), &NoopObserver).unwrap();
+    assert_eq!(
+        *counts.calls.lock().unwrap(),
+        [1, 1],
+        "alone: one group per call"
+    );
+    counts.calls.lock().unwrap().clear();
     let packed = RunOptions {
         pack_groups: 2,
         ..opts()
     };
     let observer = Recorder::default();
-    let summary = run(&config, &b, &engine, &packed, &observer).unwrap();
+    let summary = run(&config, &b, &counts, &packed, &observer).unwrap();
+    assert_eq!(
+        *counts.calls.lock().unwrap(),
+        [2],
+        "both groups in one pack"
+    );
     assert_eq!((summary.trained, summary.complete), (2, true));
     assert_eq!(observer.finished.load(Ordering::SeqCst), 2);
     let steps = config.train.steps as usize * config.groups().len();
     assert_eq!(observer.steps.load(Ordering::SeqCst), steps);
-    for group in config.groups() {
-        assert!(record_path(&b, &group.info.id).is_file());
-    }
+
     let close = |x: f64, y: f64| (x - y).abs() <= 1e-7 + 1e-4 * y.abs();
     let (alone, together) = (runs_without_wall(&a), runs_without_wall(&b));
     assert_eq!(alone.len(), together.len());
@@ -221,6 +255,46 @@ fn packed_groups_give_the_results_of_groups_alone() {
         assert!(close(x.train_loss, y.train_loss), "{x:?} vs {y:?}");
         assert!(close(x.eval_loss, y.eval_loss), "{x:?} vs {y:?}");
     }
+    let (alone, together) = (
+        report::read_curves(&a).unwrap(),
+        report::read_curves(&b).unwrap(),
+    );
+    assert_eq!(alone.len(), together.len());
+    for (x, y) in alone.iter().zip(&together) {
+        assert_eq!(
+            (&x.config_id, x.instance, x.step),
+            (&y.config_id, y.instance, y.step)
+        );
+        assert!(close(x.loss, y.loss), "{x:?} vs {y:?}");
+    }
+    for cell in config.cells() {
+        let (x, y) = (
+            read_weights(&weights_path(&a, &cell.id)).unwrap(),
+            read_weights(&weights_path(&b, &cell.id)).unwrap(),
+        );
+        assert_eq!(x.w_shape, y.w_shape);
+        let pairs = x.w.iter().zip(&y.w).chain(x.b_final.iter().zip(&y.b_final));
+        assert!(
+            pairs.into_iter().all(|(&p, &q)| close(p.into(), q.into())),
+            "{}",
+            cell.id
+        );
+    }
+
+    // Dense uploads cannot pack: every group trains alone whatever `pack_groups` says.
+    let dense = Packing {
+        inner: engine(),
+        calls: Mutex::new(Vec::new()),
+    };
+    run(
+        &config,
+        &tmp.path().join("c"),
+        &dense,
+        &packed,
+        &NoopObserver,
+    )
+    .unwrap();
+    assert_eq!(*dense.calls.lock().unwrap(), [1, 1]);
 }
 
 #[test]

@@ -125,7 +125,11 @@ impl ToyModel {
             "importance shape"
         );
         let n_hidden = widths.iter().copied().max().unwrap_or(0);
-        assert_eq!(w.len(), n_instances * n_hidden * n_features, "weights shape");
+        assert_eq!(
+            w.len(),
+            n_instances * n_hidden * n_features,
+            "weights shape"
+        );
         assert_eq!(b_final.len(), n_instances * n_features, "bias shape");
         let padded = widths.iter().any(|&h| h < n_hidden);
         let hidden_mask = padded.then(|| {
@@ -141,10 +145,7 @@ impl ToyModel {
                 TensorData::new(w, [n_instances, n_hidden, n_features]),
                 device,
             ),
-            b_final: Param::from_data(
-                TensorData::new(b_final, [n_instances, n_features]),
-                device,
-            ),
+            b_final: Param::from_data(TensorData::new(b_final, [n_instances, n_features]), device),
             importance: Tensor::from_data(
                 TensorData::new(importance.to_vec(), [n_instances, n_features]),
                 device,

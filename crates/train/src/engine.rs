@@ -54,14 +54,16 @@ pub trait Engine: Sync {
     /// Trains the job to the end, calling `on_step` after every step.
     fn run(&self, job: &Job, on_step: &mut dyn FnMut(Progress)) -> JobResult;
 
-    /// Trains several jobs, calling `on_step(j, progress)` for job `j`; returns their results in
-    /// order. An engine may train them as one model (see [`AutodiffEngine`]); the default
-    /// trains them one after another.
-    fn run_pack(
-        &self,
-        jobs: &[Job],
-        on_step: &mut dyn FnMut(usize, Progress),
-    ) -> Vec<JobResult> {
+    /// Whether `job` would share a model with other such jobs in [`Engine::run_pack`] (the
+    /// default engine trains every job alone).
+    fn can_pack(&self, _job: &Job) -> bool {
+        false
+    }
+
+    /// Trains several jobs, calling `on_step(j, progress)` for job `j`; returns one result per
+    /// job, in order. An engine may train those it [`Engine::can_pack`] as one model (see
+    /// [`AutodiffEngine`]); the default trains them one after another.
+    fn run_pack(&self, jobs: &[Job], on_step: &mut dyn FnMut(usize, Progress)) -> Vec<JobResult> {
         run_each(self, jobs, on_step)
     }
 }
@@ -114,22 +116,18 @@ impl Engine for AutodiffEngine {
         }
     }
 
-    /// With [`Upload::NodeCounts`], the jobs that train on their node rows and share the first
-    /// such job's [`TrainConfig`] train as one padded model (see `pack.rs`): on a GPU, where
-    /// a step costs its ops' dispatch rather than their arithmetic, the pack takes about the
-    /// time of one job. Every other job trains alone. Results match training each job alone,
-    /// up to float order.
-    fn run_pack(
-        &self,
-        jobs: &[Job],
-        on_step: &mut dyn FnMut(usize, Progress),
-    ) -> Vec<JobResult> {
-        let packable = |job: &Job| self.upload == Upload::NodeCounts && pack::fits(job);
-        let config = jobs.iter().find(|j| packable(j)).map(|j| j.config);
-        let packed: Vec<usize> = (0..jobs.len())
-            .filter(|&j| packable(&jobs[j]) && Some(jobs[j].config) == config)
-            .collect();
-        if packed.len() < 2 {
+    /// With [`Upload::NodeCounts`], a job packs when it trains on its node rows.
+    fn can_pack(&self, job: &Job) -> bool {
+        self.upload == Upload::NodeCounts && pack::can_join(job)
+    }
+
+    /// The jobs of [`pack_members`] train as one padded model (see `pack.rs`): on a GPU, where
+    /// a step costs its ops' dispatch rather than their arithmetic, that should take about the
+    /// time of one job (not yet measured on a GPU). Every other job trains alone. Results
+    /// match training each job alone, up to float order.
+    fn run_pack(&self, jobs: &[Job], on_step: &mut dyn FnMut(usize, Progress)) -> Vec<JobResult> {
+        let packed = pack_members(jobs, |job| self.can_pack(job));
+        if packed.is_empty() {
             return run_each(self, jobs, on_step);
         }
         let pack_jobs: Vec<Job> = packed.iter().map(|&j| jobs[j]).collect();
@@ -145,6 +143,22 @@ impl Engine for AutodiffEngine {
                 results[j] = Some(self.run(job, &mut |p| on_step(j, p)));
             }
         }
-        results.into_iter().flatten().collect()
+        (results.into_iter())
+            .map(|r| r.expect("every job trained"))
+            .collect()
+    }
+}
+
+/// The jobs that train as one model: those that `can_pack` and share the first such job's
+/// [`TrainConfig`] (a pack steps them together), or none when fewer than two do.
+pub(crate) fn pack_members(jobs: &[Job], can_pack: impl Fn(&Job) -> bool) -> Vec<usize> {
+    let config = jobs.iter().find(|j| can_pack(j)).map(|j| j.config);
+    let members: Vec<usize> = (0..jobs.len())
+        .filter(|&j| can_pack(&jobs[j]) && Some(jobs[j].config) == config)
+        .collect();
+    if members.len() < 2 {
+        Vec::new()
+    } else {
+        members
     }
 }

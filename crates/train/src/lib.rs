@@ -211,7 +211,7 @@ pub fn train(
             model.loss_per_instance(model.forward(x.clone()), x)
         }
     };
-    let (model, curve) = fit(model, config, loss_at, on_step);
+    let (model, curve) = optimise(model, config, loss_at, on_step);
     let eval_loss = evaluate(&model, batches, config.eval_batch, device);
     let final_loss = final_loss(&curve);
     TrainOutput {
@@ -224,7 +224,7 @@ pub fn train(
 
 /// The optimisation loop: `config.steps` Adam steps on the sum over instances of
 /// `loss_at(model, step)`; returns the model and the logged `(step, per-instance loss)`.
-fn fit(
+fn optimise(
     mut model: ToyModel,
     config: &TrainConfig,
     mut loss_at: impl FnMut(&ToyModel, u64) -> Tensor<1>,

@@ -35,7 +35,7 @@ pub(crate) struct NodeRows<'a> {
 
 impl<'a> NodeRows<'a> {
     /// The rows of the instances' tree paths on `device` (`specs[i]` is instance `i`'s), or
-    /// `None` unless [`NodeRows::fit`] says they pay.
+    /// `None` unless [`NodeRows::pays`] for every instance.
     pub(crate) fn new(
         specs: Vec<&'a DataSpec>,
         keys: &'a [StreamKey],
@@ -43,7 +43,7 @@ impl<'a> NodeRows<'a> {
         device: &Device,
     ) -> Option<Self> {
         assert_eq!(specs.len(), keys.len(), "one spec per instance");
-        if !specs.iter().all(|data| Self::fit(data, batch)) {
+        if !specs.iter().all(|data| Self::pays(data, batch)) {
             return None;
         }
         let instances = keys.len();
@@ -77,7 +77,7 @@ impl<'a> NodeRows<'a> {
     /// be fixed by its deepest node ([`DataSpec::samples_are_nodes`]) and the rows at most
     /// half of `batch` (beyond that, computing every row costs more than the batch itself:
     /// depth 9 with a batch of 128 trained 2.9× slower on ndarray than with `Upload::Sparse`).
-    pub(crate) fn fit(data: &DataSpec, batch: usize) -> bool {
+    pub(crate) fn pays(data: &DataSpec, batch: usize) -> bool {
         data.samples_are_nodes() && 2 * (data.n_features() + 1) <= batch
     }
 

@@ -1,28 +1,31 @@
-//! Packs: several jobs (groups of a sweep) trained as one burn model, for GPUs.
+//! Packs: several jobs trained as one burn model, for GPUs.
 //!
 //! On a GPU these models are so small that a step costs the dispatch of its ~70 ops, not their
 //! arithmetic: an H100 ran depth 1 (2 features) at 1240 steps/s and depth 6 (126) at 863. And
-//! groups trained side by side barely overlap, because burn-autodiff serialises every graph
-//! operation on one process-wide lock. A pack issues one step's ops for all its jobs.
+//! jobs trained on parallel threads overlap poorly (1.6× with 6 threads on an H100), because
+//! burn-autodiff serialises every graph operation on one process-wide lock. A pack issues one
+//! step's ops for all its jobs: on a GPU it should step at about one job's rate while the
+//! padded arithmetic stays small (not yet measured on a GPU).
 //!
 //! The pack pads every instance to the widest `n_hidden` (masked rows, as within a job) and to
 //! the largest tree: its features and its node rows (`node_rows.rs`). A padded feature is 0 in
 //! every row and has importance 0, and a padded row has weight 0, so neither reaches the loss
 //! or the gradients of an instance without them. Importance is scaled by `n_pad / n_features`
 //! so that the pack's mean over `n_pad` features is the job's mean over its own. Each job keeps
-//! its init and data streams, so its results are the ones it gets alone, up to float order.
+//! its init and data streams, so its results are the ones it gets alone, up to float order
+//! (which depends on its pack-mates: the padded sizes and the scale).
 
 use crate::node_rows::NodeRows;
-use crate::{Batches, Job, JobResult, Progress, Upload, evaluate, final_loss, fit};
+use crate::{Batches, Job, JobResult, Progress, Upload, evaluate, final_loss, optimise};
 use burn::prelude::*;
 use toy_model::{ToyModel, initial_weights};
 
 /// Whether `job` can join a pack: its batches train on their node rows.
-pub(crate) fn fits(job: &Job) -> bool {
-    NodeRows::fit(job.data, job.config.batch)
+pub(crate) fn can_join(job: &Job) -> bool {
+    NodeRows::pays(job.data, job.config.batch)
 }
 
-/// Trains `jobs` (each [`fits`], all with the same config) as one model on `device`; calls
+/// Trains `jobs` (each [`can_join`], all with the same config) as one model on `device`; calls
 /// `on_step(j, progress)` for job `j` after every step and returns the results in order.
 pub(crate) fn train_pack(
     jobs: &[Job],
@@ -32,7 +35,7 @@ pub(crate) fn train_pack(
 ) -> Vec<JobResult> {
     let config = jobs[0].config;
     assert!(
-        jobs.iter().all(|j| fits(j) && j.config == config),
+        jobs.iter().all(|j| can_join(j) && j.config == config),
         "a pack trains node-row jobs of one config"
     );
     let n_pad = jobs.iter().map(|j| j.data.n_features()).max().unwrap_or(0);
@@ -72,7 +75,7 @@ pub(crate) fn train_pack(
     let model = ToyModel::from_weights(w, b_final, &widths, n_pad, &importance, device);
     let mut rows = NodeRows::new(specs, &keys, config.batch, device).expect("every job fits");
     let loss_at = |model: &ToyModel, step| rows.loss(model, step, config.steps, config.batch);
-    let (model, curve) = fit(model, config, loss_at, &mut |p: Progress| {
+    let (model, curve) = optimise(model, config, loss_at, &mut |p: Progress| {
         for (j, range) in ranges.iter().enumerate() {
             let loss = p.loss.map(|loss| &loss[range.clone()]);
             on_step(j, Progress { loss, ..p });
