@@ -13,8 +13,8 @@
 # It runs the quick sweep and the full seed sweep on tch-cuda (default: its 6 groups packed into
 # one model, --pack-groups 8), compares the seed sweep with the carried CPU run folder (same
 # cells under threshold, per-cell geometric-mean ratio within 2×), and prints wall times and
-# steps/s; then, time allowing, the seed sweep unpacked (--pack-groups 1), the baseline, on the
-# same machine. Results land in $OUT.
+# steps/s; then, time allowing, the seed sweep unpacked (--pack-groups 1, the baseline) and in
+# packs of 3, on the same machine, and a summary. Results land in $OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,7 +63,13 @@ if "$PYTHON" -c "import sys; sys.exit(0 if $PACKED_WALL < 120 else 1)"; then
   grep "done in" "$OUT/seed-unpacked.log" || true
   echo "packed against unpacked (equal up to float order):"
   "$BIN" compare "$OUT/seed-gpu-unpacked" "$OUT/seed-gpu" --max-ratio 2 | tail -2
-  echo "seed sweep wall: packed $PACKED_WALL s, unpacked $LAST_WALL s"
+  UNPACKED_WALL=$LAST_WALL
+  # Packs of 3 (d6-d4, d3-d1): less padding, twice the dispatch. Tells which one bounds a pack.
+  timed seed-pack3 "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
+    ${UPLOAD:+--upload "$UPLOAD"} --pack-groups 3 --out "$OUT/seed-gpu-pack3"
+  echo "== summary: seed sweep wall on $BACKEND: packed (8) $PACKED_WALL s, packs of 3 $LAST_WALL s, unpacked $UNPACKED_WALL s"
+  grep -h "done in\|group(s)" "$OUT/seed.log" "$OUT/seed-pack3.log" "$OUT/seed-unpacked.log" || true
+  grep -h "AGREE\|DIFFER" "$OUT/compare.txt" || true
 else
   echo "seed sweep took $PACKED_WALL s: the unpacked baseline skipped"
 fi
