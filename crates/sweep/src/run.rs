@@ -45,8 +45,9 @@ pub fn weights_path(out: &Path, config_id: &str) -> PathBuf {
 pub struct RunOptions {
     /// `Some((k, n))`: run only shard `k` of `n` (1-based `k`), see [`crate::shard_groups`].
     pub shard: Option<(usize, usize)>,
-    /// Groups trained at once; 1 (or 0) trains them one after another in grid order, more
-    /// takes them in decreasing cost. Results are the same either way.
+    /// Groups (or packs) trained at once; 1 (or 0) trains them one after another in grid order
+    /// (packs first, see `pack_groups`), more takes them in decreasing cost. Results are the
+    /// same either way.
     pub parallel_groups: usize,
     /// Up to this many groups that the engine [`Engine::can_pack`] train as one model
     /// ([`Engine::run_pack`]: the GPU route), taken in decreasing size; 1 (or 0) trains every
@@ -286,8 +287,9 @@ struct GroupContext<'a> {
 }
 
 /// The order and packing of the groups to train: the ones the engine can pack, largest first
-/// (by features, then cost: a pack pads to its largest), in packs of up to `pack_groups`, then
-/// every other group alone, in the order given.
+/// (by features, then cost: a pack pads to its largest), in as few packs of up to
+/// `pack_groups` as possible, of near-equal sizes (9 groups in packs of 8 are 5 + 4, not
+/// 8 + 1: the same steps, less padding); then every other group alone, in the order given.
 fn packs<'g>(
     pending: Vec<&'g Group>,
     engine: &dyn Engine,
@@ -304,7 +306,10 @@ fn packs<'g>(
     let (mut packable, alone): (Vec<&Group>, Vec<&Group>) =
         pending.into_iter().partition(|g| can_pack(g));
     packable.sort_by_key(|g| std::cmp::Reverse((g.info.n_features, g.info.cost)));
-    (packable.chunks(pack_groups).map(<[_]>::to_vec))
+    let size = packable
+        .len()
+        .div_ceil(packable.len().div_ceil(pack_groups).max(1));
+    (packable.chunks(size.max(1)).map(<[_]>::to_vec))
         .chain(alone.into_iter().map(|g| vec![g]))
         .collect()
 }
@@ -381,8 +386,8 @@ fn commit_group(
 /// Refuses, before training anything, an invalid config, a bad shard, or a folder holding a
 /// run of another config or engine. Each finished group writes its weights, then its record
 /// (the commit point), then `runs.csv` and `curves.csv` again from every record; a killed run
-/// loses only the groups (and packs, see [`RunOptions::pack_groups`]) in flight. When every group of this run is recorded, builds the
-/// report with [`report::build`].
+/// loses only the groups (and packs, see [`RunOptions::pack_groups`]) in flight. When every
+/// group of this run is recorded, builds the report with [`report::build`].
 pub fn run(
     config: &SweepConfig,
     out: &Path,
@@ -423,12 +428,17 @@ pub fn run(
         // Stable: equal costs keep grid order.
         pending.sort_by_key(|g| std::cmp::Reverse(g.info.cost));
     }
-    let packs = packs(
+    let mut packs = packs(
         pending,
         engine,
         &config.train.train_config(),
         opts.pack_groups,
     );
+    if opts.parallel_groups > 1 {
+        // Costliest unit first, packs and lone groups alike, so none starts last and holds up
+        // the end. Stable: equal costs keep the order above.
+        packs.sort_by_key(|pack| std::cmp::Reverse(pack.iter().map(|g| g.info.cost).sum::<u64>()));
+    }
     let workers = opts.parallel_groups.clamp(1, packs.len().max(1));
 
     let ctx = GroupContext {
@@ -682,6 +692,43 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
 mod tests {
     use super::*;
     use report::Aggregate;
+
+    /// An engine that packs every job (and is never asked to train).
+    struct PacksAll;
+
+    impl Engine for PacksAll {
+        fn name(&self) -> String {
+            "packs-all".to_string()
+        }
+        fn run(&self, _job: &Job, _on_step: &mut dyn FnMut(Progress)) -> JobResult {
+            unreachable!("only packing is planned here")
+        }
+        fn can_pack(&self, _job: &Job) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn packs_are_as_few_as_the_cap_allows_and_near_equal_largest_first() {
+        let config = SweepConfig::default(); // the seed sweep: depths 1..6, one group each
+        let groups = config.groups();
+        let train = config.train.train_config();
+        // n_features = 2^(d+1) - 2, so its ilog2 is the depth.
+        let depths = |cap: usize| -> Vec<Vec<u32>> {
+            let pending: Vec<&Group> = groups.iter().collect();
+            (packs(pending, &PacksAll, &train, cap).iter())
+                .map(|p| p.iter().map(|g| g.info.n_features.ilog2()).collect())
+                .collect()
+        };
+        assert_eq!(depths(8), [vec![6, 5, 4, 3, 2, 1]]);
+        assert_eq!(depths(5), [vec![6, 5, 4], vec![3, 2, 1]]);
+        assert_eq!(depths(4), [vec![6, 5, 4], vec![3, 2, 1]]);
+        assert_eq!(depths(2), [vec![6, 5], vec![4, 3], vec![2, 1]]);
+        assert_eq!(
+            depths(1),
+            [[1], [2], [3], [4], [5], [6]].map(|d| d.to_vec())
+        );
+    }
 
     /// An instance of the depth-2 tree config of width `n_hidden`.
     fn row(n_hidden: u32, instance: u32, eval_loss: f64) -> RunRow {

@@ -50,6 +50,13 @@ impl Observer for Recorder {
     fn step(&self, _group: &GroupInfo, _progress: &Progress<'_>) {
         self.steps.fetch_add(1, Ordering::SeqCst);
     }
+    fn pack_finished(&self, groups: &[GroupInfo], _wall_s: f64) {
+        let ids: Vec<&str> = groups.iter().map(|g| g.id.as_str()).collect();
+        self.events
+            .lock()
+            .unwrap()
+            .push(format!("pack {}", ids.join(" ")));
+    }
     fn group_finished(&self, group: &GroupInfo, wall_s: f64) {
         assert!(wall_s >= 0.0);
         self.finished.fetch_add(1, Ordering::SeqCst);
@@ -243,6 +250,17 @@ fn packed_groups_give_the_results_of_groups_alone() {
         "both groups in one pack"
     );
     assert_eq!((summary.trained, summary.complete), (2, true));
+    // Largest tree first; the pack is announced, then each of its groups.
+    let (d1, d2) = ("d1-b2-tree0.5-binary", "d2-b2-tree0.5-binary");
+    let tail: Vec<String> = observer.events().split_off(3);
+    assert_eq!(
+        tail,
+        [
+            format!("pack {d2} {d1}"),
+            format!("finish {d2}"),
+            format!("finish {d1}")
+        ]
+    );
     assert_eq!(observer.finished.load(Ordering::SeqCst), 2);
     let steps = config.train.steps as usize * config.groups().len();
     assert_eq!(observer.steps.load(Ordering::SeqCst), steps);

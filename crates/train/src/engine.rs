@@ -54,8 +54,8 @@ pub trait Engine: Sync {
     /// Trains the job to the end, calling `on_step` after every step.
     fn run(&self, job: &Job, on_step: &mut dyn FnMut(Progress)) -> JobResult;
 
-    /// Whether `job` would share a model with other such jobs in [`Engine::run_pack`] (the
-    /// default engine trains every job alone).
+    /// Whether `job` can share a model with other such jobs of the same [`TrainConfig`] in
+    /// [`Engine::run_pack`] (the default engine trains every job alone).
     fn can_pack(&self, _job: &Job) -> bool {
         false
     }
