@@ -424,10 +424,6 @@ pub fn run(
         }
     }
     let skipped = selected.len() - pending.len();
-    if opts.parallel_groups > 1 {
-        // Stable: equal costs keep grid order.
-        pending.sort_by_key(|g| std::cmp::Reverse(g.info.cost));
-    }
     let mut packs = packs(
         pending,
         engine,
@@ -436,7 +432,7 @@ pub fn run(
     );
     if opts.parallel_groups > 1 {
         // Costliest unit first, packs and lone groups alike, so none starts last and holds up
-        // the end. Stable: equal costs keep the order above.
+        // the end. Stable: equal costs keep grid order.
         packs.sort_by_key(|pack| std::cmp::Reverse(pack.iter().map(|g| g.info.cost).sum::<u64>()));
     }
     let workers = opts.parallel_groups.clamp(1, packs.len().max(1));

@@ -10,7 +10,7 @@
 //! The weights of [`LANES`] steps travel together, so the host waits on the device (libtorch's
 //! copies from host memory block) once per [`LANES`] steps, not every step.
 //!
-//! Instances may come from different trees (a pack of groups, see `pack.rs`): each has its own
+//! Instances may come from different trees (a pack of jobs, see `pack.rs`): each has its own
 //! spec, and rows and features are padded to the largest. A padded row has weight 0 and a
 //! padded feature is 0 in every row, so neither reaches the loss of an instance without them.
 

@@ -73,7 +73,7 @@ pub(crate) fn train_pack(
     }
     let b_final = vec![0.0; at * n_pad];
     let model = ToyModel::from_weights(w, b_final, &widths, n_pad, &importance, device);
-    let mut rows = NodeRows::new(specs, &keys, config.batch, device).expect("every job fits");
+    let mut rows = NodeRows::new(specs, &keys, config.batch, device).expect("every job can join");
     let loss_at = |model: &ToyModel, step| rows.loss(model, step, config.steps, config.batch);
     let (model, curve) = optimise(model, config, loss_at, &mut |p: Progress| {
         for (j, range) in ranges.iter().enumerate() {
