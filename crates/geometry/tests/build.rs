@@ -11,6 +11,7 @@ use geometry::{
 };
 use report::{RunRow, Table, read_table, write_table};
 use support::synthetic::write_weights;
+use support::texts;
 
 fn run_row(
     id: &str,
@@ -286,16 +287,6 @@ fn empty_run_folder_gives_headers_only() {
     );
     assert_eq!(read_manifest(&dir.join("plots")).unwrap(), vec![]);
     assert_eq!(GeometryRow::FILE_NAME, "geometry.csv");
-}
-
-/// The SVG's `<text>` contents, trimmed.
-fn texts(svg: &str) -> Vec<String> {
-    let doc = roxmltree::Document::parse(svg).unwrap();
-    doc.descendants()
-        .filter(|n| n.has_tag_name("text"))
-        .filter_map(|n| n.text())
-        .map(|t| t.trim().to_owned())
-        .collect()
 }
 
 fn num(n: &roxmltree::Node, name: &str) -> f64 {

@@ -10,18 +10,10 @@ use std::fs;
 use geometry::{GeometryOptions, build_with, read_manifest};
 use report::{RunRow, read_runs, write_table};
 use support::synthetic::{Synthetic, polygon_2d, sparse_row, write_sparse, write_weights};
+use support::texts;
 
 /// Too many features to number their arrows.
 const MANY: &str = "f48-p0.01-h2-uniform-s0";
-
-fn text_nodes(svg: &str) -> Vec<String> {
-    let doc = roxmltree::Document::parse(svg).unwrap();
-    doc.descendants()
-        .filter(|n| n.has_tag_name("text"))
-        .filter_map(|n| n.text())
-        .map(|t| t.trim().to_owned())
-        .collect()
-}
 
 fn tidy(text: &str) -> bool {
     !text.contains("  ") && !text.contains('\n') && text.trim() == text
@@ -76,7 +68,7 @@ fn titles_captions_and_chart_text_have_no_runs_of_spaces_or_line_breaks() {
                 }
             }
             let svg = fs::read_to_string(plots.join(format!("{}.svg", e.stem))).unwrap();
-            for t in text_nodes(&svg) {
+            for t in texts(&svg) {
                 assert!(tidy(&t), "{}: chart text {t:?}", e.stem);
             }
         }

@@ -13,6 +13,7 @@ use geometry::{
 };
 use report::{RunRow, read_table, write_table};
 use support::synthetic::{orthogonal_2d, polygon_2d, sparse_row, write_weights};
+use support::texts;
 
 /// Three instances, p falling from 1 to 0.02 (ARENA-style, within one config).
 const PLOG: &str = "f5-plog1-0.02-h2-uniform-s0";
@@ -64,15 +65,6 @@ fn make_run(dir: &Path) {
     let pairs_w: Vec<f32> = (0..18).map(|k| ((k * 7 % 11) as f32 - 5.0) / 5.0).collect();
     write_weights(dir, PAIRS, 3, 6, &[pairs_w.clone(), pairs_w]);
     write_weights(dir, LONE, 2, 5, &[polygon_2d(5, 0, 0.0)]);
-}
-
-fn texts(svg: &str) -> Vec<String> {
-    let doc = roxmltree::Document::parse(svg).unwrap();
-    doc.descendants()
-        .filter(|n| n.has_tag_name("text"))
-        .filter_map(|n| n.text())
-        .map(|t| t.trim().to_owned())
-        .collect()
 }
 
 fn close(a: f64, b: f64) -> bool {
