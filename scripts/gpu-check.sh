@@ -10,11 +10,13 @@
 # SEED_CONFIG=examples/quick.toml CPU_RUN=<a quick CPU run> TORCH_PYTHON=<venv>/bin/python
 # bash scripts/gpu-check.sh
 #
-# It runs the quick sweep and the full seed sweep on tch-cuda (default: its 6 groups packed into
-# one model, --pack-groups 8), compares the seed sweep with the carried CPU run folder (same
-# cells under threshold, per-cell geometric-mean ratio within 2×), and prints wall times and
-# steps/s; then, time allowing, the seed sweep unpacked (--pack-groups 1, the baseline) and in
-# packs of 3, on the same machine, and a summary. Results land in $OUT.
+# It runs the quick sweep and the full seed sweep on tch-cuda with its defaults (gradients by
+# hand, its 6 groups packed into one model: --pack-groups 8), compares the seed sweep with the
+# carried CPU run folder (same cells under threshold, per-cell geometric-mean ratio within 2×),
+# and prints wall times and steps/s. Then, while the call has time, the same sweep on the same
+# machine with autodiff (packed), unpacked (--pack-groups 1, by hand), with autodiff unpacked
+# (session 4's setting) and in packs of 3, each compared with the first, and a summary.
+# Results land in $OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,36 +49,42 @@ timed() { # name, then the command: prints wall seconds and keeps the log
 }
 
 timed quick "$BIN" sweep --config examples/quick.toml --backend "$BACKEND" --out "$OUT/quick-gpu"
-timed seed "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
-  ${UPLOAD:+--upload "$UPLOAD"} --pack-groups 8 --out "$OUT/seed-gpu"
+seed() { # name, then extra sweep flags: the seed sweep into $OUT/seed-<name>
+  local name=$1; shift
+  timed "seed-$name" "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
+    ${UPLOAD:+--upload "$UPLOAD"} "$@" --out "$OUT/seed-$name"
+  WALLS="$WALLS $name=${LAST_WALL}s"
+}
+WALLS=""
+seed default
 echo "per-group steps/s on $BACKEND:"
-grep "done in" "$OUT/seed.log" || true
+grep "done in" "$OUT/seed-default.log" || true
 
 if [ -d "$CPU_RUN" ]; then
   # `compare` exits 1 on DIFFER: report it and go on to the timings.
-  "$BIN" compare "$CPU_RUN" "$OUT/seed-gpu" --max-ratio 2 | tee "$OUT/compare.txt" || true
+  "$BIN" compare "$CPU_RUN" "$OUT/seed-default" --max-ratio 2 | tee "$OUT/compare-cpu.txt" || true
 else
   echo "no CPU run folder at $CPU_RUN: comparison skipped"
 fi
 
-# The unpacked baseline on the same machine (machines differ by a third: compare within a call).
-PACKED_WALL=$LAST_WALL
-if "$PYTHON" -c "import sys; sys.exit(0 if $PACKED_WALL < 120 else 1)"; then
-  timed seed-unpacked "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
-    ${UPLOAD:+--upload "$UPLOAD"} --pack-groups 1 --out "$OUT/seed-gpu-unpacked"
-  grep "done in" "$OUT/seed-unpacked.log" || true
-  echo "packed against unpacked (equal up to float order):"
-  "$BIN" compare "$OUT/seed-gpu-unpacked" "$OUT/seed-gpu" --max-ratio 2 \
-    | tee "$OUT/compare-packed.txt" | tail -2 || true
-  UNPACKED_WALL=$LAST_WALL
-  # Packs of 3 (d6-d4, d3-d1): less padding, twice the dispatch. Tells which one bounds a pack.
-  timed seed-pack3 "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
-    ${UPLOAD:+--upload "$UPLOAD"} --pack-groups 3 --out "$OUT/seed-gpu-pack3"
-  echo "== summary: seed sweep wall on $BACKEND: --pack-groups 8 $PACKED_WALL s," \
-    "--pack-groups 3 $LAST_WALL s, unpacked $UNPACKED_WALL s"
-  grep -h "done in\|group(s)" "$OUT/seed.log" "$OUT/seed-pack3.log" "$OUT/seed-unpacked.log" || true
-  echo "against the CPU run, then packed against unpacked:"
-  grep -h "AGREE\|DIFFER" "$OUT/compare.txt" "$OUT/compare-packed.txt" || true
-else
-  echo "seed sweep took $PACKED_WALL s: the unpacked baseline skipped"
-fi
+# The other settings on the same machine (machines differ by a third: compare within a call),
+# each while the call has spent under 4 minutes, each compared with the default run.
+for variant in "autodiff --gradients autodiff" "unpacked --pack-groups 1" \
+  "autodiff-unpacked --gradients autodiff --pack-groups 1" "pack3 --pack-groups 3"; do
+  if [ "$SECONDS" -gt 240 ]; then
+    echo "skipped ${variant%% *}: $SECONDS s spent"
+    continue
+  fi
+  # shellcheck disable=SC2086 # the variant's words are its name and flags
+  seed $variant
+  grep "done in" "$OUT/seed-${variant%% *}.log" || true
+  "$BIN" compare "$OUT/seed-default" "$OUT/seed-${variant%% *}" --max-ratio 2 \
+    > "$OUT/compare-${variant%% *}.txt" || true
+done
+
+echo "== summary: seed sweep wall on $BACKEND:$WALLS"
+grep -H "group(s)" "$OUT"/seed-*.log | sed "s|^$OUT/||" || true
+echo "against the CPU run, then each setting against the default:"
+for f in "$OUT"/compare-*.txt; do
+  echo "$(basename "$f" .txt): $(grep -h "AGREE\|DIFFER" "$f" || echo none)"
+done

@@ -383,16 +383,64 @@ fn every_upload_gives_the_same_run() {
         .output()
         .unwrap();
     assert_ok(&compare);
-    let text = String::from_utf8_lossy(&compare.stdout);
-    for line in text.lines().filter(|l| l.starts_with('d')) {
-        let ratio: f64 = line.split_whitespace().nth(3).unwrap().parse().unwrap();
-        assert!((ratio - 1.0).abs() < 1e-3, "{line}");
-    }
+    assert_ratios_near_one(&String::from_utf8_lossy(&compare.stdout));
 
     let fused = sweep(&quick(), &tmp.path().join("f"), &["--upload", "sparse"]);
     assert!(!fused.status.success());
     let stderr = String::from_utf8_lossy(&fused.stderr);
-    assert!(stderr.contains("--upload only applies"), "{stderr}");
+    assert!(
+        stderr.contains("only apply to the burn backends"),
+        "{stderr}"
+    );
+}
+
+/// Every per-cell ratio of a `tmh compare` table is 1 within float noise.
+fn assert_ratios_near_one(table: &str) {
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with('d')).collect();
+    assert!(!rows.is_empty(), "{table}");
+    for line in rows {
+        let ratio: f64 = line.split_whitespace().nth(3).unwrap().parse().unwrap();
+        assert!((ratio - 1.0).abs() < 1e-3, "{line}");
+    }
+}
+
+/// Gradients derived by hand train as autodiff does, up to float order, on each upload; the
+/// run records which way it trained; the fused engine refuses the flag.
+#[test]
+fn gradients_by_hand_give_the_autodiff_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    for upload in ["dense", "counts"] {
+        let run = |gradients: &str| {
+            let out = tmp.path().join(format!("{upload}-{gradients}"));
+            let args = [
+                "--backend",
+                "ndarray",
+                "--upload",
+                upload,
+                "--gradients",
+                gradients,
+            ];
+            assert_ok(&sweep(&quick(), &out, &args));
+            out
+        };
+        let (autodiff, by_hand) = (run("autodiff"), run("by-hand"));
+        let compare = tmh()
+            .arg("compare")
+            .args([&autodiff, &by_hand])
+            .output()
+            .unwrap();
+        assert_ok(&compare);
+        assert_ratios_near_one(&String::from_utf8_lossy(&compare.stdout));
+        let config = fs::read_to_string(by_hand.join("config.toml")).unwrap();
+        assert!(config.contains("engine = \"ndarray by-hand\""), "{config}");
+    }
+    let fused = sweep(&quick(), &tmp.path().join("f"), &["--gradients", "by-hand"]);
+    assert!(!fused.status.success());
+    let stderr = String::from_utf8_lossy(&fused.stderr);
+    assert!(
+        stderr.contains("only apply to the burn backends"),
+        "{stderr}"
+    );
 }
 
 #[test]

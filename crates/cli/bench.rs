@@ -124,20 +124,23 @@ struct Setting<'a> {
     names: &'a [&'a str],
 }
 
-/// Times `fused` and every engine of `references` on each depth group of the seed sweep and
-/// returns the Markdown report.
+/// Times `fused` and every engine of `references` (named as the user named them: `--reference`
+/// may set options) on each depth group of the seed sweep and returns the Markdown report.
 ///
 /// The engines take turns per group (fused, then each reference in order, then the next
 /// group), so that a change in the machine's load hits all of them alike and their ratios stay
 /// fair on a noisy machine.
-pub fn run(args: &BenchArgs, fused: &dyn Engine, references: &[&dyn Engine]) -> Result<String> {
+pub fn run(
+    args: &BenchArgs,
+    fused: &dyn Engine,
+    references: &[(&str, &dyn Engine)],
+) -> Result<String> {
     anyhow::ensure!(!references.is_empty(), "bench needs a reference engine");
     let config = SweepConfig::default();
     let groups = config.groups();
     let batch = config.train.batch as f64;
     let (peak, peak_how) = cpu_peak();
-    let names: Vec<String> = references.iter().map(|r| r.name()).collect();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let names: Vec<&str> = references.iter().map(|(name, _)| *name).collect();
 
     let mut timings = Vec::new();
     for group in &groups {
@@ -145,7 +148,7 @@ pub fn run(args: &BenchArgs, fused: &dyn Engine, references: &[&dyn Engine]) -> 
         let t_fused = seconds_per_step(fused, group, args.fused_steps);
         let t_references = references
             .iter()
-            .map(|r| seconds_per_step(*r, group, args.reference_steps))
+            .map(|(_, r)| seconds_per_step(*r, group, args.reference_steps))
             .collect();
         let f = group.data.n_features() as f64;
         timings.push(GroupTiming {

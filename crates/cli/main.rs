@@ -83,7 +83,8 @@ enum Command {
         reference_steps: u64,
         /// The reference backends, comma-separated (e.g. ndarray,flex): each is timed on every
         /// group, taking turns with the fused engine, and the later ones are also compared
-        /// with the first.
+        /// with the first. `NAME+OPTION` sets a `--gradients` or `--upload` value, e.g.
+        /// tch-cpu,tch-cpu+by-hand.
         #[arg(long, value_delimiter = ',', default_value = "ndarray")]
         reference: Vec<String>,
         /// Also run the full seed sweep end to end and report its wall time and peak memory.
@@ -106,12 +107,18 @@ struct SweepArgs {
     /// Device for GPU backends, e.g. cuda:1 (default cuda:0).
     #[arg(long)]
     device: Option<String>,
-    /// How the autodiff backends move a batch to the device: `dense` (built on the host),
+    /// How the burn backends move a batch to the device: `dense` (built on the host),
     /// `sparse` (entries only, scattered on the device) or `counts` (tree paths: the distinct
     /// rows stay on the device, each step sends how many samples end at each node; other data
     /// as `sparse`). Default: counts on GPUs, else dense.
     #[arg(long, value_parser = ["dense", "sparse", "counts"])]
     upload: Option<String>,
+    /// How the burn backends get gradients: `autodiff` (burn's autodiff and Adam: the
+    /// reference) or `by-hand` (derived by hand in tensor ops, Adam in tensor ops: fewer ops a
+    /// step and no graph, the same results up to float order). Default: by-hand on tch-cuda
+    /// and tch-mps, autodiff elsewhere.
+    #[arg(long, value_parser = ["autodiff", "by-hand"])]
+    gradients: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -119,7 +126,7 @@ struct SweepArgs {
     #[arg(long, default_value_t = 1)]
     parallel_groups: usize,
     /// Up to this many groups train as one padded model: those on tree paths with binary
-    /// magnitudes, on the autodiff backends with `--upload counts`. On a GPU, where a step
+    /// magnitudes, on the burn backends with `--upload counts`. On a GPU, where a step
     /// costs its ops' dispatch, that saves steps. Default: 8 on tch-cuda and tch-mps with
     /// counts (their default upload), else 1.
     #[arg(long)]
@@ -181,7 +188,7 @@ fn run(command: Command) -> Result<()> {
                 full,
             };
             // Every engine up front, so that a backend missing from this binary fails at once.
-            let fused = backend::engine("fused-cpu", None)?;
+            let fused = backend::engine("fused-cpu")?;
             let mut references = Vec::new();
             for (i, name) in reference.iter().enumerate() {
                 anyhow::ensure!(!name.is_empty(), "--reference: an empty backend name");
@@ -190,11 +197,13 @@ fn run(command: Command) -> Result<()> {
                     "--reference names {name:?} twice"
                 );
                 references.push(
-                    backend::engine(name, None).with_context(|| format!("--reference {name}"))?,
+                    backend::engine_spec(name).with_context(|| format!("--reference {name}"))?,
                 );
             }
-            let references: Vec<&dyn train::Engine> =
-                references.iter().map(|r| r.as_ref()).collect();
+            let references: Vec<(&str, &dyn train::Engine)> = (reference.iter())
+                .zip(&references)
+                .map(|(name, engine)| (name.as_str(), engine.as_ref()))
+                .collect();
             out!(
                 "{}",
                 bench::run(&args, fused.as_ref(), &references)?.trim_end()
@@ -227,11 +236,12 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
         Some(path) => sweep::SweepConfig::load(path)?,
         None => sweep::SweepConfig::default(),
     };
-    let engine = backend::engine_with(
-        &args.backend,
-        args.device.as_deref(),
-        args.upload.as_deref(),
-    )?;
+    let options = backend::EngineOptions {
+        device: args.device.as_deref(),
+        upload: args.upload.as_deref(),
+        gradients: args.gradients.as_deref(),
+    };
+    let engine = backend::engine_with(&args.backend, options)?;
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -107,7 +107,9 @@ fn bench(args: &[String]) -> Result<(), String> {
             "--reference" => args.get(i + 1).map(String::as_str),
             _ => a.strip_prefix("--reference="),
         });
-    for backend in lists.flat_map(|list| list.split(',')) {
+    // A reference may carry options (`tch-cpu+by-hand`): the backend is what precedes them.
+    let backends = lists.flat_map(|list| list.split(',').map(|r| r.split('+').next().unwrap_or(r)));
+    for backend in backends {
         for feature in features_for(backend) {
             if !features.contains(&feature) {
                 features.push(feature);

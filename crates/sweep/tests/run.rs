@@ -197,7 +197,7 @@ fn parallel_groups_give_the_same_results() {
 
 /// The autodiff engine with node-count uploads, noting the size of every `run_pack` call.
 struct Packing {
-    inner: train::AutodiffEngine,
+    inner: train::DeviceEngine,
     calls: Mutex<Vec<usize>>,
 }
 
@@ -225,7 +225,7 @@ fn packed_groups_give_the_results_of_groups_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     let counts = Packing {
-        inner: train::AutodiffEngine {
+        inner: train::DeviceEngine {
             upload: train::Upload::NodeCounts,
             ..engine()
         },

@@ -4,9 +4,13 @@
 //! importance-weighted squared error. Many instances (independent models) live in one module
 //! along a leading instance axis, so a whole grid of configs can train as one batched model.
 //!
+//! [`by_hand`] holds the same loss's gradients derived by hand in tensor ops (fewer ops than
+//! autodiff, for GPUs) and [`fused`] the whole step by hand on the host (for CPUs).
+//!
 //! This crate knows the model, its initialisation and its loss. It knows nothing of sweeps,
 //! optimisers or which backend runs it: every function works on any burn `Device`.
 
+pub mod by_hand;
 pub mod fused;
 
 use burn::module::{Module, Param};

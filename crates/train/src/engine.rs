@@ -1,7 +1,7 @@
 //! One interface over the ways tmh can train a group of instances, so that callers (the sweep)
 //! never name a backend.
 
-use crate::{Batches, Progress, TrainConfig, Upload, pack, train};
+use crate::{Batches, Gradients, Progress, TrainConfig, Upload, pack, train};
 use burn::prelude::*;
 use toy_model::{InstanceInit, ToyModel};
 use tree_data::{DataSpec, StreamKey};
@@ -62,7 +62,7 @@ pub trait Engine: Sync {
 
     /// Trains several jobs, calling `on_step(j, progress)` for job `j`; returns one result per
     /// job, in order. An engine may train those it [`Engine::can_pack`] as one model (see
-    /// [`AutodiffEngine`]); the default trains them one after another.
+    /// [`DeviceEngine`]); the default trains them one after another.
     fn run_pack(&self, jobs: &[Job], on_step: &mut dyn FnMut(usize, Progress)) -> Vec<JobResult> {
         run_each(self, jobs, on_step)
     }
@@ -79,33 +79,56 @@ fn run_each<E: Engine + ?Sized>(
         .collect()
 }
 
-/// burn's generic autodiff and Adam on one device: the reference path, and the path for GPUs.
+/// burn tensors on one device, with burn's autodiff and Adam (the reference path) or with
+/// gradients derived by hand (fewer ops, for GPUs).
 #[derive(Debug, Clone)]
-pub struct AutodiffEngine {
+pub struct DeviceEngine {
     /// Short name of the backend behind `device`.
     pub name: String,
-    /// An autodiff-enabled device.
+    /// The device; autodiff is switched on or off by `gradients`.
     pub device: Device,
     /// How batches reach the device: [`Upload::NodeCounts`] for GPUs.
     pub upload: Upload,
+    /// Autodiff, or by hand.
+    pub gradients: Gradients,
 }
 
-impl Engine for AutodiffEngine {
+impl DeviceEngine {
+    /// The engine's device, with autodiff exactly when its gradients need it.
+    pub(crate) fn device(&self) -> Device {
+        match self.gradients {
+            Gradients::Autodiff => self.device.clone().autodiff(),
+            Gradients::ByHand => self.device.clone().inner(),
+        }
+    }
+}
+
+impl Engine for DeviceEngine {
     fn name(&self) -> String {
-        self.name.clone()
+        match self.gradients {
+            Gradients::Autodiff => self.name.clone(),
+            Gradients::ByHand => format!("{} by-hand", self.name),
+        }
     }
 
     fn run(&self, job: &Job, on_step: &mut dyn FnMut(Progress)) -> JobResult {
         let n_features = job.data.n_features();
-        let model =
-            ToyModel::from_instances(job.instances, n_features, job.importance, &self.device);
+        let device = self.device();
+        let model = ToyModel::from_instances(job.instances, n_features, job.importance, &device);
         let keys = job.keys();
         let batches = Batches {
             data: job.data,
             keys: &keys,
             upload: self.upload,
         };
-        let out = train(model, &batches, job.config, &self.device, on_step);
+        let out = train(
+            self.gradients,
+            model,
+            &batches,
+            job.config,
+            &device,
+            on_step,
+        );
         let (w, b_final) = out.model.to_host();
         JobResult {
             w,
@@ -132,7 +155,8 @@ impl Engine for AutodiffEngine {
         }
         let pack_jobs: Vec<Job> = packed.iter().map(|&j| jobs[j]).collect();
         let mut results: Vec<Option<JobResult>> = vec![None; jobs.len()];
-        let trained = pack::train_pack(&pack_jobs, &self.device, self.upload, &mut |k, p| {
+        let (device, gradients) = (self.device(), self.gradients);
+        let trained = pack::train_pack(&pack_jobs, &device, self.upload, gradients, &mut |k, p| {
             on_step(packed[k], p)
         });
         for (&j, result) in packed.iter().zip(trained) {

@@ -8,7 +8,10 @@
 //! one row with a count (the same loss and gradients): tree paths by their deepest node (a few
 //! dozen rows rather than a thousand), other binary data by their feature set.
 
-use crate::{ADAM_BETAS, ADAM_EPSILON, Engine, Job, JobResult, Progress, final_loss, pytorch_adam};
+use crate::{
+    ADAM_BETAS, ADAM_EPSILON, Engine, Job, JobResult, Progress, final_loss, pytorch_adam,
+    report_step,
+};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use std::collections::HashMap;
@@ -362,13 +365,7 @@ fn train_burn_adam(job: &Job, device: &Device, on_step: &mut dyn FnMut(Progress)
         model = optimizer.step(lr, model, params);
 
         let loss = config.logs(step).then(|| grads.loss.clone());
-        on_step(Progress {
-            step: step + 1,
-            steps: config.steps,
-            lr,
-            loss: loss.as_deref(),
-        });
-        curve.extend(loss.map(|loss| (step, loss)));
+        report_step(config, step, lr, loss, on_step, &mut curve);
     }
     let (w, b) = model.to_host();
     (w, b, curve)

@@ -1,16 +1,20 @@
 //! Training: Adam with PyTorch's defaults, the seed's learning-rate schedules, and the loop
 //! that trains a [`ToyModel`] on batches drawn from a [`DataSpec`].
 //!
+//! Gradients come from burn's autodiff (the reference), by hand in tensor ops (fewer ops, for
+//! GPUs), or from the fused CPU kernel: see [`Engine`].
+//!
 //! This crate knows the model and the data, not sweeps or grids, and it picks no backend: the
-//! caller passes a `Device` (with autodiff enabled for the burn path).
+//! caller passes a `Device`.
 
+mod by_hand;
 mod engine;
 mod fused;
 mod node_rows;
 mod pack;
 mod schedule;
 
-pub use engine::{AutodiffEngine, Engine, Job, JobResult};
+pub use engine::{DeviceEngine, Engine, Job, JobResult};
 pub use fused::{FusedCpuEngine, FusedOptimizer};
 pub use schedule::{Schedule, UnknownSchedule};
 
@@ -20,6 +24,7 @@ use burn::tensor::IndexingUpdateOp;
 use node_rows::NodeRows;
 use serde::{Deserialize, Serialize};
 use toy_model::ToyModel;
+use toy_model::by_hand::Stacked;
 use tree_data::{DataSpec, Purpose, SparseBatch, StreamKey};
 
 /// Hyperparameters of one training run (the seed's values are the defaults).
@@ -187,39 +192,121 @@ fn densify(sparse: &SparseBatch, device: &Device) -> Tensor<3> {
         .slice([0..batch, 0..instances, 0..n_features])
 }
 
-/// Trains `model` with burn's autodiff and Adam, on any autodiff-enabled `device`.
+/// Trains `model` on `device` with `gradients`: burn's autodiff and Adam (the device must have
+/// autodiff enabled), or the gradients derived by hand and Adam in tensor ops (on a device
+/// without autodiff); both give the same results up to float order.
 ///
 /// Step `t` sees the batch drawn from `(key, Purpose::Train, t)` for each instance, so the run is
 /// a pure function of the model's init, the keys and `config`.
 pub fn train(
+    gradients: Gradients,
     model: ToyModel,
     batches: &Batches,
     config: &TrainConfig,
     device: &Device,
     on_step: &mut dyn FnMut(Progress),
 ) -> TrainOutput {
-    let mut node_rows = (batches.upload == Upload::NodeCounts)
-        .then(|| {
-            let specs = vec![batches.data; batches.keys.len()];
-            NodeRows::new(specs, batches.keys, config.batch, device)
-        })
-        .flatten();
-    let loss_at = |model: &ToyModel, step: u64| match &mut node_rows {
-        Some(rows) => rows.loss(model, step, config.steps, config.batch),
-        None => {
-            let x = batches.dense(Purpose::Train, step, config.batch, device);
-            model.loss_per_instance(model.forward(x.clone()), x)
-        }
+    let feed = match NodeRows::for_batches(batches, config.batch, device) {
+        Some(rows) => Feed::Rows(rows),
+        None => Feed::Dense(batches, None),
     };
-    let (model, curve) = optimise(model, config, loss_at, on_step);
+    let (model, curve) = fit(gradients, model, feed, config, device, on_step);
     let eval_loss = evaluate(&model, batches, config.eval_batch, device);
-    let final_loss = final_loss(&curve);
     TrainOutput {
         model,
+        final_loss: final_loss(&curve),
         curve,
-        final_loss,
         eval_loss,
     }
+}
+
+/// Where the training batches come from: a run's distinct tree rows, or its dense batches (with
+/// their loss scale for [`Gradients::ByHand`], made on the first step).
+#[allow(clippy::large_enum_variant)] // one per run
+enum Feed<'a> {
+    Rows(NodeRows<'a>),
+    Dense(&'a Batches<'a>, Option<Tensor<3>>),
+}
+
+impl Feed<'_> {
+    /// The per-instance loss of `step`'s batch, for autodiff.
+    fn loss(
+        &mut self,
+        model: &ToyModel,
+        step: u64,
+        config: &TrainConfig,
+        device: &Device,
+    ) -> Tensor<1> {
+        match self {
+            Feed::Rows(rows) => {
+                let (x, weights) = rows.at(step, config.steps, config.batch);
+                // The instance-major rows in the batch-major layout `forward` takes (views).
+                let (x, weights) = (x.swap_dims(0, 1), weights.swap_dims(0, 1));
+                model.weighted_loss_per_instance(model.forward(x.clone()), x, weights)
+            }
+            Feed::Dense(batches, _) => {
+                let x = batches.dense(Purpose::Train, step, config.batch, device);
+                model.loss_per_instance(model.forward(x.clone()), x)
+            }
+        }
+    }
+
+    /// [`Stacked::gradients`] of `step`'s batch.
+    fn gradients(
+        &mut self,
+        stacked: &Stacked,
+        step: u64,
+        with_loss: bool,
+        config: &TrainConfig,
+        device: &Device,
+    ) -> (Tensor<3>, Option<Tensor<1>>) {
+        match self {
+            Feed::Rows(rows) => {
+                let (x, weights) = rows.at(step, config.steps, config.batch);
+                stacked.gradients(x, stacked.row_scale(weights), with_loss)
+            }
+            Feed::Dense(batches, scale) => {
+                let x = batches.dense(Purpose::Train, step, config.batch, device);
+                let scale = scale.get_or_insert_with(|| stacked.batch_scale(config.batch));
+                stacked.gradients(x.swap_dims(0, 1), scale.clone(), with_loss)
+            }
+        }
+    }
+}
+
+/// `config.steps` Adam steps of `model` on `feed`, with `gradients`; returns the model and the
+/// logged `(step, per-instance loss)`.
+fn fit(
+    gradients: Gradients,
+    model: ToyModel,
+    mut feed: Feed,
+    config: &TrainConfig,
+    device: &Device,
+    on_step: &mut dyn FnMut(Progress),
+) -> (ToyModel, Vec<(u64, Vec<f32>)>) {
+    match gradients {
+        Gradients::Autodiff => {
+            let loss_at = |model: &ToyModel, step| feed.loss(model, step, config, device);
+            optimise(model, config, loss_at, on_step)
+        }
+        Gradients::ByHand => {
+            let gradients_at = |stacked: &Stacked, step, with_loss| {
+                feed.gradients(stacked, step, with_loss, config, device)
+            };
+            by_hand::optimise(model, config, gradients_at, on_step)
+        }
+    }
+}
+
+/// How a [`DeviceEngine`] computes gradients.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Gradients {
+    /// burn's autodiff and burn's Adam: the reference.
+    #[default]
+    Autodiff,
+    /// Derived by hand in tensor ops (`toy_model::by_hand`), with Adam in tensor ops: fewer
+    /// ops a step and no graph, for GPUs.
+    ByHand,
 }
 
 /// The optimisation loop: `config.steps` Adam steps on the sum over instances of
@@ -238,18 +325,29 @@ fn optimise(
         let grads = loss_per_instance.clone().sum().backward();
         let grads = GradientsParams::from_grads(grads, &model);
         model = optimizer.step(lr, model, grads);
-
-        // Reading the loss back synchronises the device: only do it when it is logged.
         let loss = config.logs(step).then(|| to_vec(loss_per_instance));
-        on_step(Progress {
-            step: step + 1,
-            steps: config.steps,
-            lr,
-            loss: loss.as_deref(),
-        });
-        curve.extend(loss.map(|loss| (step, loss)));
+        report_step(config, step, lr, loss, on_step, &mut curve);
     }
     (model, curve)
+}
+
+/// After `step`: reports progress and extends the curve with `loss`, given on the steps that
+/// log it (reading a loss back from a device synchronises it).
+fn report_step(
+    config: &TrainConfig,
+    step: u64,
+    lr: f64,
+    loss: Option<Vec<f32>>,
+    on_step: &mut dyn FnMut(Progress),
+    curve: &mut Vec<(u64, Vec<f32>)>,
+) {
+    on_step(Progress {
+        step: step + 1,
+        steps: config.steps,
+        lr,
+        loss: loss.as_deref(),
+    });
+    curve.extend(loss.map(|loss| (step, loss)));
 }
 
 /// Per-instance loss on the fresh evaluation batch `(key, Purpose::Eval, 0)`.

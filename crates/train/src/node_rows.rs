@@ -2,9 +2,9 @@
 //!
 //! With binary magnitudes a tree sample is fixed by its deepest node, so a batch's samples are
 //! `n_features + 1` possible rows. The rows live on the device once, as a constant
-//! `[n_features + 1, instances, n_features]` tensor; the model computes exactly those rows every
+//! `[instances, n_features + 1, n_features]` tensor; the model computes exactly those rows every
 //! step, and their weights (how many of each instance's samples end at each node, over the
-//! batch size) make the model's weighted loss ([`ToyModel::weighted_loss_per_instance`]) the
+//! batch size) make the model's weighted loss ([`toy_model::ToyModel::weighted_loss_per_instance`]) the
 //! batch's loss, with the same gradients. At depth 6 that is 127 rows instead of 1024. It only
 //! pays while the rows are well fewer than the batch: otherwise [`NodeRows::new`] declines.
 //! The weights of [`LANES`] steps travel together, so the host waits on the device (libtorch's
@@ -14,9 +14,9 @@
 //! spec, and rows and features are padded to the largest. A padded row has weight 0 and a
 //! padded feature is 0 in every row, so neither reaches the loss of an instance without them.
 
+use crate::{Batches, Upload};
 use burn::prelude::*;
 use rayon::prelude::*;
-use toy_model::ToyModel;
 use tree_data::{DataSpec, LANES, Purpose, StreamKey};
 
 /// The distinct rows of a run's tree-path batches, and the node counts of the next steps.
@@ -24,16 +24,29 @@ pub(crate) struct NodeRows<'a> {
     /// Per instance, the distribution it trains on.
     specs: Vec<&'a DataSpec>,
     keys: &'a [StreamKey],
-    /// Row `r` is the path that ends at heap node `r` (row 0: the empty sample), per instance.
+    /// `[instances, rows, n_features]`: row `r` is the path that ends at heap node `r` (row 0:
+    /// the empty sample).
     rows: Tensor<3>,
     /// Per instance, the node counts of steps `ahead_from..ahead_from + LANES`.
     ahead: Vec<Vec<Vec<u32>>>,
     ahead_from: Option<u64>,
-    /// The row weights of those steps on the device, `[steps, rows, instances]`.
+    /// The row weights of those steps on the device, `[steps, instances, rows]`.
     weights: Option<Tensor<3>>,
 }
 
 impl<'a> NodeRows<'a> {
+    /// The rows of `batches` when they upload [`Upload::NodeCounts`] and [`NodeRows::pays`].
+    pub(crate) fn for_batches(
+        batches: &Batches<'a>,
+        batch: usize,
+        device: &Device,
+    ) -> Option<Self> {
+        let specs = vec![batches.data; batches.keys.len()];
+        (batches.upload == Upload::NodeCounts)
+            .then(|| Self::new(specs, batches.keys, batch, device))
+            .flatten()
+    }
+
     /// The rows of the instances' tree paths on `device` (`specs[i]` is instance `i`'s), or
     /// `None` unless [`NodeRows::pays`] for every instance.
     pub(crate) fn new(
@@ -56,13 +69,13 @@ impl<'a> NodeRows<'a> {
                 paths = crate::fused::node_paths(data);
             }
             for (node, path) in paths.iter().enumerate() {
-                let row = &mut x[(node * instances + instance) * n_features..][..n_features];
+                let row = &mut x[(instance * n_rows + node) * n_features..][..n_features];
                 for &f in path {
                     row[f as usize] = 1.0;
                 }
             }
         }
-        let shape = [n_rows, instances, n_features];
+        let shape = [instances, n_rows, n_features];
         Some(NodeRows {
             specs,
             keys,
@@ -81,19 +94,13 @@ impl<'a> NodeRows<'a> {
         data.samples_are_nodes() && 2 * (data.n_features() + 1) <= batch
     }
 
-    /// The per-instance loss of the training batch of `step` (of `batch` samples; steps end
-    /// before `until`), computed on the distinct rows.
-    pub(crate) fn loss(
-        &mut self,
-        model: &ToyModel,
-        step: u64,
-        until: u64,
-        batch: usize,
-    ) -> Tensor<1> {
+    /// The training batch of `step` (of `batch` samples; steps end before `until`) as its
+    /// distinct rows, `[instances, rows, n_features]`, and their weights, `[instances, rows]`.
+    pub(crate) fn at(&mut self, step: u64, until: u64, batch: usize) -> (Tensor<3>, Tensor<2>) {
         let fresh = self
             .ahead_from
             .is_some_and(|from| (from..from + LANES as u64).contains(&step));
-        let [n_rows, instances, _] = self.rows.dims();
+        let [instances, n_rows, _] = self.rows.dims();
         if !fresh {
             let n = until.saturating_sub(step).clamp(1, LANES as u64) as usize;
             let (specs, keys) = (&self.specs, self.keys);
@@ -113,12 +120,12 @@ impl<'a> NodeRows<'a> {
             for (instance, ahead) in self.ahead.iter().enumerate() {
                 for (lane, counts) in ahead[..n].iter().enumerate() {
                     for (node, &count) in counts.iter().enumerate() {
-                        weights[(lane * n_rows + node) * instances + instance] =
+                        weights[(lane * instances + instance) * n_rows + node] =
                             count as f32 / batch as f32;
                     }
                 }
             }
-            let data = TensorData::new(weights, [n, n_rows, instances]);
+            let data = TensorData::new(weights, [n, instances, n_rows]);
             self.weights = Some(Tensor::from_data(data, &self.rows.device()));
             self.ahead_from = Some(step);
         }
@@ -127,9 +134,8 @@ impl<'a> NodeRows<'a> {
             .weights
             .clone()
             .expect("drawn above")
-            .slice([lane..lane + 1, 0..n_rows, 0..instances])
-            .reshape([n_rows, instances]);
-        let x = self.rows.clone();
-        model.weighted_loss_per_instance(model.forward(x.clone()), x, weights)
+            .slice([lane..lane + 1, 0..instances, 0..n_rows])
+            .reshape([instances, n_rows]);
+        (self.rows.clone(), weights)
     }
 }

@@ -16,7 +16,9 @@
 //! (which depends on its pack-mates: the padded sizes and the scale).
 
 use crate::node_rows::NodeRows;
-use crate::{Batches, Job, JobResult, Progress, Upload, evaluate, final_loss, optimise};
+use crate::{
+    Batches, Feed, Gradients, Job, JobResult, Progress, Upload, evaluate, final_loss, fit,
+};
 use burn::prelude::*;
 use toy_model::{ToyModel, initial_weights};
 
@@ -25,12 +27,14 @@ pub(crate) fn can_join(job: &Job) -> bool {
     NodeRows::pays(job.data, job.config.batch)
 }
 
-/// Trains `jobs` (each [`can_join`], all with the same config) as one model on `device`; calls
-/// `on_step(j, progress)` for job `j` after every step and returns the results in order.
+/// Trains `jobs` (each [`can_join`], all with the same config) as one model on `device`, with
+/// `gradients`; calls `on_step(j, progress)` for job `j` after every step and returns the
+/// results in order.
 pub(crate) fn train_pack(
     jobs: &[Job],
     device: &Device,
     upload: Upload,
+    gradients: Gradients,
     on_step: &mut dyn FnMut(usize, Progress),
 ) -> Vec<JobResult> {
     let config = jobs[0].config;
@@ -73,14 +77,21 @@ pub(crate) fn train_pack(
     }
     let b_final = vec![0.0; at * n_pad];
     let model = ToyModel::from_weights(w, b_final, &widths, n_pad, &importance, device);
-    let mut rows = NodeRows::new(specs, &keys, config.batch, device).expect("every job can join");
-    let loss_at = |model: &ToyModel, step| rows.loss(model, step, config.steps, config.batch);
-    let (model, curve) = optimise(model, config, loss_at, &mut |p: Progress| {
-        for (j, range) in ranges.iter().enumerate() {
-            let loss = p.loss.map(|loss| &loss[range.clone()]);
-            on_step(j, Progress { loss, ..p });
-        }
-    });
+    let rows = NodeRows::new(specs, &keys, config.batch, device).expect("every job can join");
+    let feed = Feed::Rows(rows);
+    let (model, curve) = fit(
+        gradients,
+        model,
+        feed,
+        config,
+        device,
+        &mut |p: Progress| {
+            for (j, range) in ranges.iter().enumerate() {
+                let loss = p.loss.map(|loss| &loss[range.clone()]);
+                on_step(j, Progress { loss, ..p });
+            }
+        },
+    );
 
     let (w, b) = model.to_host();
     (jobs.iter().zip(&ranges))

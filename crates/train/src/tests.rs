@@ -79,6 +79,7 @@ fn depth_one_with_two_hidden_learns_exactly() {
         ..TrainConfig::default()
     };
     let out = train(
+        Gradients::Autodiff,
         model,
         &Batches {
             data: &data,
@@ -116,10 +117,17 @@ fn train_in_pool(threads: usize) -> Vec<f32> {
             keys: &keys,
             upload: Upload::Dense,
         };
-        train(model, &batches, &config, &device, &mut |_| {})
-            .model
-            .to_host()
-            .0
+        train(
+            Gradients::Autodiff,
+            model,
+            &batches,
+            &config,
+            &device,
+            &mut |_| {},
+        )
+        .model
+        .to_host()
+        .0
     })
 }
 
@@ -148,9 +156,14 @@ fn training_reports_progress_with_the_scheduled_lr() {
         keys: &keys,
         upload: Upload::Dense,
     };
-    train(model, &batches, &config, &device, &mut |p| {
-        seen.push((p.step, p.lr, p.loss.is_some()))
-    });
+    train(
+        Gradients::Autodiff,
+        model,
+        &batches,
+        &config,
+        &device,
+        &mut |p| seen.push((p.step, p.lr, p.loss.is_some())),
+    );
     assert_eq!(seen.len(), 10);
     assert_eq!(seen[0], (1, 1e-3, true));
     assert_eq!(seen[4], (5, 1e-3 * 0.6, true));
@@ -212,7 +225,14 @@ fn node_counts_train_like_the_dense_batch() {
             keys: &keys,
             upload,
         };
-        let out = train(model, &batches, &config, &device, &mut |_| {});
+        let out = train(
+            Gradients::Autodiff,
+            model,
+            &batches,
+            &config,
+            &device,
+            &mut |_| {},
+        );
         (out.curve, out.model.to_host().0)
     };
     let run = |data: &DataSpec, upload| run_with(data, upload, 200);

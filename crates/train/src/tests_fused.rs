@@ -169,25 +169,49 @@ fn run(engine: &dyn Engine, data: &DataSpec, steps: u64) -> JobResult {
 #[test]
 fn fused_and_autodiff_engines_agree_after_100_adam_steps() {
     // The sparse upload, so that the device-side scatter is exercised by a whole run.
-    let autodiff = AutodiffEngine {
+    let autodiff = DeviceEngine {
         name: "ndarray".into(),
         device: device(),
         upload: Upload::Sparse,
+        gradients: Gradients::Autodiff,
     };
     let fused = FusedCpuEngine::default();
     for data in data_specs() {
         let want = run(&autodiff, &data, 100);
         let got = run(&fused, &data, 100);
-        let what = format!("{data:?}");
-        assert_close(&format!("W {what}"), &got.w, &want.w, 1e-5);
-        assert_close(&format!("b {what}"), &got.b_final, &want.b_final, 1e-5);
-        assert_close(
-            &format!("eval {what}"),
-            &got.eval_loss,
-            &want.eval_loss,
-            1e-4,
-        );
-        assert_eq!(got.curve.len(), want.curve.len());
+        assert_same_training(&got, &want, &format!("{data:?}"));
+    }
+}
+
+/// Weights to 1e-5, and eval and logged losses to 1e-4, relative.
+fn assert_same_training(got: &JobResult, want: &JobResult, what: &str) {
+    assert_close(&format!("W {what}"), &got.w, &want.w, 1e-5);
+    assert_close(&format!("b {what}"), &got.b_final, &want.b_final, 1e-5);
+    let eval = format!("eval {what}");
+    assert_close(&eval, &got.eval_loss, &want.eval_loss, 1e-4);
+    assert_eq!(got.curve.len(), want.curve.len());
+    for ((step, a), (_, b)) in got.curve.iter().zip(&want.curve) {
+        assert_close(&format!("loss at {step} {what}"), a, b, 1e-4);
+    }
+}
+
+/// Gradients by hand in tensor ops give autodiff's training, on every data shape, with the
+/// batches scattered on the device and (where they pay) as node rows.
+#[test]
+fn by_hand_and_autodiff_engines_agree_after_100_adam_steps() {
+    for upload in [Upload::Sparse, Upload::NodeCounts] {
+        let engine = |gradients| DeviceEngine {
+            name: "ndarray".into(),
+            device: device(),
+            upload,
+            gradients,
+        };
+        let (autodiff, by_hand) = (engine(Gradients::Autodiff), engine(Gradients::ByHand));
+        for data in data_specs() {
+            let want = run(&autodiff, &data, 100);
+            let got = run(&by_hand, &data, 100);
+            assert_same_training(&got, &want, &format!("{upload:?} {data:?}"));
+        }
     }
 }
 

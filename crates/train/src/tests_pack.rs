@@ -92,24 +92,33 @@ impl Fixture {
     }
 }
 
-fn engine(upload: Upload) -> AutodiffEngine {
-    AutodiffEngine {
+fn engine(upload: Upload, gradients: Gradients) -> DeviceEngine {
+    DeviceEngine {
         name: "ndarray".to_string(),
         device: device(),
         upload,
+        gradients,
     }
 }
 
 /// A pack of jobs of different trees, widths and importances gives each job the losses,
 /// weights and eval losses it gets alone, up to float order, and reports progress per job.
+/// With either way of computing gradients.
 #[test]
 fn a_pack_trains_each_job_as_it_trains_alone() {
+    for gradients in [Gradients::Autodiff, Gradients::ByHand] {
+        a_pack_trains_each_job_as_it_trains_alone_with(gradients);
+    }
+}
+
+fn a_pack_trains_each_job_as_it_trains_alone_with(gradients: Gradients) {
     let fixture = Fixture::new();
     let jobs = fixture.jobs();
     let members = [jobs[0], jobs[2], jobs[3]];
-    let engine = engine(Upload::NodeCounts);
+    let engine = engine(Upload::NodeCounts, gradients);
     let mut seen = vec![Vec::new(); members.len()];
-    let packed = pack::train_pack(&members, &engine.device, engine.upload, &mut |j, p| {
+    let (device, upload) = (engine.device(), engine.upload);
+    let packed = pack::train_pack(&members, &device, upload, gradients, &mut |j, p| {
         seen[j].push(p.loss.map(<[f32]>::len));
     });
     let close = |a: &[f32], b: &[f32]| {
@@ -142,11 +151,12 @@ fn a_pack_trains_each_job_as_it_trains_alone() {
 fn run_pack_packs_what_can_join_and_trains_the_rest_alone() {
     let fixture = Fixture::new();
     let jobs = fixture.jobs();
-    let engine = engine(Upload::NodeCounts);
+    let engine = engine(Upload::NodeCounts, Gradients::ByHand);
     let mut steps = vec![0; jobs.len()];
     let results = engine.run_pack(&jobs, &mut |j, _| steps[j] += 1);
     let members = [jobs[0], jobs[2], jobs[3]];
-    let packed = pack::train_pack(&members, &engine.device, engine.upload, &mut |_, _| {});
+    let (device, upload) = (engine.device(), engine.upload);
+    let packed = pack::train_pack(&members, &device, upload, Gradients::ByHand, &mut |_, _| {});
     assert_eq!(
         [&results[0], &results[2], &results[3]],
         [&packed[0], &packed[1], &packed[2]]
@@ -160,10 +170,11 @@ fn run_pack_packs_what_can_join_and_trains_the_rest_alone() {
 fn pack_members_share_a_config_and_number_at_least_two() {
     let fixture = Fixture::new();
     let mut jobs = fixture.jobs();
-    let counts = engine(Upload::NodeCounts);
+    let counts = engine(Upload::NodeCounts, Gradients::Autodiff);
     let can = |job: &Job| counts.can_pack(job);
     assert_eq!(pack_members(&jobs, can), [0, 2, 3]);
-    assert!(jobs.iter().all(|j| !engine(Upload::Sparse).can_pack(j)));
+    let sparse = engine(Upload::Sparse, Gradients::Autodiff);
+    assert!(jobs.iter().all(|j| !sparse.can_pack(j)));
     let other = TrainConfig {
         lr: 3e-3,
         ..fixture.config.clone()

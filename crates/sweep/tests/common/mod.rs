@@ -6,15 +6,16 @@ use std::path::{Path, PathBuf};
 use burn::prelude::Device;
 use report::RunRow;
 use sweep::SweepConfig;
-use train::AutodiffEngine;
+use train::DeviceEngine;
 
 /// burn's reference CPU backend with autodiff.
 #[allow(deprecated)] // ndarray is the design card's reference CPU backend
-pub fn engine() -> AutodiffEngine {
-    AutodiffEngine {
+pub fn engine() -> DeviceEngine {
+    DeviceEngine {
         name: "ndarray".to_string(),
         device: Device::ndarray().autodiff(),
         upload: train::Upload::Dense,
+        gradients: train::Gradients::Autodiff,
     }
 }
 
