@@ -35,7 +35,8 @@ tasks:
                       prepare the real-GPU check (scripts/gpu-check.sh): a stripped `tmh --features
                       tch` built against the set-up libtorch, and a CPU run of the seed sweep to
                       compare with, in DIR (default gpu-carry/, git-ignored)
-  test-tch            run examples/quick.toml on tch-cpu and on ndarray and compare them
+  test-tch            run examples/quick.toml on ndarray, on tch-cpu, and on tch-cpu with the
+                      GPU defaults (by hand, counts, packs), and compare each tch run with ndarray
   bench [--full] [--fused-steps N] [--reference-steps N] [--reference NAME[,NAME...]]
                       time the fused CPU engine against burn autodiff per depth group of the
                       seed sweep (--full: also the whole sweep end to end, with peak memory);
@@ -396,32 +397,44 @@ fn gpu_carry(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// `cargo xtask test-tch`: the quick sweep on tch-cpu against ndarray, compared cell by cell.
+/// `cargo xtask test-tch`: the quick sweep on tch-cpu, with autodiff and with the GPU backends'
+/// defaults (gradients by hand, node counts, packs), each compared cell by cell with ndarray.
 fn test_tch() -> Result<(), String> {
     let out = env::temp_dir().join(format!("tmh-test-tch-{}", std::process::id()));
     let quick = project_root().join("examples").join("quick.toml");
-    for backend in ["tch-cpu", "ndarray"] {
-        let dir = out.join(backend);
-        let args: Vec<String> = [
-            "--config",
-            &quick.display().to_string(),
-            "--out",
-            &dir.display().to_string(),
-            "--backend",
-            backend,
-            "--quiet",
-        ]
-        .map(String::from)
-        .to_vec();
-        // One build (with tch, which keeps ndarray) serves both runs and the comparison.
+    let gpu_defaults = [
+        "--gradients",
+        "by-hand",
+        "--upload",
+        "counts",
+        "--pack-groups",
+        "8",
+    ];
+    let runs: [(&str, &str, &[&str]); 3] = [
+        ("ndarray", "ndarray", &[]),
+        ("tch-cpu", "tch-cpu", &[]),
+        ("tch-cpu-gpu-defaults", "tch-cpu", &gpu_defaults),
+    ];
+    for (name, backend, extra) in runs {
+        let dir = out.join(name).display().to_string();
+        let quick = quick.display().to_string();
+        let mut args: Vec<String> = ["--config", &quick, "--out", &dir, "--backend", backend]
+            .map(String::from)
+            .to_vec();
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args.push("--quiet".into());
+        // One build (with tch, which keeps ndarray) serves every run and comparison.
         run_status(tmh_command_with("sweep", &args, &["tch"]), "sweep")?;
     }
-    let mut args = [out.join("tch-cpu"), out.join("ndarray")]
-        .map(|p| p.display().to_string())
-        .to_vec();
-    args.extend(["--max-ratio".to_string(), "2".to_string()]);
-    run_status(tmh_command_with("compare", &args, &["tch"]), "compare")
-        .map_err(|_| "tch-cpu and ndarray disagree (table above)".to_string())
+    for (name, _, _) in &runs[1..] {
+        let mut args = [out.join(name), out.join("ndarray")]
+            .map(|p| p.display().to_string())
+            .to_vec();
+        args.extend(["--max-ratio".to_string(), "2".to_string()]);
+        run_status(tmh_command_with("compare", &args, &["tch"]), "compare")
+            .map_err(|_| format!("{name} and ndarray disagree (table above)"))?;
+    }
+    Ok(())
 }
 
 fn run_status(mut cmd: Command, task: &str) -> Result<(), String> {
