@@ -6,7 +6,8 @@
 #   cargo xtask gpu-carry                        # gpu-carry/tmh (stripped, 15 MB) + gpu-carry/seed-cpu
 #   (device tool) run: bash scripts/gpu-check.sh    carry: ["gpu-carry"]    timeout_s: 480
 #
-# A dry run on any machine with the same torch: BACKEND=tch-cpu UPLOAD=counts
+# A dry run on any machine with the same torch, with tch-cuda's defaults spelled out:
+# BACKEND=tch-cpu UPLOAD=counts DEFAULT_FLAGS="--gradients by-hand --pack-groups 8"
 # SEED_CONFIG=examples/quick.toml CPU_RUN=<a quick CPU run> TORCH_PYTHON=<venv>/bin/python
 # bash scripts/gpu-check.sh
 #
@@ -27,6 +28,7 @@ PYTHON=${TORCH_PYTHON:-/opt/torch/.venv/bin/python}
 BACKEND=${BACKEND:-tch-cuda}
 SEED_CONFIG=${SEED_CONFIG:-}   # empty: the full seed sweep
 UPLOAD=${UPLOAD:-}             # empty: the backend's default (counts on GPUs)
+DEFAULT_FLAGS=${DEFAULT_FLAGS:-}  # more flags for the default run (empty on the GPU)
 mkdir -p "$OUT"
 # Plots and weights are not needed back (the device tool returns a bounded number of files),
 # whatever step ends the script.
@@ -38,25 +40,32 @@ export LD_LIBRARY_PATH="$torch_lib:${LD_LIBRARY_PATH:-}"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 "$BIN" backends
 
-timed() { # name, then the command: prints wall seconds and keeps the log
+timed() { # name, then the command: prints wall seconds, keeps the log, returns its status
   local name=$1; shift
-  local start end
+  local start end rc=0
   start=$(date +%s.%N)
-  "$@" 2>&1 | tee "$OUT/$name.log"
+  "$@" 2>&1 | tee "$OUT/$name.log" || rc=$?
   end=$(date +%s.%N)
   LAST_WALL=$("$PYTHON" -c "print(round($end - $start, 2))")
-  echo "$name: $LAST_WALL s wall"
+  echo "$name: $LAST_WALL s wall, exit status $rc"
+  return "$rc"
 }
 
-timed quick "$BIN" sweep --config examples/quick.toml --backend "$BACKEND" --out "$OUT/quick-gpu"
+timed quick "$BIN" sweep --config examples/quick.toml --backend "$BACKEND" --out "$OUT/quick-gpu" \
+  || true
 seed() { # name, then extra sweep flags: the seed sweep into $OUT/seed-<name>
   local name=$1; shift
-  timed "seed-$name" "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
-    ${UPLOAD:+--upload "$UPLOAD"} "$@" --out "$OUT/seed-$name"
-  WALLS="$WALLS $name=${LAST_WALL}s"
+  # A failed run is reported and the check goes on: one call must bring back every timing.
+  if timed "seed-$name" "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
+    ${UPLOAD:+--upload "$UPLOAD"} "$@" --out "$OUT/seed-$name"; then
+    WALLS="$WALLS $name=${LAST_WALL}s"
+  else
+    WALLS="$WALLS $name=FAILED"
+  fi
 }
 WALLS=""
-seed default
+# shellcheck disable=SC2086 # DEFAULT_FLAGS is a list of flags
+seed default $DEFAULT_FLAGS
 echo "per-group steps/s on $BACKEND:"
 grep "done in" "$OUT/seed-default.log" || true
 
@@ -69,8 +78,9 @@ fi
 
 # The other settings on the same machine (machines differ by a third: compare within a call),
 # each while the call has spent under 4 minutes, each compared with the default run.
-for variant in "autodiff --gradients autodiff" "unpacked --pack-groups 1" \
-  "autodiff-unpacked --gradients autodiff --pack-groups 1" "pack3 --pack-groups 3"; do
+VARIANTS=("autodiff --gradients autodiff" "unpacked --pack-groups 1"
+  "autodiff-unpacked --gradients autodiff --pack-groups 1" "pack3 --pack-groups 3")
+for variant in "${VARIANTS[@]}"; do
   if [ "$SECONDS" -gt 240 ]; then
     echo "skipped ${variant%% *}: $SECONDS s spent"
     continue
@@ -85,6 +95,7 @@ done
 echo "== summary: seed sweep wall on $BACKEND:$WALLS"
 grep -H "group(s)" "$OUT"/seed-*.log | sed "s|^$OUT/||" || true
 echo "against the CPU run, then each setting against the default:"
-for f in "$OUT"/compare-*.txt; do
-  echo "$(basename "$f" .txt): $(grep -h "AGREE\|DIFFER" "$f" || echo none)"
+for name in cpu "${VARIANTS[@]%% *}"; do
+  f="$OUT/compare-$name.txt"
+  echo "compare-$name: $( (grep -h "AGREE\|DIFFER" "$f" 2>/dev/null) || echo none)"
 done

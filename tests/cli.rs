@@ -432,7 +432,7 @@ fn gradients_by_hand_give_the_autodiff_run() {
         assert_ok(&compare);
         assert_ratios_near_one(&String::from_utf8_lossy(&compare.stdout));
         let config = fs::read_to_string(by_hand.join("config.toml")).unwrap();
-        assert!(config.contains("engine = \"ndarray by-hand\""), "{config}");
+        assert!(config.contains("engine = \"ndarray+by-hand\""), "{config}");
     }
     let fused = sweep(&quick(), &tmp.path().join("f"), &["--gradients", "by-hand"]);
     assert!(!fused.status.success());

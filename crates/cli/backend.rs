@@ -64,25 +64,28 @@ pub fn all() -> Vec<BackendInfo> {
         BackendInfo {
             name: "ndarray",
             compiled: cfg!(feature = "ndarray"),
-            what: "burn autodiff on the embedded ndarray CPU backend (reference path)",
+            what: "burn on the embedded ndarray CPU backend, autodiff (the reference path; --gradients by-hand too)",
             feature: ndarray,
             setup: None,
         },
         BackendInfo {
             name: "flex",
             compiled: cfg!(feature = "flex"),
-            what: "burn autodiff on the pure-Rust flex CPU backend",
+            what: "burn on the pure-Rust flex CPU backend, autodiff (--gradients by-hand too)",
             feature: Some(("flex", false)),
             setup: None,
         },
-        tch("tch-cpu", "burn autodiff on libtorch, CPU"),
+        tch(
+            "tch-cpu",
+            "burn on libtorch, CPU, autodiff (--gradients by-hand too)",
+        ),
         tch(
             "tch-cuda",
-            "burn on libtorch, NVIDIA GPU (--device cuda:N), gradients by hand",
+            "burn on libtorch, NVIDIA GPU (--device cuda:N), gradients by hand (--gradients autodiff too)",
         ),
         tch(
             "tch-mps",
-            "burn on libtorch, Apple GPU (Metal), gradients by hand",
+            "burn on libtorch, Apple GPU (Metal), gradients by hand (--gradients autodiff too)",
         ),
     ]
 }
@@ -141,6 +144,16 @@ pub fn engine_spec(spec: &str) -> Result<Box<dyn Engine>> {
     engine_with(name, options)
 }
 
+/// How a benchmark labels the engine of `spec`: its name (which says its device and, when by
+/// hand, its gradients: `tch-cuda:0+by-hand`) and the spec's `--upload` option, if any.
+pub fn spec_label(spec: &str, engine: &dyn Engine) -> String {
+    let uploads = spec
+        .split('+')
+        .skip(1)
+        .filter(|o| matches!(*o, "dense" | "sparse" | "counts"));
+    uploads.fold(engine.name(), |label, upload| format!("{label}+{upload}"))
+}
+
 /// The engine for `name` (and `--device`, for GPUs), or an error that lists what exists and
 /// how to enable it.
 pub fn engine_with(name: &str, options: EngineOptions) -> Result<Box<dyn Engine>> {
@@ -155,15 +168,18 @@ pub fn engine_with(name: &str, options: EngineOptions) -> Result<Box<dyn Engine>
              {name} reads its sparse batches directly and derives its gradients by hand"
         );
     }
-    let upload = |default| match upload {
-        Some("sparse") => train::Upload::Sparse,
-        Some("counts") => train::Upload::NodeCounts,
-        Some(_) => train::Upload::Dense,
-        None => default,
+    let upload = match upload {
+        Some("dense") => Some(train::Upload::Dense),
+        Some("sparse") => Some(train::Upload::Sparse),
+        Some("counts") => Some(train::Upload::NodeCounts),
+        Some(other) => bail!("--upload {other:?}: expected dense, sparse or counts"),
+        None => None,
     };
+    let upload = |default| upload.unwrap_or(default);
     let gradients = match gradients {
+        Some("autodiff") => train::Gradients::Autodiff,
         Some("by-hand") => train::Gradients::ByHand,
-        Some(_) => train::Gradients::Autodiff,
+        Some(other) => bail!("--gradients {other:?}: expected autodiff or by-hand"),
         None => default_gradients(name),
     };
     let Some(info) = all().into_iter().find(|b| b.name == name) else {
@@ -284,4 +300,71 @@ fn tch_engine(
         upload,
         gradients,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use toy_model::InstanceInit;
+    use tree_data::{DataSpec, Magnitude, StreamKey, Structure, TreeSpec};
+
+    /// Whether `engine` packs a job of tree paths: only burn engines uploading node counts do.
+    fn packs_tree_paths(engine: &dyn Engine) -> bool {
+        let tree = TreeSpec::new(2, 2, 0.5).unwrap();
+        let data = DataSpec::tree(tree, Structure::Tree, Magnitude::Binary);
+        let instances = [InstanceInit {
+            n_hidden: 2,
+            init_std: 0.1,
+            key: StreamKey {
+                seed: 0,
+                config: 0,
+                instance: 0,
+            },
+        }];
+        let config = train::TrainConfig::default();
+        let job = train::Job {
+            data: &data,
+            instances: &instances,
+            importance: &[1.0; 6],
+            config: &config,
+        };
+        engine.can_pack(&job)
+    }
+
+    #[test]
+    fn a_spec_sets_gradients_and_upload_in_any_order() {
+        let name = |spec: &str| engine_spec(spec).unwrap().name();
+        assert_eq!(name("ndarray"), "ndarray");
+        assert_eq!(name("ndarray+autodiff"), "ndarray");
+        assert_eq!(name("ndarray+by-hand"), "ndarray+by-hand");
+        assert_eq!(name("ndarray+counts+by-hand"), "ndarray+by-hand");
+        let label = |spec: &str| spec_label(spec, engine_spec(spec).unwrap().as_ref());
+        assert_eq!(label("ndarray+counts+by-hand"), "ndarray+by-hand+counts");
+        assert_eq!(label("ndarray+autodiff"), "ndarray");
+        let packs = |spec: &str| packs_tree_paths(engine_spec(spec).unwrap().as_ref());
+        assert!(packs("ndarray+by-hand+counts") && packs("ndarray+counts"));
+        assert!(!packs("ndarray+by-hand") && !packs("ndarray+sparse"));
+    }
+
+    #[test]
+    fn a_bad_spec_names_the_option_and_what_is_allowed() {
+        let error = |spec: &str| engine_spec(spec).err().unwrap().to_string();
+        let unknown = error("ndarray+fast");
+        assert!(
+            unknown.contains("\"fast\"") && unknown.contains("by-hand"),
+            "{unknown}"
+        );
+        assert!(unknown.contains("counts"), "{unknown}");
+        let fused = error("fused-cpu+by-hand");
+        assert!(fused.contains("only apply to the burn backends"), "{fused}");
+        let options = |gradients| EngineOptions {
+            gradients: Some(gradients),
+            ..EngineOptions::default()
+        };
+        let wrong = engine_with("ndarray", options("fast"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(wrong.contains("autodiff or by-hand"), "{wrong}");
+    }
 }

@@ -1,7 +1,7 @@
-//! `tmh bench`: the fused CPU engine against one or more burn autodiff reference engines
+//! `tmh bench`: the fused CPU engine against one or more burn reference engines
 //! (`--reference ndarray` by default; e.g. `--reference ndarray,flex` to weigh flex against
-//! ndarray too), per depth group of the seed sweep, in one run; optionally the full seed sweep end
-//! to end.
+//! ndarray too, or `tch-cpu,tch-cpu+by-hand` to weigh the ways one backend trains), per depth
+//! group of the seed sweep, in one run; optionally the full seed sweep end to end.
 //!
 //! All engines take turns on each group before the next group starts, so that their ratios
 //! come from the same run and the same load. Prints a Markdown report (the xtask writes it to
@@ -124,8 +124,8 @@ struct Setting<'a> {
     names: &'a [&'a str],
 }
 
-/// Times `fused` and every engine of `references` (named as the user named them: `--reference`
-/// may set options) on each depth group of the seed sweep and returns the Markdown report.
+/// Times `fused` and every engine of `references` (with its label, see `backend::spec_label`)
+/// on each depth group of the seed sweep and returns the Markdown report.
 ///
 /// The engines take turns per group (fused, then each reference in order, then the next
 /// group), so that a change in the machine's load hits all of them alike and their ratios stay

@@ -73,7 +73,7 @@ enum Command {
     },
     /// List the backends and whether this binary has them.
     Backends,
-    /// Time the fused CPU engine against burn autodiff per depth group of the seed sweep.
+    /// Time the fused CPU engine against burn backends per depth group of the seed sweep.
     Bench {
         /// Steps timed per group on the fused engine.
         #[arg(long, default_value_t = 300)]
@@ -200,9 +200,13 @@ fn run(command: Command) -> Result<()> {
                     backend::engine_spec(name).with_context(|| format!("--reference {name}"))?,
                 );
             }
-            let references: Vec<(&str, &dyn train::Engine)> = (reference.iter())
+            let labels: Vec<String> = (reference.iter())
                 .zip(&references)
-                .map(|(name, engine)| (name.as_str(), engine.as_ref()))
+                .map(|(spec, engine)| backend::spec_label(spec, engine.as_ref()))
+                .collect();
+            let references: Vec<(&str, &dyn train::Engine)> = (labels.iter())
+                .zip(&references)
+                .map(|(label, engine)| (label.as_str(), engine.as_ref()))
                 .collect();
             out!(
                 "{}",

@@ -19,7 +19,8 @@ cargo xtask <task> [args]
 
 tasks:
   sweep [--config FILE] [--out DIR] [--backend NAME] [--device cuda:N] [--upload dense|sparse|counts]
-        [--threads N] [--parallel-groups N] [--shard K/N] [--quiet]
+        [--gradients autodiff|by-hand] [--threads N] [--parallel-groups N] [--pack-groups N]
+        [--shard K/N] [--quiet]
                       run a sweep (default: the seed's full experiment) into runs/<name>/
   report DIR          rebuild the tables, plots and index.html of a run folder from its CSVs
   merge DIRS... --out DIR
@@ -38,10 +39,11 @@ tasks:
   test-tch            run examples/quick.toml on ndarray, on tch-cpu, and on tch-cpu with the
                       GPU defaults (by hand, counts, packs), and compare each tch run with ndarray
   bench [--full] [--fused-steps N] [--reference-steps N] [--reference NAME[,NAME...]]
-                      time the fused CPU engine against burn autodiff per depth group of the
+                      time the fused CPU engine against burn backends per depth group of the
                       seed sweep (--full: also the whole sweep end to end, with peak memory);
                       --reference ndarray,flex times each reference in turn on every group and
                       compares them too (builds with the features they need; default ndarray);
+                      NAME+OPTION sets --gradients or --upload, e.g. tch-cpu+by-hand+counts;
                       prints the table and writes it to docs/PERFORMANCE.md
 ";
 

@@ -242,7 +242,7 @@ pub enum ConfigError {
     },
     /// A folder that already holds a run of another config (or another engine).
     #[error(
-        "{dir} already holds a run of a different {what} ({diff}); choose another output folder or remove it"
+        "{dir} already holds a run of a different {what} ({diff}); rerun with the {what} that wrote it to resume it, or choose another output folder or remove it"
     )]
     FolderMismatch {
         /// The folder.

@@ -195,7 +195,7 @@ fn parallel_groups_give_the_same_results() {
     assert_same_results(&a, &b, &config);
 }
 
-/// The autodiff engine with node-count uploads, noting the size of every `run_pack` call.
+/// The device engine with node-count uploads, noting the size of every `run_pack` call.
 struct Packing {
     inner: train::DeviceEngine,
     calls: Mutex<Vec<usize>>,
@@ -217,27 +217,30 @@ impl Engine for Packing {
     }
 }
 
-/// Groups packed into one model (the GPU route) record what they record alone, up to float
-/// order, each on its own; progress reaches every group.
+/// Groups packed into one model with gradients by hand (the GPU route) record what they record
+/// alone with autodiff (the reference), up to float order, each on its own; progress reaches
+/// every group.
 #[test]
 fn packed_groups_give_the_results_of_groups_alone() {
     let config = tiny();
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    let counts = Packing {
+    let packing = |gradients| Packing {
         inner: train::DeviceEngine {
             upload: train::Upload::NodeCounts,
+            gradients,
             ..engine()
         },
         calls: Mutex::new(Vec::new()),
     };
-    run(&config, &a, &counts, &opts(), &NoopObserver).unwrap();
+    let reference = packing(train::Gradients::Autodiff);
+    run(&config, &a, &reference, &opts(), &NoopObserver).unwrap();
     assert_eq!(
-        *counts.calls.lock().unwrap(),
+        *reference.calls.lock().unwrap(),
         [1, 1],
         "alone: one group per call"
     );
-    counts.calls.lock().unwrap().clear();
+    let counts = packing(train::Gradients::ByHand);
     let packed = RunOptions {
         pack_groups: 2,
         ..opts()

@@ -3,8 +3,8 @@
 //! burn's autodiff records every op of the forward pass, replays a backward op or two for each,
 //! and its Adam issues 13 ops per parameter: about 70 ops a step. On a GPU these models are so
 //! small that a step costs its ops' dispatch, not their arithmetic, so fewer ops is faster.
-//! Here a step is 15 ops for the gradients and, because `W` and `b_final` are stacked into one
-//! tensor, one Adam over one tensor; no graph is recorded. It is the math of [`crate::fused`]
+//! Here a step is 15 ops for the gradients (and a few views) and, because `W` and `b_final` are
+//! stacked into one tensor, one Adam over one tensor; no graph is recorded. It is the math of [`crate::fused`]
 //! (which does it on the host, on sparse rows), written in tensors, and tested against burn's
 //! autodiff on the same model.
 //!
@@ -84,7 +84,7 @@ impl Stacked {
     /// The gradient of the loss summed over instances with respect to [`Stacked::params`],
     /// for rows `x: [instances, rows, n_features]` scaled by `scale` (from
     /// [`Stacked::row_scale`] or [`Stacked::batch_scale`]); and, when `with_loss`, each
-    /// instance's loss (3 more ops: leave it out of steps that do not log).
+    /// instance's loss (a few more ops: leave it out of steps that do not log).
     pub fn gradients(
         &self,
         x: Tensor<3>,
@@ -152,7 +152,8 @@ mod tests {
                 },
             })
             .collect();
-        let importance: Vec<f32> = (0..2 * f).map(|k| 0.9f32.powi(k as i32 % 6)).collect();
+        // A different importance for every feature of every instance.
+        let importance: Vec<f32> = (0..2 * f).map(|k| 0.9f32.powi(k as i32)).collect();
         let mut model = ToyModel::from_instances(&inits, f, &importance, device);
         let bias: Vec<f32> = (0..2 * f).map(|j| 0.15 * (j as f32 % 6.0 - 2.5)).collect();
         model.b_final = Param::from_data(TensorData::new(bias, [2, f]), device);

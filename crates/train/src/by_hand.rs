@@ -126,4 +126,33 @@ mod tests {
             "every entry moved"
         );
     }
+
+    /// Gradients near ε, where where ε sits in the formula (burn adds `ε·sqrt(1 − β2^t)` to
+    /// `sqrt(v)`) decides the step: the updates must match burn's relatively.
+    #[test]
+    fn tensor_adam_places_epsilon_as_burn_does() {
+        let device = device();
+        let shape = [1, 2, 4];
+        let tensor = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, shape), &device);
+        let grad: Vec<f32> = [1e-9, -3e-9, 1e-8, 5e-8, -1e-7, 2e-9, 1e-6, -4e-9].to_vec();
+        let mut one = One {
+            p: Param::from_tensor(tensor(vec![0.0; 8])),
+        };
+        let mut burn_adam = pytorch_adam().init();
+        let mut params = tensor(vec![0.0; 8]).inner();
+        let mut adam = TensorAdam::default();
+        for _ in 0..3 {
+            let loss = (one.p.val() * tensor(grad.clone())).sum();
+            let grads = GradientsParams::from_grads(loss.backward(), &one);
+            one = burn_adam.step(1e-3, one, grads);
+            params = adam.step(1e-3, params, tensor(grad.clone()).inner());
+        }
+        let host = |t: Tensor<3>| t.into_data().try_into_vec_as::<f32>().unwrap();
+        let (burn, ours) = (host(one.p.val().inner()), host(params));
+        for (k, (a, b)) in ours.iter().zip(&burn).enumerate() {
+            assert!((a - b).abs() <= 1e-5 * b.abs(), "[{k}]: {a} vs burn {b}");
+        }
+        // ε matters here: the smallest gradient moves its parameter far less than lr per step.
+        assert!(burn[0].abs() < 0.5 * 3e-3, "{burn:?}");
+    }
 }

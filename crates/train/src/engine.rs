@@ -47,7 +47,7 @@ pub struct JobResult {
     pub eval_loss: Vec<f32>,
 }
 
-/// A way to train a [`Job`]: burn autodiff on some device, or a hand-fused CPU kernel.
+/// A way to train a [`Job`]: burn tensors on some device, or a hand-fused CPU kernel.
 pub trait Engine: Sync {
     /// A short name for logs and the run folder (e.g. `ndarray`, `fused-cpu`).
     fn name(&self) -> String;
@@ -107,7 +107,7 @@ impl Engine for DeviceEngine {
     fn name(&self) -> String {
         match self.gradients {
             Gradients::Autodiff => self.name.clone(),
-            Gradients::ByHand => format!("{} by-hand", self.name),
+            Gradients::ByHand => format!("{}+by-hand", self.name),
         }
     }
 

@@ -206,6 +206,11 @@ pub fn train(
     device: &Device,
     on_step: &mut dyn FnMut(Progress),
 ) -> TrainOutput {
+    debug_assert_eq!(
+        device.is_autodiff(),
+        gradients == Gradients::Autodiff,
+        "autodiff needs an autodiff device; by hand, a device without it"
+    );
     let feed = match NodeRows::for_batches(batches, config.batch, device) {
         Some(rows) => Feed::Rows(rows),
         None => Feed::Dense(batches, None),

@@ -1,11 +1,12 @@
 //! Packs: several jobs trained as one burn model, for GPUs.
 //!
-//! On a GPU these models are so small that a step costs the dispatch of its ~70 ops, not their
-//! arithmetic: an H100 ran depth 1 (2 features) at 1240 steps/s and depth 6 (126) at 863. And
-//! jobs trained on parallel threads overlap poorly (1.6× with 6 threads on an H100), because
-//! burn-autodiff serialises every graph operation on one process-wide lock. A pack issues one
-//! step's ops for all its jobs: on a GPU it should step at about one job's rate while the
-//! padded arithmetic stays small (not yet measured on a GPU).
+//! On a GPU these models are so small that a step costs the dispatch of its ops, not their
+//! arithmetic: with autodiff (~70 ops a step) an H100 ran depth 1 (2 features) at 1240 steps/s
+//! and depth 6 (126) at 863. And jobs trained on parallel threads overlap poorly with autodiff
+//! (1.6× with 6 threads on an H100), because burn-autodiff serialises every graph operation on
+//! one process-wide lock. A pack issues one step's ops for all its jobs, with either
+//! [`Gradients`]: on a GPU it should step at about one job's rate while the padded arithmetic
+//! stays small (not yet measured on a GPU).
 //!
 //! The pack pads every instance to the widest `n_hidden` (masked rows, as within a job) and to
 //! the largest tree: its features and its node rows (`node_rows.rs`). A padded feature is 0 in
