@@ -144,7 +144,7 @@ impl Engine for DeviceEngine {
         self.upload == Upload::NodeCounts && pack::can_join(job)
     }
 
-    /// The jobs of [`pack_members`] train as one padded model (see `pack.rs`): on a GPU, where
+    /// The jobs of `pack_members` train as one padded model (see `pack.rs`): on a GPU, where
     /// a step costs its ops' dispatch rather than their arithmetic, that should take about the
     /// time of one job (not yet measured on a GPU). Every other job trains alone. Results
     /// match training each job alone, up to float order.

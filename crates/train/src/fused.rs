@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use toy_model::fused::{self, CountedRows, FusedGrads, InstanceTrainer, Shape, SparseRows};
 use toy_model::{ToyModel, initial_weights};
 
-use tree_data::{DataSpec, LANES, Magnitude, Purpose, SparseBatch, StreamKey};
+use tree_data::{DataSpec, Magnitude, NodeCountsAhead, Purpose, SparseBatch, StreamKey};
 
 /// Which Adam applies the fused gradients. Both compute the same update formula.
 #[derive(Debug, Clone)]
@@ -59,10 +59,8 @@ struct Batch {
     /// The rows, as a one-instance batch of `rows.batch` rows.
     rows: SparseBatch,
     counts: Vec<u32>,
-    /// Samples per tree node of steps `ahead_from..ahead_from + ahead.len()`, drawn
-    /// [`LANES`] steps at a time.
-    ahead: Vec<Vec<u32>>,
-    ahead_from: u64,
+    /// Samples per tree node of the next steps.
+    ahead: NodeCountsAhead,
     /// The drawn samples, before equal ones are merged into `rows`.
     drawn: SparseBatch,
     /// Row content hash → index in `rows` of the first row with that content.
@@ -77,7 +75,7 @@ impl Batch {
     /// (merging the empty rows of uniform TMS data was measured: 5% slower on 5 features, no
     /// gain on 200).
     ///
-    /// Tree paths are drawn [`LANES`] steps ahead, up to step `until` (exclusive).
+    /// Tree paths are drawn [`LANES`](tree_data::LANES) steps ahead, up to step `until` (exclusive).
     fn draw(
         &mut self,
         data: &DataSpec,
@@ -87,18 +85,11 @@ impl Batch {
         until: u64,
         size: usize,
     ) {
-        let drawn_ahead = self.ahead_from..self.ahead_from + self.ahead.len() as u64;
-        let stale = self.size != size || !drawn_ahead.contains(&step);
         self.size = size;
         match paths {
             Some(paths) => {
-                if stale {
-                    let n = until.saturating_sub(step).clamp(1, LANES as u64) as usize;
-                    self.ahead.resize_with(n, Vec::new);
-                    data.sample_node_counts_steps(key, Purpose::Train, step, size, &mut self.ahead);
-                    self.ahead_from = step;
-                }
-                self.draw_paths(paths, (step - self.ahead_from) as usize);
+                let counts = self.ahead.at(data, key, step, until, size);
+                Self::draw_paths(&mut self.rows, &mut self.counts, paths, counts);
             }
             None if data.magnitude == Magnitude::Binary => {
                 data.sample_instance_into(key, Purpose::Train, step, size, &mut self.drawn);
@@ -112,23 +103,27 @@ impl Batch {
         }
     }
 
-    /// Rows of the tree paths of `self.ahead[lane]`'s step.
-    fn draw_paths(&mut self, paths: &[Vec<u32>], lane: usize) {
-        let rows = &mut self.rows;
+    /// `rows` and their `counts`: the tree paths (`paths[node]`) drawn `node_counts[node]` times.
+    fn draw_paths(
+        rows: &mut SparseBatch,
+        counts: &mut Vec<u32>,
+        paths: &[Vec<u32>],
+        node_counts: &[u32],
+    ) {
         rows.offsets.clear();
         rows.indices.clear();
-        self.counts.clear();
+        counts.clear();
         rows.offsets.push(0);
-        for (path, &count) in paths.iter().zip(&self.ahead[lane]) {
+        for (path, &count) in paths.iter().zip(node_counts) {
             if count > 0 {
                 rows.indices.extend_from_slice(path);
                 rows.offsets.push(rows.indices.len() as u32);
-                self.counts.push(count);
+                counts.push(count);
             }
         }
         rows.values.clear();
         rows.values.resize(rows.indices.len(), 1.0);
-        (rows.batch, rows.n_instances) = (self.counts.len(), 1);
+        (rows.batch, rows.n_instances) = (counts.len(), 1);
     }
 
     /// Copies `drawn` (binary magnitudes) into `rows`, one row per distinct feature set. Rows

@@ -7,8 +7,8 @@
 //! batch size) make the model's weighted loss ([`toy_model::ToyModel::weighted_loss_per_instance`]) the
 //! batch's loss, with the same gradients. At depth 6 that is 127 rows instead of 1024. It only
 //! pays while the rows are well fewer than the batch: otherwise [`NodeRows::new`] declines.
-//! The weights of [`LANES`] steps travel together, so the host waits on the device (libtorch's
-//! copies from host memory block) once per [`LANES`] steps, not every step.
+//! The weights of [`LANES`](tree_data::LANES) steps travel together, so the host waits on the device (libtorch's
+//! copies from host memory block) once per [`LANES`](tree_data::LANES) steps, not every step.
 //!
 //! Instances may come from different trees (a pack of jobs, see `pack.rs`): each has its own
 //! spec, and rows and features are padded to the largest. A padded row has weight 0 and a
@@ -17,7 +17,8 @@
 use crate::{Batches, Upload};
 use burn::prelude::*;
 use rayon::prelude::*;
-use tree_data::{DataSpec, LANES, Purpose, StreamKey};
+use std::ops::Range;
+use tree_data::{DataSpec, NodeCountsAhead, StreamKey};
 
 /// The distinct rows of a run's tree-path batches, and the node counts of the next steps.
 pub(crate) struct NodeRows<'a> {
@@ -27,9 +28,10 @@ pub(crate) struct NodeRows<'a> {
     /// `[instances, rows, n_features]`: row `r` is the path that ends at heap node `r` (row 0:
     /// the empty sample).
     rows: Tensor<3>,
-    /// Per instance, the node counts of steps `ahead_from..ahead_from + LANES`.
-    ahead: Vec<Vec<Vec<u32>>>,
-    ahead_from: Option<u64>,
+    /// Per instance, the node counts of the next steps.
+    ahead: Vec<NodeCountsAhead>,
+    /// The steps of `weights`.
+    weights_steps: Range<u64>,
     /// The row weights of those steps on the device, `[steps, instances, rows]`.
     weights: Option<Tensor<3>>,
 }
@@ -80,8 +82,8 @@ impl<'a> NodeRows<'a> {
             specs,
             keys,
             rows: Tensor::from_data(TensorData::new(x, shape), device),
-            ahead: vec![vec![Vec::new(); LANES]; instances],
-            ahead_from: None,
+            ahead: vec![NodeCountsAhead::default(); instances],
+            weights_steps: 0..0,
             weights: None,
         })
     }
@@ -97,28 +99,19 @@ impl<'a> NodeRows<'a> {
     /// The training batch of `step` (of `batch` samples; steps end before `until`) as its
     /// distinct rows, `[instances, rows, n_features]`, and their weights, `[instances, rows]`.
     pub(crate) fn at(&mut self, step: u64, until: u64, batch: usize) -> (Tensor<3>, Tensor<2>) {
-        let fresh = self
-            .ahead_from
-            .is_some_and(|from| (from..from + LANES as u64).contains(&step));
         let [instances, n_rows, _] = self.rows.dims();
-        if !fresh {
-            let n = until.saturating_sub(step).clamp(1, LANES as u64) as usize;
+        if !self.weights_steps.contains(&step) {
+            // Every instance draws the same steps, `step..step + n`.
             let (specs, keys) = (&self.specs, self.keys);
-            self.ahead
-                .par_iter_mut()
+            (self.ahead.par_iter_mut())
                 .zip(specs.par_iter().zip(keys))
                 .for_each(|(ahead, (data, &key))| {
-                    data.sample_node_counts_steps(
-                        key,
-                        Purpose::Train,
-                        step,
-                        batch,
-                        &mut ahead[..n],
-                    );
+                    ahead.at(data, key, step, until, batch);
                 });
+            let n = self.ahead[0].drawn().1.len();
             let mut weights = vec![0.0f32; n * n_rows * instances];
             for (instance, ahead) in self.ahead.iter().enumerate() {
-                for (lane, counts) in ahead[..n].iter().enumerate() {
+                for (lane, counts) in ahead.drawn().1.iter().enumerate() {
                     for (node, &count) in counts.iter().enumerate() {
                         weights[(lane * instances + instance) * n_rows + node] =
                             count as f32 / batch as f32;
@@ -127,9 +120,9 @@ impl<'a> NodeRows<'a> {
             }
             let data = TensorData::new(weights, [n, instances, n_rows]);
             self.weights = Some(Tensor::from_data(data, &self.rows.device()));
-            self.ahead_from = Some(step);
+            self.weights_steps = step..step + n as u64;
         }
-        let lane = (step - self.ahead_from.unwrap_or(step)) as usize;
+        let lane = (step - self.weights_steps.start) as usize;
         let weights = self
             .weights
             .clone()
