@@ -4,9 +4,9 @@
 //! and its Adam issues 13 ops per parameter: about 70 ops a step. On a GPU these models are so
 //! small that a step costs its ops' dispatch, not their arithmetic, so fewer ops is faster.
 //! Here a step is 15 ops for the gradients (and a few views) and, because `W` and `b_final` are
-//! stacked into one tensor, one Adam over one tensor; no graph is recorded. It is the math of [`crate::fused`]
-//! (which does it on the host, on sparse rows), written in tensors, and tested against burn's
-//! autodiff on the same model.
+//! stacked into one tensor, one Adam over one tensor; no graph is recorded. It is the math of
+//! [`crate::fused`] (which does it on the host, on sparse rows), written in tensors, and tested
+//! against burn's autodiff on the same model.
 //!
 //! For a batch of rows `x` (instance `i`'s row `r` standing for a weight `c[i, r]` of its
 //! batch; for a plain batch every `c` is `1 / batch`):
@@ -32,7 +32,7 @@ pub struct Stacked {
     /// `[instances, n_hidden + 1, n_features]`: rows `0..n_hidden` are `W` (padded rows zero),
     /// row `n_hidden` is `b_final`. One tensor, so that one optimiser update covers both.
     pub params: Tensor<3>,
-    /// `2 · importance / n_features`, `[instances, 1, n_features]`: `∂loss/∂out` per unit `d·c`.
+    /// `2 · importance / n_features`, `[instances, 1, n_features]`: `∂loss/∂out` per `d·c`.
     grad_scale: Tensor<3>,
     n_hidden: usize,
 }

@@ -75,7 +75,8 @@ impl Batch {
     /// (merging the empty rows of uniform TMS data was measured: 5% slower on 5 features, no
     /// gain on 200).
     ///
-    /// Tree paths are drawn [`LANES`](tree_data::LANES) steps ahead, up to step `until` (exclusive).
+    /// Tree paths are drawn [`LANES`](tree_data::LANES) steps ahead, up to step `until`
+    /// (exclusive).
     fn draw(
         &mut self,
         data: &DataSpec,

@@ -4,11 +4,13 @@
 //! `n_features + 1` possible rows. The rows live on the device once, as a constant
 //! `[instances, n_features + 1, n_features]` tensor; the model computes exactly those rows every
 //! step, and their weights (how many of each instance's samples end at each node, over the
-//! batch size) make the model's weighted loss ([`toy_model::ToyModel::weighted_loss_per_instance`]) the
-//! batch's loss, with the same gradients. At depth 6 that is 127 rows instead of 1024. It only
-//! pays while the rows are well fewer than the batch: otherwise [`NodeRows::new`] declines.
-//! The weights of [`LANES`](tree_data::LANES) steps travel together, so the host waits on the device (libtorch's
-//! copies from host memory block) once per [`LANES`](tree_data::LANES) steps, not every step.
+//! batch size) make the model's weighted loss
+//! ([`toy_model::ToyModel::weighted_loss_per_instance`]) the batch's loss, with the same
+//! gradients. At depth 6 that is 127 rows instead of 1024. It only pays while the rows are well
+//! fewer than the batch: otherwise [`NodeRows::new`] declines. The weights of
+//! [`LANES`](tree_data::LANES) steps travel together, so the host waits on the device
+//! (libtorch's copies from host memory block) once per [`LANES`](tree_data::LANES) steps, not
+//! every step.
 //!
 //! Instances may come from different trees (a pack of jobs, see `pack.rs`): each has its own
 //! spec, and rows and features are padded to the largest. A padded row has weight 0 and a
