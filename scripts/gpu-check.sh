@@ -3,99 +3,161 @@
 # network, and torch in /opt/torch/.venv). Build here first, then carry the binary and a CPU run:
 #
 #   cargo xtask setup-libtorch --torch 2.11.0    # the device's torch (built and checked here)
-#   cargo xtask gpu-carry                        # gpu-carry/tmh (stripped, 15 MB) + gpu-carry/seed-cpu
-#   (device tool) run: bash scripts/gpu-check.sh    carry: ["gpu-carry"]    timeout_s: 480
+#   cargo xtask gpu-carry                        # gpu-carry/tmh (stripped, 17 MB) + gpu-carry/seed-cpu
+#   (device tool) run: bash scripts/gpu-check.sh    carry: ["gpu-carry"]    timeout_s: 300
 #
 # A dry run on any machine with the same torch, with tch-cuda's defaults spelled out:
 # BACKEND=tch-cpu UPLOAD=counts DEFAULT_FLAGS="--gradients by-hand --pack-groups 8"
 # SEED_CONFIG=examples/quick.toml CPU_RUN=<a quick CPU run> TORCH_PYTHON=<venv>/bin/python
-# bash scripts/gpu-check.sh
+# OUT=/tmp/gpu-check-out bash scripts/gpu-check.sh
 #
-# It runs the quick sweep and the full seed sweep on tch-cuda with its defaults (gradients by
-# hand, its 6 groups packed into one model: --pack-groups 8), compares the seed sweep with the
-# carried CPU run folder (same cells under threshold, per-cell geometric-mean ratio within 2×),
-# and prints wall times and steps/s. Then, while the call has time, the same sweep on the same
-# machine with autodiff (packed), unpacked (--pack-groups 1, by hand), with autodiff unpacked
-# (session 4's setting) and in packs of 3, each compared with the first, and a summary.
-# Results land in $OUT.
+# What it does, in order of value, within BUDGET_S seconds of its own time:
+#  1. the quick sweep, then the full seed sweep on tch-cuda with its defaults (gradients by hand,
+#     node counts, the 6 groups packed into one model), with the GPU's utilisation sampled;
+#  2. compares that run with the carried CPU run folder (same cells under threshold, per-cell
+#     geometric-mean ratio within 2×);
+#  3. `tmh bench`: per-group steps/s unpacked, autodiff against by hand (session 4's table);
+#  4. the seed sweep again unpacked, with autodiff (packed), in packs of 3, and with autodiff
+#     unpacked (session 4's setting), each compared with the first, while time allows;
+#  5. a summary: training seconds (the sum of the groups' wall_s) per setting, the verdicts,
+#     and whether the target (≤ 30 s of training) is met.
+# The device tool returns the last 12,000 characters of output and at most 8 files: the sweeps'
+# logs stay in files, stdout gets their key lines, and $OUT gets summary.txt and runs.tgz (every
+# run folder without plots and weights, the logs and the comparisons).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=${TMH_BIN:-gpu-carry/tmh}
 CPU_RUN=${CPU_RUN:-gpu-carry/seed-cpu}
 OUT=${OUT:-/tmp/tmh-gpu-check}
+WORK=${WORK:-/tmp/tmh-gpu-work}
 PYTHON=${TORCH_PYTHON:-/opt/torch/.venv/bin/python}
 BACKEND=${BACKEND:-tch-cuda}
-SEED_CONFIG=${SEED_CONFIG:-}   # empty: the full seed sweep
-UPLOAD=${UPLOAD:-}             # empty: the backend's default (counts on GPUs)
+SEED_CONFIG=${SEED_CONFIG:-}      # empty: the full seed sweep
+UPLOAD=${UPLOAD:-}                # empty: the backend's default (counts on GPUs)
 DEFAULT_FLAGS=${DEFAULT_FLAGS:-}  # more flags for the default run (empty on the GPU)
-mkdir -p "$OUT"
-# Plots and weights are not needed back (the device tool returns a bounded number of files),
-# whatever step ends the script.
-trap 'rm -rf "$OUT"/*/plots "$OUT"/*/weights "$OUT"/*/index.html' EXIT
+BUDGET_S=${BUDGET_S:-200}         # start no optional run that may end past this
+TARGET_S=30
+
+rm -rf "$WORK"
+mkdir -p "$WORK" "$OUT"
+SUMMARY="$OUT/summary.txt"
+: > "$SUMMARY"
+say() { echo "$*" | tee -a "$SUMMARY"; }
+pack_up() { # one archive, whatever step ends the script
+  tar -czf "$OUT/runs.tgz" -C "$WORK" --exclude=plots --exclude=weights --exclude=index.html . \
+    2>/dev/null || true
+}
+trap pack_up EXIT
 
 torch_lib=$("$PYTHON" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
 export LD_LIBRARY_PATH="$torch_lib:${LD_LIBRARY_PATH:-}"
-"$PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "devices", torch.cuda.device_count())'
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-"$BIN" backends
+say "$("$PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "devices", torch.cuda.device_count())')"
+say "gpu: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo none)"
 
-timed() { # name, then the command: prints wall seconds, keeps the log, returns its status
+run() { # name, then a command: logs to $WORK/<name>.log, prints its key lines, returns its status
   local name=$1; shift
   local start end rc=0
   start=$(date +%s.%N)
-  "$@" 2>&1 | tee "$OUT/$name.log" || rc=$?
+  "$@" > "$WORK/$name.log" 2>&1 || rc=$?
   end=$(date +%s.%N)
-  LAST_WALL=$("$PYTHON" -c "print(round($end - $start, 2))")
-  echo "$name: $LAST_WALL s wall, exit status $rc"
+  LAST_WALL=$("$PYTHON" -c "print(round($end - $start, 1))")
+  grep -h "group(s)\|pack of" "$WORK/$name.log" || true
+  if [ "$rc" -ne 0 ]; then tail -n 15 "$WORK/$name.log"; fi
+  echo "$name: exit status $rc, $LAST_WALL s wall"
   return "$rc"
 }
 
-timed quick "$BIN" sweep --config examples/quick.toml --backend "$BACKEND" --out "$OUT/quick-gpu" \
-  || true
-seed() { # name, then extra sweep flags: the seed sweep into $OUT/seed-<name>
-  local name=$1; shift
-  # A failed run is reported and the check goes on: one call must bring back every timing.
-  if timed "seed-$name" "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
-    ${UPLOAD:+--upload "$UPLOAD"} "$@" --out "$OUT/seed-$name"; then
-    WALLS="$WALLS $name=${LAST_WALL}s"
-  else
-    WALLS="$WALLS $name=FAILED"
-  fi
+training_s() { # a run folder's training seconds: the sum of its groups' wall_s
+  "$PYTHON" - "$1/runs.csv" <<'EOF'
+import csv, sys
+walls = {row["group"]: float(row["wall_s"]) for row in csv.DictReader(open(sys.argv[1]))}
+print(round(sum(walls.values()), 1))
+EOF
 }
-WALLS=""
+
+verdict() { # run folder A, run folder B: AGREE, DIFFER or FAILED, from `tmh compare`
+  local name=$1 a=$2 b=$3
+  "$BIN" compare "$a" "$b" --max-ratio 2 > "$WORK/compare-$name.txt" 2>&1 || true
+  grep -ho "^AGREE\|^DIFFER" "$WORK/compare-$name.txt" | head -n 1 || echo FAILED
+}
+
+ROWS=()
+seed() { # name, then extra sweep flags: the seed sweep into $WORK/seed-<name>, compared with the default
+  local name=$1; shift
+  local training=FAILED against=""
+  # A failed run is reported and the check goes on: one call must bring back every timing.
+  if run "seed-$name" "$BIN" sweep ${SEED_CONFIG:+--config "$SEED_CONFIG"} --backend "$BACKEND" \
+    ${UPLOAD:+--upload "$UPLOAD"} "$@" --out "$WORK/seed-$name"; then
+    training=$(training_s "$WORK/seed-$name")
+    if [ "$name" != default ]; then
+      against="default: $(verdict "$name" "$WORK/seed-default" "$WORK/seed-$name")"
+    fi
+  fi
+  ROWS+=("$(printf '%-18s %10s %8s   %s' "$name" "$training" "$LAST_WALL" "$against")")
+  LAST_TRAINING=$training
+}
+
+run quick "$BIN" sweep --config examples/quick.toml --backend "$BACKEND" --out "$WORK/quick" || true
+
+UTIL_PID=
+if command -v nvidia-smi > /dev/null; then
+  nvidia-smi --query-gpu=utilization.gpu --format=csv,noheader,nounits -lms 200 \
+    > "$WORK/utilisation.txt" 2>/dev/null &
+  UTIL_PID=$!
+fi
 # shellcheck disable=SC2086 # DEFAULT_FLAGS is a list of flags
 seed default $DEFAULT_FLAGS
-echo "per-group steps/s on $BACKEND:"
-grep "done in" "$OUT/seed-default.log" || true
+DEFAULT_TRAINING=$LAST_TRAINING
+DEFAULT_WALL=$LAST_WALL
+if [ -n "$UTIL_PID" ]; then kill "$UTIL_PID" 2>/dev/null || true; fi
 
-if [ -d "$CPU_RUN" ]; then
-  # `compare` exits 1 on DIFFER: report it and go on to the timings.
-  "$BIN" compare "$CPU_RUN" "$OUT/seed-default" --max-ratio 2 | tee "$OUT/compare-cpu.txt" || true
-else
-  echo "no CPU run folder at $CPU_RUN: comparison skipped"
+CPU_VERDICT="no CPU run at $CPU_RUN"
+if [ -d "$CPU_RUN" ] && [ -d "$WORK/seed-default" ]; then
+  CPU_VERDICT=$(verdict cpu "$CPU_RUN" "$WORK/seed-default")
+  grep -v "^d" "$WORK/compare-cpu.txt" || true
 fi
+ROWS[0]="${ROWS[0]}CPU run: $CPU_VERDICT"
 
-# The other settings on the same machine (machines differ by a third: compare within a call),
-# each while the call has spent under 4 minutes, each compared with the default run.
-VARIANTS=("autodiff --gradients autodiff" "unpacked --pack-groups 1"
-  "autodiff-unpacked --gradients autodiff --pack-groups 1" "pack3 --pack-groups 3")
-for variant in "${VARIANTS[@]}"; do
-  if [ "$SECONDS" -gt 240 ]; then
-    echo "skipped ${variant%% *}: $SECONDS s spent"
+# Per group, unpacked: autodiff against by hand (comparable with session 4's per-group table).
+run bench "$BIN" bench --fused-steps 50 --reference-steps 300 \
+  --reference "$BACKEND${UPLOAD:++$UPLOAD}+autodiff,$BACKEND${UPLOAD:++$UPLOAD}+by-hand" || true
+grep "^| d\|^| group\|^Projected" "$WORK/bench.log" | cut -c1-400 || true
+
+# The other settings on the same machine (machines differ by a third: compare within a call).
+# Each starts only if its estimated time (a multiple of the default run's) ends within budget.
+for variant in "unpacked 4 --pack-groups 1" "autodiff 3 --gradients autodiff" \
+  "pack3 2 --pack-groups 3" "autodiff-unpacked 8 --gradients autodiff --pack-groups 1"; do
+  read -r name factor flags <<< "$variant"
+  estimate=$("$PYTHON" -c "print(int(max(20, $factor * $DEFAULT_WALL)))")
+  if [ $((SECONDS + estimate)) -gt "$BUDGET_S" ]; then
+    ROWS+=("$(printf '%-18s %10s %8s   %s' "$name" skipped - "estimated ${estimate} s at ${SECONDS} s")")
     continue
   fi
-  # shellcheck disable=SC2086 # the variant's words are its name and flags
-  seed $variant
-  grep "done in" "$OUT/seed-${variant%% *}.log" || true
-  "$BIN" compare "$OUT/seed-default" "$OUT/seed-${variant%% *}" --max-ratio 2 \
-    > "$OUT/compare-${variant%% *}.txt" || true
+  # shellcheck disable=SC2086 # the variant's flags
+  seed "$name" $flags
 done
 
-echo "== summary: seed sweep wall on $BACKEND:$WALLS"
-grep -H "group(s)" "$OUT"/seed-*.log | sed "s|^$OUT/||" || true
-echo "against the CPU run, then each setting against the default:"
-for name in cpu "${VARIANTS[@]%% *}"; do
-  f="$OUT/compare-$name.txt"
-  echo "compare-$name: $( (grep -h "AGREE\|DIFFER" "$f" 2>/dev/null) || echo none)"
-done
+{
+  echo "== summary: seed sweep on $BACKEND ($(grep -h "^engine\|^git_commit" "$WORK/seed-default/config.toml" 2>/dev/null | tr '\n' ' '))"
+  printf '%-18s %10s %8s   %s\n' setting training_s wall_s "compared with"
+  printf '%s\n' "${ROWS[@]}"
+  if [ -s "$WORK/utilisation.txt" ]; then
+    "$PYTHON" - "$WORK/utilisation.txt" <<'EOF'
+import sys
+u = [float(x) for x in open(sys.argv[1]).read().split() if x.replace('.', '', 1).isdigit()]
+if u:
+    print(f"GPU utilisation during the default run: mean {sum(u) / len(u):.0f} %, max {max(u):.0f} % ({len(u)} samples)")
+EOF
+  fi
+  if [ "$DEFAULT_TRAINING" = FAILED ]; then
+    echo "target (≤ $TARGET_S s of training): not measured, the default run failed"
+  elif "$PYTHON" -c "import sys; sys.exit(0 if $DEFAULT_TRAINING <= $TARGET_S else 1)"; then
+    echo "target (≤ $TARGET_S s of training): met, $DEFAULT_TRAINING s, against the CPU run: $CPU_VERDICT"
+  else
+    echo "target (≤ $TARGET_S s of training): not met, $DEFAULT_TRAINING s, against the CPU run: $CPU_VERDICT"
+  fi
+  echo "per-group lines of each setting:"
+  for log in "$WORK"/seed-*.log; do grep -H "done in" "$log" | sed "s|^$WORK/||" || true; done
+  echo "script time: $SECONDS s; files in $OUT: summary.txt, runs.tgz"
+} | tee -a "$SUMMARY"

@@ -7,8 +7,9 @@
 //! [`by_hand`] holds the same loss's gradients derived by hand in tensor ops (fewer ops than
 //! autodiff, for GPUs) and [`fused`] the whole step by hand on the host (for CPUs).
 //!
-//! This crate knows the model, its initialisation and its loss. It knows nothing of sweeps,
-//! optimisers or which backend runs it: every function works on any burn `Device`.
+//! This crate knows the model, its initialisation, its loss and that loss's gradients (and, for
+//! the fused kernel, an Adam of its own). It knows nothing of sweeps, training loops or which
+//! backend runs it: every function works on any burn `Device`.
 
 pub mod by_hand;
 pub mod fused;

@@ -95,7 +95,7 @@ pub struct DeviceEngine {
 
 impl DeviceEngine {
     /// The engine's device, with autodiff exactly when its gradients need it.
-    pub(crate) fn device(&self) -> Device {
+    pub(crate) fn training_device(&self) -> Device {
         match self.gradients {
             Gradients::Autodiff => self.device.clone().autodiff(),
             Gradients::ByHand => self.device.clone().inner(),
@@ -113,7 +113,7 @@ impl Engine for DeviceEngine {
 
     fn run(&self, job: &Job, on_step: &mut dyn FnMut(Progress)) -> JobResult {
         let n_features = job.data.n_features();
-        let device = self.device();
+        let device = self.training_device();
         let model = ToyModel::from_instances(job.instances, n_features, job.importance, &device);
         let keys = job.keys();
         let batches = Batches {
@@ -155,7 +155,7 @@ impl Engine for DeviceEngine {
         }
         let pack_jobs: Vec<Job> = packed.iter().map(|&j| jobs[j]).collect();
         let mut results: Vec<Option<JobResult>> = vec![None; jobs.len()];
-        let (device, gradients) = (self.device(), self.gradients);
+        let (device, gradients) = (self.training_device(), self.gradients);
         let trained = pack::train_pack(&pack_jobs, &device, self.upload, gradients, &mut |k, p| {
             on_step(packed[k], p)
         });

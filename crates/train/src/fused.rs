@@ -18,7 +18,8 @@ use std::collections::HashMap;
 use toy_model::fused::{self, CountedRows, FusedGrads, InstanceTrainer, Shape, SparseRows};
 use toy_model::{ToyModel, initial_weights};
 
-use tree_data::{DataSpec, Magnitude, NodeCountsAhead, Purpose, SparseBatch, StreamKey};
+use crate::node_counts::NodeCountsAhead;
+use tree_data::{DataSpec, Magnitude, Purpose, SparseBatch, StreamKey};
 
 /// Which Adam applies the fused gradients. Both compute the same update formula.
 #[derive(Debug, Clone)]
@@ -307,13 +308,7 @@ fn train_native(job: &Job, on_step: &mut dyn FnMut(Progress)) -> Trained {
                     .map(|(_, l)| l[logged - 1])
                     .collect::<Vec<_>>()
             });
-            on_step(Progress {
-                step: step + 1,
-                steps: config.steps,
-                lr: config.lr_at(step),
-                loss: loss.as_deref(),
-            });
-            curve.extend(loss.map(|loss| (step, loss)));
+            report_step(config, step, config.lr_at(step), loss, on_step, &mut curve);
         }
         start = end;
     }

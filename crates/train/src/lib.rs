@@ -10,6 +10,7 @@
 mod by_hand;
 mod engine;
 mod fused;
+mod node_counts;
 mod node_rows;
 mod pack;
 mod schedule;
@@ -206,7 +207,7 @@ pub fn train(
     device: &Device,
     on_step: &mut dyn FnMut(Progress),
 ) -> TrainOutput {
-    debug_assert_eq!(
+    assert_eq!(
         device.is_autodiff(),
         gradients == Gradients::Autodiff,
         "autodiff needs an autodiff device; by hand, a device without it"

@@ -16,11 +16,12 @@
 //! spec, and rows and features are padded to the largest. A padded row has weight 0 and a
 //! padded feature is 0 in every row, so neither reaches the loss of an instance without them.
 
+use crate::node_counts::NodeCountsAhead;
 use crate::{Batches, Upload};
 use burn::prelude::*;
 use rayon::prelude::*;
 use std::ops::Range;
-use tree_data::{DataSpec, NodeCountsAhead, StreamKey};
+use tree_data::{DataSpec, StreamKey};
 
 /// The distinct rows of a run's tree-path batches, and the node counts of the next steps.
 pub(crate) struct NodeRows<'a> {
@@ -32,8 +33,9 @@ pub(crate) struct NodeRows<'a> {
     rows: Tensor<3>,
     /// Per instance, the node counts of the next steps.
     ahead: Vec<NodeCountsAhead>,
-    /// The steps of `weights`.
+    /// The steps of `weights`, and the batch size they are for.
     weights_steps: Range<u64>,
+    weights_batch: usize,
     /// The row weights of those steps on the device, `[steps, instances, rows]`.
     weights: Option<Tensor<3>>,
 }
@@ -86,6 +88,7 @@ impl<'a> NodeRows<'a> {
             rows: Tensor::from_data(TensorData::new(x, shape), device),
             ahead: vec![NodeCountsAhead::default(); instances],
             weights_steps: 0..0,
+            weights_batch: 0,
             weights: None,
         })
     }
@@ -102,18 +105,20 @@ impl<'a> NodeRows<'a> {
     /// distinct rows, `[instances, rows, n_features]`, and their weights, `[instances, rows]`.
     pub(crate) fn at(&mut self, step: u64, until: u64, batch: usize) -> (Tensor<3>, Tensor<2>) {
         let [instances, n_rows, _] = self.rows.dims();
-        if !self.weights_steps.contains(&step) {
-            // Every instance draws the same steps, `step..step + n`.
+        if !self.weights_steps.contains(&step) || self.weights_batch != batch {
             let (specs, keys) = (&self.specs, self.keys);
             (self.ahead.par_iter_mut())
                 .zip(specs.par_iter().zip(keys))
                 .for_each(|(ahead, (data, &key))| {
                     ahead.at(data, key, step, until, batch);
                 });
-            let n = self.ahead[0].drawn().1.len();
+            // Every instance's draw covers the same steps: the same step, until and batch.
+            let steps = self.ahead[0].steps();
+            debug_assert!(self.ahead.iter().all(|a| a.steps() == steps));
+            let n = steps.clone().count();
             let mut weights = vec![0.0f32; n * n_rows * instances];
             for (instance, ahead) in self.ahead.iter().enumerate() {
-                for (lane, counts) in ahead.drawn().1.iter().enumerate() {
+                for (lane, counts) in ahead.counts().iter().enumerate() {
                     for (node, &count) in counts.iter().enumerate() {
                         weights[(lane * instances + instance) * n_rows + node] =
                             count as f32 / batch as f32;
@@ -122,7 +127,7 @@ impl<'a> NodeRows<'a> {
             }
             let data = TensorData::new(weights, [n, instances, n_rows]);
             self.weights = Some(Tensor::from_data(data, &self.rows.device()));
-            self.weights_steps = step..step + n as u64;
+            (self.weights_steps, self.weights_batch) = (steps, batch);
         }
         let lane = (step - self.weights_steps.start) as usize;
         let weights = self
@@ -132,5 +137,60 @@ impl<'a> NodeRows<'a> {
             .slice([lane..lane + 1, 0..instances, 0..n_rows])
             .reshape([instances, n_rows]);
         (self.rows.clone(), weights)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tree_data::{Magnitude, Purpose, Structure, TreeSpec};
+
+    /// Two instances of different trees (as in a pack): each step's weights are each
+    /// instance's own node counts over the batch, zero on the smaller tree's padded rows, in
+    /// order, at the run's end and after a jump back; the rows are the tree paths.
+    #[test]
+    fn rows_and_weights_are_each_instances_paths_and_counts() {
+        #[allow(deprecated)] // ndarray is the design card's reference CPU backend
+        let device = Device::ndarray();
+        let tree = |depth| {
+            let spec = TreeSpec::new(depth, 2, 0.5).unwrap();
+            DataSpec::tree(spec, Structure::Tree, Magnitude::Binary)
+        };
+        let (small, large) = (tree(1), tree(2));
+        let keys: Vec<StreamKey> = (0..2)
+            .map(|instance| StreamKey {
+                seed: 9,
+                config: 2,
+                instance,
+            })
+            .collect();
+        let (batch, until) = (64, 11);
+        let mut rows = NodeRows::new(vec![&small, &large], &keys, batch, &device).unwrap();
+        let mut counts = Vec::new();
+        for step in (0..until).chain([3, 4]) {
+            let (x, weights) = rows.at(step, until, batch);
+            assert_eq!(x.dims(), [2, 7, 6]);
+            let weights = weights.into_data().try_into_vec_as::<f32>().unwrap();
+            for (instance, data) in [&small, &large].into_iter().enumerate() {
+                data.sample_node_counts(keys[instance], Purpose::Train, step, batch, &mut counts);
+                counts.resize(7, 0); // the small tree's rows 3.. are padding
+                let want: Vec<f32> = counts.iter().map(|&c| c as f32 / batch as f32).collect();
+                assert_eq!(
+                    weights[instance * 7..][..7],
+                    want,
+                    "step {step}, {instance}"
+                );
+            }
+        }
+        // Row 4 of the large tree is node 4 (feature 3, under feature 0): the path 0, 3; the
+        // small tree's rows past its 3 nodes are empty.
+        let x = rows
+            .at(0, until, batch)
+            .0
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .unwrap();
+        assert_eq!(x[(7 + 4) * 6..][..6], [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+        assert!(x[3 * 6..7 * 6].iter().all(|&v| v == 0.0));
     }
 }

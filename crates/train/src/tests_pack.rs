@@ -117,7 +117,7 @@ fn a_pack_trains_each_job_as_it_trains_alone_with(gradients: Gradients) {
     let members = [jobs[0], jobs[2], jobs[3]];
     let engine = engine(Upload::NodeCounts, gradients);
     let mut seen = vec![Vec::new(); members.len()];
-    let (device, upload) = (engine.device(), engine.upload);
+    let (device, upload) = (engine.training_device(), engine.upload);
     let packed = pack::train_pack(&members, &device, upload, gradients, &mut |j, p| {
         seen[j].push(p.loss.map(<[f32]>::len));
     });
@@ -155,7 +155,7 @@ fn run_pack_packs_what_can_join_and_trains_the_rest_alone() {
     let mut steps = vec![0; jobs.len()];
     let results = engine.run_pack(&jobs, &mut |j, _| steps[j] += 1);
     let members = [jobs[0], jobs[2], jobs[3]];
-    let (device, upload) = (engine.device(), engine.upload);
+    let (device, upload) = (engine.training_device(), engine.upload);
     let packed = pack::train_pack(&members, &device, upload, Gradients::ByHand, &mut |_, _| {});
     assert_eq!(
         [&results[0], &results[2], &results[3]],

@@ -41,6 +41,6 @@ pub use batch::SparseBatch;
 pub use hash::{StableHasher, config_hash, hash_str};
 pub use lanes::LANES;
 pub use rng::{Purpose, Rng, StreamKey};
-pub use sample::{DataSpec, Features, Magnitude, NodeCountsAhead, Structure};
+pub use sample::{DataSpec, Features, Magnitude, Structure};
 pub use sparse::{Pairs, SparseError, SparseSpec};
 pub use spec::{MAX_FEATURES, SpecError, TreeSpec};

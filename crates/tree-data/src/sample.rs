@@ -492,44 +492,6 @@ fn draw_path(
     heap_node
 }
 
-/// One stream's training node counts ([`DataSpec::sample_node_counts`]) for consecutive steps,
-/// drawn [`LANES`](crate::LANES) steps at a time ([`DataSpec::sample_node_counts_steps`]) and
-/// kept until a step outside them is asked for.
-#[derive(Debug, Clone, Default)]
-pub struct NodeCountsAhead {
-    /// `counts[l]`: the counts of step `from + l`.
-    counts: Vec<Vec<u32>>,
-    from: u64,
-    batch: usize,
-}
-
-impl NodeCountsAhead {
-    /// The counts of `step` in batches of `batch`, drawing steps `step..` (up to
-    /// [`LANES`](crate::LANES), none at or past `until`) unless `step` is among those drawn.
-    pub fn at(
-        &mut self,
-        data: &DataSpec,
-        key: StreamKey,
-        step: u64,
-        until: u64,
-        batch: usize,
-    ) -> &[u32] {
-        let drawn = self.from..self.from + self.counts.len() as u64;
-        if self.batch != batch || !drawn.contains(&step) {
-            let n = until.saturating_sub(step).clamp(1, crate::LANES as u64) as usize;
-            self.counts.resize_with(n, Vec::new);
-            data.sample_node_counts_steps(key, Purpose::Train, step, batch, &mut self.counts);
-            (self.from, self.batch) = (step, batch);
-        }
-        &self.counts[(step - self.from) as usize]
-    }
-
-    /// The steps drawn so far: the first, and the counts of each from it on.
-    pub fn drawn(&self) -> (u64, &[Vec<u32>]) {
-        (self.from, &self.counts)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -686,29 +648,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    /// Counts drawn ahead are each step's own, whether a step is drawn or reused, across the
-    /// draws' boundaries, near the end of a run, after a jump back and with another batch.
-    #[test]
-    fn node_counts_ahead_give_each_steps_counts() {
-        let tree = TreeSpec::new(3, 2, 0.5).unwrap();
-        let spec = DataSpec::tree(tree, Structure::Tree, Magnitude::Binary);
-        let mut ahead = NodeCountsAhead::default();
-        let mut want = Vec::new();
-        let until = 2 * LANES as u64 + 3;
-        let steps = (0..until).chain([5, 5, until - 1, 0]);
-        for (k, step) in steps.enumerate() {
-            let batch = if k > until as usize + 2 { 33 } else { 64 };
-            let got = ahead.at(&spec, key(4), step, until, batch).to_vec();
-            spec.sample_node_counts(key(4), Purpose::Train, step, batch, &mut want);
-            assert_eq!(got, want, "step {step}, batch {batch}");
-            let (from, drawn) = ahead.drawn();
-            assert!(from + drawn.len() as u64 <= until, "drawn past the end");
-            if k == until as usize + 2 {
-                assert_eq!((from, drawn.len()), (until - 1, 1), "the last step alone");
-            }
-        }
-        assert_eq!((ahead.drawn().0, ahead.drawn().1.len()), (0, LANES));
     }
 }
