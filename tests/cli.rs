@@ -433,6 +433,20 @@ fn gradients_by_hand_give_the_autodiff_run() {
         assert_ratios_near_one(&String::from_utf8_lossy(&compare.stdout));
         let config = fs::read_to_string(by_hand.join("config.toml")).unwrap();
         assert!(config.contains("engine = \"ndarray+by-hand\""), "{config}");
+        // Resuming a folder with the other gradients is refused, saying which flag matches.
+        let args = [
+            "--backend",
+            "ndarray",
+            "--upload",
+            upload,
+            "--gradients",
+            "by-hand",
+        ];
+        let mixed = sweep(&quick(), &autodiff, &args);
+        assert!(!mixed.status.success());
+        let stderr = String::from_utf8_lossy(&mixed.stderr);
+        assert!(stderr.contains("ndarray → ndarray+by-hand"), "{stderr}");
+        assert!(stderr.contains("--gradients autodiff"), "{stderr}");
     }
     let fused = sweep(&quick(), &tmp.path().join("f"), &["--gradients", "by-hand"]);
     assert!(!fused.status.success());

@@ -139,6 +139,19 @@ struct SweepArgs {
     quiet: bool,
 }
 
+/// A folder of another engine gets a hint on the flags that name one: the engine names of the
+/// run folders (`tch-cuda:0+by-hand`) are the backend and its `--gradients`.
+fn engine_hint(error: anyhow::Error) -> anyhow::Error {
+    match error.downcast_ref::<sweep::ConfigError>() {
+        Some(sweep::ConfigError::FolderMismatch { what: "engine", .. }) => anyhow::anyhow!(
+            "{error:#}\nhint: an engine named NAME+by-hand trained with `--backend NAME \
+             --gradients by-hand`, one without `+by-hand` with `--gradients autodiff`; a \
+             GPU's engine NAME:N is `--backend NAME --device cuda:N`"
+        ),
+        _ => error,
+    }
+}
+
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     let err = || format!("--shard {s:?}: expected K/N with 1 <= K <= N, e.g. 2/8");
     let (k, n) = s.split_once('/').ok_or_else(err)?;
@@ -266,7 +279,8 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
         git_commit: git_commit(),
     };
     let reporter = progress::Reporter::new(progress::Mode::pick(args.quiet));
-    let summary = sweep::run(&config, &out, engine.as_ref(), &options, &reporter)?;
+    let summary =
+        sweep::run(&config, &out, engine.as_ref(), &options, &reporter).map_err(engine_hint)?;
     reporter.finish();
     out!("{summary}");
     if let (0, Some((k, n))) = (summary.groups, args.shard) {
