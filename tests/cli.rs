@@ -410,17 +410,19 @@ fn assert_ratios_near_one(table: &str) {
 fn gradients_by_hand_give_the_autodiff_run() {
     let tmp = tempfile::tempdir().unwrap();
     for upload in ["dense", "counts"] {
-        let run = |gradients: &str| {
-            let out = tmp.path().join(format!("{upload}-{gradients}"));
-            let args = [
+        let args = |gradients: &'static str| {
+            [
                 "--backend",
                 "ndarray",
                 "--upload",
                 upload,
                 "--gradients",
                 gradients,
-            ];
-            assert_ok(&sweep(&quick(), &out, &args));
+            ]
+        };
+        let run = |gradients: &'static str| {
+            let out = tmp.path().join(format!("{upload}-{gradients}"));
+            assert_ok(&sweep(&quick(), &out, &args(gradients)));
             out
         };
         let (autodiff, by_hand) = (run("autodiff"), run("by-hand"));
@@ -434,15 +436,7 @@ fn gradients_by_hand_give_the_autodiff_run() {
         let config = fs::read_to_string(by_hand.join("config.toml")).unwrap();
         assert!(config.contains("engine = \"ndarray+by-hand\""), "{config}");
         // Resuming a folder with the other gradients is refused, saying which flag matches.
-        let args = [
-            "--backend",
-            "ndarray",
-            "--upload",
-            upload,
-            "--gradients",
-            "by-hand",
-        ];
-        let mixed = sweep(&quick(), &autodiff, &args);
+        let mixed = sweep(&quick(), &autodiff, &args("by-hand"));
         assert!(!mixed.status.success());
         let stderr = String::from_utf8_lossy(&mixed.stderr);
         assert!(stderr.contains("ndarray → ndarray+by-hand"), "{stderr}");
