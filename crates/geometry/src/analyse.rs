@@ -15,6 +15,7 @@ use crate::schema::{FeatureRow, GeometryRow, InstanceRow, read_weights, weights_
 /// One analysed instance.
 pub(crate) struct InstanceGeo {
     pub instance: u32,
+    /// [`report::RunRow::loss`]: exact where the data has it.
     pub eval_loss: f64,
     /// Mean feature probability `p = 1 − S` (from `runs.csv`).
     pub feature_probability: f64,
@@ -213,7 +214,7 @@ pub(crate) fn analyse_config(
         let gram = Gram::of(w, h, f);
         instances.push(InstanceGeo {
             instance: row.instance,
-            eval_loss: row.eval_loss,
+            eval_loss: row.loss(),
             feature_probability: row.feature_probability,
             w: w.to_vec(),
             bias: weights.instance_b(k).to_vec(),

@@ -119,7 +119,8 @@ pub struct InstanceRow {
     /// This instance's mean feature probability `p = 1 − S`, copied from `runs.csv` (for TMS
     /// sweeps the x axis of the dimensions-per-feature chart is `1/p`).
     pub feature_probability: f64,
-    /// Eval loss, copied from `runs.csv`.
+    /// The instance's loss from `runs.csv`: `exact_loss` where the data has one, else
+    /// `eval_loss` (the loss the report judges it by, [`report::RunRow::loss`]).
     pub eval_loss: f64,
     /// Whether this is the config's plotted instance (lowest eval loss, ties to the lowest
     /// index).

@@ -40,6 +40,8 @@ fn run_row(
         instance,
         train_loss: loss,
         eval_loss: loss,
+        exact_loss: None,
+        decoded: None,
         wall_s: 1.0,
         diverged: !loss.is_finite(),
     }

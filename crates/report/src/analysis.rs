@@ -384,7 +384,22 @@ impl SummaryRow {
         self.aggregate(aggregate) < threshold
             && !(aggregate.needs_every_instance() && self.n_diverged > 0)
     }
+
+    /// Whether this config's instances decode every possible sample, read like
+    /// [`SummaryRow::passes`]: for `min` the best instance does, for `median` half of them,
+    /// for `mean` and `sum` every instance (none diverged). `None` without exact evaluation.
+    pub fn decodes(&self, aggregate: Aggregate) -> Option<bool> {
+        let fraction = match aggregate {
+            Aggregate::Min => self.decoded_max,
+            Aggregate::Median => self.decoded_median,
+            Aggregate::Mean | Aggregate::Sum => self.decoded_min,
+        }?;
+        Some(fraction == 1.0 && !(aggregate.needs_every_instance() && self.n_diverged > 0))
+    }
 }
+
+/// [`SummaryRow::loss`] when the statistics are of the exact expected loss.
+pub const EXACT: &str = "exact";
 
 /// Whether an instance counts as diverged: flagged, or its eval loss is not finite.
 pub fn is_diverged(row: &RunRow) -> bool {
@@ -406,13 +421,17 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
         .into_values()
         .map(|rows| {
             let first = rows[0];
-            let mut losses: Vec<f64> = rows
+            let exact = rows
                 .iter()
-                .filter(|r| !is_diverged(r))
-                .map(|r| r.eval_loss)
-                .collect();
+                .all(|r| r.exact_loss.is_some() || is_diverged(r))
+                && rows.iter().any(|r| r.exact_loss.is_some());
+            let live = || rows.iter().filter(|r| !is_diverged(r));
+            let mut losses: Vec<f64> = live().map(|r| r.loss()).collect();
             losses.sort_by(f64::total_cmp);
             let stats = Stats::of_sorted(&losses);
+            let mut decoded: Vec<f64> = live().map(|r| r.decoded.unwrap_or(f64::NAN)).collect();
+            decoded.sort_by(f64::total_cmp);
+            let decoded = exact.then(|| Stats::of_sorted(&decoded));
             let p = rows.iter().map(|r| r.feature_probability);
             SummaryRow {
                 config_id: first.config_id.clone(),
@@ -434,7 +453,7 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
                 mean: stats.mean,
                 // In runs.csv order (instance order), like the notebook's `.sum()`.
                 sum: if losses.len() == rows.len() {
-                    rows.iter().map(|r| r.eval_loss).sum()
+                    rows.iter().map(|r| r.loss()).sum()
                 } else {
                     f64::NAN
                 },
@@ -443,6 +462,10 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
                 max: stats.max,
                 std: stats.std,
                 n_diverged: (rows.len() - losses.len()) as u32,
+                loss: if exact { EXACT } else { "sampled" }.to_string(),
+                decoded_min: decoded.as_ref().map(|d| d.min),
+                decoded_median: decoded.as_ref().map(|d| d.median),
+                decoded_max: decoded.as_ref().map(|d| d.max),
                 data_set: if has_tree(first.depth) {
                     DataSetId::default()
                 } else {
@@ -549,6 +572,12 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
                 .iter()
                 .find(|r| r.passes(aggregate, threshold))
                 .map(|r| r.n_hidden);
+            let min_n_hidden_decoded =
+                (rows.iter().all(|r| r.decodes(aggregate).is_some())).then(|| {
+                    (rows.iter())
+                        .find(|r| r.decodes(aggregate) == Some(true))
+                        .map(|r| r.n_hidden)
+                });
             out.push(MinHiddenRow {
                 depth,
                 branching: series.branching,
@@ -567,6 +596,7 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
                 threshold,
                 min_n_hidden,
                 max_tested,
+                min_n_hidden_decoded,
                 data_set: data.data_set.clone(),
             });
         }
@@ -1090,5 +1120,70 @@ mod tests {
                 "tree (stop_prob 0.5), importance 0.5^level".to_string()
             ]
         );
+    }
+
+    /// With exact losses the statistics are of them, not of the sampled eval loss; decoding
+    /// reads like the loss threshold: min the best instance, median half, mean and sum all.
+    #[test]
+    fn exact_losses_and_decoding_follow_the_aggregates() {
+        let exact = |instance: u32, loss: f64, decoded: f64| RunRow {
+            exact_loss: Some(loss),
+            decoded: Some(decoded),
+            ..run(2, 2, instance, 1.0)
+        };
+        let runs = vec![
+            exact(0, 1e-6, 1.0),
+            exact(1, 2e-6, 1.0),
+            exact(2, 3e-6, 0.5),
+        ];
+        let row = &summarize(&runs)[0];
+        assert_eq!(row.loss, EXACT);
+        assert!(close(row.mean, 2e-6) && close(row.sum, 6e-6), "{row:?}");
+        assert!(row.passes(Aggregate::Mean, 1e-5));
+        assert_eq!(
+            (row.decoded_min, row.decoded_median, row.decoded_max),
+            (Some(0.5), Some(1.0), Some(1.0))
+        );
+        assert_eq!(row.decodes(Aggregate::Min), Some(true));
+        assert_eq!(row.decodes(Aggregate::Median), Some(true));
+        assert_eq!(row.decodes(Aggregate::Mean), Some(false));
+        assert_eq!(row.decodes(Aggregate::Sum), Some(false));
+
+        // A diverged instance has no exact loss; the others still decide, but mean and sum
+        // need every instance.
+        let diverged = RunRow {
+            eval_loss: f64::NAN,
+            diverged: true,
+            ..run(2, 2, 2, 1.0)
+        };
+        let runs = vec![exact(0, 1e-6, 1.0), exact(1, 2e-6, 1.0), diverged];
+        let row = &summarize(&runs)[0];
+        assert_eq!((row.loss.as_str(), row.n_diverged), (EXACT, 1));
+        assert_eq!(row.decodes(Aggregate::Min), Some(true));
+        assert_eq!(row.decodes(Aggregate::Mean), Some(false));
+
+        // Without exact losses: the sampled eval loss, and no decoding.
+        let row = &summarize(&[run(2, 2, 0, 3e-3)])[0];
+        assert_eq!((row.loss.as_str(), row.mean), ("sampled", 3e-3));
+        assert_eq!(row.decodes(Aggregate::Min), None);
+
+        // min_hidden: the decoded width per aggregate; blank without exact evaluation.
+        let mut runs = vec![exact(0, 1e-3, 1.0), exact(1, 1e-3, 0.9)];
+        runs.extend([exact(0, 1e-3, 1.0), exact(1, 1e-3, 1.0)].map(|r| RunRow {
+            config_id: "d2-h3-b2-tree0.5-binary-s0".into(),
+            n_hidden: 3,
+            ..r
+        }));
+        let rows = min_hidden(&summarize(&runs), 1e-5);
+        let decoded = |a: Aggregate| {
+            rows.iter()
+                .find(|r| r.aggregate == a)
+                .unwrap()
+                .min_n_hidden_decoded
+        };
+        assert_eq!(decoded(Aggregate::Min), Some(Some(2)));
+        assert_eq!(decoded(Aggregate::Mean), Some(Some(3)));
+        let sampled = min_hidden(&summarize(&[run(2, 2, 0, 1e-3)]), 1e-5);
+        assert!(sampled.iter().all(|r| r.min_n_hidden_decoded.is_none()));
     }
 }

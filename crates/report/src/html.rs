@@ -273,6 +273,27 @@ impl Page<'_> {
 
     /// What the min-hidden tables' columns are, which one is the headline, and which column
     /// reproduces the seed notebook's rule.
+    /// What the exact loss and the decoded columns are, when the run has them.
+    fn exact_note(&self) -> String {
+        if !self
+            .summary
+            .iter()
+            .any(|r| r.loss == crate::analysis::EXACT)
+        {
+            return String::new();
+        }
+        "<p class=\"note\"><strong>Exact evaluation.</strong> Tree paths with binary \
+         magnitudes have only <code>n_features + 1</code> possible samples, so for them the loss \
+         is the exact expected loss over all of them (<code>exact_loss</code> in \
+         <code>runs.csv</code>) rather than an estimate from an evaluation batch. The \
+         <em>decoded</em> columns need no threshold: the smallest n_hidden at which every \
+         possible sample comes out within 0.5 of itself in every feature, for every instance \
+         (<em>all</em>) or the best one (<em>best</em>). The loss threshold weighs a sample by \
+         its probability and averages over features, so in deep trees it can pass while the \
+         rare deepest paths are lost; decoding counts every path once.</p>\n"
+            .to_string()
+    }
+
     fn aggregates_note(&self) -> String {
         let headline = self.opts.aggregate;
         let counts: std::collections::BTreeSet<u32> =
@@ -301,7 +322,8 @@ impl Page<'_> {
              <code>loss &lt; 1e-5</code> test is applied to that sum, although its note says \
              “Currently looking at avg loss across instances”. The mean is what the note \
              intends and is tmh's default headline; the <code>sum</code> column reproduces the \
-             notebook's exact rule ({scale}).</p>\n"
+             notebook's exact rule ({scale}).</p>\n{}",
+            self.exact_note()
         )
     }
 
@@ -478,18 +500,27 @@ fn by_depth_table(rows: &[&MinHiddenRow], headline: Aggregate) -> String {
     let mut h = String::from(
         "<div class=\"wide\"><table class=\"min-hidden\">\n<thead>\n<tr><th rowspan=\"2\">depth</th>",
     );
-    for s in groups.keys() {
+    // Series with exact evaluation get two more columns: the width that decodes every sample.
+    let decodes = |cells: &BTreeMap<(u32, Aggregate), &MinHiddenRow>| {
+        cells.values().any(|r| r.min_n_hidden_decoded.is_some())
+    };
+    for (s, cells) in &groups {
         let _ = write!(
             h,
             "<th colspan=\"{}\">{}</th>",
-            Aggregate::ALL.len(),
+            Aggregate::ALL.len() + if decodes(cells) { DECODED.len() } else { 0 },
             esc(&s.label())
         );
     }
     h.push_str("</tr>\n<tr>");
-    for _ in groups.keys() {
+    for cells in groups.values() {
         for a in Aggregate::ALL {
             h.push_str(&aggregate_th(a, headline));
+        }
+        if decodes(cells) {
+            for (name, _, title) in DECODED {
+                let _ = write!(h, "<th class=\"decoded\" title=\"{title}\">{name}</th>");
+            }
         }
     }
     h.push_str("</tr>\n</thead>\n<tbody>\n");
@@ -501,6 +532,11 @@ fn by_depth_table(rows: &[&MinHiddenRow], headline: Aggregate) -> String {
                     cells.get(&(*d, a)).copied(),
                     a == headline,
                 ));
+            }
+            if decodes(cells) {
+                for (_, a, _) in DECODED {
+                    h.push_str(&decoded_cell(cells.get(&(*d, a)).copied()));
+                }
             }
         }
         h.push_str("</tr>\n");
@@ -564,6 +600,32 @@ fn min_hidden_cell(row: Option<&MinHiddenRow>, headline: bool) -> String {
             ),
         },
         None => format!("<td{}>—</td>", class("")),
+    }
+}
+
+/// The decoded columns: heading, the aggregate whose row holds it, and the heading's tooltip.
+const DECODED: [(&str, Aggregate, &str); 2] = [
+    (
+        "decoded, all",
+        Aggregate::Mean,
+        "smallest n_hidden at which every instance decodes every possible sample",
+    ),
+    (
+        "decoded, best",
+        Aggregate::Min,
+        "smallest n_hidden at which the best instance decodes every possible sample",
+    ),
+];
+
+/// A decoded column's cell: the width, `none` (with the largest width tested), or `—`.
+fn decoded_cell(row: Option<&MinHiddenRow>) -> String {
+    match row.map(|r| (r.min_n_hidden_decoded, r.max_tested)) {
+        Some((Some(Some(n)), _)) => format!("<td class=\"decoded\">{n}</td>"),
+        Some((Some(None), max)) => format!(
+            "<td class=\"decoded none\" title=\"largest n_hidden tested: {max}\">none (&gt; max \
+             tested {max})</td>"
+        ),
+        _ => "<td class=\"decoded\">—</td>".to_string(),
     }
 }
 

@@ -401,6 +401,9 @@ pub(crate) fn all_plots(
         } else {
             plots.push(heatmap(s, &rows, threshold, headline)?);
             plots.push(loss_vs_hidden(s, &rows, threshold, headline)?);
+            if rows.iter().any(|r| r.decoded_max.is_some()) {
+                plots.push(decoded_vs_hidden(s, &rows)?);
+            }
         }
         if let Some(index) = &curve_index
             && let Some(plot) = training_curves(s, &rows, &series_runs, index, threshold, headline)?
@@ -730,6 +733,110 @@ fn loss_vs_hidden(
     })?;
     Ok(Plot {
         stem: format!("loss_vs_hidden_{}", series.slug()),
+        title,
+        series: Some(series.clone()),
+        svg,
+    })
+}
+
+/// For a series with exact evaluation: the fraction of possible samples decoded vs n_hidden, a
+/// line per depth, solid for every instance (the smallest fraction), dashed for the best.
+fn decoded_vs_hidden(series: &Series, rows: &[&SummaryRow]) -> Result<Plot> {
+    let title = format!("Samples decoded vs n_hidden — {}", series.label());
+    let depths = distinct(rows.iter().map(|r| r.row_key()));
+    let hiddens = distinct(rows.iter().map(|r| r.n_hidden));
+    let (x0, x1) = x_span(&hiddens);
+    let footer = "A sample is decoded when every output is within 0.5 of it; 1 means the \
+                  instance stores every path of the tree.";
+    let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
+        let (plot, side) = chart_frame(root, &title, Some(footer), LEGEND_WIDTH)?;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(12)
+            .x_label_area_size(60)
+            .y_label_area_size(80)
+            .build_cartesian_2d(
+                Axis::new(x0, x1, hiddens.iter().map(|h| *h as f64).collect()),
+                Axis::new(-0.03, 1.03, vec![0.0, 0.25, 0.5, 0.75, 1.0]),
+            )?;
+        chart
+            .configure_mesh()
+            .x_desc("n_hidden (hidden width)")
+            .y_desc("fraction of possible samples decoded")
+            .x_label_formatter(&|v| format!("{}", v.round() as i64))
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .label_style((FONT, 17))
+            .axis_desc_style((FONT, 19))
+            .bold_line_style(GRID)
+            .light_line_style(GRID_LIGHT)
+            .draw()?;
+        let mut entries = Vec::new();
+        for (i, depth) in depths.iter().enumerate() {
+            let colour = depth_colour(i, depths.len());
+            let of_depth: Vec<&&SummaryRow> =
+                rows.iter().filter(|r| r.row_key() == *depth).collect();
+            let points = |pick: fn(&SummaryRow) -> Option<f64>| -> Vec<(f64, Shown)> {
+                (of_depth.iter())
+                    .filter_map(|r| {
+                        pick(r)
+                            .filter(|v| v.is_finite())
+                            .map(|v| (r.n_hidden as f64, v))
+                    })
+                    .map(|(x, v)| {
+                        (
+                            x,
+                            Shown {
+                                log: v,
+                                floored: false,
+                            },
+                        )
+                    })
+                    .collect()
+            };
+            let look = |width, dashed, filled, radius| LineLook {
+                colour,
+                width,
+                dashed,
+                filled,
+                radius,
+                dx: 0,
+            };
+            draw_line(
+                &mut chart,
+                &points(|r| r.decoded_max),
+                look(1, true, false, 3),
+            )?;
+            draw_line(
+                &mut chart,
+                &points(|r| r.decoded_min),
+                look(2, false, true, 4),
+            )?;
+            if let Some(r) = of_depth.first() {
+                entries.push((r.row_label(), line_mark(colour)));
+            }
+        }
+        entries.push((
+            "every instance".to_owned(),
+            Mark::Line {
+                colour: MUTED,
+                width: 2,
+                dashed: false,
+                marker: true,
+            },
+        ));
+        entries.push((
+            "best instance".to_owned(),
+            Mark::Line {
+                colour: MUTED,
+                width: 1,
+                dashed: true,
+                marker: false,
+            },
+        ));
+        legend(&side, "Legend", &entries)?;
+        Ok(())
+    })?;
+    Ok(Plot {
+        stem: format!("decoded_vs_hidden_{}", series.slug()),
         title,
         series: Some(series.clone()),
         svg,
@@ -1750,5 +1857,43 @@ mod tests {
     #[test]
     fn step_labels() {
         assert_eq!(fmt_step(&20000.0), "20k");
+    }
+
+    /// Series with exact evaluation get a decoded-vs-n_hidden chart: a fraction axis from 0 to
+    /// 1, a line per depth; series without get none.
+    #[test]
+    fn decoded_chart_only_with_exact_evaluation() {
+        let exact = |depth, n_hidden, instance, decoded| RunRow {
+            exact_loss: Some(1e-3),
+            decoded: Some(decoded),
+            ..run(depth, n_hidden, "tree0.5", instance, 1e-3)
+        };
+        let runs = [
+            exact(1, 2, 0, 1.0),
+            exact(1, 2, 1, 1.0),
+            exact(2, 2, 0, 0.5),
+            exact(2, 2, 1, 0.75),
+            exact(2, 3, 0, 1.0),
+            exact(2, 3, 1, 1.0),
+        ];
+        let (_, plots) = charts(&runs, Aggregate::Mean);
+        let t = texts(&plot(&plots, "decoded_vs_hidden_").svg);
+        for expected in [
+            "depth 1 (n_features 2)",
+            "depth 2 (n_features 6)",
+            "every instance",
+            "best instance",
+            "0.00",
+            "1.00",
+            "fraction of possible samples decoded",
+        ] {
+            assert!(t.iter().any(|s| s == expected), "{expected}: {t:?}");
+        }
+        let (_, plots) = charts(&config(2, 2, "tree0.5", 1e-3), Aggregate::Mean);
+        assert!(
+            !plots
+                .iter()
+                .any(|p| p.stem.starts_with("decoded_vs_hidden_"))
+        );
     }
 }

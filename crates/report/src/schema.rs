@@ -20,6 +20,9 @@ pub trait Table: Serialize + DeserializeOwned {
     const FILE_NAME: &'static str;
     /// Column names, in file order; equal to the serde field names of the struct.
     const COLUMNS: &'static [&'static str];
+    /// Columns added after run folders existed: a file that lacks exactly these (and has the
+    /// others in order) is read too, the fields taking their serde defaults.
+    const ADDED: &'static [&'static str] = &[];
 }
 
 /// One trained instance of one configuration: a row of `runs.csv`, written by the sweep engine.
@@ -76,8 +79,19 @@ pub struct RunRow {
     pub instance: u32,
     /// Final train loss.
     pub train_loss: f64,
-    /// Eval loss (see the loss convention in the crate docs).
+    /// Eval loss on a sampled batch of `train.eval_batch` (see the loss convention in the crate
+    /// docs).
     pub eval_loss: f64,
+    /// The exact expected loss over every sample the data can produce (tree paths with binary
+    /// magnitudes have `n_features + 1`), the quantity `eval_loss` estimates; empty for other
+    /// data (and in folders written before tmh computed it). Where every instance of a config
+    /// has it, the summary's statistics use it.
+    #[serde(default)]
+    pub exact_loss: Option<f64>,
+    /// The fraction of those possible samples that the instance decodes (every output within
+    /// 0.5 of its target); 1 when it stores the whole tree. Empty where `exact_loss` is.
+    #[serde(default)]
+    pub decoded: Option<f64>,
     /// Wall seconds of the whole fused group (`group`) that trained this config, all its
     /// configs and instances together, repeated on every row of the group: summing the column
     /// overcounts; take one value per `group` and sum those for the run's training time
@@ -88,6 +102,12 @@ pub struct RunRow {
 }
 
 impl RunRow {
+    /// The loss the report judges this instance by: the exact expected loss where the data
+    /// has one, else the sampled eval loss.
+    pub fn loss(&self) -> f64 {
+        self.exact_loss.unwrap_or(self.eval_loss)
+    }
+
     /// Instance `instance` of the seed sweep's config of `depth` and `n_hidden` (binary tree,
     /// stop_prob 0.5, binary magnitudes, importance 1, seed 0), with train and eval loss `loss`
     /// and a wall time of 1 s: the base that tests and examples adjust with struct update
@@ -114,6 +134,8 @@ impl RunRow {
             instance,
             train_loss: loss,
             eval_loss: loss,
+            exact_loss: None,
+            decoded: None,
             wall_s: 1.0,
             diverged: false,
         }
@@ -140,9 +162,12 @@ impl Table for RunRow {
         "instance",
         "train_loss",
         "eval_loss",
+        "exact_loss",
+        "decoded",
         "wall_s",
         "diverged",
     ];
+    const ADDED: &'static [&'static str] = &["exact_loss", "decoded"];
 }
 
 /// One point of one instance's training curve: a row of `curves.csv`.
@@ -170,7 +195,9 @@ impl Table for CurveRow {
     const COLUMNS: &'static [&'static str] = &["config_id", "instance", "step", "loss"];
 }
 
-/// Eval-loss statistics of one configuration across its instances: a row of `summary.csv`.
+/// Loss statistics of one configuration across its instances: a row of `summary.csv`. The loss
+/// is the exact expected loss where every instance has one (`loss` = `exact`), else the sampled
+/// eval loss.
 ///
 /// Diverged instances (flag set, or eval loss not finite) are counted in `n_diverged` and left
 /// out of the statistics; when every instance diverged the statistics are NaN. `sum` is the
@@ -230,6 +257,16 @@ pub struct SummaryRow {
     pub std: f64,
     /// Number of diverged instances.
     pub n_diverged: u32,
+    /// Which loss the statistics above are of: `exact` (every instance's `exact_loss`: tree
+    /// paths with binary magnitudes) or `sampled` (`eval_loss`, from an evaluation batch).
+    pub loss: String,
+    /// Smallest fraction of possible samples decoded by a non-diverged instance (`runs.csv`'s
+    /// `decoded`); empty without exact evaluation, NaN when every instance diverged.
+    pub decoded_min: Option<f64>,
+    /// Median of that fraction.
+    pub decoded_median: Option<f64>,
+    /// Largest: the best instance's.
+    pub decoded_max: Option<f64>,
     /// The data set of a config without a tree (from `runs.csv`'s `group`); empty for tree
     /// configs. Not a column: `summary.csv` names the data set in `config_id`.
     #[serde(skip)]
@@ -262,6 +299,10 @@ impl Table for SummaryRow {
         "max",
         "std",
         "n_diverged",
+        "loss",
+        "decoded_min",
+        "decoded_median",
+        "decoded_max",
     ];
 }
 
@@ -413,6 +454,11 @@ pub struct MinHiddenRow {
     pub min_n_hidden: Option<u32>,
     /// Largest `n_hidden` tested for this series and depth.
     pub max_tested: u32,
+    /// Smallest tested `n_hidden` whose instances decode every possible sample
+    /// ([`SummaryRow::decodes`] under this row's aggregate): `none` when no tested width does,
+    /// empty where the data has no exact evaluation (not tree paths with binary magnitudes).
+    #[serde(with = "blank_none_or_u32")]
+    pub min_n_hidden_decoded: Option<Option<u32>>,
 }
 
 impl Table for MinHiddenRow {
@@ -436,7 +482,37 @@ impl Table for MinHiddenRow {
         "threshold",
         "min_n_hidden",
         "max_tested",
+        "min_n_hidden_decoded",
     ];
+}
+
+/// `Option<Option<u32>>` as a CSV field: empty (not applicable), `none` or the number.
+mod blank_none_or_u32 {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &Option<Option<u32>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            None => s.serialize_str(""),
+            Some(inner) => none_or_u32::serialize(inner, s),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let parsed = if text.trim() == "none" {
+            None
+        } else {
+            Some(text.trim().parse().map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "expected a width, `none` or nothing, got {text:?}"
+                ))
+            })?)
+        };
+        Ok(Some(parsed))
+    }
 }
 
 /// `Option<u32>` as a CSV field: the number, or the string `none`.
@@ -489,7 +565,8 @@ pub fn read_table<T: Table>(dir: &Path) -> Result<Vec<T>> {
 fn parse_table<T: Table>(input: impl std::io::Read) -> Result<Vec<T>> {
     let mut reader = csv::Reader::from_reader(input);
     let header: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
-    if header != T::COLUMNS {
+    let before_added = T::COLUMNS.iter().filter(|c| !T::ADDED.contains(c));
+    if header != T::COLUMNS && !header.iter().map(String::as_str).eq(before_added.copied()) {
         bail!(
             "unexpected header {:?}; expected {:?}",
             header.join(","),
@@ -602,6 +679,8 @@ mod tests {
             instance: 0,
             train_loss: 1e-3,
             eval_loss: f64::NAN,
+            exact_loss: None,
+            decoded: None,
             wall_s: 1.5,
             diverged: true,
         }
@@ -641,6 +720,10 @@ mod tests {
             max: 0.0,
             std: 0.0,
             n_diverged: 0,
+            loss: "sampled".into(),
+            decoded_min: None,
+            decoded_median: None,
+            decoded_max: None,
             data_set: DataSetId::default(),
         };
         assert_eq!(header_of(&summary), SummaryRow::COLUMNS);
@@ -665,6 +748,7 @@ mod tests {
             threshold: 1e-5,
             min_n_hidden: None,
             max_tested: 4,
+            min_n_hidden_decoded: None,
             data_set: DataSetId::default(),
         };
         assert_eq!(header_of(&min_hidden), MinHiddenRow::COLUMNS);
@@ -686,11 +770,13 @@ mod tests {
             MinHiddenRow {
                 aggregate: Aggregate::Median,
                 min_n_hidden: Some(3),
+                min_n_hidden_decoded: Some(Some(3)),
                 ..first.clone()
             },
             MinHiddenRow {
                 aggregate: Aggregate::Sum,
                 min_n_hidden: Some(5),
+                min_n_hidden_decoded: Some(None),
                 ..first.clone()
             },
             MinHiddenRow {
@@ -706,9 +792,10 @@ mod tests {
         let bytes = table_to_csv(&rows).unwrap();
         let text = String::from_utf8(bytes.clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[1].ends_with(",min,0.00001,none,4"), "{text}");
-        assert!(lines[2].ends_with(",median,0.00001,3,4"), "{text}");
-        assert!(lines[3].ends_with(",sum,0.00001,5,4"), "{text}");
+        // The decoded width: empty (no exact evaluation), a width, or none.
+        assert!(lines[1].ends_with(",min,0.00001,none,4,"), "{text}");
+        assert!(lines[2].ends_with(",median,0.00001,3,4,3"), "{text}");
+        assert!(lines[3].ends_with(",sum,0.00001,5,4,none"), "{text}");
         assert!(
             lines[1].contains(",0,0,,0,min,"),
             "a tree has no data set name: {text}"
@@ -737,6 +824,7 @@ mod tests {
             threshold: 1e-5,
             min_n_hidden: None,
             max_tested: 4,
+            min_n_hidden_decoded: None,
             data_set: DataSetId::default(),
         }
     }
@@ -833,5 +921,45 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("occupied")]);
+    }
+
+    /// A `runs.csv` from before exact evaluation (no `exact_loss`, `decoded`) reads back with
+    /// both empty; a file missing only one of them is refused.
+    #[test]
+    fn runs_without_the_added_columns_still_read() {
+        let row = RunRow {
+            eval_loss: 2e-7,
+            exact_loss: Some(1e-7),
+            decoded: Some(1.0),
+            diverged: false,
+            ..run_row()
+        };
+        let text = String::from_utf8(table_to_csv(std::slice::from_ref(&row)).unwrap()).unwrap();
+        let drop_columns = |drop: &[usize]| -> String {
+            text.lines()
+                .map(|line| {
+                    let cells: Vec<&str> = line.split(',').collect();
+                    let kept: Vec<&str> = (cells.iter().enumerate())
+                        .filter(|(i, _)| !drop.contains(i))
+                        .map(|(_, c)| *c)
+                        .collect();
+                    kept.join(",") + "\n"
+                })
+                .collect()
+        };
+        let at = |name: &str| RunRow::COLUMNS.iter().position(|c| *c == name).unwrap();
+        let (exact, decoded) = (at("exact_loss"), at("decoded"));
+        let old: Vec<RunRow> = parse_table(drop_columns(&[exact, decoded]).as_bytes()).unwrap();
+        assert_eq!(
+            old,
+            vec![RunRow {
+                exact_loss: None,
+                decoded: None,
+                ..row.clone()
+            }]
+        );
+        let back: Vec<RunRow> = parse_table(text.as_bytes()).unwrap();
+        assert_eq!(back, vec![row]);
+        assert!(parse_table::<RunRow>(drop_columns(&[decoded]).as_bytes()).is_err());
     }
 }

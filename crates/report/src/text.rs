@@ -10,16 +10,21 @@ use crate::schema::{Aggregate, MinHiddenRow};
 
 /// One block per series (those whose instances share one feature probability): a column per
 /// depth (or n_features without a tree), a line per aggregate, the `headline` first and
-/// starred. `none` means no tested width passes.
+/// starred. `none` means no tested width passes. Where the data has exact evaluation, two more
+/// lines give the smallest width at which every instance (`all`), or the best (`best`), decodes
+/// every possible sample.
 ///
 /// ```text
 /// tree (stop_prob 0.5), b=2, binary, seed 0: smallest n_hidden with eval loss < 1.0e-5
-///   depth      1     2     3     4     5     6
-///   mean *     2     3     4     6     9  none
-///   min        2     3     4     6     9  none
-///   median     2     3     4     6     9  none
-///   sum        2     3     4     7    10  none
+///   depth             1     2     3     4     5     6
+///   mean *            2     3     4     6     9  none
+///   min               2     3     4     6     9  none
+///   median            2     3     4     6     9  none
+///   sum               2     3     4     7    10  none
+///   decoded, all      2     3     4     5     8  none
+///   decoded, best     2     3     4     5     8  none
 /// * headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.
+/// decoded: every possible sample comes out within 0.5 of itself (all instances, or the best).
 /// ```
 pub fn min_hidden_text(rows: &[MinHiddenRow], headline: Aggregate) -> String {
     let mut series: BTreeMap<Series, BTreeMap<(u32, Aggregate), &MinHiddenRow>> = BTreeMap::new();
@@ -38,6 +43,7 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], headline: Aggregate) -> String {
         .chain(Aggregate::ALL.into_iter().filter(|&a| a != headline))
         .collect();
     let mut out = String::new();
+    let mut any_decoded = false;
     for (s, cells) in &series {
         let Some(first) = cells.values().next() else {
             continue;
@@ -57,7 +63,7 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], headline: Aggregate) -> String {
         } else {
             "n_features"
         };
-        let _ = write!(out, "  {head:<10}");
+        let _ = write!(out, "  {head:<LABEL$}");
         for k in &keys {
             let _ = write!(out, "{k:>6}");
         }
@@ -68,22 +74,48 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], headline: Aggregate) -> String {
             } else {
                 a.to_string()
             };
-            let _ = write!(out, "  {name:<10}");
-            for k in &keys {
-                let cell = match cells.get(&(*k, a)).map(|r| r.min_n_hidden) {
-                    Some(Some(n)) => n.to_string(),
-                    Some(None) => "none".into(),
-                    None => "-".into(),
-                };
-                let _ = write!(out, "{cell:>6}");
+            let widths = keys
+                .iter()
+                .map(|k| cells.get(&(*k, a)).map(|r| r.min_n_hidden));
+            line(&mut out, &name, widths);
+        }
+        if cells.values().any(|r| r.min_n_hidden_decoded.is_some()) {
+            any_decoded = true;
+            for (name, a) in [
+                ("decoded, all", Aggregate::Mean),
+                ("decoded, best", Aggregate::Min),
+            ] {
+                let widths = keys
+                    .iter()
+                    .map(|k| cells.get(&(*k, a)).and_then(|r| r.min_n_hidden_decoded));
+                line(&mut out, name, widths);
             }
-            out.push('\n');
         }
     }
     if !series.is_empty() {
         out.push_str("* headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.\n");
     }
+    if any_decoded {
+        out.push_str("decoded: every possible sample comes out within 0.5 of itself (all instances, or the best).\n");
+    }
     out
+}
+
+/// Width of the label column.
+const LABEL: usize = 13;
+
+/// One line of the table: a label, then per column a width, `none` or `-` (not tested).
+fn line(out: &mut String, name: &str, widths: impl Iterator<Item = Option<Option<u32>>>) {
+    let _ = write!(out, "  {name:<LABEL$}");
+    for width in widths {
+        let cell = match width {
+            Some(Some(n)) => n.to_string(),
+            Some(None) => "none".into(),
+            None => "-".into(),
+        };
+        let _ = write!(out, "{cell:>6}");
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]
@@ -108,11 +140,11 @@ mod tests {
             lines,
             [
                 "tree (stop_prob 0.5), b=2, binary, seed 0: smallest n_hidden with eval loss < 1.0e-5",
-                "  depth          1     2",
-                "  mean *         2     3",
-                "  min            2     3",
-                "  median         2     3",
-                "  sum            2  none",
+                "  depth             1     2",
+                "  mean *            2     3",
+                "  min               2     3",
+                "  median            2     3",
+                "  sum               2  none",
                 "* headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.",
             ]
         );
@@ -132,5 +164,36 @@ mod tests {
             })
             .collect();
         assert_eq!(min_hidden_text(&sparse, Aggregate::Mean), "");
+    }
+
+    #[test]
+    fn decoded_lines_follow_where_the_data_has_exact_evaluation() {
+        // Depth 2 at n_hidden 2: one instance of two decodes everything.
+        let mut runs = Vec::new();
+        for (depth, n_hidden, decoded) in
+            [(1, 2, [1.0, 1.0]), (2, 2, [1.0, 0.5]), (2, 3, [1.0, 1.0])]
+        {
+            for (i, d) in decoded.into_iter().enumerate() {
+                runs.push(RunRow {
+                    exact_loss: Some(1e-3),
+                    decoded: Some(d),
+                    ..RunRow::seed_example(depth, n_hidden, i as u32, 1.0)
+                });
+            }
+        }
+        let rows = crate::min_hidden(&crate::summarize(&runs), 1e-5);
+        let text = min_hidden_text(&rows, Aggregate::Mean);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], "  depth             1     2");
+        assert_eq!(
+            lines[2], "  mean *         none  none",
+            "the exact loss 1e-3 is used"
+        );
+        assert_eq!(lines[6], "  decoded, all      2     3");
+        assert_eq!(lines[7], "  decoded, best     2     2");
+        assert!(
+            lines[9].starts_with("decoded: every possible sample"),
+            "{text}"
+        );
     }
 }

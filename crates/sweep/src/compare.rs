@@ -2,8 +2,8 @@
 //! agree on which configs reach the threshold, and how far apart are their losses?
 //!
 //! Two correct backends do not give equal losses: float order differs, and a solved config
-//! sits at rounding noise (1e-16 in one run, 1e-25 or exactly 0 in the other). So eval losses
-//! below the report's display floor ([`report::display_floor`], [`report::NOISE_FLOOR`] ×
+//! sits at rounding noise (1e-16 in one run, 1e-25 or exactly 0 in the other). So losses (the
+//! exact ones where the data has them, like the report's) below the report's display floor ([`report::display_floor`], [`report::NOISE_FLOOR`] ×
 //! threshold) count as the floor, and the per-config distance is the ratio of the geometric
 //! means of the instances' losses.
 
@@ -20,7 +20,7 @@ pub struct CellComparison {
     pub config_id: String,
     /// The aggregate across instances, in run A and run B.
     pub value: (f64, f64),
-    /// Geometric mean of the instances' finite eval losses (floored at the noise floor).
+    /// Geometric mean of the instances' finite losses (floored at the noise floor).
     pub geomean: (f64, f64),
     /// Whether the config passes the threshold (the report's pass rule), in A and in B.
     pub passes: (bool, bool),
@@ -137,14 +137,15 @@ pub fn compare(
     })
 }
 
-/// Per config: the geometric mean of its instances' eval losses, each at least `floor`,
+/// Per config: the geometric mean of its instances' losses ([`RunRow::loss`]: exact where the
+/// data has it), each at least `floor`,
 /// over the instances that did not diverge (NaN when all did).
 fn geomeans(runs: &[RunRow], floor: f64) -> BTreeMap<&str, f64> {
     let mut logs: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
     for row in runs {
         let entry = logs.entry(row.config_id.as_str()).or_default();
         if !is_diverged(row) {
-            entry.0 += row.eval_loss.max(floor).ln();
+            entry.0 += row.loss().max(floor).ln();
             entry.1 += 1;
         }
     }

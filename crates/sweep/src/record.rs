@@ -96,6 +96,11 @@ struct RunEntry {
     instance: u32,
     train_loss: Real,
     eval_loss: Real,
+    // Absent for data without exact evaluation, and in records written before tmh had it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exact_loss: Option<Real>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    decoded: Option<Real>,
     wall_s: Real,
     diverged: bool,
 }
@@ -149,9 +154,21 @@ impl GroupRecord {
     ) -> GroupRecord {
         let mut runs = Vec::new();
         let mut curves = Vec::new();
+        let support = group.data.support();
         for (cell, result) in group.cells.iter().zip(results) {
             let w_len = cell.n_hidden * cell.n_features;
+            let exact = support.as_ref().map(|support| {
+                let importance = cell.importance_vector();
+                train::evaluate_exact(
+                    support,
+                    &importance,
+                    &result.w,
+                    &result.b_final,
+                    cell.n_hidden,
+                )
+            });
             for instance in 0..cell.instances {
+                let judged = exact.as_ref().map(|e| e[instance]);
                 let train_loss = f64::from(result.final_loss[instance]);
                 let eval_loss = f64::from(result.eval_loss[instance]);
                 // Non-finite parameters count too: the fused kernel's ReLU maps NaN to 0, so a
@@ -177,6 +194,8 @@ impl GroupRecord {
                     instance: instance as u32,
                     train_loss: Real(train_loss),
                     eval_loss: Real(eval_loss),
+                    exact_loss: judged.map(|e| Real(e.loss)),
+                    decoded: judged.map(|e| Real(e.decoded)),
                     wall_s: Real(wall_s),
                     diverged: !(train_loss.is_finite() && eval_loss.is_finite() && params_finite),
                 };
@@ -284,6 +303,8 @@ impl GroupRecord {
             instance: r.instance,
             train_loss: r.train_loss.0,
             eval_loss: r.eval_loss.0,
+            exact_loss: r.exact_loss.map(|v| v.0),
+            decoded: r.decoded.map(|v| v.0),
             wall_s: r.wall_s.0,
             diverged: r.diverged,
         })

@@ -708,3 +708,84 @@ fn records_written_before_the_data_columns_still_resume() {
             .all(|r| r.importance == "1" && r.feature_probability > 0.0)
     );
 }
+
+/// Tree paths with binary magnitudes are judged on every possible sample: `runs.csv` holds the
+/// exact loss and decoded fraction of the saved weights, and the summary's statistics use it.
+#[test]
+fn tree_paths_are_evaluated_exactly_from_the_saved_weights() {
+    let config = tiny();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    let runs = report::read_runs(dir).unwrap();
+    let summary: Vec<report::SummaryRow> = report::read_table(dir).unwrap();
+    for group in config.groups() {
+        let support = group
+            .data
+            .support()
+            .expect("tree paths with binary magnitudes");
+        for cell in &group.cells {
+            let w = read_weights(&weights_path(dir, &cell.id)).unwrap();
+            let expected = train::evaluate_exact(
+                &support,
+                &cell.importance_vector(),
+                &w.w,
+                &w.b_final,
+                cell.n_hidden,
+            );
+            let rows: Vec<&report::RunRow> =
+                runs.iter().filter(|r| r.config_id == cell.id).collect();
+            assert_eq!(rows.len(), expected.len());
+            for (row, e) in rows.iter().zip(&expected) {
+                assert_eq!(row.exact_loss, Some(e.loss), "{}", cell.id);
+                assert_eq!(row.decoded, Some(e.decoded), "{}", cell.id);
+                // A batch of 64 estimates the same expectation.
+                assert!(
+                    (row.eval_loss / e.loss).ln().abs() < 1.0,
+                    "{}: eval {} vs exact {}",
+                    cell.id,
+                    row.eval_loss,
+                    e.loss
+                );
+            }
+            let s = summary.iter().find(|s| s.config_id == cell.id).unwrap();
+            assert_eq!(s.loss, "exact");
+            let mean = expected.iter().map(|e| e.loss).sum::<f64>() / expected.len() as f64;
+            assert!((s.mean - mean).abs() <= 1e-15 * mean, "{}", cell.id);
+            let best = expected.iter().map(|e| e.decoded).fold(0.0, f64::max);
+            assert_eq!(s.decoded_max, Some(best));
+        }
+    }
+}
+
+/// Records written before exact evaluation still resume: their rows keep only the sampled
+/// eval loss, and the summary says so.
+#[test]
+fn records_written_before_exact_evaluation_still_resume() {
+    let config = tiny();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    for group in config.groups() {
+        let path = record_path(dir, &group.info.id);
+        let mut record: serde_json::Value = serde_json::from_slice(&bytes(&path)).unwrap();
+        for row in record["runs"].as_array_mut().unwrap() {
+            let row = row.as_object_mut().unwrap();
+            assert!(row.remove("exact_loss").is_some() && row.remove("decoded").is_some());
+        }
+        std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+    }
+    let again = run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    assert_eq!((again.trained, again.skipped), (0, 2));
+    let runs = report::read_runs(dir).unwrap();
+    assert!(
+        runs.iter()
+            .all(|r| r.exact_loss.is_none() && r.decoded.is_none())
+    );
+    let summary: Vec<report::SummaryRow> = report::read_table(dir).unwrap();
+    assert!(
+        summary
+            .iter()
+            .all(|s| s.loss == "sampled" && s.decoded_max.is_none())
+    );
+}

@@ -9,6 +9,7 @@
 
 mod by_hand;
 mod engine;
+mod exact;
 mod fused;
 mod node_counts;
 mod node_rows;
@@ -16,6 +17,7 @@ mod pack;
 mod schedule;
 
 pub use engine::{DeviceEngine, Engine, Job, JobResult};
+pub use exact::{DECODE_TOLERANCE, ExactEval, evaluate_exact};
 pub use fused::{FusedCpuEngine, FusedOptimizer};
 pub use schedule::{Schedule, UnknownSchedule};
 

@@ -36,6 +36,7 @@ mod rng;
 mod sample;
 mod sparse;
 mod spec;
+mod support;
 
 pub use batch::SparseBatch;
 pub use hash::{StableHasher, config_hash, hash_str};
@@ -44,3 +45,4 @@ pub use rng::{Purpose, Rng, StreamKey};
 pub use sample::{DataSpec, Features, Magnitude, Structure};
 pub use sparse::{Pairs, SparseError, SparseSpec};
 pub use spec::{MAX_FEATURES, SpecError, TreeSpec};
+pub use support::Support;

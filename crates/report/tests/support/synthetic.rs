@@ -107,6 +107,8 @@ impl Synthetic {
                             instance,
                             train_loss: 0.0,
                             eval_loss: if diverged { f64::NAN } else { eval_loss },
+                            exact_loss: None,
+                            decoded: None,
                             wall_s: 2.0 + depth as f64,
                             diverged,
                         });
@@ -150,6 +152,8 @@ impl Synthetic {
                         instance,
                         train_loss: 0.0,
                         eval_loss: 10f64.powf(level(n_hidden, need) + 0.3 * z),
+                        exact_loss: None,
+                        decoded: None,
                         wall_s: 1.0,
                         diverged: false,
                     });

@@ -1,0 +1,84 @@
+//! The support of tree-path data: every possible sample and its exact probability.
+
+mod common;
+
+use common::{assert_binomial, data, many_samples, rows};
+use tree_data::{DataSpec, Magnitude, Pairs, SparseSpec, Structure, TreeSpec};
+
+const CONFIGS: [(u32, u32, f64); 4] = [(1, 2, 0.5), (4, 2, 0.5), (5, 2, 0.0), (3, 3, 0.3)];
+
+#[test]
+fn depth_one_has_three_samples() {
+    let support = data(1, 2, 0.5, Structure::Tree).support().unwrap();
+    assert_eq!(support.rows, vec![vec![], vec![0], vec![1]]);
+    assert_eq!(support.probability, vec![0.5, 0.25, 0.25]);
+    assert_eq!(support.n_features, 2);
+}
+
+/// Rows are the root-to-node paths; probabilities sum to 1 and give each feature its marginal.
+#[test]
+fn rows_are_paths_and_probabilities_give_the_marginals() {
+    for (depth, branching, stop_prob) in CONFIGS {
+        let spec = data(depth, branching, stop_prob, Structure::Tree);
+        let tree = *spec.tree_spec().unwrap();
+        let support = spec.support().unwrap();
+        assert_eq!(support.len(), tree.n_features() + 1);
+        assert!(support.rows[0].is_empty());
+        let total: f64 = support.probability.iter().sum();
+        assert!((total - 1.0).abs() < 1e-12, "{spec:?}: total {total}");
+        let mut marginal = vec![0.0; tree.n_features()];
+        for (f, row) in support.rows[1..].iter().enumerate() {
+            assert_eq!(row.len() as u32, tree.level(f), "{spec:?} row of {f}");
+            assert_eq!(*row.last().unwrap() as usize, f);
+            for pair in row.windows(2) {
+                assert_eq!(tree.parent(pair[1] as usize), Some(pair[0] as usize));
+            }
+            for &a in row {
+                marginal[a as usize] += support.probability[f + 1];
+            }
+        }
+        for (f, m) in marginal.iter().enumerate() {
+            let expected = tree.marginal(tree.level(f));
+            assert!(
+                (m - expected).abs() < 1e-12,
+                "{spec:?} feature {f}: {m} vs {expected}"
+            );
+        }
+    }
+}
+
+/// The sampler draws each row with the support's probability (within 5 standard errors).
+#[test]
+fn the_sampler_draws_rows_with_their_probabilities() {
+    const N: usize = 200_000;
+    for (depth, branching, stop_prob) in CONFIGS {
+        let spec = data(depth, branching, stop_prob, Structure::Tree);
+        let support = spec.support().unwrap();
+        let mut counts = vec![0; support.len()];
+        let batch = many_samples(&spec, N);
+        for (indices, values) in rows(&batch) {
+            let row = indices.iter().max().map_or(0, |&f| f as usize + 1);
+            assert_eq!(indices, support.rows[row].as_slice());
+            assert!(values.iter().all(|&v| v == 1.0));
+            counts[row] += 1;
+        }
+        for (row, &count) in counts.iter().enumerate() {
+            let what = format!("{spec:?} row {row}");
+            assert_binomial(&what, count, N, support.probability[row]);
+        }
+    }
+}
+
+#[test]
+fn only_binary_tree_paths_have_a_support() {
+    let tree = TreeSpec::new(3, 2, 0.5).unwrap();
+    let uniform = DataSpec::tree(tree, Structure::Tree, Magnitude::Uniform);
+    let independent = DataSpec::tree(tree, Structure::Independent, Magnitude::Binary);
+    let sparse = DataSpec::sparse(
+        SparseSpec::new(5, vec![vec![0.1; 5]], Pairs::default()).unwrap(),
+        Magnitude::Binary,
+    );
+    for spec in [uniform, independent, sparse] {
+        assert_eq!(spec.support(), None, "{spec:?}");
+    }
+}
