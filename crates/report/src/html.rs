@@ -283,7 +283,7 @@ impl Page<'_> {
             return String::new();
         }
         "<p class=\"note\"><strong>Exact evaluation.</strong> Tree paths with binary \
-         magnitudes have only <code>n_features + 1</code> possible samples, so for them the loss \
+         magnitudes have at most <code>n_features + 1</code> possible samples, so for them the loss \
          is the exact expected loss over all of them (<code>exact_loss</code> in \
          <code>runs.csv</code>) rather than an estimate from an evaluation batch. The \
          <em>decoded</em> columns need no threshold: the smallest n_hidden at which every \

@@ -1,6 +1,6 @@
 //! The exact expected loss of trained weights, and which samples they decode, over every sample
-//! the data can produce: for tree paths with binary magnitudes there are only `n_features + 1`
-//! (see [`Support`]), so no evaluation batch and no sampling noise are needed.
+//! the data can produce: for tree paths with binary magnitudes there are at most
+//! `n_features + 1` (see [`Support`]), so no evaluation batch and no sampling noise are needed.
 
 use rayon::prelude::*;
 use tree_data::Support;

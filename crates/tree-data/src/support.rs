@@ -3,9 +3,10 @@
 
 use crate::sample::DataSpec;
 
-/// The finite set of samples of tree paths with binary magnitudes, in node order: row 0 is the
-/// empty sample (the path stops at the root), row `f + 1` the path from the root down to
-/// feature `f`. Their probabilities sum to 1.
+/// The finite set of samples of tree paths with binary magnitudes, in node order: the empty
+/// sample (the path stops at the root), then the path from the root down to each feature.
+/// Samples that cannot occur are left out: with `stop_prob` 0 every path runs to a leaf, so only
+/// the leaves' paths remain. The probabilities are positive and sum to 1.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Support {
     /// Per row, its active features (each with value 1), root side first.
@@ -17,12 +18,12 @@ pub struct Support {
 }
 
 impl Support {
-    /// Number of distinct samples: `n_features + 1`.
+    /// Number of possible samples: `n_features + 1`, or the leaves when `stop_prob` is 0.
     pub fn len(&self) -> usize {
         self.rows.len()
     }
 
-    /// Never true: the empty sample is always a row.
+    /// Never true: some path always has positive probability.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
@@ -42,20 +43,25 @@ impl DataSpec {
         let n_features = tree.n_features();
         let mut rows = Vec::with_capacity(n_features + 1);
         let mut probability = Vec::with_capacity(n_features + 1);
-        rows.push(Vec::new());
-        probability.push(tree.stop_prob());
+        let mut push = |row: Vec<u32>, p: f64| {
+            // With stop_prob 0 only the leaves' paths occur.
+            if p > 0.0 {
+                rows.push(row);
+                probability.push(p);
+            }
+        };
+        push(Vec::new(), tree.stop_prob());
         for feature in 0..n_features {
             let level = tree.level(feature);
-            let mut path: Vec<u32> = tree.ancestors(feature).iter().map(|&a| a as u32).collect();
-            path.reverse();
-            path.push(feature as u32);
-            rows.push(path);
             let stops = if level < tree.depth() {
                 tree.stop_prob()
             } else {
                 1.0
             };
-            probability.push(tree.marginal(level) * stops);
+            let mut path: Vec<u32> = tree.ancestors(feature).iter().map(|&a| a as u32).collect();
+            path.reverse();
+            path.push(feature as u32);
+            push(path, tree.marginal(level) * stops);
         }
         Some(Support {
             rows,

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::collections::HashMap;
+
 use common::{assert_binomial, data, many_samples, rows};
 use tree_data::{DataSpec, Magnitude, Pairs, SparseSpec, Structure, TreeSpec};
 
@@ -22,19 +24,27 @@ fn rows_are_paths_and_probabilities_give_the_marginals() {
         let spec = data(depth, branching, stop_prob, Structure::Tree);
         let tree = *spec.tree_spec().unwrap();
         let support = spec.support().unwrap();
-        assert_eq!(support.len(), tree.n_features() + 1);
-        assert!(support.rows[0].is_empty());
+        if stop_prob > 0.0 {
+            assert_eq!(support.len(), tree.n_features() + 1);
+            assert!(support.rows[0].is_empty());
+        } else {
+            // Every path runs to a leaf: the other samples cannot occur.
+            assert_eq!(support.len(), tree.level_range(depth).len());
+            assert!(support.rows.iter().all(|r| r.len() == depth as usize));
+        }
+        assert!(support.probability.iter().all(|&p| p > 0.0));
         let total: f64 = support.probability.iter().sum();
         assert!((total - 1.0).abs() < 1e-12, "{spec:?}: total {total}");
         let mut marginal = vec![0.0; tree.n_features()];
-        for (f, row) in support.rows[1..].iter().enumerate() {
+        for (row, p) in support.rows.iter().zip(&support.probability) {
+            let Some(&deepest) = row.last() else { continue };
+            let f = deepest as usize;
             assert_eq!(row.len() as u32, tree.level(f), "{spec:?} row of {f}");
-            assert_eq!(*row.last().unwrap() as usize, f);
             for pair in row.windows(2) {
                 assert_eq!(tree.parent(pair[1] as usize), Some(pair[0] as usize));
             }
             for &a in row {
-                marginal[a as usize] += support.probability[f + 1];
+                marginal[a as usize] += p;
             }
         }
         for (f, m) in marginal.iter().enumerate() {
@@ -54,13 +64,15 @@ fn the_sampler_draws_rows_with_their_probabilities() {
     for (depth, branching, stop_prob) in CONFIGS {
         let spec = data(depth, branching, stop_prob, Structure::Tree);
         let support = spec.support().unwrap();
+        let index: HashMap<&[u32], usize> = (support.rows.iter().enumerate())
+            .map(|(i, r)| (r.as_slice(), i))
+            .collect();
         let mut counts = vec![0; support.len()];
         let batch = many_samples(&spec, N);
         for (indices, values) in rows(&batch) {
-            let row = indices.iter().max().map_or(0, |&f| f as usize + 1);
-            assert_eq!(indices, support.rows[row].as_slice());
+            let row = index.get(indices).unwrap_or_else(|| panic!("{indices:?} is not a row"));
             assert!(values.iter().all(|&v| v == 1.0));
-            counts[row] += 1;
+            counts[*row] += 1;
         }
         for (row, &count) in counts.iter().enumerate() {
             let what = format!("{spec:?} row {row}");
