@@ -647,25 +647,13 @@ fn loss_vs_hidden(
 
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
         let (plot, side) = chart_frame(root, &title, footer.as_deref(), LEGEND_WIDTH)?;
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(12)
-            .x_label_area_size(60)
-            .y_label_area_size(80)
-            .build_cartesian_2d(
-                Axis::new(x0, x1, hiddens.iter().map(|h| *h as f64).collect()),
-                axis.coord(),
-            )?;
-        chart
-            .configure_mesh()
-            .x_desc("n_hidden (hidden width)")
-            .y_desc("eval loss (log scale)")
-            .x_label_formatter(&|v| format!("{}", v.round() as i64))
-            .y_label_formatter(&|v| axis.label(v))
-            .label_style((FONT, 17))
-            .axis_desc_style((FONT, 19))
-            .bold_line_style(GRID)
-            .light_line_style(GRID_LIGHT)
-            .draw()?;
+        let y_label = |v: &f64| axis.label(v);
+        let y = (
+            axis.coord(),
+            "eval loss (log scale)",
+            &y_label as &dyn Fn(&f64) -> String,
+        );
+        let mut chart = hidden_chart(&plot, &hiddens, y)?;
         draw_threshold(&mut chart, x0, x1, threshold)?;
 
         let mut entries = Vec::new();
@@ -739,36 +727,54 @@ fn loss_vs_hidden(
     })
 }
 
+/// A chart with the tested widths on x and `y` (its axis, description and tick labels), its grid
+/// drawn.
+fn hidden_chart<'a, 'b>(
+    plot: &'a Area<'b>,
+    hiddens: &[u32],
+    (y_axis, y_desc, y_label): (Axis, &str, &dyn Fn(&f64) -> String),
+) -> Result<LogChart<'a, 'b>> {
+    let (x0, x1) = x_span(hiddens);
+    let mut chart = ChartBuilder::on(plot)
+        .margin(12)
+        .x_label_area_size(60)
+        .y_label_area_size(80)
+        .build_cartesian_2d(
+            Axis::new(x0, x1, hiddens.iter().map(|h| *h as f64).collect()),
+            y_axis,
+        )?;
+    chart
+        .configure_mesh()
+        .x_desc("n_hidden (hidden width)")
+        .y_desc(y_desc)
+        .x_label_formatter(&|v| format!("{}", v.round() as i64))
+        .y_label_formatter(y_label)
+        .label_style((FONT, 17))
+        .axis_desc_style((FONT, 19))
+        .bold_line_style(GRID)
+        .light_line_style(GRID_LIGHT)
+        .draw()?;
+    Ok(chart)
+}
+
 /// For a series with exact evaluation: the fraction of possible samples decoded vs n_hidden, a
 /// line per depth, solid for every instance (the smallest fraction), dashed for the best.
 fn decoded_vs_hidden(series: &Series, rows: &[&SummaryRow]) -> Result<Plot> {
     let title = format!("Samples decoded vs n_hidden — {}", series.label());
     let depths = distinct(rows.iter().map(|r| r.row_key()));
     let hiddens = distinct(rows.iter().map(|r| r.n_hidden));
-    let (x0, x1) = x_span(&hiddens);
     let footer = "A sample is decoded when every output is within 0.5 of it; 1 means the \
                   instance stores every path of the tree.";
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
         let (plot, side) = chart_frame(root, &title, Some(footer), LEGEND_WIDTH)?;
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(12)
-            .x_label_area_size(60)
-            .y_label_area_size(80)
-            .build_cartesian_2d(
-                Axis::new(x0, x1, hiddens.iter().map(|h| *h as f64).collect()),
-                Axis::new(-0.03, 1.03, vec![0.0, 0.25, 0.5, 0.75, 1.0]),
-            )?;
-        chart
-            .configure_mesh()
-            .x_desc("n_hidden (hidden width)")
-            .y_desc("fraction of possible samples decoded")
-            .x_label_formatter(&|v| format!("{}", v.round() as i64))
-            .y_label_formatter(&|v| format!("{v:.2}"))
-            .label_style((FONT, 17))
-            .axis_desc_style((FONT, 19))
-            .bold_line_style(GRID)
-            .light_line_style(GRID_LIGHT)
-            .draw()?;
+        let fraction = Axis::new(-0.03, 1.03, vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+        let y_label = |v: &f64| format!("{v:.2}");
+        let y = (
+            fraction,
+            "fraction of possible samples decoded",
+            &y_label as &dyn Fn(&f64) -> String,
+        );
+        let mut chart = hidden_chart(&plot, &hiddens, y)?;
         let mut entries = Vec::new();
         for (i, depth) in depths.iter().enumerate() {
             let colour = depth_colour(i, depths.len());

@@ -70,7 +70,9 @@ fn the_sampler_draws_rows_with_their_probabilities() {
         let mut counts = vec![0; support.len()];
         let batch = many_samples(&spec, N);
         for (indices, values) in rows(&batch) {
-            let row = index.get(indices).unwrap_or_else(|| panic!("{indices:?} is not a row"));
+            let row = index
+                .get(indices)
+                .unwrap_or_else(|| panic!("{indices:?} is not a row"));
             assert!(values.iter().all(|&v| v == 1.0));
             counts[*row] += 1;
         }
