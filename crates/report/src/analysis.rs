@@ -386,8 +386,9 @@ impl SummaryRow {
     }
 
     /// Whether this config's instances decode every possible sample, read like
-    /// [`SummaryRow::passes`]: for `min` the best instance does, for `median` half of them,
-    /// for `mean` and `sum` every instance (none diverged). `None` without exact evaluation.
+    /// [`SummaryRow::passes`]: for `min` the best instance does, for `median` the median
+    /// instance does (at least half of them; both middle ones for an even count), for `mean`
+    /// and `sum` every instance (none diverged). `None` without exact evaluation.
     pub fn decodes(&self, aggregate: Aggregate) -> Option<bool> {
         let fraction = match aggregate {
             Aggregate::Min => self.decoded_max,
@@ -400,6 +401,23 @@ impl SummaryRow {
 
 /// [`SummaryRow::loss`] when the statistics are of the exact expected loss.
 pub const EXACT: &str = "exact";
+/// [`SummaryRow::loss`] when they are of the eval loss of a sampled batch.
+pub const SAMPLED: &str = "sampled";
+
+/// The decoded rows of the min-width tables: their label, the aggregate whose
+/// `min_n_hidden_decoded` they show, and what they mean.
+pub(crate) const DECODED_ROWS: [(&str, Aggregate, &str); 2] = [
+    (
+        "decoded, all",
+        Aggregate::Mean,
+        "smallest n_hidden at which every instance decodes every possible sample",
+    ),
+    (
+        "decoded, best",
+        Aggregate::Min,
+        "smallest n_hidden at which the best instance decodes every possible sample",
+    ),
+];
 
 /// Whether an instance counts as diverged: flagged, or its eval loss is not finite.
 pub fn is_diverged(row: &RunRow) -> bool {
@@ -462,7 +480,7 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
                 max: stats.max,
                 std: stats.std,
                 n_diverged: (rows.len() - losses.len()) as u32,
-                loss: if exact { EXACT } else { "sampled" }.to_string(),
+                loss: if exact { EXACT } else { SAMPLED }.to_string(),
                 decoded_min: decoded.as_ref().map(|d| d.min),
                 decoded_median: decoded.as_ref().map(|d| d.median),
                 decoded_max: decoded.as_ref().map(|d| d.max),

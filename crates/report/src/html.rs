@@ -7,7 +7,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::ReportOptions;
-use crate::analysis::{Series, fmt_p, has_tree, is_diverged, p_key, p_range, series_of};
+use crate::analysis::{
+    DECODED_ROWS, Series, fmt_p, has_tree, is_diverged, p_key, p_range, series_of,
+};
 use crate::draw::{fmt_loss, fmt_loss_vs};
 use crate::manifest::{Embed, Figure, Listed};
 use crate::plots::Plot;
@@ -271,8 +273,6 @@ impl Page<'_> {
         h
     }
 
-    /// What the min-hidden tables' columns are, which one is the headline, and which column
-    /// reproduces the seed notebook's rule.
     /// What the exact loss and the decoded columns are, when the run has them.
     fn exact_note(&self) -> String {
         if !self
@@ -283,9 +283,10 @@ impl Page<'_> {
             return String::new();
         }
         "<p class=\"note\"><strong>Exact evaluation.</strong> Tree paths with binary \
-         magnitudes have at most <code>n_features + 1</code> possible samples, so for them the loss \
-         is the exact expected loss over all of them (<code>exact_loss</code> in \
-         <code>runs.csv</code>) rather than an estimate from an evaluation batch. The \
+         magnitudes have at most <code>n_features + 1</code> possible samples, so for them the \
+         eval loss throughout this report is the exact expected loss over all of them \
+         (<code>exact_loss</code> in <code>runs.csv</code>) rather than an estimate from an \
+         evaluation batch (<code>eval_loss</code>). The \
          <em>decoded</em> columns need no threshold: the smallest n_hidden at which every \
          possible sample comes out within 0.5 of itself in every feature, for every instance \
          (<em>all</em>) or the best one (<em>best</em>). The loss threshold weighs a sample by \
@@ -294,6 +295,8 @@ impl Page<'_> {
             .to_string()
     }
 
+    /// What the min-hidden tables' columns are, which one is the headline, and which column
+    /// reproduces the seed notebook's rule.
     fn aggregates_note(&self) -> String {
         let headline = self.opts.aggregate;
         let counts: std::collections::BTreeSet<u32> =
@@ -342,6 +345,14 @@ impl Page<'_> {
                 esc(&series.slug())
             );
         }
+        let rows = || (self.summary.iter()).filter(|r| Series::of_summary(r) == *series);
+        // Series with exact evaluation show the fraction of samples decoded, worst to best.
+        let decoded = rows().any(|r| r.decoded_min.is_some());
+        let decoded_th = if decoded {
+            "<th title=\"fraction of possible samples decoded: worst – best instance\">decoded</th>"
+        } else {
+            ""
+        };
         let (depth_th, p_th) = if tree {
             ("<th>depth</th>", "")
         } else {
@@ -351,13 +362,9 @@ impl Page<'_> {
             h,
             "<div class=\"wide\"><table class=\"summary\">\n<thead><tr><th class=\"id\">config_id</th>\
              {depth_th}<th>n_hidden</th><th>n_features</th>{p_th}<th>instances</th><th>diverged</th>\
-             <th>mean</th><th>sum</th><th>min</th><th>median</th><th>max</th><th>std</th></tr></thead>\n<tbody>\n",
+             <th>mean</th><th>sum</th><th>min</th><th>median</th><th>max</th><th>std</th>{decoded_th}</tr></thead>\n<tbody>\n",
         );
-        for r in self
-            .summary
-            .iter()
-            .filter(|r| Series::of_summary(r) == *series)
-        {
+        for r in rows() {
             let class = if r.passes(self.opts.aggregate, self.opts.threshold) {
                 " class=\"pass\""
             } else {
@@ -377,7 +384,7 @@ impl Page<'_> {
             let _ = writeln!(
                 h,
                 "<tr{class}><td class=\"id\">{}</td>{depth_td}<td>{}</td><td>{}</td>{p_td}<td>{}</td><td>{}</td>\
-                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
                 esc(&r.config_id),
                 r.n_hidden,
                 r.n_features,
@@ -389,6 +396,12 @@ impl Page<'_> {
                 fmt_loss_vs(r.median, t),
                 fmt_loss_vs(r.max, t),
                 fmt_loss(r.std),
+                match (decoded, r.decoded_min, r.decoded_max) {
+                    (true, Some(lo), Some(hi)) if lo == hi => format!("<td>{lo:.3}</td>"),
+                    (true, Some(lo), Some(hi)) => format!("<td>{lo:.3}–{hi:.3}</td>"),
+                    (true, _, _) => "<td>—</td>".to_string(),
+                    (false, _, _) => String::new(),
+                },
             );
         }
         h.push_str("</tbody>\n</table></div>\n");
@@ -508,7 +521,12 @@ fn by_depth_table(rows: &[&MinHiddenRow], headline: Aggregate) -> String {
         let _ = write!(
             h,
             "<th colspan=\"{}\">{}</th>",
-            Aggregate::ALL.len() + if decodes(cells) { DECODED.len() } else { 0 },
+            Aggregate::ALL.len()
+                + if decodes(cells) {
+                    DECODED_ROWS.len()
+                } else {
+                    0
+                },
             esc(&s.label())
         );
     }
@@ -518,7 +536,7 @@ fn by_depth_table(rows: &[&MinHiddenRow], headline: Aggregate) -> String {
             h.push_str(&aggregate_th(a, headline));
         }
         if decodes(cells) {
-            for (name, _, title) in DECODED {
+            for (name, _, title) in DECODED_ROWS {
                 let _ = write!(h, "<th class=\"decoded\" title=\"{title}\">{name}</th>");
             }
         }
@@ -534,7 +552,7 @@ fn by_depth_table(rows: &[&MinHiddenRow], headline: Aggregate) -> String {
                 ));
             }
             if decodes(cells) {
-                for (_, a, _) in DECODED {
+                for (_, a, _) in DECODED_ROWS {
                     h.push_str(&decoded_cell(cells.get(&(*d, a)).copied()));
                 }
             }
@@ -602,20 +620,6 @@ fn min_hidden_cell(row: Option<&MinHiddenRow>, headline: bool) -> String {
         None => format!("<td{}>—</td>", class("")),
     }
 }
-
-/// The decoded columns: heading, the aggregate whose row holds it, and the heading's tooltip.
-const DECODED: [(&str, Aggregate, &str); 2] = [
-    (
-        "decoded, all",
-        Aggregate::Mean,
-        "smallest n_hidden at which every instance decodes every possible sample",
-    ),
-    (
-        "decoded, best",
-        Aggregate::Min,
-        "smallest n_hidden at which the best instance decodes every possible sample",
-    ),
-];
 
 /// A decoded column's cell: the width, `none` (with the largest width tested), or `—`.
 fn decoded_cell(row: Option<&MinHiddenRow>) -> String {

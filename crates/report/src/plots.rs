@@ -648,12 +648,13 @@ fn loss_vs_hidden(
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
         let (plot, side) = chart_frame(root, &title, footer.as_deref(), LEGEND_WIDTH)?;
         let y_label = |v: &f64| axis.label(v);
-        let y = (
+        let mut chart = hidden_chart(
+            &plot,
+            &hiddens,
             axis.coord(),
             "eval loss (log scale)",
-            &y_label as &dyn Fn(&f64) -> String,
-        );
-        let mut chart = hidden_chart(&plot, &hiddens, y)?;
+            &y_label,
+        )?;
         draw_threshold(&mut chart, x0, x1, threshold)?;
 
         let mut entries = Vec::new();
@@ -727,12 +728,14 @@ fn loss_vs_hidden(
     })
 }
 
-/// A chart with the tested widths on x and `y` (its axis, description and tick labels), its grid
-/// drawn.
+/// A chart with the tested widths on x and `y_axis` on y (with its description and tick
+/// labels), its grid drawn.
 fn hidden_chart<'a, 'b>(
     plot: &'a Area<'b>,
     hiddens: &[u32],
-    (y_axis, y_desc, y_label): (Axis, &str, &dyn Fn(&f64) -> String),
+    y_axis: Axis,
+    y_desc: &str,
+    y_label: &dyn Fn(&f64) -> String,
 ) -> Result<LogChart<'a, 'b>> {
     let (x0, x1) = x_span(hiddens);
     let mut chart = ChartBuilder::on(plot)
@@ -764,22 +767,19 @@ fn decoded_vs_hidden(series: &Series, rows: &[&SummaryRow]) -> Result<Plot> {
     let depths = distinct(rows.iter().map(|r| r.row_key()));
     let hiddens = distinct(rows.iter().map(|r| r.n_hidden));
     let footer = "A sample is decoded when every output is within 0.5 of it; 1 means the \
-                  instance stores every path of the tree.";
+                  instance stores every path of the tree. Diverged instances are left out.";
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
         let (plot, side) = chart_frame(root, &title, Some(footer), LEGEND_WIDTH)?;
         let fraction = Axis::new(-0.03, 1.03, vec![0.0, 0.25, 0.5, 0.75, 1.0]);
         let y_label = |v: &f64| format!("{v:.2}");
-        let y = (
-            fraction,
-            "fraction of possible samples decoded",
-            &y_label as &dyn Fn(&f64) -> String,
-        );
-        let mut chart = hidden_chart(&plot, &hiddens, y)?;
+        let y_desc = "fraction of possible samples decoded";
+        let mut chart = hidden_chart(&plot, &hiddens, fraction, y_desc, &y_label)?;
         let mut entries = Vec::new();
         for (i, depth) in depths.iter().enumerate() {
             let colour = depth_colour(i, depths.len());
             let of_depth: Vec<&&SummaryRow> =
                 rows.iter().filter(|r| r.row_key() == *depth).collect();
+            // A linear fraction in `Shown::log`: `draw_line` only places it, and nothing floors.
             let points = |pick: fn(&SummaryRow) -> Option<f64>| -> Vec<(f64, Shown)> {
                 (of_depth.iter())
                     .filter_map(|r| {

@@ -453,6 +453,40 @@ fn an_exact_zero_loss_is_a_perfect_fit_not_a_divergence() {
     );
 }
 
+/// A run with exact evaluation: the page explains it, the min-width table gets its decoded
+/// columns, the summary its decoded range, and the decoded chart is embedded.
+#[test]
+fn exact_evaluation_shows_in_tables_notes_and_charts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let row = |n_hidden: u32, instance: u32, decoded: f64| RunRow {
+        exact_loss: Some(2e-3),
+        decoded: Some(decoded),
+        ..RunRow::seed_example(2, n_hidden, instance, 3e-3)
+    };
+    let runs = vec![
+        row(2, 0, 0.5),
+        row(2, 1, 0.625),
+        row(3, 0, 1.0),
+        row(3, 1, 1.0),
+    ];
+    write_table(tmp.path(), &runs).unwrap();
+    build(tmp.path(), &options()).unwrap();
+    let html = fs::read_to_string(tmp.path().join("index.html")).unwrap();
+    for expected in [
+        "<strong>Exact evaluation.</strong>",
+        ">decoded, all</th>",
+        ">decoded, best</th>",
+        "<td class=\"decoded\">3</td>",
+        "<td>0.500–0.625</td>",
+        "<td>1.000</td>",
+        "decoded_vs_hidden_tree-s0.5_b2_binary_seed0.svg",
+    ] {
+        assert!(html.contains(expected), "{expected}");
+    }
+    let summary: Vec<SummaryRow> = read_table(tmp.path()).unwrap();
+    assert!(summary.iter().all(|r| r.loss == "exact" && r.mean == 2e-3));
+}
+
 /// A tree series next to three data sets without a tree: a per-instance p sweep, a constant p
 /// with decaying importance, and the same p with more features.
 fn mixed() -> Synthetic {

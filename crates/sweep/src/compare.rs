@@ -24,6 +24,11 @@ pub struct CellComparison {
     pub geomean: (f64, f64),
     /// Whether the config passes the threshold (the report's pass rule), in A and in B.
     pub passes: (bool, bool),
+    /// Whether the config decodes every possible sample under the aggregate
+    /// ([`SummaryRow::decodes`]; `None` without exact evaluation), in A and in B.
+    pub decodes: (Option<bool>, Option<bool>),
+    /// Which loss the statistics are of ([`SummaryRow::loss`]: `exact` or `sampled`), in A and B.
+    pub loss: (String, String),
     /// Diverged instances, in A and in B.
     pub diverged: (u32, u32),
     /// Instances, in A and in B.
@@ -37,13 +42,27 @@ impl CellComparison {
         (a / b).max(b / a)
     }
 
-    /// What differs, or nothing: passing in one run only, a ratio above `max_ratio`, or a
-    /// different number of instances or of diverged instances.
+    /// What differs, or nothing: passing or decoding in one run only, a ratio above
+    /// `max_ratio`, exact losses in one run only, or a different number of instances or of
+    /// diverged instances.
     pub fn differences(&self, max_ratio: f64) -> Vec<String> {
         let mut out = Vec::new();
         if self.passes.0 != self.passes.1 {
             let who = if self.passes.0 { "A" } else { "B" };
             out.push(format!("passes in {who} only"));
+        }
+        if let (Some(a), Some(b)) = self.decodes
+            && a != b
+        {
+            let who = if a { "A" } else { "B" };
+            out.push(format!("decodes every sample in {who} only"));
+        }
+        if self.loss.0 != self.loss.1 {
+            out.push(format!(
+                "{} loss in A, {} in B (a folder from before exact evaluation gets it when its \
+                 sweep command runs again)",
+                self.loss.0, self.loss.1
+            ));
         }
         // NaN when every instance of a run diverged: the counts below tell those apart.
         if self.ratio() > max_ratio {
@@ -76,8 +95,8 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Same configs passing, the same numbers of instances and of diverged instances, and
-    /// every per-config ratio within `max_ratio`.
+    /// Same configs passing and decoding, the same kind of loss and numbers of instances and of
+    /// diverged instances, and every per-config ratio within `max_ratio`.
     pub fn agrees(&self) -> bool {
         self.cells
             .iter()
@@ -124,6 +143,8 @@ pub fn compare(
                     ra.passes(aggregate, threshold),
                     rb.passes(aggregate, threshold),
                 ),
+                decodes: (ra.decodes(aggregate), rb.decodes(aggregate)),
+                loss: (ra.loss.clone(), rb.loss.clone()),
                 diverged: (ra.n_diverged, rb.n_diverged),
                 instances: (ra.n_instances, rb.n_instances),
             }
@@ -319,5 +340,38 @@ mod tests {
             ["instances 2/3", "diverged 2/3"]
         );
         assert!(c.cells[1..].iter().all(|c| c.differences(2.0).is_empty()));
+    }
+
+    /// With exact evaluation, decoding in one run only differs, and so does a folder whose
+    /// losses are sampled against one whose are exact.
+    #[test]
+    fn decoding_and_the_kind_of_loss_are_compared() {
+        let exact_folder = |decoded: f64, exact: bool| {
+            let dir = tempfile::tempdir().unwrap();
+            let rows: Vec<RunRow> = (0..2)
+                .map(|i| RunRow {
+                    exact_loss: exact.then_some(1e-3),
+                    decoded: exact.then_some(decoded),
+                    ..row("d2-h3-b2-tree0.5-binary-s0", 3, i, 1e-3)
+                })
+                .collect();
+            report::write_table(dir.path(), &rows).unwrap();
+            dir
+        };
+        let (a, b) = (exact_folder(1.0, true), exact_folder(0.9, true));
+        let c = compare(a.path(), b.path(), 1e-5, Aggregate::Mean, 2.0).unwrap();
+        assert_eq!(c.cells[0].decodes, (Some(true), Some(false)));
+        assert_eq!(
+            c.cells[0].differences(2.0),
+            ["decodes every sample in A only"]
+        );
+        let sampled = exact_folder(1.0, false);
+        let c = compare(a.path(), sampled.path(), 1e-5, Aggregate::Mean, 2.0).unwrap();
+        let differences = c.cells[0].differences(2.0);
+        assert_eq!(differences.len(), 1, "{differences:?}");
+        assert!(
+            differences[0].starts_with("exact loss in A, sampled in B"),
+            "{differences:?}"
+        );
     }
 }

@@ -13,6 +13,16 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::grid::{Cell, CellResult, Group};
+use crate::run::weights_path;
+use crate::weights::read_weights;
+use train::ExactEval;
+use tree_data::Support;
+
+/// One config's instances judged on every possible sample (`train::evaluate_exact`).
+fn evaluate_exact(support: &Support, cell: &Cell, w: &[f32], b_final: &[f32]) -> Vec<ExactEval> {
+    let importance = cell.importance_vector();
+    train::evaluate_exact(support, &importance, w, b_final, cell.n_hidden)
+}
 
 /// Version of the record layout; a record of another version is refused.
 ///
@@ -157,16 +167,8 @@ impl GroupRecord {
         let support = group.data.support();
         for (cell, result) in group.cells.iter().zip(results) {
             let w_len = cell.n_hidden * cell.n_features;
-            let exact = support.as_ref().map(|support| {
-                let importance = cell.importance_vector();
-                train::evaluate_exact(
-                    support,
-                    &importance,
-                    &result.w,
-                    &result.b_final,
-                    cell.n_hidden,
-                )
-            });
+            let exact = (support.as_ref())
+                .map(|support| evaluate_exact(support, cell, &result.w, &result.b_final));
             for instance in 0..cell.instances {
                 let judged = exact.as_ref().map(|e| e[instance]);
                 let train_loss = f64::from(result.final_loss[instance]);
@@ -231,7 +233,8 @@ impl GroupRecord {
 
     /// Reads a record and checks that it is `group`'s record for config `config_hash`, with one
     /// row per (config, instance) in order. A format-1 record gets its data columns from the
-    /// group.
+    /// group, and a record written before exact evaluation gets it from the weights saved
+    /// beside it (`path` is `<run folder>/groups/<group>.json`).
     pub fn read(path: &Path, group: &Group, config_hash: &str) -> Result<GroupRecord> {
         let check = || -> Result<GroupRecord> {
             let bytes = std::fs::read(path)?;
@@ -273,6 +276,15 @@ impl GroupRecord {
                 }
                 record.format = FORMAT;
             }
+            if let Some(support) = group.data.support()
+                && record.runs.iter().any(|r| r.exact_loss.is_none())
+            {
+                let out = path
+                    .parent()
+                    .and_then(Path::parent)
+                    .unwrap_or(Path::new("."));
+                record.evaluate_exactly(group, &support, out)?;
+            }
             Ok(record)
         };
         check().with_context(|| {
@@ -281,6 +293,20 @@ impl GroupRecord {
                 path.display()
             )
         })
+    }
+
+    /// Fills every row's exact loss and decoded fraction from the group's saved weights.
+    fn evaluate_exactly(&mut self, group: &Group, support: &Support, out: &Path) -> Result<()> {
+        let mut rows = self.runs.iter_mut();
+        for cell in &group.cells {
+            let weights = read_weights(&weights_path(out, &cell.id))?;
+            for judged in evaluate_exact(support, cell, &weights.w, &weights.b_final) {
+                let row = rows.next().context("fewer rows than instances")?;
+                row.exact_loss = Some(Real(judged.loss));
+                row.decoded = Some(Real(judged.decoded));
+            }
+        }
+        Ok(())
     }
 
     /// Its `runs.csv` rows.

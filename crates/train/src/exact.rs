@@ -65,18 +65,20 @@ fn instance(
                 *h += f64::from(w[k * n_features + f as usize]);
             }
         }
-        let (mut error, mut worst) = (0.0, 0.0f64);
+        let (mut error, mut all_close) = (0.0, true);
         for f in 0..n_features {
             let pre: f64 = (hidden.iter().enumerate())
                 .map(|(k, h)| h * f64::from(w[k * n_features + f]))
                 .sum::<f64>()
                 + f64::from(b[f]);
-            let diff = pre.max(0.0) - x[f];
+            // `f64::max` would turn a NaN into 0: a model with NaN weights must not look solved.
+            let out = if pre.is_nan() { pre } else { pre.max(0.0) };
+            let diff = out - x[f];
             error += f64::from(importance[f]) * diff * diff;
-            worst = worst.max(diff.abs());
+            all_close &= diff.abs() < DECODE_TOLERANCE;
         }
         loss += p * error / n_features as f64;
-        decoded += usize::from(worst < DECODE_TOLERANCE);
+        decoded += usize::from(all_close);
         for &f in row {
             x[f as usize] = 0.0;
         }
@@ -131,7 +133,7 @@ mod tests {
         assert_eq!(e.decoded, 1.0 / 3.0);
     }
 
-    /// Random weights and biases (both sides of every ReLU) and per-instance widths: the exact
+    /// Random weights and biases (both sides of every ReLU), three instances: the exact
     /// loss is the model's weighted loss over the support rows with their probabilities, and
     /// the decoded fraction counts the rows the model's forward pass gets within 0.5.
     #[test]
@@ -196,6 +198,50 @@ mod tests {
         assert!(
             some_decoded,
             "the test should see decoded and undecoded rows"
+        );
+    }
+
+    /// A NaN weight makes the loss NaN and decodes nothing, even the empty sample.
+    #[test]
+    fn nan_weights_are_not_solved() {
+        let support = support(2);
+        let mut w = vec![0.0f32; 2 * 6];
+        w[0] = f32::NAN;
+        let e = evaluate_exact(&support, &[1.0; 6], &w, &[0.0; 6], 2)[0];
+        assert!(e.loss.is_nan(), "{e:?}");
+        assert_eq!(e.decoded, 0.0);
+    }
+
+    /// Without early stopping only the 4 leaf paths of depth 2 can occur, and only they are
+    /// judged: `W = I` reproduces each, and dropping a leaf loses one of the 4.
+    #[test]
+    fn without_early_stopping_only_leaf_paths_count() {
+        let tree = TreeSpec::new(2, 2, 0.0).unwrap();
+        let support = DataSpec::tree(tree, Structure::Tree, Magnitude::Binary)
+            .support()
+            .unwrap();
+        assert_eq!(support.len(), 4);
+        let identity: Vec<f32> = (0..36)
+            .map(|i| if i % 7 == 0 { 1.0 } else { 0.0 })
+            .collect();
+        let e = evaluate_exact(&support, &[1.0; 6], &identity, &[0.0; 6], 6)[0];
+        assert_eq!(
+            e,
+            ExactEval {
+                loss: 0.0,
+                decoded: 1.0
+            }
+        );
+        // Dropping feature 5 (a leaf) loses one of the 4 samples: 1/4 of the mass, 1 of 6 errors.
+        let mut dropped = identity.clone();
+        dropped[35] = 0.0;
+        let e = evaluate_exact(&support, &[1.0; 6], &dropped, &[0.0; 6], 6)[0];
+        assert_eq!(
+            e,
+            ExactEval {
+                loss: 0.25 / 6.0,
+                decoded: 0.75
+            }
         );
     }
 }
