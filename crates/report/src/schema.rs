@@ -21,7 +21,8 @@ pub trait Table: Serialize + DeserializeOwned {
     /// Column names, in file order; equal to the serde field names of the struct.
     const COLUMNS: &'static [&'static str];
     /// Columns added after run folders existed: a file that lacks exactly these (and has the
-    /// others in order) is read too, the fields taking their serde defaults.
+    /// others in order) is read too, the fields taking their serde defaults. One batch only: a
+    /// second batch of added columns would need a list per batch.
     const ADDED: &'static [&'static str] = &[];
 }
 

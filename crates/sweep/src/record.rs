@@ -29,6 +29,9 @@ fn evaluate_exact(support: &Support, cell: &Cell, w: &[f32], b_final: &[f32]) ->
 /// Format 1 lacked the data columns `feature_probability`, `correlated_pairs`,
 /// `anticorrelated_pairs` and `importance`; it could only hold tree data with unit importance,
 /// whose columns [`RunEntry::describe`] fills in from the group when such a record is read.
+/// Format 2 later gained the optional `exact_loss` and `decoded`: a record without them gets
+/// them from its saved weights when read (a tmh from before them refuses records that have
+/// them).
 const FORMAT: u32 = 2;
 
 /// An f64 that survives JSON when it is not finite.
