@@ -287,7 +287,7 @@ impl Page<'_> {
          eval loss throughout this report is the exact expected loss over all of them \
          (<code>exact_loss</code> in <code>runs.csv</code>) rather than an estimate from an \
          evaluation batch (<code>eval_loss</code>). The \
-         <em>decoded</em> columns need no threshold: the smallest n_hidden at which every \
+         <em>decoded</em> columns need no loss threshold: the smallest n_hidden at which every \
          possible sample comes out within 0.5 of itself in every feature, for every instance \
          (<em>all</em>) or the best one (<em>best</em>). The loss threshold weighs a sample by \
          its probability and averages over features, so in deep trees it can pass while the \
