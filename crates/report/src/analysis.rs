@@ -1167,8 +1167,8 @@ mod tests {
         assert_eq!(row.decodes(Aggregate::Mean), Some(false));
         assert_eq!(row.decodes(Aggregate::Sum), Some(false));
 
-        // A diverged instance has no exact loss; the others still decide, but mean and sum
-        // need every instance.
+        // A diverged instance (here one without an exact loss) is left out; the others still
+        // decide, but mean and sum need every instance.
         let diverged = RunRow {
             eval_loss: f64::NAN,
             diverged: true,

@@ -84,9 +84,9 @@ pub struct RunRow {
     /// docs).
     pub eval_loss: f64,
     /// The exact expected loss over every sample the data can produce (tree paths with binary
-    /// magnitudes have at most `n_features + 1`), the quantity `eval_loss` estimates; empty for other
-    /// data (and in folders written before tmh computed it). Where every instance of a config
-    /// has it, the summary's statistics use it.
+    /// magnitudes have at most `n_features + 1`), the quantity `eval_loss` estimates; empty for
+    /// other data (and in folders written before tmh computed it). Where every instance of a
+    /// config has it, the summary's statistics use it.
     #[serde(default)]
     pub exact_loss: Option<f64>,
     /// The fraction of those possible samples that the instance decodes (every output within

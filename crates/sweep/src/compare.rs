@@ -3,9 +3,9 @@
 //!
 //! Two correct backends do not give equal losses: float order differs, and a solved config
 //! sits at rounding noise (1e-16 in one run, 1e-25 or exactly 0 in the other). So losses (the
-//! exact ones where the data has them, like the report's) below the report's display floor ([`report::display_floor`], [`report::NOISE_FLOOR`] ×
-//! threshold) count as the floor, and the per-config distance is the ratio of the geometric
-//! means of the instances' losses.
+//! exact ones where the data has them, like the report's) below the report's display floor
+//! ([`report::display_floor`], [`report::NOISE_FLOOR`] × threshold) count as the floor, and the
+//! per-config distance is the ratio of the geometric means of the instances' losses.
 
 use anyhow::{Result, ensure};
 use report::{Aggregate, NOISE_FLOOR, RunRow, SummaryRow, display_floor, is_diverged};
@@ -159,8 +159,8 @@ pub fn compare(
 }
 
 /// Per config: the geometric mean of its instances' losses ([`RunRow::loss`]: exact where the
-/// data has it), each at least `floor`,
-/// over the instances that did not diverge (NaN when all did).
+/// data has it), each at least `floor`, over the instances that did not diverge (NaN when all
+/// did).
 fn geomeans(runs: &[RunRow], floor: f64) -> BTreeMap<&str, f64> {
     let mut logs: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
     for row in runs {
