@@ -208,8 +208,9 @@ impl fmt::Display for Comparison {
         }
         writeln!(
             f,
-            "ratio: of the geometric means of the instances' losses (exact where the data allows), each floored at {:e} \
-             ({NOISE_FLOOR} x threshold: below it a loss is rounding noise)",
+            "ratio: of the geometric means of the instances' losses (exact where the data \
+             allows), each floored at {:e} ({NOISE_FLOOR} x threshold: below it a loss is \
+             rounding noise)",
             display_floor(self.threshold)
         )?;
         let differing = self
