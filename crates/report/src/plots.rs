@@ -13,7 +13,9 @@ use anyhow::Result;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use crate::analysis::{Series, fmt_p, has_tree, is_diverged, row_name, series_of, short_labels};
+use crate::analysis::{
+    DECODED_ROWS, Series, fmt_p, has_tree, is_diverged, row_name, series_of, short_labels,
+};
 use crate::draw::{
     Area, Axis, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MISSING, MUTED, Mark, PLOT_HEIGHT,
     PLOT_WIDTH, categorical, chart_frame, colour_bar, floor_marker, fmt_bound, fmt_loss,
@@ -370,8 +372,18 @@ pub(crate) fn all_plots(
         if headline != Aggregate::Min {
             aggregates.push(Aggregate::Min);
         }
-        for aggregate in aggregates {
-            plots.push(min_hidden_bars(&rows, tree, aggregate, threshold)?);
+        for &aggregate in &aggregates {
+            plots.push(min_hidden_bars(&rows, tree, aggregate, threshold, false)?);
+        }
+        if rows.iter().any(|r| r.min_n_hidden_decoded.is_some()) {
+            // Every instance decodes (the mean's rule), beside the loss threshold's bars.
+            plots.push(min_hidden_bars(
+                &rows,
+                tree,
+                Aggregate::Mean,
+                threshold,
+                true,
+            )?);
         }
     }
     let mut groups: BTreeMap<(bool, u32, String, u64), Vec<Series>> = BTreeMap::new();
@@ -956,18 +968,38 @@ fn min_hidden_bars(
     tree: bool,
     aggregate: Aggregate,
     threshold: f64,
+    decoded: bool,
 ) -> Result<Plot> {
-    let mut title = format!(
-        "Smallest n_hidden with {aggregate} eval loss < {} (over instances)",
-        fmt_loss(threshold)
-    );
+    // By the loss threshold, or (`decoded`) by decoding every possible sample.
+    let width = |r: &MinHiddenRow| {
+        if decoded {
+            r.min_n_hidden_decoded.flatten()
+        } else {
+            r.min_n_hidden
+        }
+    };
+    let decoded_row = DECODED_ROWS.iter().find(|(_, a, _)| *a == aggregate);
+    let (mut title, y_desc) = match decoded_row {
+        Some((_, _, what)) if decoded => {
+            let mut title = what.to_string();
+            title[..1].make_ascii_uppercase();
+            (title, "min n_hidden (every sample decoded)".to_owned())
+        }
+        _ => (
+            format!(
+                "Smallest n_hidden with {aggregate} eval loss < {} (over instances)",
+                fmt_loss(threshold)
+            ),
+            format!("min n_hidden ({aggregate} loss < {})", fmt_loss(threshold)),
+        ),
+    };
     if !tree {
         title.push_str(", features without a tree");
     }
     let rows: Vec<&MinHiddenRow> = rows
         .iter()
         .copied()
-        .filter(|r| r.aggregate == aggregate)
+        .filter(|r| r.aggregate == aggregate && (!decoded || r.min_n_hidden_decoded.is_some()))
         .collect();
     let series = distinct_series(rows.iter().map(|r| Series::of_min_hidden(r)));
     let labels = legend_labels(&series);
@@ -1028,10 +1060,7 @@ fn min_hidden_bars(
             .configure_mesh()
             .disable_x_mesh()
             .x_desc(if tree { "depth" } else { "n_features" })
-            .y_desc(format!(
-                "min n_hidden ({aggregate} loss < {})",
-                fmt_loss(threshold)
-            ))
+            .y_desc(y_desc.as_str())
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&|v| format!("{}", v.round() as i64))
             .label_style((FONT, 17))
@@ -1053,12 +1082,12 @@ fn min_hidden_bars(
             let xa = x_of(key_of(row)) - 0.4 + slot * (i + 0.1);
             let xb = xa + slot * 0.8;
             let xc = (xa + xb) / 2.0;
-            let (height, label) = match row.min_n_hidden {
+            let (height, label) = match width(row) {
                 Some(n) => (n as f64, n.to_string()),
                 None => (row.max_tested as f64 + 1.0, "none".to_owned()),
             };
             let rect = [(xa, 0.0), (xb, height)];
-            if row.min_n_hidden.is_some() {
+            if width(row).is_some() {
                 chart.draw_series(std::iter::once(Rectangle::new(rect, colour.filled())))?;
             } else {
                 chart.draw_series(std::iter::once(Rectangle::new(rect, MISSING.filled())))?;
@@ -1109,11 +1138,12 @@ fn min_hidden_bars(
         legend(&side, "Series", &entries)?;
         Ok(())
     })?;
+    let kind = if decoded { "decoded_" } else { "" };
     Ok(Plot {
         stem: if tree {
-            format!("min_hidden_{aggregate}")
+            format!("min_hidden_{kind}{aggregate}")
         } else {
-            format!("min_hidden_sparse_{aggregate}")
+            format!("min_hidden_sparse_{kind}{aggregate}")
         },
         title,
         series: None,
@@ -1895,11 +1925,23 @@ mod tests {
         ] {
             assert!(t.iter().any(|s| s == expected), "{expected}: {t:?}");
         }
+        // The widths at which every instance decodes, as bars beside the loss threshold's.
+        let bars = plot(&plots, "min_hidden_decoded_mean");
+        assert_eq!(
+            bars.title,
+            "Smallest n_hidden at which every instance decodes every possible sample"
+        );
+        let t = texts(&bars.svg);
+        assert!(
+            t.iter().any(|s| s == "min n_hidden (every sample decoded)"),
+            "{t:?}"
+        );
         let (_, plots) = charts(&config(2, 2, "tree0.5", 1e-3), Aggregate::Mean);
         assert!(
             !plots
                 .iter()
-                .any(|p| p.stem.starts_with("decoded_vs_hidden_"))
+                .any(|p| p.stem.starts_with("decoded_vs_hidden_")
+                    || p.stem.starts_with("min_hidden_decoded"))
         );
     }
 }

@@ -480,6 +480,7 @@ fn exact_evaluation_shows_in_tables_notes_and_charts() {
         "<td>0.500–0.625</td>",
         "<td>1.000</td>",
         "decoded_vs_hidden_tree-s0.5_b2_binary_seed0.svg",
+        "min_hidden_decoded_mean.svg",
     ] {
         assert!(html.contains(expected), "{expected}");
     }
