@@ -397,8 +397,13 @@ impl Page<'_> {
                 fmt_loss_vs(r.max, t),
                 fmt_loss(r.std),
                 match (decoded, r.decoded_min, r.decoded_max) {
-                    (true, Some(lo), Some(hi)) if lo == hi => format!("<td>{lo:.3}</td>"),
-                    (true, Some(lo), Some(hi)) => format!("<td>{lo:.3}–{hi:.3}</td>"),
+                    (true, Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => {
+                        if lo == hi {
+                            format!("<td>{}</td>", fmt_fraction(lo))
+                        } else {
+                            format!("<td>{}–{}</td>", fmt_fraction(lo), fmt_fraction(hi))
+                        }
+                    }
                     (true, _, _) => "<td>—</td>".to_string(),
                     (false, _, _) => String::new(),
                 },
@@ -619,6 +624,11 @@ fn min_hidden_cell(row: Option<&MinHiddenRow>, headline: bool) -> String {
         },
         None => format!("<td{}>—</td>", class("")),
     }
+}
+
+/// A fraction to 3 decimals, rounded down: `1.000` only when every sample decodes.
+fn fmt_fraction(v: f64) -> String {
+    format!("{:.3}", (v * 1000.0).floor() / 1000.0)
 }
 
 /// A decoded column's cell: the width, `none` (with the largest width tested), or `—`.

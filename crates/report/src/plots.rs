@@ -979,13 +979,17 @@ fn min_hidden_bars(
         }
     };
     let decoded_row = DECODED_ROWS.iter().find(|(_, a, _)| *a == aggregate);
-    let (mut title, y_desc) = match decoded_row {
-        Some((_, _, what)) if decoded => {
+    let (mut title, y_desc) = match (decoded, decoded_row) {
+        (true, Some((_, _, what))) => {
             let mut title = what.to_string();
             title[..1].make_ascii_uppercase();
             (title, "min n_hidden (every sample decoded)".to_owned())
         }
-        _ => (
+        (true, None) => (
+            format!("Smallest n_hidden at which the instances decode every sample ({aggregate})"),
+            "min n_hidden (every sample decoded)".to_owned(),
+        ),
+        (false, _) => (
             format!(
                 "Smallest n_hidden with {aggregate} eval loss < {} (over instances)",
                 fmt_loss(threshold)
@@ -999,7 +1003,7 @@ fn min_hidden_bars(
     let rows: Vec<&MinHiddenRow> = rows
         .iter()
         .copied()
-        .filter(|r| r.aggregate == aggregate && (!decoded || r.min_n_hidden_decoded.is_some()))
+        .filter(|r| r.aggregate == aggregate)
         .collect();
     let series = distinct_series(rows.iter().map(|r| Series::of_min_hidden(r)));
     let labels = legend_labels(&series);
@@ -1072,7 +1076,11 @@ fn min_hidden_bars(
         let slot = 0.8 / ns;
         let base = chart.plotting_area().get_base_pixel();
         let pixel_area = chart.plotting_area().strip_coord_spec();
-        for row in &rows {
+        // Series without exact evaluation keep their slot and colour, as in the loss charts.
+        for row in rows
+            .iter()
+            .filter(|r| !decoded || r.min_n_hidden_decoded.is_some())
+        {
             let this = Series::of_min_hidden(row);
             let colour = categorical(series.iter().position(|s| *s == this).unwrap_or(0));
             let here = &slots[&key_of(row)];

@@ -24,7 +24,7 @@ use crate::schema::{Aggregate, MinHiddenRow};
 ///   decoded, all      2     3     4     5     8  none
 ///   decoded, best     2     2     3     5     7  none
 /// * headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.
-/// decoded: every possible sample comes out within 0.5 of itself (all instances, or the best); eval loss: exact over those samples.
+/// decoded: every possible sample comes out within 0.5 of itself (all instances, or the best); where shown, the eval loss is exact over those samples.
 /// ```
 pub fn min_hidden_text(rows: &[MinHiddenRow], headline: Aggregate) -> String {
     let mut series: BTreeMap<Series, BTreeMap<(u32, Aggregate), &MinHiddenRow>> = BTreeMap::new();
@@ -93,7 +93,7 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], headline: Aggregate) -> String {
         out.push_str("* headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.\n");
     }
     if any_decoded {
-        out.push_str("decoded: every possible sample comes out within 0.5 of itself (all instances, or the best); eval loss: exact over those samples.\n");
+        out.push_str("decoded: every possible sample comes out within 0.5 of itself (all instances, or the best); where shown, the eval loss is exact over those samples.\n");
     }
     out
 }

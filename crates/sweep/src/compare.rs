@@ -221,7 +221,7 @@ impl fmt::Display for Comparison {
         if differing == 0 {
             write!(
                 f,
-                "AGREE: all {} configs pass alike, diverge alike and have ratios <= {}",
+                "AGREE: all {} configs pass alike, decode alike, diverge alike and have ratios <= {}",
                 self.cells.len(),
                 self.max_ratio
             )

@@ -286,7 +286,12 @@ impl GroupRecord {
                     .parent()
                     .and_then(Path::parent)
                     .unwrap_or(Path::new("."));
-                record.evaluate_exactly(group, &support, out)?;
+                // Without usable weights the record keeps its sampled losses: still a good record.
+                if record.evaluate_exactly(group, &support, out).is_err() {
+                    for row in &mut record.runs {
+                        (row.exact_loss, row.decoded) = (None, None);
+                    }
+                }
             }
             Ok(record)
         };
@@ -298,17 +303,26 @@ impl GroupRecord {
         })
     }
 
-    /// Fills every row's exact loss and decoded fraction from the group's saved weights.
+    /// Fills every row's exact loss and decoded fraction from the group's saved weights (the
+    /// rows are in cell and instance order: [`GroupRecord::read`] checked that).
     fn evaluate_exactly(&mut self, group: &Group, support: &Support, out: &Path) -> Result<()> {
         let mut rows = self.runs.iter_mut();
         for cell in &group.cells {
             let weights = read_weights(&weights_path(out, &cell.id))?;
+            ensure!(
+                weights.w_shape == [cell.instances, cell.n_hidden, cell.n_features]
+                    && weights.b_final.len() == cell.instances * cell.n_features,
+                "the weights of {} have shape {:?}",
+                cell.id,
+                weights.w_shape
+            );
             for judged in evaluate_exact(support, cell, &weights.w, &weights.b_final) {
                 let row = rows.next().context("fewer rows than instances")?;
                 row.exact_loss = Some(Real(judged.loss));
                 row.decoded = Some(Real(judged.decoded));
             }
         }
+        ensure!(rows.next().is_none(), "more rows than instances");
         Ok(())
     }
 

@@ -781,4 +781,18 @@ fn records_written_before_exact_evaluation_get_it_from_their_weights() {
     let again = run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
     assert_eq!((again.trained, again.skipped), (0, 2));
     assert_eq!(runs_without_wall(dir), before);
+
+    // Without its weights a group keeps its sampled losses, and nothing is retrained.
+    let lost = "d1-h2-b2-tree0.5-binary-s0";
+    std::fs::remove_file(weights_path(dir, lost)).unwrap();
+    let again = run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    assert_eq!((again.trained, again.skipped), (0, 2));
+    for row in runs_without_wall(dir) {
+        assert_eq!(
+            row.exact_loss.is_none(),
+            row.config_id == lost,
+            "{}",
+            row.config_id
+        );
+    }
 }
