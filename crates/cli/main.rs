@@ -48,9 +48,23 @@ enum Command {
     /// Run a sweep (the seed's full experiment by default) into a run folder.
     Sweep(SweepArgs),
     /// Rebuild summary tables, plots and index.html of a run folder from its CSV files alone.
+    ///
+    /// The options change the folder's `[analysis]` first (saved in its config.toml; no
+    /// training): e.g. `--criterion decoded` or `--aggregate min`.
     Report {
         /// The run folder.
         dir: PathBuf,
+        /// Eval-loss threshold (analysis.threshold).
+        #[arg(long)]
+        threshold: Option<f64>,
+        /// Headline statistic across instances (analysis.aggregate): min, mean, median or sum.
+        #[arg(long)]
+        aggregate: Option<report::Aggregate>,
+        /// Headline criterion (analysis.criterion): `loss` (the aggregate's eval loss below the
+        /// threshold) or `decoded` (its instances decode every possible sample; tree paths with
+        /// binary magnitudes only).
+        #[arg(long)]
+        criterion: Option<report::Criterion>,
     },
     /// Combine the run folders of `--shard K/N` runs of one config into one.
     Merge {
@@ -177,8 +191,18 @@ fn main() -> std::process::ExitCode {
 fn run(command: Command) -> Result<()> {
     match command {
         Command::Sweep(args) => run_sweep(args),
-        Command::Report { dir } => {
-            let index = sweep::rebuild_report(&dir)?;
+        Command::Report {
+            dir,
+            threshold,
+            aggregate,
+            criterion,
+        } => {
+            let change = sweep::AnalysisChange {
+                threshold,
+                aggregate,
+                criterion,
+            };
+            let index = sweep::rebuild_report(&dir, &change)?;
             say!("report: {}", index.display());
             print_answer(&dir);
             Ok(())
@@ -303,7 +327,7 @@ fn print_answer(dir: &std::path::Path) {
     let config = sweep::SweepConfig::load_with_run(&dir.join(sweep::CONFIG_FILE));
     let rows = report::read_table::<report::MinHiddenRow>(dir);
     if let (Ok((config, _)), Ok(rows)) = (config, rows) {
-        let text = report::min_hidden_text(&rows, config.analysis.aggregate);
+        let text = report::min_hidden_text(&rows, &config.analysis.rule());
         if !text.is_empty() {
             out!("\n{}", text.trim_end());
         }

@@ -22,7 +22,9 @@ tasks:
         [--gradients autodiff|by-hand] [--threads N] [--parallel-groups N] [--pack-groups N]
         [--shard K/N] [--quiet]
                       run a sweep (default: the seed's full experiment) into runs/<name>/
-  report DIR          rebuild the tables, plots and index.html of a run folder from its CSVs
+  report DIR [--threshold T] [--aggregate min|mean|median|sum] [--criterion loss|decoded]
+                      rebuild the tables, plots and index.html of a run folder from its CSVs,
+                      first changing its [analysis] as asked (saved; nothing retrains)
   merge DIRS... --out DIR
                       combine the folders of `sweep --shard K/N` runs
   compare A B [--max-ratio R]

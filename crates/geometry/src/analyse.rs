@@ -17,6 +17,8 @@ pub(crate) struct InstanceGeo {
     pub instance: u32,
     /// [`report::RunRow::loss`]: exact where the data has it.
     pub eval_loss: f64,
+    /// Fraction of the possible samples decoded, where the data has exact evaluation.
+    pub decoded: Option<f64>,
     /// Mean feature probability `p = 1 − S` (from `runs.csv`).
     pub feature_probability: f64,
     /// `[n_hidden, n_features]` row-major.
@@ -215,6 +217,7 @@ pub(crate) fn analyse_config(
         instances.push(InstanceGeo {
             instance: row.instance,
             eval_loss: row.loss(),
+            decoded: row.decoded,
             feature_probability: row.feature_probability,
             w: w.to_vec(),
             bias: weights.instance_b(k).to_vec(),

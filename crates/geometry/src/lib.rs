@@ -112,7 +112,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
-use report::{RunRow, read_runs, write_table};
+use report::{Criterion, RunRow, read_runs, write_table};
 
 pub use dims::{DIMS_FRACTIONS, DimsPoint, dims_line, dims_points, plot_dims_per_feature};
 pub use features::{
@@ -137,11 +137,87 @@ pub const MANIFEST: &str = report::GEOMETRY_MANIFEST;
 pub struct GeometryOptions {
     /// Eval-loss threshold (strict `<`, best instance) that picks each group's plotted config.
     pub threshold: f64,
+    /// The report's criterion: by [`Criterion::Decoded`], the plotted config is the smallest
+    /// `n_hidden` whose best instance decodes every possible sample instead, and the cosine
+    /// bars pool the instances that do.
+    pub criterion: Criterion,
 }
 
 impl Default for GeometryOptions {
     fn default() -> Self {
         GeometryOptions {
+            threshold: report::DEFAULT_THRESHOLD,
+            criterion: Criterion::Loss,
+        }
+    }
+}
+
+/// When an instance counts as solved, by the report's criterion.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Solved {
+    criterion: Criterion,
+    threshold: f64,
+}
+
+impl Solved {
+    /// Whether `instance` is solved: its eval loss is below the threshold, or it decodes every
+    /// possible sample.
+    pub(crate) fn instance(&self, instance: &analyse::InstanceGeo) -> bool {
+        match self.criterion {
+            Criterion::Loss => instance.eval_loss < self.threshold,
+            Criterion::Decoded => instance.decoded == Some(1.0),
+        }
+    }
+
+    /// A verb phrase for one instance: `has eval loss < 1.0e-5`.
+    pub(crate) fn has(&self) -> String {
+        match self.criterion {
+            Criterion::Loss => {
+                format!("has eval loss < {}", report::draw::fmt_loss(self.threshold))
+            }
+            Criterion::Decoded => "decodes every possible sample".to_owned(),
+        }
+    }
+
+    /// A phrase after a noun: `with eval loss < 1.0e-5`.
+    pub(crate) fn with(&self) -> String {
+        match self.criterion {
+            Criterion::Loss => format!(
+                "with eval loss < {}",
+                report::draw::fmt_loss(self.threshold)
+            ),
+            Criterion::Decoded => "decoding every possible sample".to_owned(),
+        }
+    }
+
+    /// A legend entry's words for one solved instance, on two lines.
+    pub(crate) fn legend(&self) -> String {
+        match self.criterion {
+            Criterion::Loss => {
+                format!(
+                    "one instance with\nloss < {}",
+                    report::draw::fmt_loss(self.threshold)
+                )
+            }
+            Criterion::Decoded => "one instance decoding\nevery sample".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Solved {
+    /// Solved by the loss threshold `threshold`.
+    pub(crate) fn by_loss(threshold: f64) -> Solved {
+        Solved {
+            criterion: Criterion::Loss,
+            threshold,
+        }
+    }
+
+    /// Solved by decoding every possible sample.
+    pub(crate) fn by_decoding() -> Solved {
+        Solved {
+            criterion: Criterion::Decoded,
             threshold: report::DEFAULT_THRESHOLD,
         }
     }
@@ -215,7 +291,11 @@ pub fn build_with(dir: &Path, opts: &GeometryOptions) -> Result<GeometryFiles> {
 
     let plot_dir = dir.join("plots");
     let mut stems = Stems::default();
-    let mut jobs = chart_jobs(&analysed, opts.threshold, &mut stems);
+    let solved = Solved {
+        criterion: opts.criterion,
+        threshold: opts.threshold,
+    };
+    let mut jobs = chart_jobs(&analysed, solved, &mut stems);
     jobs.extend(dims_jobs(&analysed, &instances, &features, &mut stems));
     let figures: Vec<Figure> = jobs.par_iter().map(Job::draw).collect::<Result<_>>()?;
     files.extend(write_figures(&plot_dir, &figures)?);
@@ -258,8 +338,8 @@ enum Job<'a> {
     Features2d(&'a Analysed, String),
     Gram(&'a Analysed, String, String),
     Norms(&'a Analysed, String, String),
-    /// Config, stem, "Shown: …" sentence, threshold.
-    Cosines(&'a Analysed, String, String, f64),
+    /// Config, stem, "Shown: …" sentence, which instances are solved.
+    Cosines(&'a Analysed, String, String, Solved),
     /// Points, series label, stem, sentence appended to the caption.
     Dims(Vec<DimsPoint>, String, String, String),
 }
@@ -270,9 +350,7 @@ impl Job<'_> {
             Job::Features2d(a, stem) => plots::features_2d(a, stem.clone()),
             Job::Gram(a, stem, why) => plots::gram_heatmap(a, stem.clone(), why),
             Job::Norms(a, stem, why) => plots::norm_bars(a, stem.clone(), why),
-            Job::Cosines(a, stem, why, threshold) => {
-                plots::cosine_bars(a, stem.clone(), why, *threshold)
-            }
+            Job::Cosines(a, stem, why, solved) => plots::cosine_bars(a, stem.clone(), why, *solved),
             Job::Dims(points, label, stem, about) => {
                 let mut fig = plot_dims_per_feature(points, label)?;
                 fig.entry.stem = stem.clone();
@@ -368,7 +446,7 @@ fn group_place(a: &Analysed, named: bool) -> String {
 }
 
 /// The charts of the selection described in the crate docs, in report order.
-fn chart_jobs<'a>(analysed: &'a [Analysed], threshold: f64, stems: &mut Stems) -> Vec<Job<'a>> {
+fn chart_jobs<'a>(analysed: &'a [Analysed], solved: Solved, stems: &mut Stems) -> Vec<Job<'a>> {
     let mut groups: BTreeMap<GroupKey, Vec<&Analysed>> = BTreeMap::new();
     for a in analysed {
         groups.entry(group_key(a)).or_default().push(a);
@@ -392,13 +470,13 @@ fn chart_jobs<'a>(analysed: &'a [Analysed], threshold: f64, stems: &mut Stems) -
             ));
         }
         let best_loss = |a: &Analysed| plots::loss_key(a.best_instance().eval_loss);
-        let (pick, why) = match members.iter().find(|a| best_loss(a) < threshold) {
+        let (pick, why) = match members.iter().find(|a| solved.instance(a.best_instance())) {
             Some(a) => (
                 *a,
                 format!(
-                    "Shown: the smallest n_hidden ({}) whose best instance has eval loss < {} {}.",
+                    "Shown: the smallest n_hidden ({}) whose best instance {} {}.",
                     a.config.n_hidden,
-                    report::draw::fmt_loss(threshold),
+                    solved.has(),
                     group_place(a, named(a))
                 ),
             ),
@@ -410,9 +488,9 @@ fn chart_jobs<'a>(analysed: &'a [Analysed], threshold: f64, stems: &mut Stems) -
                 (
                     a,
                     format!(
-                        "No n_hidden reaches eval loss < {} {}; shown: the lowest-loss config \
+                        "No n_hidden's best instance {} {}; shown: the lowest-loss config \
                          (n_hidden {}).",
-                        report::draw::fmt_loss(threshold),
+                        solved.has(),
                         group_place(a, named(a)),
                         a.config.n_hidden
                     ),
@@ -423,12 +501,7 @@ fn chart_jobs<'a>(analysed: &'a [Analysed], threshold: f64, stems: &mut Stems) -
         jobs.push(Job::Gram(pick, stems.take("gram", id), why.clone()));
         jobs.push(Job::Norms(pick, stems.take("norms", id), why.clone()));
         if pick.tree.is_some() {
-            jobs.push(Job::Cosines(
-                pick,
-                stems.take("cosines", id),
-                why,
-                threshold,
-            ));
+            jobs.push(Job::Cosines(pick, stems.take("cosines", id), why, solved));
         }
     }
     jobs

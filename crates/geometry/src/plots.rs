@@ -15,6 +15,7 @@ use report::draw::{
 };
 use report::{ManifestEntry, fmt_p};
 
+use crate::Solved;
 use crate::analyse::{Analysed, InstanceGeo, PairLayout, PairRole};
 use crate::hierarchy::{CosineStats, DEAD_NORM, Relation};
 
@@ -1028,15 +1029,12 @@ pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure>
 
 const RELATION_LABELS: [&str; 3] = ["siblings", "ancestor–descendant", "unrelated"];
 
-/// The instances a cosine chart pools: those with eval loss below `threshold` when at least
-/// one is (the config was selected for them; a failed instance's geometry would blur theirs),
-/// otherwise all; in instance order. The flag says whether they are the ones below.
-pub(crate) fn pooled_instances(a: &Analysed, threshold: f64) -> (Vec<&InstanceGeo>, bool) {
-    let below: Vec<&InstanceGeo> = a
-        .instances
-        .iter()
-        .filter(|i| i.eval_loss < threshold)
-        .collect();
+/// The instances a cosine chart pools: the solved ones (eval loss below the threshold, or
+/// decoding every sample) when at least one is (the config was selected for them; a failed
+/// instance's geometry would blur theirs), otherwise all; in instance order. The flag says
+/// whether they are the solved ones.
+pub(crate) fn pooled_instances(a: &Analysed, solved: Solved) -> (Vec<&InstanceGeo>, bool) {
+    let below: Vec<&InstanceGeo> = a.instances.iter().filter(|i| solved.instance(i)).collect();
     if below.is_empty() {
         (a.instances.iter().collect(), false)
     } else {
@@ -1045,37 +1043,39 @@ pub(crate) fn pooled_instances(a: &Analysed, threshold: f64) -> (Vec<&InstanceGe
 }
 
 /// The cosine chart's sentence on which instances its bars pool.
-fn pooled_note(n_pooled: usize, n_analysed: usize, below: bool, threshold: f64) -> String {
-    let thr = fmt_loss(threshold);
+fn pooled_note(n_pooled: usize, n_analysed: usize, below: bool, solved: Solved) -> String {
     if !below {
         format!(
-            "Bars pool the pairs of all {n_analysed} analysed instance(s) (none has eval loss \
-             < {thr}); dots: one per instance."
+            "Bars pool the pairs of all {n_analysed} analysed instance(s) (none {}); dots: one \
+             per instance.",
+            solved.has()
         )
     } else if n_pooled == n_analysed {
         format!(
-            "Bars pool the pairs of all {n_analysed} analysed instance(s), each with eval loss \
-             < {thr}; dots: one per instance."
+            "Bars pool the pairs of all {n_analysed} analysed instance(s), each {}; dots: one \
+             per instance.",
+            solved.with()
         )
     } else {
         format!(
-            "Bars pool the pairs of the {n_pooled} of {n_analysed} analysed instances with eval \
-             loss < {thr}, leaving out the other {}; dots: one per pooled instance.",
+            "Bars pool the pairs of the {n_pooled} of {n_analysed} analysed instances {}, \
+             leaving out the other {}; dots: one per pooled instance.",
+            solved.with(),
             n_analysed - n_pooled
         )
     }
 }
 
 /// Mean cosine per level of siblings, ancestor–descendant and unrelated pairs, as grouped
-/// bars pooled over the instances below `threshold` (all when none is, see
-/// [`pooled_instances`]) with one dot per pooled instance. Needs a tree.
-pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str, threshold: f64) -> Result<Figure> {
+/// bars pooled over the solved instances (all when none is, see [`pooled_instances`]) with one
+/// dot per pooled instance. Needs a tree.
+pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str, solved: Solved) -> Result<Figure> {
     let tree = a
         .tree
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("a cosine-by-level chart needs a tree"))?;
     let depth = tree.depth();
-    let (instances, below) = pooled_instances(a, threshold);
+    let (instances, below) = pooled_instances(a, solved);
     let mut pooled: BTreeMap<(Relation, u32), CosineStats> = BTreeMap::new();
     let mut dots: Vec<(Relation, u32, usize, f64)> = Vec::new();
     for (k, inst) in instances.iter().enumerate() {
@@ -1096,7 +1096,7 @@ pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str, threshold: f64)
          descendant's level, unrelated pairs at the deeper node's level. {} Pairs with a dead \
          feature (norm < 1e-6) are left out. {why}",
         a.config.config_id,
-        pooled_note(n_inst, a.instances.len(), below, threshold)
+        pooled_note(n_inst, a.instances.len(), below, solved)
     );
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
         let (main, side) = chart_frame(
@@ -1159,7 +1159,7 @@ pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str, threshold: f64)
             .map(|(i, l)| ((*l).to_owned(), Mark::patch(categorical(i))))
             .collect();
         let dot = if below && n_inst < a.instances.len() {
-            format!("one instance with\nloss < {}", fmt_loss(threshold))
+            solved.legend()
         } else {
             "one instance".to_owned()
         };
@@ -1263,15 +1263,27 @@ mod tests {
 
     #[test]
     fn pooled_note_says_which_instances_the_bars_pool() {
-        let some = pooled_note(3, 5, true, 1e-5);
+        let by_loss = Solved::by_loss(1e-5);
+        let some = pooled_note(3, 5, true, by_loss);
         assert!(
             some.contains("the 3 of 5 analysed instances with eval loss < 1.0e-5"),
             "{some}"
         );
         assert!(some.contains("leaving out the other 2"), "{some}");
-        let all = pooled_note(5, 5, true, 1e-5);
+        let all = pooled_note(5, 5, true, by_loss);
         assert!(all.contains("all 5 analysed instance(s), each with eval loss < 1.0e-5"));
-        let none = pooled_note(5, 5, false, 1e-5);
+        let none = pooled_note(5, 5, false, by_loss);
         assert!(none.contains("all 5 analysed instance(s) (none has eval loss < 1.0e-5)"));
+        let by_decoding = Solved::by_decoding();
+        let some = pooled_note(3, 5, true, by_decoding);
+        assert!(
+            some.contains("the 3 of 5 analysed instances decoding every possible sample"),
+            "{some}"
+        );
+        let none = pooled_note(5, 5, false, by_decoding);
+        assert!(
+            none.contains("(none decodes every possible sample)"),
+            "{none}"
+        );
     }
 }

@@ -46,7 +46,11 @@ fn titles_captions_and_chart_text_have_no_runs_of_spaces_or_line_breaks() {
     let mut sentences = BTreeSet::new();
     // Thresholds that make the cosine charts pool some, all and none of their instances.
     for threshold in [1e-5, 1e-3, 1.0, 1e-12] {
-        let out = build_with(dir, &GeometryOptions { threshold }).unwrap();
+        let opts = GeometryOptions {
+            threshold,
+            ..GeometryOptions::default()
+        };
+        let out = build_with(dir, &opts).unwrap();
         let plots = dir.join("plots");
         let manifest = read_manifest(&plots).unwrap();
         assert_eq!(manifest, out.figures);

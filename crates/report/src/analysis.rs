@@ -4,7 +4,10 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use crate::draw::sanitize;
-use crate::schema::{Aggregate, DataSetId, MinHiddenRow, RunRow, SummaryRow};
+use crate::schema::{
+    Aggregate, Criterion, DataSetId, MinHiddenRow, PassRule, RunRow, SummaryRow,
+    decoding_instances, decoding_label,
+};
 
 /// A series: everything that defines a configuration except its row (depth) and `n_hidden`.
 ///
@@ -404,20 +407,33 @@ pub const EXACT: &str = "exact";
 /// [`SummaryRow::loss`] when they are of the eval loss of a sampled batch.
 pub const SAMPLED: &str = "sampled";
 
-/// The decoded rows of the min-width tables: their label, the aggregate whose
-/// `min_n_hidden_decoded` they show, and what they mean.
-pub(crate) const DECODED_ROWS: [(&str, Aggregate, &str); 2] = [
-    (
-        "decoded, all",
-        Aggregate::Mean,
-        "smallest n_hidden at which every instance decodes every possible sample",
-    ),
-    (
-        "decoded, best",
-        Aggregate::Min,
-        "smallest n_hidden at which the best instance decodes every possible sample",
-    ),
-];
+/// The aggregates whose decoded widths the min-width tables show, headline first: every
+/// instance (`decoded, all`: the mean's and the sum's rule) and the best one (`decoded,
+/// best`), and the median instance (`decoded, median`) only when the headline decodes by it.
+pub(crate) fn decoded_aggregates(rule: &PassRule) -> Vec<Aggregate> {
+    let mut out = vec![Aggregate::Mean, Aggregate::Min];
+    if rule.criterion == Criterion::Decoded {
+        match rule.aggregate {
+            Aggregate::Median => out.insert(0, Aggregate::Median),
+            Aggregate::Min => out.reverse(),
+            Aggregate::Mean | Aggregate::Sum => {}
+        }
+    }
+    out
+}
+
+/// The label of `aggregate`'s decoded row: `decoded, all`.
+pub(crate) fn decoded_name(aggregate: Aggregate) -> String {
+    format!("decoded, {}", decoding_label(aggregate))
+}
+
+/// What `aggregate`'s decoded row means.
+pub(crate) fn decoded_title(aggregate: Aggregate) -> String {
+    format!(
+        "smallest n_hidden at which {} decodes every possible sample",
+        decoding_instances(aggregate)
+    )
+}
 
 /// Whether an instance counts as diverged: flagged, or its eval loss is not finite.
 pub fn is_diverged(row: &RunRow) -> bool {

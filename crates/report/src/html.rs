@@ -8,12 +8,13 @@ use anyhow::{Context, Result};
 
 use crate::ReportOptions;
 use crate::analysis::{
-    DECODED_ROWS, Series, fmt_p, has_tree, is_diverged, p_key, p_range, series_of,
+    Series, decoded_aggregates, decoded_name, decoded_title, fmt_p, has_tree, is_diverged, p_key,
+    p_range, series_of,
 };
 use crate::draw::{fmt_loss, fmt_loss_vs};
 use crate::manifest::{Embed, Figure, Listed};
 use crate::plots::Plot;
-use crate::schema::{Aggregate, MinHiddenRow, RunRow, SummaryRow};
+use crate::schema::{Aggregate, Criterion, MinHiddenRow, PassRule, RunRow, SummaryRow};
 
 /// Everything the page shows.
 pub(crate) struct Page<'a> {
@@ -200,18 +201,24 @@ impl Page<'_> {
 
         h.push_str("<h2 id=\"summary\">Summary: eval loss per configuration</h2>\n");
         let headline = self.opts.aggregate;
+        let green = match self.opts.criterion {
+            Criterion::Loss => format!(
+                "{} below {}{}",
+                headline,
+                fmt_loss(t),
+                if headline.needs_every_instance() {
+                    " and no instance diverged"
+                } else {
+                    ""
+                }
+            ),
+            Criterion::Decoded => self.opts.rule().describe(),
+        };
         let _ = writeln!(
             h,
             "<p class=\"note\">Statistics over the non-diverged instances, but the sum over all \
-             (NaN when any diverged); std is the population standard deviation. Green rows: {} \
-             below {}{}.</p>",
-            headline,
-            fmt_loss(t),
-            if headline.needs_every_instance() {
-                " and no instance diverged"
-            } else {
-                ""
-            }
+             (NaN when any diverged); std is the population standard deviation. Green rows: \
+             {green}.</p>"
         );
         for s in &series {
             h.push_str(&self.summary_table(s));
@@ -235,15 +242,15 @@ impl Page<'_> {
                 .collect()
         };
         let mut h = self.aggregates_note();
-        let aggregate = self.opts.aggregate;
+        let rule = self.opts.rule();
         let tree = headline(true);
         if !tree.is_empty() {
-            h.push_str(&by_depth_table(&tree, aggregate));
+            h.push_str(&by_depth_table(&tree, &rule));
         }
         let sparse = headline(false);
         if !sparse.is_empty() {
             h.push_str("<h3>Features without a tree</h3>\n");
-            h.push_str(&by_series_table(&sparse, aggregate));
+            h.push_str(&by_series_table(&sparse, &rule));
         }
         let per_instance: Vec<String> = series_of(self.summary)
             .iter()
@@ -299,6 +306,19 @@ impl Page<'_> {
     /// reproduces the seed notebook's rule.
     fn aggregates_note(&self) -> String {
         let headline = self.opts.aggregate;
+        let criterion = match self.opts.criterion {
+            Criterion::Loss => format!(
+                "Its criterion (<code>analysis.criterion</code>) is the loss threshold: the \
+                 <strong>{headline}</strong> column, in bold, is the headline answer."
+            ),
+            Criterion::Decoded => format!(
+                "Its criterion (<code>analysis.criterion</code>) is decoding: the \
+                 <strong>{}</strong> column, in bold, is the headline answer, and a \
+                 configuration passes (✓, green) when {}.",
+                decoded_name(headline),
+                self.opts.rule().describe()
+            ),
+        };
         let counts: std::collections::BTreeSet<u32> =
             self.summary.iter().map(|r| r.n_instances).collect();
         let counts: Vec<String> = counts.iter().map(u32::to_string).collect();
@@ -313,9 +333,9 @@ impl Page<'_> {
         };
         format!(
             "<p class=\"note\">Each column thresholds one statistic of the eval loss across \
-             instances. This report's headline (<code>analysis.aggregate</code>) is the \
-             <strong>{headline}</strong>, in bold: it decides the heatmaps, the green summary \
-             rows and the comparison charts. Mean and median are taken over the non-diverged \
+             instances. This report's headline aggregate (<code>analysis.aggregate</code>) is \
+             the <strong>{headline}</strong>: it decides the heatmaps, the green summary rows \
+             and the comparison charts. {criterion} Mean and median are taken over the non-diverged \
              instances, the sum over all of them; mean, median and sum pass only when no \
              instance diverged, while the min (the best instance) may pass beside diverged \
              ones.</p>\n\
@@ -365,7 +385,7 @@ impl Page<'_> {
              <th>mean</th><th>sum</th><th>min</th><th>median</th><th>max</th><th>std</th>{decoded_th}</tr></thead>\n<tbody>\n",
         );
         for r in rows() {
-            let class = if r.passes(self.opts.aggregate, self.opts.threshold) {
+            let class = if self.opts.rule().passes(r) {
                 " class=\"pass\""
             } else {
                 ""
@@ -496,17 +516,18 @@ impl Page<'_> {
 type InstanceRow<'a> = (f64, Vec<Option<&'a RunRow>>);
 
 /// The header cell of an aggregate's column; the headline's is bold.
-fn aggregate_th(a: Aggregate, headline: Aggregate) -> String {
-    if a == headline {
+fn aggregate_th(a: Aggregate, rule: &PassRule) -> String {
+    if rule.headlines_loss(a) {
         format!("<th class=\"headline\" title=\"headline aggregate\">{a}</th>")
     } else {
         format!("<th>{a}</th>")
     }
 }
 
-/// Tree series side by side: a row per depth, a column group per series; the `headline`
-/// aggregate's columns bold.
-fn by_depth_table(rows: &[&MinHiddenRow], headline: Aggregate) -> String {
+/// Tree series side by side: a row per depth, a column group per series; the `rule`'s
+/// headline columns bold.
+fn by_depth_table(rows: &[&MinHiddenRow], rule: &PassRule) -> String {
+    let decoded = decoded_aggregates(rule);
     let mut groups: BTreeMap<Series, BTreeMap<(u32, Aggregate), &MinHiddenRow>> = BTreeMap::new();
     for r in rows {
         groups
@@ -526,23 +547,28 @@ fn by_depth_table(rows: &[&MinHiddenRow], headline: Aggregate) -> String {
         let _ = write!(
             h,
             "<th colspan=\"{}\">{}</th>",
-            Aggregate::ALL.len()
-                + if decodes(cells) {
-                    DECODED_ROWS.len()
-                } else {
-                    0
-                },
+            Aggregate::ALL.len() + if decodes(cells) { decoded.len() } else { 0 },
             esc(&s.label())
         );
     }
     h.push_str("</tr>\n<tr>");
     for cells in groups.values() {
         for a in Aggregate::ALL {
-            h.push_str(&aggregate_th(a, headline));
+            h.push_str(&aggregate_th(a, rule));
         }
         if decodes(cells) {
-            for (name, _, title) in DECODED_ROWS {
-                let _ = write!(h, "<th class=\"decoded\" title=\"{title}\">{name}</th>");
+            for &a in &decoded {
+                let (bold, what) = if rule.headlines_decoded(a) {
+                    (" headline", "headline: ")
+                } else {
+                    ("", "")
+                };
+                let _ = write!(
+                    h,
+                    "<th class=\"decoded{bold}\" title=\"{what}{}\">{}</th>",
+                    decoded_title(a),
+                    decoded_name(a)
+                );
             }
         }
     }
@@ -553,12 +579,15 @@ fn by_depth_table(rows: &[&MinHiddenRow], headline: Aggregate) -> String {
             for a in Aggregate::ALL {
                 h.push_str(&min_hidden_cell(
                     cells.get(&(*d, a)).copied(),
-                    a == headline,
+                    rule.headlines_loss(a),
                 ));
             }
             if decodes(cells) {
-                for (_, a, _) in DECODED_ROWS {
-                    h.push_str(&decoded_cell(cells.get(&(*d, a)).copied()));
+                for &a in &decoded {
+                    h.push_str(&decoded_cell(
+                        cells.get(&(*d, a)).copied(),
+                        rule.headlines_decoded(a),
+                    ));
                 }
             }
         }
@@ -568,9 +597,9 @@ fn by_depth_table(rows: &[&MinHiddenRow], headline: Aggregate) -> String {
     h
 }
 
-/// Series without a tree, a row each (its n_features is in its label); the `headline`
+/// Series without a tree, a row each (its n_features is in its label); the `rule`'s headline
 /// aggregate's column bold.
-fn by_series_table(rows: &[&MinHiddenRow], headline: Aggregate) -> String {
+fn by_series_table(rows: &[&MinHiddenRow], rule: &PassRule) -> String {
     let mut groups: BTreeMap<Series, BTreeMap<Aggregate, &MinHiddenRow>> = BTreeMap::new();
     for r in rows {
         groups
@@ -584,13 +613,16 @@ fn by_series_table(rows: &[&MinHiddenRow], headline: Aggregate) -> String {
         Aggregate::ALL.len()
     );
     for a in Aggregate::ALL {
-        h.push_str(&aggregate_th(a, headline));
+        h.push_str(&aggregate_th(a, rule));
     }
     h.push_str("</tr>\n</thead>\n<tbody>\n");
     for (s, cells) in &groups {
         let _ = write!(h, "<tr><th class=\"label\">{}</th>", esc(&s.label()));
         for a in Aggregate::ALL {
-            h.push_str(&min_hidden_cell(cells.get(&a).copied(), a == headline));
+            h.push_str(&min_hidden_cell(
+                cells.get(&a).copied(),
+                rule.headlines_loss(a),
+            ));
         }
         h.push_str("</tr>\n");
     }
@@ -631,15 +663,17 @@ fn fmt_fraction(v: f64) -> String {
     format!("{:.3}", (v * 1000.0).floor() / 1000.0)
 }
 
-/// A decoded column's cell: the width, `none` (with the largest width tested), or `—`.
-fn decoded_cell(row: Option<&MinHiddenRow>) -> String {
+/// A decoded column's cell: the width, `none` (with the largest width tested), or `—`; bold
+/// when it is the headline.
+fn decoded_cell(row: Option<&MinHiddenRow>, headline: bool) -> String {
+    let bold = if headline { " headline" } else { "" };
     match row.map(|r| (r.min_n_hidden_decoded, r.max_tested)) {
-        Some((Some(Some(n)), _)) => format!("<td class=\"decoded\">{n}</td>"),
+        Some((Some(Some(n)), _)) => format!("<td class=\"decoded{bold}\">{n}</td>"),
         Some((Some(None), max)) => format!(
-            "<td class=\"decoded none\" title=\"largest n_hidden tested: {max}\">none (&gt; max \
-             tested {max})</td>"
+            "<td class=\"decoded none{bold}\" title=\"largest n_hidden tested: {max}\">none \
+             (&gt; max tested {max})</td>"
         ),
-        _ => "<td class=\"decoded\">—</td>".to_string(),
+        _ => format!("<td class=\"decoded{bold}\">—</td>"),
     }
 }
 

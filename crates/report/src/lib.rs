@@ -112,8 +112,8 @@ pub use draw::{PLOT_HEIGHT, PLOT_WIDTH};
 pub use html::{broken_links, links};
 pub use manifest::{GEOMETRY_MANIFEST, ManifestEntry, read_manifest, write_manifest};
 pub use schema::{
-    Aggregate, CurveRow, DataSetId, MinHiddenRow, RunRow, SummaryRow, Table, read_curves,
-    read_runs, read_table, table_to_csv, write_atomic, write_table,
+    Aggregate, Criterion, CurveRow, DataSetId, MinHiddenRow, PassRule, RunRow, SummaryRow, Table,
+    read_curves, read_runs, read_table, table_to_csv, write_atomic, write_table,
 };
 pub use text::min_hidden_text;
 
@@ -153,6 +153,10 @@ pub struct ReportOptions {
     /// every aggregate and mark this one. `summary.csv` and `min_hidden.csv` do not depend on
     /// it.
     pub aggregate: Aggregate,
+    /// What passes in the headline (the sweep's `analysis.criterion`; default
+    /// [`Criterion::Loss`]): the loss threshold, or decoding every possible sample. It decides
+    /// what the aggregate decides above, and which min-width row is the headline.
+    pub criterion: Criterion,
     /// Page title.
     pub title: String,
     /// The resolved configuration text, shown verbatim in a `<pre>`.
@@ -166,9 +170,21 @@ impl Default for ReportOptions {
         ReportOptions {
             threshold: DEFAULT_THRESHOLD,
             aggregate: Aggregate::Mean,
+            criterion: Criterion::Loss,
             title: "tmh run report".to_owned(),
             config_toml: None,
             notes: Vec::new(),
+        }
+    }
+}
+
+impl ReportOptions {
+    /// The headline pass rule: criterion, aggregate and threshold.
+    pub fn rule(&self) -> PassRule {
+        PassRule {
+            criterion: self.criterion,
+            aggregate: self.aggregate,
+            threshold: self.threshold,
         }
     }
 }
@@ -203,19 +219,13 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
         None
     };
 
+    check_criterion(opts.criterion, &runs)?;
     let summary = summarize(&runs);
     let min_rows = min_hidden(&summary, opts.threshold);
     let mut files = vec![write_table(dir, &summary)?, write_table(dir, &min_rows)?];
 
     let plot_dir = dir.join("plots");
-    let plots = plots::all_plots(
-        &summary,
-        &min_rows,
-        &runs,
-        curves.as_deref(),
-        opts.threshold,
-        opts.aggregate,
-    )?;
+    let plots = plots::all_plots(&summary, &min_rows, &runs, curves.as_deref(), opts.rule())?;
     let charts: Vec<(&str, &str)> = plots
         .iter()
         .map(|p| (p.stem.as_str(), p.svg.as_str()))
@@ -250,6 +260,24 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     write_atomic(&index, page.render().as_bytes())?;
     files.push(index.clone());
     Ok(ReportFiles { index, files })
+}
+
+/// Fails when `criterion` is [`Criterion::Decoded`] and a row of `runs` has no decoded
+/// fraction, since no width of its config could ever pass: its features are not tree paths
+/// with binary magnitudes, or its folder was written before tmh had exact evaluation.
+pub fn check_criterion(criterion: Criterion, runs: &[RunRow]) -> Result<()> {
+    if criterion == Criterion::Decoded
+        && let Some(r) = runs.iter().find(|r| r.decoded.is_none())
+    {
+        bail!(
+            "analysis.criterion = \"decoded\" needs exact evaluation, which config {} has not: \
+             only tree paths with binary magnitudes have it, and a folder written before tmh had \
+             it gets it from its saved weights when its sweep command runs again; else use \
+             criterion \"loss\"",
+            r.config_id
+        );
+    }
+    Ok(())
 }
 
 /// Fails unless `threshold` is a positive finite number (an eval-loss threshold).
@@ -326,6 +354,11 @@ fn facts(
         format!(
             "Headline aggregate across instances (analysis.aggregate): {}.",
             opts.aggregate
+        ),
+        format!(
+            "Headline criterion (analysis.criterion): {}: a config passes when {}.",
+            opts.criterion,
+            opts.rule().describe()
         ),
         format!(
             "Display floor: charts draw eval and train losses below {} ({} × threshold: rounding \

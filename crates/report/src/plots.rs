@@ -14,14 +14,16 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::analysis::{
-    DECODED_ROWS, Series, fmt_p, has_tree, is_diverged, row_name, series_of, short_labels,
+    Series, decoded_title, fmt_p, has_tree, is_diverged, row_name, series_of, short_labels,
 };
 use crate::draw::{
     Area, Axis, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MISSING, MUTED, Mark, PLOT_HEIGHT,
     PLOT_WIDTH, categorical, chart_frame, colour_bar, floor_marker, fmt_bound, fmt_loss,
     fmt_loss_vs, hatch, is_dark, legend, nice_ticks, outline, svg_document, text_style, viridis,
 };
-use crate::schema::{Aggregate, CurveRow, MinHiddenRow, RunRow, SummaryRow};
+use crate::schema::{
+    Aggregate, Criterion, CurveRow, MinHiddenRow, PassRule, RunRow, SummaryRow, decoding_instances,
+};
 use crate::{NOISE_FLOOR, display_floor};
 
 /// One chart: where it goes and its SVG markup.
@@ -334,16 +336,19 @@ fn legend_labels(series: &[Series]) -> Vec<String> {
 }
 
 /// `mean eval loss over instances`: what a chart of the `headline` aggregate shows.
-fn loss_over_instances(headline: Aggregate) -> String {
+pub(crate) fn loss_over_instances(headline: Aggregate) -> String {
     match headline {
         Aggregate::Sum => "eval loss summed over instances".to_owned(),
         a => format!("{a} eval loss over instances"),
     }
 }
 
-/// Every chart of a run; `headline` is the aggregate the heatmaps, loss-vs-n_hidden charts
-/// (solid line) and comparison charts show, and whose min-n_hidden chart comes first (then the
-/// min's, unless the headline is the min).
+/// Every chart of a run. The `rule`'s aggregate is what the heatmaps, loss-vs-n_hidden charts
+/// (solid line) and comparison charts show; the rule decides the heatmaps' ✓ marks and the
+/// training curves' picks. The min-n_hidden charts come headline first: by the loss threshold,
+/// the rule's aggregate, then the min's, then every instance decoding; by decoding, the
+/// rule's instances decoding, then the best one's (when the rule needs every instance), then
+/// the loss threshold under the rule's aggregate.
 ///
 /// A series whose instances differ in feature probability gets the loss-vs-1/p chart instead
 /// of the heatmap and loss-vs-n_hidden chart, and stays out of the min-hidden and comparison
@@ -353,9 +358,9 @@ pub(crate) fn all_plots(
     min_hidden_rows: &[MinHiddenRow],
     runs: &[RunRow],
     curves: Option<&[CurveRow]>,
-    threshold: f64,
-    headline: Aggregate,
+    rule: PassRule,
 ) -> Result<Vec<Plot>> {
+    let (threshold, headline) = (rule.threshold, rule.aggregate);
     let mut plots = Vec::new();
     let series = series_of(summary);
 
@@ -368,22 +373,30 @@ pub(crate) fn all_plots(
         if rows.is_empty() {
             continue;
         }
-        let mut aggregates = vec![headline];
-        if headline != Aggregate::Min {
-            aggregates.push(Aggregate::Min);
-        }
-        for &aggregate in &aggregates {
-            plots.push(min_hidden_bars(&rows, tree, aggregate, threshold, false)?);
-        }
-        if rows.iter().any(|r| r.min_n_hidden_decoded.is_some()) {
-            // Every instance decodes (the mean's rule), beside the loss threshold's bars.
-            plots.push(min_hidden_bars(
-                &rows,
-                tree,
-                Aggregate::Mean,
-                threshold,
-                true,
-            )?);
+        let decodes = rows.iter().any(|r| r.min_n_hidden_decoded.is_some());
+        // (aggregate, by decoding)
+        let bars: Vec<(Aggregate, bool)> = match rule.criterion {
+            Criterion::Loss => {
+                let mut bars = vec![(headline, false)];
+                if headline != Aggregate::Min {
+                    bars.push((Aggregate::Min, false));
+                }
+                if decodes {
+                    bars.push((Aggregate::Mean, true));
+                }
+                bars
+            }
+            Criterion::Decoded => {
+                let mut bars = vec![(headline, true)];
+                if headline.needs_every_instance() {
+                    bars.push((Aggregate::Min, true));
+                }
+                bars.push((headline, false));
+                bars
+            }
+        };
+        for (aggregate, decoded) in bars {
+            plots.push(min_hidden_bars(&rows, tree, aggregate, threshold, decoded)?);
         }
     }
     let mut groups: BTreeMap<(bool, u32, String, u64), Vec<Series>> = BTreeMap::new();
@@ -411,14 +424,14 @@ pub(crate) fn all_plots(
         if s.per_instance_p() {
             plots.push(loss_vs_inverse_p(s, &series_runs, threshold)?);
         } else {
-            plots.push(heatmap(s, &rows, threshold, headline)?);
+            plots.push(heatmap(s, &rows, rule)?);
             plots.push(loss_vs_hidden(s, &rows, threshold, headline)?);
             if rows.iter().any(|r| r.decoded_max.is_some()) {
                 plots.push(decoded_vs_hidden(s, &rows)?);
             }
         }
         if let Some(index) = &curve_index
-            && let Some(plot) = training_curves(s, &rows, &series_runs, index, threshold, headline)?
+            && let Some(plot) = training_curves(s, &rows, &series_runs, index, rule)?
         {
             plots.push(plot);
         }
@@ -436,13 +449,9 @@ fn distinct<T: Ord + Copy>(values: impl IntoIterator<Item = T>) -> Vec<T> {
 
 /// 1. The `headline` aggregate of the eval loss (mean by default) by row (depth, or n_features
 ///    without a tree) and `n_hidden` (columns), log colour scale; ✓ where the config passes
-///    ([`SummaryRow::passes`]), † where some instances diverged.
-fn heatmap(
-    series: &Series,
-    rows: &[&SummaryRow],
-    threshold: f64,
-    headline: Aggregate,
-) -> Result<Plot> {
+///    the `rule` ([`PassRule::passes`]), † where some instances diverged.
+fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot> {
+    let (threshold, headline) = (rule.threshold, rule.aggregate);
     let tree = series.data.is_none();
     let title = format!(
         "Eval loss by {} and n_hidden — {}",
@@ -464,10 +473,16 @@ fn heatmap(
     // † marks a cell with some (not all) instances diverged: shown, but only the min may pass.
     let partly_diverged = |r: &SummaryRow| r.n_diverged > 0 && shown(value(r), floor).is_some();
 
+    let pass = match rule.criterion {
+        Criterion::Loss => format!("below the threshold {}", fmt_loss(threshold)),
+        Criterion::Decoded => format!(
+            "{} decodes every possible sample",
+            decoding_instances(headline)
+        ),
+    };
     let mut footer = format!(
-        "Cell: {}.  ✓ + orange outline: below the threshold {}.  — : not run.",
+        "Cell: {}.  ✓ + orange outline: {pass}.  — : not run.",
         loss_over_instances(headline),
-        fmt_loss(threshold)
     );
     if rows.iter().any(|r| partly_diverged(r)) {
         footer.push_str(&format!(
@@ -554,11 +569,7 @@ fn heatmap(
                         None => (DIVERGED, "diverged".to_owned(), WHITE),
                         Some(at) => {
                             let c = colour_of(at);
-                            let mark = if r.passes(headline, threshold) {
-                                "✓ "
-                            } else {
-                                ""
-                            };
+                            let mark = if rule.passes(r) { "✓ " } else { "" };
                             let dagger = if partly_diverged(r) { " †" } else { "" };
                             let ink = if is_dark(c) { WHITE } else { BLACK };
                             let number = if at.floored {
@@ -584,7 +595,7 @@ fn heatmap(
             for (j, n_hidden) in hiddens.iter().enumerate() {
                 if cells
                     .get(&(*depth, *n_hidden))
-                    .is_some_and(|r| r.passes(headline, threshold))
+                    .is_some_and(|r| rule.passes(r))
                 {
                     let (x, y) = (j as f64, row_of(i));
                     chart.draw_series(std::iter::once(outline(
@@ -978,18 +989,13 @@ fn min_hidden_bars(
             r.min_n_hidden
         }
     };
-    let decoded_row = DECODED_ROWS.iter().find(|(_, a, _)| *a == aggregate);
-    let (mut title, y_desc) = match (decoded, decoded_row) {
-        (true, Some((_, _, what))) => {
-            let mut title = what.to_string();
+    let (mut title, y_desc) = match decoded {
+        true => {
+            let mut title = decoded_title(aggregate);
             title[..1].make_ascii_uppercase();
             (title, "min n_hidden (every sample decoded)".to_owned())
         }
-        (true, None) => (
-            format!("Smallest n_hidden at which the instances decode every sample ({aggregate})"),
-            "min n_hidden (every sample decoded)".to_owned(),
-        ),
-        (false, _) => (
+        false => (
             format!(
                 "Smallest n_hidden with {aggregate} eval loss < {} (over instances)",
                 fmt_loss(threshold)
@@ -1351,16 +1357,12 @@ impl CurveRole {
 }
 
 /// The configs the training-curves figure shows for the `rows` of one depth (or n_features):
-/// the smallest n_hidden that passes under `headline` ([`SummaryRow::passes`]) and the next
-/// narrower one, which fails; or the widest tested when none passes. Narrowest first.
-fn curve_picks<'r>(
-    rows: &[&'r SummaryRow],
-    headline: Aggregate,
-    threshold: f64,
-) -> Vec<(CurveRole, &'r SummaryRow)> {
+/// the smallest n_hidden that passes the `rule` ([`PassRule::passes`]) and the next narrower
+/// one, which fails; or the widest tested when none passes. Narrowest first.
+fn curve_picks<'r>(rows: &[&'r SummaryRow], rule: PassRule) -> Vec<(CurveRole, &'r SummaryRow)> {
     let mut sorted = rows.to_vec();
     sorted.sort_by_key(|r| r.n_hidden);
-    match sorted.iter().position(|r| r.passes(headline, threshold)) {
+    match sorted.iter().position(|r| rule.passes(r)) {
         Some(0) => vec![(CurveRole::Passes, sorted[0])],
         Some(k) => vec![
             (CurveRole::JustBelow, sorted[k - 1]),
@@ -1374,8 +1376,8 @@ fn curve_picks<'r>(
 }
 
 /// 5. Train loss vs step, one panel per row (depth, or n_features without a tree), one line
-///    per instance: the width at the threshold, i.e. the smallest n_hidden that passes under
-///    `headline` next to the next narrower one, which fails (or the widest tested when none
+///    per instance: the width at the threshold, i.e. the smallest n_hidden that passes the
+///    `rule` next to the next narrower one, which fails (or the widest tested when none
 ///    passes) ([`curve_picks`]). A series whose instances differ in p has no pass rule: it
 ///    shows the widest config, its instances coloured and labelled with their p.
 fn training_curves(
@@ -1383,9 +1385,9 @@ fn training_curves(
     rows: &[&SummaryRow],
     runs: &[&RunRow],
     index: &CurveIndex,
-    threshold: f64,
-    headline: Aggregate,
+    rule: PassRule,
 ) -> Result<Option<Plot>> {
+    let threshold = rule.threshold;
     let per_p = series.per_instance_p();
     let mut by_row: BTreeMap<u32, Vec<&SummaryRow>> = BTreeMap::new();
     for r in rows {
@@ -1402,7 +1404,7 @@ fn training_curves(
                 .map(|r| vec![(CurveRole::Widest, *r)])
                 .unwrap_or_default()
         } else {
-            curve_picks(of_row, headline, threshold)
+            curve_picks(of_row, rule)
         };
         let shown: Vec<_> = picks
             .into_iter()
@@ -1453,8 +1455,9 @@ fn training_curves(
     } else {
         format!(
             "Train loss before each logged step's update; one line per instance.\nPer \
-             {row_word}: the smallest n_hidden whose {headline} eval loss passes (✓) and the next \
-             narrower one, or the widest tested if none passes."
+             {row_word}: the smallest n_hidden that passes ({}: ✓) and the next narrower one, or \
+             the widest tested if none passes.",
+            rule.describe()
         )
     };
     if axis.floor.is_some() {
@@ -1538,10 +1541,7 @@ fn training_curves(
                 .collect();
             if roles.contains(&CurveRole::Passes) {
                 entries.push((
-                    format!(
-                        "smallest n_hidden that\npasses ({headline} < {}) ✓",
-                        fmt_loss(threshold)
-                    ),
+                    format!("smallest n_hidden that\npasses ({}) ✓", rule.short()),
                     line(PASS),
                 ));
             }
@@ -1608,11 +1608,25 @@ mod tests {
         [0, 1].map(|i| run(depth, n_hidden, structure, i, loss))
     }
 
+    /// The pass rule of `criterion` and `aggregate` at threshold 1e-5.
+    fn rule(criterion: Criterion, aggregate: Aggregate) -> PassRule {
+        PassRule {
+            criterion,
+            aggregate,
+            threshold: 1e-5,
+        }
+    }
+
     /// The summary of `runs` and its charts at threshold 1e-5 with headline `aggregate`.
     fn charts(runs: &[RunRow], aggregate: Aggregate) -> (Vec<SummaryRow>, Vec<Plot>) {
+        charts_by(runs, rule(Criterion::Loss, aggregate))
+    }
+
+    /// The summary of `runs` and its charts under `rule`.
+    fn charts_by(runs: &[RunRow], rule: PassRule) -> (Vec<SummaryRow>, Vec<Plot>) {
         let summary = crate::summarize(runs);
-        let min_rows = crate::min_hidden(&summary, 1e-5);
-        let plots = all_plots(&summary, &min_rows, runs, None, 1e-5, aggregate).unwrap();
+        let min_rows = crate::min_hidden(&summary, rule.threshold);
+        let plots = all_plots(&summary, &min_rows, runs, None, rule).unwrap();
         (summary, plots)
     }
 
@@ -1832,7 +1846,7 @@ mod tests {
         let of_depth =
             |d: u32| -> Vec<&SummaryRow> { summary.iter().filter(|r| r.depth == d).collect() };
         let picks = |d: u32| -> Vec<(CurveRole, u32)> {
-            curve_picks(&of_depth(d), Aggregate::Mean, t)
+            curve_picks(&of_depth(d), rule(Criterion::Loss, Aggregate::Mean))
                 .into_iter()
                 .map(|(role, r)| (role, r.n_hidden))
                 .collect()
@@ -1855,7 +1869,7 @@ mod tests {
         let summary = crate::summarize(&runs);
         let rows: Vec<&SummaryRow> = summary.iter().collect();
         let widths = |a: Aggregate| -> Vec<u32> {
-            curve_picks(&rows, a, t)
+            curve_picks(&rows, rule(Criterion::Loss, a))
                 .iter()
                 .map(|(_, r)| r.n_hidden)
                 .collect()
@@ -1881,8 +1895,7 @@ mod tests {
             &min_rows,
             &runs,
             Some(&curves),
-            t,
-            Aggregate::Mean,
+            rule(Criterion::Loss, Aggregate::Mean),
         )
         .unwrap();
         let text = texts(&plot(&plots, "curves_").svg);
@@ -1951,5 +1964,65 @@ mod tests {
                 .any(|p| p.stem.starts_with("decoded_vs_hidden_")
                     || p.stem.starts_with("min_hidden_decoded"))
         );
+    }
+
+    /// By decoding, the heatmap marks the configs whose instances decode every sample, not
+    /// those below the loss threshold; the decoded bars come first; the training curves pick
+    /// the width at which decoding starts.
+    #[test]
+    fn the_decoding_criterion_decides_the_marks_bars_and_curves() {
+        // Width 2 passes the loss (1e-7) but one instance decodes half; width 3 decodes all.
+        let exact = |n_hidden, instance, decoded| RunRow {
+            exact_loss: Some(1e-7),
+            decoded: Some(decoded),
+            ..run(2, n_hidden, "tree0.5", instance, 1e-7)
+        };
+        let runs = [
+            exact(2, 0, 1.0),
+            exact(2, 1, 0.5),
+            exact(3, 0, 1.0),
+            exact(3, 1, 1.0),
+        ];
+        let marked = |plots: &[Plot]| -> Vec<String> {
+            texts(&plot(plots, "heatmap_").svg)
+                .into_iter()
+                .filter(|s| s.starts_with('✓'))
+                .collect()
+        };
+        let (_, by_loss) = charts(&runs, Aggregate::Mean);
+        assert_eq!(marked(&by_loss).len(), 2, "both widths pass the loss");
+        let (summary, by_decoding) = charts_by(&runs, rule(Criterion::Decoded, Aggregate::Mean));
+        assert_eq!(marked(&by_decoding).len(), 1, "only width 3 decodes");
+        let footer = texts(&plot(&by_decoding, "heatmap_").svg);
+        assert!(
+            footer
+                .iter()
+                .any(|s| s
+                    .contains("✓ + orange outline: every instance decodes every possible sample")),
+            "{footer:?}"
+        );
+        let stems: Vec<&str> = by_decoding
+            .iter()
+            .filter(|p| p.stem.starts_with("min_hidden"))
+            .map(|p| p.stem.as_str())
+            .collect();
+        assert_eq!(
+            stems,
+            [
+                "min_hidden_decoded_mean",
+                "min_hidden_decoded_min",
+                "min_hidden_mean"
+            ]
+        );
+        // The best instance decodes at width 2 already.
+        let (_, best) = charts_by(&runs, rule(Criterion::Decoded, Aggregate::Min));
+        assert_eq!(marked(&best).len(), 2);
+        let rows: Vec<&SummaryRow> = summary.iter().collect();
+        let picks: Vec<(CurveRole, u32)> =
+            curve_picks(&rows, rule(Criterion::Decoded, Aggregate::Mean))
+                .into_iter()
+                .map(|(role, r)| (role, r.n_hidden))
+                .collect();
+        assert_eq!(picks, [(CurveRole::JustBelow, 2), (CurveRole::Passes, 3)]);
     }
 }

@@ -407,6 +407,147 @@ impl std::fmt::Display for Aggregate {
     }
 }
 
+impl std::str::FromStr for Aggregate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Aggregate::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| format!("unknown aggregate {s:?}: expected min, mean, median or sum"))
+    }
+}
+
+/// What makes a config pass in the report's headline ([`crate::ReportOptions::criterion`], the
+/// sweep's `analysis.criterion`): the loss threshold, or decoding every possible sample.
+///
+/// The loss threshold weighs a sample by its probability, so in a deep tree a width can pass
+/// it while every leaf path is lost; decoding asks whether the tree is stored at all, with no
+/// threshold. `min_hidden.csv` has both answers whatever the criterion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Criterion {
+    /// The aggregate eval loss is below the threshold ([`SummaryRow::passes`]): the notebook's
+    /// rule, and the default.
+    #[default]
+    Loss,
+    /// The instances the aggregate names decode every possible sample
+    /// ([`SummaryRow::decodes`]); needs exact evaluation (tree paths, binary magnitudes).
+    Decoded,
+}
+
+impl Criterion {
+    /// Both criteria, default first.
+    pub const ALL: [Criterion; 2] = [Criterion::Loss, Criterion::Decoded];
+
+    /// Lower-case name, as written in the sweep's `analysis.criterion`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Criterion::Loss => "loss",
+            Criterion::Decoded => "decoded",
+        }
+    }
+}
+
+impl std::fmt::Display for Criterion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Criterion {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Criterion::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown criterion {s:?}: expected loss or decoded"))
+    }
+}
+
+/// The report's headline pass rule: a criterion, the aggregate across instances it reads, and
+/// the loss threshold (shown on every loss chart whatever the criterion).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PassRule {
+    /// Loss threshold or decoding.
+    pub criterion: Criterion,
+    /// Which instances count: the best (`min`), the median one, or all (`mean`, `sum`).
+    pub aggregate: Aggregate,
+    /// Eval-loss threshold (strict `<`).
+    pub threshold: f64,
+}
+
+impl PassRule {
+    /// Whether `row` passes: [`SummaryRow::passes`] for the loss, [`SummaryRow::decodes`]
+    /// for decoding (a config without exact evaluation never decodes).
+    pub fn passes(&self, row: &SummaryRow) -> bool {
+        match self.criterion {
+            Criterion::Loss => row.passes(self.aggregate, self.threshold),
+            Criterion::Decoded => row.decodes(self.aggregate) == Some(true),
+        }
+    }
+
+    /// The rule in words, for captions: `mean eval loss < 1e-5`, or `every instance decodes
+    /// every possible sample`.
+    pub fn describe(&self) -> String {
+        match self.criterion {
+            Criterion::Loss => format!(
+                "{} < {}",
+                crate::plots::loss_over_instances(self.aggregate),
+                crate::draw::fmt_loss(self.threshold)
+            ),
+            Criterion::Decoded => format!(
+                "{} decodes every possible sample",
+                decoding_instances(self.aggregate)
+            ),
+        }
+    }
+
+    /// Whether the loss row (or column) of `aggregate` in the min-width tables is the headline.
+    pub fn headlines_loss(&self, aggregate: Aggregate) -> bool {
+        self.criterion == Criterion::Loss && aggregate == self.aggregate
+    }
+
+    /// Whether the decoded row of `aggregate` is the headline (`mean` and `sum` share one).
+    pub fn headlines_decoded(&self, aggregate: Aggregate) -> bool {
+        self.criterion == Criterion::Decoded
+            && decoding_label(aggregate) == decoding_label(self.aggregate)
+    }
+
+    /// The rule in a few words, for legends: `mean < 1e-5`, `all decode`.
+    pub fn short(&self) -> String {
+        match self.criterion {
+            Criterion::Loss => {
+                format!(
+                    "{} < {}",
+                    self.aggregate,
+                    crate::draw::fmt_loss(self.threshold)
+                )
+            }
+            Criterion::Decoded => format!("{} decode", decoding_label(self.aggregate)),
+        }
+    }
+}
+
+/// Which instances must decode under `aggregate` ([`SummaryRow::decodes`]).
+pub(crate) fn decoding_instances(aggregate: Aggregate) -> &'static str {
+    match aggregate {
+        Aggregate::Min => "the best instance",
+        Aggregate::Median => "the median instance",
+        Aggregate::Mean | Aggregate::Sum => "every instance",
+    }
+}
+
+/// The label of `aggregate`'s decoded row in the min-width tables: `all`, `best`, `median`.
+pub(crate) fn decoding_label(aggregate: Aggregate) -> &'static str {
+    match aggregate {
+        Aggregate::Min => "best",
+        Aggregate::Median => "median",
+        Aggregate::Mean | Aggregate::Sum => "all",
+    }
+}
+
 /// The smallest hidden width that reaches the threshold, for one series, depth and aggregate:
 /// a row of `min_hidden.csv`.
 ///

@@ -4,15 +4,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::analysis::{DECODED_ROWS, Series, has_tree};
+use crate::analysis::{Series, decoded_aggregates, decoded_name, has_tree};
 use crate::draw::fmt_loss;
-use crate::schema::{Aggregate, MinHiddenRow};
+use crate::schema::{Aggregate, Criterion, MinHiddenRow, PassRule};
 
 /// One block per series (those whose instances share one feature probability): a column per
-/// depth (or n_features without a tree), a line per aggregate, the `headline` first and
+/// depth (or n_features without a tree), a line per aggregate, the `rule`'s headline first and
 /// starred. `none` means no tested width passes. Where the data has exact evaluation, two more
 /// lines give the smallest width at which every instance (`all`), or the best (`best`), decodes
-/// every possible sample.
+/// every possible sample; by the decoding criterion they come first, and the median's joins
+/// them when it is the headline.
 ///
 /// ```text
 /// tree (stop_prob 0.5), b=2, binary, seed 0: smallest n_hidden with eval loss < 1.0e-5
@@ -26,7 +27,7 @@ use crate::schema::{Aggregate, MinHiddenRow};
 /// * headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.
 /// decoded: every possible sample comes out within 0.5 of itself (all instances, or the best); where shown, the eval loss is exact over those samples.
 /// ```
-pub fn min_hidden_text(rows: &[MinHiddenRow], headline: Aggregate) -> String {
+pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
     let mut series: BTreeMap<Series, BTreeMap<(u32, Aggregate), &MinHiddenRow>> = BTreeMap::new();
     for r in rows {
         let s = Series::of_min_hidden(r);
@@ -39,9 +40,16 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], headline: Aggregate) -> String {
             series.entry(s).or_default().insert((key, r.aggregate), r);
         }
     }
-    let order: Vec<Aggregate> = std::iter::once(headline)
-        .chain(Aggregate::ALL.into_iter().filter(|&a| a != headline))
+    let loss_order: Vec<Aggregate> = std::iter::once(rule.aggregate)
+        .chain(Aggregate::ALL.into_iter().filter(|&a| a != rule.aggregate))
         .collect();
+    let by_decoding = rule.criterion == Criterion::Decoded;
+    let star = |name: String, headline: bool| if headline { format!("{name} *") } else { name };
+    // The label column fits the longest label: `decoded, median *` by decoding.
+    let label = decoded_aggregates(rule)
+        .into_iter()
+        .map(|a| star(decoded_name(a), rule.headlines_decoded(a)).len())
+        .fold(LABEL, usize::max);
     let mut out = String::new();
     let mut any_decoded = false;
     for (s, cells) in &series {
@@ -54,8 +62,13 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], headline: Aggregate) -> String {
         let keys: BTreeSet<u32> = cells.keys().map(|&(k, _)| k).collect();
         let _ = writeln!(
             out,
-            "{}: smallest n_hidden with eval loss < {}",
+            "{}: smallest n_hidden {}with eval loss < {}",
             s.label(),
+            if by_decoding {
+                "that decodes every sample, or "
+            } else {
+                ""
+            },
             fmt_loss(first.threshold)
         );
         let head = if has_tree(first.depth) {
@@ -63,34 +76,59 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], headline: Aggregate) -> String {
         } else {
             "n_features"
         };
-        let _ = write!(out, "  {head:<LABEL$}");
+        let _ = write!(out, "  {head:<label$}");
         for k in &keys {
             let _ = write!(out, "{k:>6}");
         }
         out.push('\n');
-        for &a in &order {
-            let name = if a == headline {
-                format!("{a} *")
-            } else {
-                a.to_string()
-            };
-            let widths = keys
-                .iter()
-                .map(|k| cells.get(&(*k, a)).map(|r| r.min_n_hidden));
-            line(&mut out, &name, widths);
-        }
-        if cells.values().any(|r| r.min_n_hidden_decoded.is_some()) {
-            any_decoded = true;
-            for (name, a, _) in DECODED_ROWS {
+        let loss_lines = |out: &mut String| {
+            for &a in &loss_order {
+                let widths = keys
+                    .iter()
+                    .map(|k| cells.get(&(*k, a)).map(|r| r.min_n_hidden));
+                line(
+                    out,
+                    label,
+                    &star(a.to_string(), rule.headlines_loss(a)),
+                    widths,
+                );
+            }
+        };
+        let decodes = cells.values().any(|r| r.min_n_hidden_decoded.is_some());
+        let decoded_lines = |out: &mut String| {
+            for a in decoded_aggregates(rule) {
                 let widths = keys
                     .iter()
                     .map(|k| cells.get(&(*k, a)).and_then(|r| r.min_n_hidden_decoded));
-                line(&mut out, name, widths);
+                line(
+                    out,
+                    label,
+                    &star(decoded_name(a), rule.headlines_decoded(a)),
+                    widths,
+                );
+            }
+        };
+        any_decoded |= decodes;
+        if by_decoding && decodes {
+            decoded_lines(&mut out);
+            loss_lines(&mut out);
+        } else {
+            loss_lines(&mut out);
+            if decodes {
+                decoded_lines(&mut out);
             }
         }
     }
     if !series.is_empty() {
-        out.push_str("* headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.\n");
+        let _ = writeln!(
+            out,
+            "* headline ({}); sum: the seed notebook's own rule; none: no tested width passes.",
+            if by_decoding {
+                "analysis.criterion, analysis.aggregate"
+            } else {
+                "analysis.aggregate"
+            }
+        );
     }
     if any_decoded {
         out.push_str("decoded: every possible sample comes out within 0.5 of itself (all instances, or the best); where shown, the eval loss is exact over those samples.\n");
@@ -98,12 +136,17 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], headline: Aggregate) -> String {
     out
 }
 
-/// Width of the label column.
+/// Narrowest width of the label column.
 const LABEL: usize = 13;
 
 /// One line of the table: a label, then per column a width, `none` or `-` (not tested).
-fn line(out: &mut String, name: &str, widths: impl Iterator<Item = Option<Option<u32>>>) {
-    let _ = write!(out, "  {name:<LABEL$}");
+fn line(
+    out: &mut String,
+    label: usize,
+    name: &str,
+    widths: impl Iterator<Item = Option<Option<u32>>>,
+) {
+    let _ = write!(out, "  {name:<label$}");
     for width in widths {
         let cell = match width {
             Some(Some(n)) => n.to_string(),
@@ -120,6 +163,14 @@ mod tests {
     use super::*;
     use crate::schema::{DataSetId, RunRow};
 
+    fn rule(criterion: Criterion, aggregate: Aggregate) -> PassRule {
+        PassRule {
+            criterion,
+            aggregate,
+            threshold: 1e-5,
+        }
+    }
+
     #[test]
     fn the_answer_reads_as_a_table_headline_first() {
         // Depth 1 passes at 2 for every aggregate; depth 2 passes at 3 only for min and mean
@@ -131,7 +182,7 @@ mod tests {
             }
         }
         let rows = crate::min_hidden(&crate::summarize(&runs), 1e-5);
-        let text = min_hidden_text(&rows, Aggregate::Mean);
+        let text = min_hidden_text(&rows, &rule(Criterion::Loss, Aggregate::Mean));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines,
@@ -160,7 +211,10 @@ mod tests {
                 ..r.clone()
             })
             .collect();
-        assert_eq!(min_hidden_text(&sparse, Aggregate::Mean), "");
+        assert_eq!(
+            min_hidden_text(&sparse, &rule(Criterion::Loss, Aggregate::Mean)),
+            ""
+        );
     }
 
     #[test]
@@ -179,7 +233,7 @@ mod tests {
             }
         }
         let rows = crate::min_hidden(&crate::summarize(&runs), 1e-5);
-        let text = min_hidden_text(&rows, Aggregate::Mean);
+        let text = min_hidden_text(&rows, &rule(Criterion::Loss, Aggregate::Mean));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[1], "  depth             1     2");
         assert_eq!(
@@ -191,6 +245,84 @@ mod tests {
         assert!(
             lines[9].starts_with("decoded: every possible sample"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn by_decoding_the_decoded_lines_come_first_and_the_headline_is_starred() {
+        // Depth 2: the best instance decodes at 2, both at 3, and the median (of 3) at 3.
+        let mut runs = Vec::new();
+        for (depth, n_hidden, decoded) in [
+            (1, 2, [1.0, 1.0, 1.0]),
+            (2, 2, [1.0, 0.5, 0.5]),
+            (2, 3, [1.0, 1.0, 1.0]),
+        ] {
+            for (i, d) in decoded.into_iter().enumerate() {
+                runs.push(RunRow {
+                    exact_loss: Some(1e-7),
+                    decoded: Some(d),
+                    ..RunRow::seed_example(depth, n_hidden, i as u32, 1.0)
+                });
+            }
+        }
+        let rows = crate::min_hidden(&crate::summarize(&runs), 1e-5);
+        let lines = |criterion, aggregate| -> Vec<String> {
+            min_hidden_text(&rows, &rule(criterion, aggregate))
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        };
+        let mean = lines(Criterion::Decoded, Aggregate::Mean);
+        assert!(
+            mean[0].ends_with(
+                "smallest n_hidden that decodes every sample, or with eval loss < 1.0e-5"
+            )
+        );
+        assert_eq!(
+            &mean[2..4],
+            [
+                "  decoded, all *     2     3",
+                "  decoded, best      2     2"
+            ]
+        );
+        assert_eq!(
+            mean[4], "  mean               2     2",
+            "loss lines follow, unstarred"
+        );
+        assert_eq!(
+            mean[8],
+            "* headline (analysis.criterion, analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes."
+        );
+        // The sum decodes like the mean: every instance.
+        assert_eq!(
+            lines(Criterion::Decoded, Aggregate::Sum)[2],
+            "  decoded, all *     2     3"
+        );
+        let best = lines(Criterion::Decoded, Aggregate::Min);
+        assert_eq!(
+            &best[2..4],
+            [
+                "  decoded, best *     2     2",
+                "  decoded, all        2     3"
+            ]
+        );
+        let median = lines(Criterion::Decoded, Aggregate::Median);
+        assert_eq!(
+            &median[2..5],
+            [
+                "  decoded, median *     2     3",
+                "  decoded, all          2     3",
+                "  decoded, best         2     2"
+            ]
+        );
+        // By the loss, no decoded line is starred and no median decoded line is shown.
+        let loss = lines(Criterion::Loss, Aggregate::Median);
+        assert_eq!(loss[2], "  median *          2     2");
+        assert!(loss.iter().all(|l| !l.contains("decoded, median")));
+        assert_eq!(
+            loss.iter().filter(|l| l.contains('*')).count(),
+            2,
+            "one star and its footnote"
         );
     }
 }

@@ -7,8 +7,9 @@ use std::fs;
 use std::path::Path;
 
 use report::{
-    Aggregate, ManifestEntry, MinHiddenRow, PLOT_HEIGHT, PLOT_WIDTH, ReportOptions, RunRow, Series,
-    SummaryRow, Table, broken_links, build, links, read_runs, read_table, write_table,
+    Aggregate, Criterion, ManifestEntry, MinHiddenRow, PLOT_HEIGHT, PLOT_WIDTH, ReportOptions,
+    RunRow, Series, SummaryRow, Table, broken_links, build, links, read_runs, read_table,
+    write_table,
 };
 use support::synthetic::{SparseSet, Synthetic};
 
@@ -490,6 +491,39 @@ fn exact_evaluation_shows_in_tables_notes_and_charts() {
     }
     let summary: Vec<SummaryRow> = read_table(tmp.path()).unwrap();
     assert!(summary.iter().all(|r| r.loss == "exact" && r.mean == 2e-3));
+    assert_eq!(
+        html.matches("<tr class=\"pass\">").count(),
+        0,
+        "no loss passes"
+    );
+
+    // By decoding, the decoded column is the headline and n_hidden 3 passes.
+    let opts = ReportOptions {
+        criterion: Criterion::Decoded,
+        ..options()
+    };
+    build(tmp.path(), &opts).unwrap();
+    let html = fs::read_to_string(tmp.path().join("index.html")).unwrap();
+    for expected in [
+        "<th class=\"decoded headline\" title=\"headline: smallest n_hidden at which every \
+         instance decodes every possible sample\">decoded, all</th>",
+        "<td class=\"decoded headline\">3</td>",
+        "Headline criterion (analysis.criterion): decoded: a config passes when every instance \
+         decodes every possible sample.",
+        "Green rows: every instance decodes every possible sample.",
+    ] {
+        assert!(html.contains(expected), "{expected}");
+    }
+    assert_eq!(html.matches("<th class=\"headline\"").count(), 0);
+    assert_eq!(html.matches("<tr class=\"pass\">").count(), 1);
+    // Data without exact evaluation cannot be judged by decoding.
+    let sampled = tempfile::tempdir().unwrap();
+    write_table(sampled.path(), &[RunRow::seed_example(2, 2, 0, 1e-3)]).unwrap();
+    let err = build(sampled.path(), &opts).unwrap_err().to_string();
+    assert!(
+        err.contains("analysis.criterion = \"decoded\" needs exact evaluation"),
+        "{err}"
+    );
 }
 
 /// A tree series next to three data sets without a tree: a per-instance p sweep, a constant p
@@ -965,7 +999,8 @@ fn the_headline_aggregate_decides_ticks_green_rows_and_charts() {
         )));
         assert_eq!(html.matches("<th class=\"headline\"").count(), 1);
         assert!(html.contains(&format!(
-            "headline (<code>analysis.aggregate</code>) is the <strong>{aggregate}</strong>"
+            "headline aggregate (<code>analysis.aggregate</code>) is the \
+             <strong>{aggregate}</strong>"
         )));
         assert!(html.contains("The seed notebook's rule is the sum."));
 

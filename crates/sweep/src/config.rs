@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use report::Aggregate;
+use report::{Aggregate, Criterion, PassRule};
 use serde::Deserialize;
 use train::{Schedule, TrainConfig};
 use tree_data::{Magnitude, Structure, TreeSpec};
@@ -189,6 +189,18 @@ pub enum ConfigError {
         value: String,
         /// What is wrong and what is allowed.
         why: &'static str,
+    },
+    /// `analysis.criterion = "decoded"` on a grid with data that has no exact evaluation.
+    #[error(
+        "analysis.criterion = \"decoded\" needs exact evaluation, which only tree paths with \
+         binary magnitudes have, but {field} = {value} has none; use analysis.criterion = \
+         \"loss\" or drop that data"
+    )]
+    NoDecoding {
+        /// Dotted path of the data that cannot be decoded, e.g. `grid.magnitude[1]`.
+        field: String,
+        /// Its value as TOML text.
+        value: String,
     },
     /// Two different values of one axis whose names in run ids are equal: their lists' 32-bit
     /// hashes collided.
@@ -414,6 +426,10 @@ pub struct AnalysisConfig {
     /// How instances are combined into the headline number (`min`, `mean`, `median` or `sum`;
     /// `sum` is the seed notebook's own rule).
     pub aggregate: Aggregate,
+    /// What passes in the headline: `loss` (the aggregate eval loss is below the threshold)
+    /// or `decoded` (the aggregate's instances decode every possible sample; tree paths with
+    /// binary magnitudes only).
+    pub criterion: Criterion,
 }
 
 impl Default for AnalysisConfig {
@@ -421,6 +437,18 @@ impl Default for AnalysisConfig {
         Self {
             threshold: 1e-5,
             aggregate: Aggregate::Mean,
+            criterion: Criterion::Loss,
+        }
+    }
+}
+
+impl AnalysisConfig {
+    /// The report's headline pass rule.
+    pub fn rule(&self) -> PassRule {
+        PassRule {
+            criterion: self.criterion,
+            aggregate: self.aggregate,
+            threshold: self.threshold,
         }
     }
 }
@@ -528,6 +556,7 @@ struct RawTrain {
 struct RawAnalysis {
     threshold: Option<f64>,
     aggregate: Option<Aggregate>,
+    criterion: Option<Criterion>,
 }
 
 /// Checks `value >= min` and converts; `field` names it in the error.
@@ -785,6 +814,7 @@ impl SweepConfig {
         let analysis = AnalysisConfig {
             threshold: analysis.threshold.unwrap_or(default.analysis.threshold),
             aggregate: analysis.aggregate.unwrap_or(default.analysis.aggregate),
+            criterion: analysis.criterion.unwrap_or(default.analysis.criterion),
         };
         let config = SweepConfig {
             name: raw.name.unwrap_or(default.name),
@@ -951,6 +981,10 @@ impl SweepConfig {
             }
         }
 
+        if self.analysis.criterion == Criterion::Decoded {
+            check_decodable(g)?;
+        }
+
         let max_features = data_sets.iter().map(|d| d.1).max().unwrap_or(0);
         let narrowest = g.n_hidden.iter().copied().min().unwrap_or(0);
         if g.skip_wider_than_features && narrowest > max_features {
@@ -1036,6 +1070,10 @@ impl SweepConfig {
                 "analysis.aggregate",
                 format!("\"{}\"", self.analysis.aggregate.as_str()),
             ),
+            (
+                "analysis.criterion",
+                format!("\"{}\"", self.analysis.criterion.as_str()),
+            ),
         ]
     }
 
@@ -1046,8 +1084,11 @@ impl SweepConfig {
     /// (no `grid.features`, unit `grid.importance`): so the resolved text of every older config,
     /// and with it its [`SweepConfig::hash`], stays what it was.
     pub fn to_toml(&self) -> String {
-        const OMITTED_AT_DEFAULT: [(&str, &str); 2] =
-            [("grid.features", "[]"), ("grid.importance", "[1.0]")];
+        const OMITTED_AT_DEFAULT: [(&str, &str); 3] = [
+            ("grid.features", "[]"),
+            ("grid.importance", "[1.0]"),
+            ("analysis.criterion", "\"loss\""),
+        ];
         let mut out = String::new();
         let mut section = "";
         for (key, value) in self.entries() {
@@ -1064,9 +1105,29 @@ impl SweepConfig {
         out
     }
 
-    /// Stable hash of [`SweepConfig::to_toml`] (64-bit FNV-1a, 16 hex digits): the same on every
-    /// platform and Rust version, so run folders and shards can be matched by it.
+    /// Stable hash of what the config trains: [`SweepConfig::to_toml`] with `[analysis]` at
+    /// its defaults (64-bit FNV-1a, 16 hex digits), the same on every platform and Rust
+    /// version, so run folders, shards and group records can be matched by it. The analysis
+    /// changes the verdict, not the training, so a run folder can be analysed again under
+    /// another threshold, aggregate or criterion without training again.
     pub fn hash(&self) -> String {
+        SweepConfig {
+            analysis: AnalysisConfig::default(),
+            ..self.clone()
+        }
+        .full_hash()
+    }
+
+    /// The hashes a group record of this config may carry: [`SweepConfig::hash`], and the hash
+    /// of the whole resolved config, analysis included, which records written before the
+    /// analysis left the hash carry (the same two when the analysis is at its defaults).
+    pub fn record_hashes(&self) -> Vec<String> {
+        let mut hashes = vec![self.hash(), self.full_hash()];
+        hashes.dedup();
+        hashes
+    }
+
+    fn full_hash(&self) -> String {
         format!("{:016x}", tree_data::hash_str(&self.to_toml()))
     }
 }
@@ -1079,6 +1140,29 @@ pub fn diff(a: &SweepConfig, b: &SweepConfig) -> Vec<String> {
         .filter(|((_, x), (_, y))| x != y)
         .map(|((key, x), (_, y))| format!("{key}: {x} → {y}"))
         .collect()
+}
+
+/// Fails unless every data set of the grid has exact evaluation (tree paths, binary
+/// magnitudes), naming the first that has not.
+fn check_decodable(g: &GridConfig) -> Result<(), ConfigError> {
+    let refuse = |field: String, value: String| Err(ConfigError::NoDecoding { field, value });
+    if let Some((i, s)) = (g.structure.iter().enumerate()).find(|(_, s)| s.kind != Structure::Tree)
+    {
+        return refuse(
+            format!("grid.structure[{i}].kind"),
+            format!("\"{}\"", s.kind_name()),
+        );
+    }
+    if let Some((i, m)) = (g.magnitude.iter().enumerate()).find(|(_, m)| **m != Magnitude::Binary) {
+        return refuse(
+            format!("grid.magnitude[{i}]"),
+            format!("\"{}\"", magnitude_name(*m)),
+        );
+    }
+    if let Some(f) = g.features.first() {
+        return refuse("grid.features[0]".into(), f.to_toml());
+    }
+    Ok(())
 }
 
 fn schedule_names() -> String {

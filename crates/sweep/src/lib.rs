@@ -124,10 +124,10 @@ pub use features::{FeatureProbability, Importance, SparseFeatures};
 pub use grid::{
     Cell, CellResult, DataSource, Group, GroupInfo, sparse_stream_config_hash, stream_config_hash,
 };
-pub use report::Aggregate;
+pub use report::{Aggregate, Criterion};
 pub use run::{
-    CONFIG_FILE, GROUPS_DIR, NoopObserver, Observer, RunOptions, RunSummary, WEIGHTS_DIR,
-    default_out, merge, rebuild_report, record_path, run, weights_path,
+    AnalysisChange, CONFIG_FILE, GROUPS_DIR, NoopObserver, Observer, RunOptions, RunSummary,
+    WEIGHTS_DIR, default_out, merge, rebuild_report, record_path, run, weights_path,
 };
 pub use shard::{assign_shards, check_shard, parse_shard, shard_groups};
 pub use weights::{Weights, read_weights};

@@ -234,11 +234,12 @@ impl GroupRecord {
         Ok(bytes)
     }
 
-    /// Reads a record and checks that it is `group`'s record for config `config_hash`, with one
+    /// Reads a record and checks that it is `group`'s record for a config of one of
+    /// `config_hashes` ([`crate::SweepConfig::record_hashes`]), with one
     /// row per (config, instance) in order. A format-1 record gets its data columns from the
     /// group, and a record written before exact evaluation gets it from the weights saved
     /// beside it (`path` is `<run folder>/groups/<group>.json`).
-    pub fn read(path: &Path, group: &Group, config_hash: &str) -> Result<GroupRecord> {
+    pub fn read(path: &Path, group: &Group, config_hashes: &[String]) -> Result<GroupRecord> {
         let check = || -> Result<GroupRecord> {
             let bytes = std::fs::read(path)?;
             let mut record: GroupRecord = serde_json::from_slice(&bytes)?;
@@ -254,9 +255,10 @@ impl GroupRecord {
                 group.info.id
             );
             ensure!(
-                record.config_hash == config_hash,
-                "it belongs to config {}, not {config_hash}",
-                record.config_hash
+                config_hashes.contains(&record.config_hash),
+                "it belongs to config {}, not {}",
+                record.config_hash,
+                config_hashes.join(" or ")
             );
             let expected = group
                 .cells

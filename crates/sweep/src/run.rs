@@ -126,7 +126,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Creates the folder or checks that it holds a run of the same config (and, when `engine` is
-/// given, the same engine); writes `config.toml` when it is new.
+/// given, the same engine); writes `config.toml` when it is new, and rewrites it when only its
+/// `[analysis]` differs (that changes the report, not the training).
 fn prepare_folder(
     out: &Path,
     config: &SweepConfig,
@@ -134,6 +135,8 @@ fn prepare_folder(
     check_engine: bool,
 ) -> Result<()> {
     let path = out.join(CONFIG_FILE);
+    let mut write_config = !path.exists();
+    let mut run_info = info.clone();
     if path.exists() {
         let (existing, existing_info) = SweepConfig::load_with_run(&path)?;
         if existing.hash() != info.config_hash {
@@ -144,7 +147,7 @@ fn prepare_folder(
             }
             .into());
         }
-        if let Some(existing_info) = existing_info
+        if let Some(existing_info) = &existing_info
             && check_engine
             && !existing_info.engine.is_empty()
             && existing_info.engine != info.engine
@@ -156,6 +159,16 @@ fn prepare_folder(
             }
             .into());
         }
+        if existing.analysis != config.analysis {
+            write_config = true;
+            // The folder's run keeps its own facts (version, engine); the hash is today's.
+            if let Some(existing_info) = existing_info {
+                run_info = RunInfo {
+                    config_hash: info.config_hash.clone(),
+                    ..existing_info
+                };
+            }
+        }
     }
     for dir in [
         out.to_path_buf(),
@@ -164,22 +177,26 @@ fn prepare_folder(
     ] {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    if !path.exists() {
-        let text = format!("{}\n{}", config.to_toml(), info.to_toml());
+    if write_config {
+        let text = format!("{}\n{}", config.to_toml(), run_info.to_toml());
         write_atomic(&path, text.as_bytes())?;
     }
     Ok(())
 }
 
 /// Records of the grid's groups found in `dir`, by group id.
-fn load_records(dir: &Path, groups: &[Group], hash: &str) -> Result<BTreeMap<String, GroupRecord>> {
+fn load_records(
+    dir: &Path,
+    groups: &[Group],
+    hashes: &[String],
+) -> Result<BTreeMap<String, GroupRecord>> {
     let mut records = BTreeMap::new();
     for group in groups {
         let path = record_path(dir, &group.info.id);
         if path.exists() {
             records.insert(
                 group.info.id.clone(),
-                GroupRecord::read(&path, group, hash)?,
+                GroupRecord::read(&path, group, hashes)?,
             );
         }
     }
@@ -203,11 +220,44 @@ fn write_tables(
     Ok(runs.len())
 }
 
-/// Rebuilds the tables, plots and report of a run folder from its files alone (`tmh report`).
-pub fn rebuild_report(out: &Path) -> Result<PathBuf> {
-    let (config, info) = SweepConfig::load_with_run(&out.join(CONFIG_FILE))?;
+/// Changes to a run folder's `[analysis]` that [`rebuild_report`] makes first; `None` keeps
+/// the folder's value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnalysisChange {
+    /// `analysis.threshold`.
+    pub threshold: Option<f64>,
+    /// `analysis.aggregate`.
+    pub aggregate: Option<report::Aggregate>,
+    /// `analysis.criterion`.
+    pub criterion: Option<report::Criterion>,
+}
+
+/// Rebuilds the tables, plots and report of a run folder from its files alone (`tmh report`),
+/// after applying `change` to its `[analysis]` and saving that in its `config.toml` (the
+/// analysis is not part of the config's hash: no group needs training again).
+pub fn rebuild_report(out: &Path, change: &AnalysisChange) -> Result<PathBuf> {
+    let path = out.join(CONFIG_FILE);
+    let (mut config, info) = SweepConfig::load_with_run(&path)?;
+    let before = config.clone();
+    let a = &mut config.analysis;
+    a.threshold = change.threshold.unwrap_or(a.threshold);
+    a.aggregate = change.aggregate.unwrap_or(a.aggregate);
+    a.criterion = change.criterion.unwrap_or(a.criterion);
+    let changed = diff(&before, &config);
     let runs = report::read_runs(out)?;
     let mut notes = Vec::new();
+    if !changed.is_empty() {
+        // Refused before anything is written: the folder keeps its analysis and report.
+        config.validate()?;
+        report::check_criterion(config.analysis.criterion, &runs)?;
+        let info = info.clone().unwrap_or_default();
+        let text = format!("{}\n{}", config.to_toml(), info.to_toml());
+        write_atomic(&path, text.as_bytes())?;
+        notes.push(format!(
+            "Analysis changed by `tmh report` (no training): {}.",
+            changed.join("; ")
+        ));
+    }
     if let Some(info) = info {
         notes.push(format!(
             "Engine: {}; tmh {} (commit {}).",
@@ -251,6 +301,7 @@ fn build_report(
     // Geometry first: the report embeds the figures its manifest lists.
     let geometry_options = geometry::GeometryOptions {
         threshold: config.analysis.threshold,
+        criterion: config.analysis.criterion,
     };
     let geometry = geometry::build_with(out, &geometry_options).with_context(|| {
         format!(
@@ -262,6 +313,7 @@ fn build_report(
     let opts = ReportOptions {
         threshold: config.analysis.threshold,
         aggregate: config.analysis.aggregate,
+        criterion: config.analysis.criterion,
         title: format!("tmh sweep: {}", config.name),
         config_toml: Some(config.to_toml()),
         notes,
@@ -411,7 +463,7 @@ pub fn run(
         config_hash: hash.clone(),
     };
     prepare_folder(out, config, &info, true)?;
-    let records = load_records(out, &groups, &hash)?;
+    let records = load_records(out, &groups, &config.record_hashes())?;
 
     let infos: Vec<GroupInfo> = selected.iter().map(|g| g.info.clone()).collect();
     observer.sweep_started(&infos);
@@ -584,9 +636,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     let load = |dir: &PathBuf| SweepConfig::load_with_run(&dir.join(CONFIG_FILE));
     let (config, first_info) = load(first)?;
     let hash = config.hash();
+    let mut record_hashes = Vec::new();
     let mut engines: Vec<String> = Vec::new();
     for dir in dirs {
         let (other, info) = load(dir)?;
+        record_hashes.extend(other.record_hashes());
         if other.hash() != hash {
             bail!(
                 "{} holds a different config than {} ({}); only shards of one config can be merged",
@@ -609,7 +663,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
         for dir in dirs {
             let path = record_path(dir, &group.info.id);
             if path.exists() {
-                found = Some((dir, GroupRecord::read(&path, group, &hash)?));
+                found = Some((dir, GroupRecord::read(&path, group, &record_hashes)?));
                 break;
             }
         }
@@ -746,7 +800,7 @@ mod tests {
             config.analysis.aggregate = aggregate;
             std::fs::write(dir.join(CONFIG_FILE), config.to_toml()).unwrap();
             write_table(dir, &runs).unwrap();
-            let index = rebuild_report(dir).unwrap();
+            let index = rebuild_report(dir, &AnalysisChange::default()).unwrap();
             let html = std::fs::read_to_string(index).unwrap();
             assert!(html.contains(&format!(
                 "Headline aggregate across instances (analysis.aggregate): {aggregate}."

@@ -3,8 +3,8 @@
 mod common;
 
 use sweep::{
-    Aggregate, ConfigError, FeatureProbability, Importance, StructureSpec, SweepConfig, diff,
-    parse_shard,
+    Aggregate, ConfigError, Criterion, FeatureProbability, Importance, StructureSpec, SweepConfig,
+    diff, parse_shard,
 };
 use train::Schedule;
 use tree_data::{Magnitude, Pairs, Structure};
@@ -786,4 +786,69 @@ fn every_example_parses_with_unique_file_name_safe_ids() {
         seen += 1;
     }
     assert!(seen >= 4, "{seen} examples");
+}
+
+#[test]
+fn the_decoding_criterion_needs_data_with_exact_evaluation() {
+    let config = SweepConfig::from_toml_str("[analysis]\ncriterion = \"decoded\"").unwrap();
+    assert_eq!(config.analysis.criterion, Criterion::Decoded);
+    assert!(config.to_toml().contains("criterion = \"decoded\""));
+    assert_eq!(
+        SweepConfig::from_toml_str(&config.to_toml()).unwrap(),
+        config
+    );
+    // At its default the key stays out of the resolved text (the pinned hash above).
+    assert!(!SweepConfig::default().to_toml().contains("criterion"));
+    assert_names(
+        "[analysis]\ncriterion = \"decode\"",
+        &["decode", "loss", "decoded"],
+    );
+    for (grid, names) in [
+        (
+            "structure = [{ kind = \"tree\" }, { kind = \"independent\" }]",
+            "grid.structure[1].kind = \"independent\"",
+        ),
+        (
+            "magnitude = [\"binary\", \"uniform\"]",
+            "grid.magnitude[1] = \"uniform\"",
+        ),
+        (
+            "features = [{ n_features = 5, feature_probability = 0.1 }]",
+            "grid.features[0] = { n_features = 5",
+        ),
+    ] {
+        assert_names(
+            &format!("[grid]\n{grid}\n[analysis]\ncriterion = \"decoded\""),
+            &[
+                "analysis.criterion = \"decoded\" needs exact evaluation",
+                names,
+                "\"loss\"",
+            ],
+        );
+    }
+}
+
+#[test]
+fn the_analysis_is_not_part_of_the_hash() {
+    // The analysis changes the verdict, not the training: a folder can be analysed again.
+    let default = SweepConfig::default();
+    let mut other = default.clone();
+    other.analysis.threshold = 1e-6;
+    other.analysis.aggregate = Aggregate::Min;
+    other.analysis.criterion = Criterion::Decoded;
+    assert_eq!(other.hash(), default.hash());
+    assert_eq!(default.record_hashes(), [default.hash()]);
+    // Records written when the analysis was hashed carry the whole config's hash.
+    let hashes = other.record_hashes();
+    assert_eq!(hashes.len(), 2);
+    assert_eq!(hashes[0], default.hash());
+    assert_ne!(hashes[1], default.hash());
+    assert_eq!(
+        diff(&default, &other),
+        [
+            "analysis.threshold: 1e-5 → 1e-6",
+            "analysis.aggregate: \"mean\" → \"min\"",
+            "analysis.criterion: \"loss\" → \"decoded\""
+        ]
+    );
 }

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{bytes, engine, runs_without_wall, tiny};
 use sweep::{
-    CONFIG_FILE, GroupInfo, NoopObserver, Observer, RunOptions, SweepConfig, merge, read_weights,
-    record_path, run, weights_path,
+    Aggregate, AnalysisChange, CONFIG_FILE, Criterion, GroupInfo, NoopObserver, Observer,
+    RunOptions, SweepConfig, merge, read_weights, rebuild_report, record_path, run, weights_path,
 };
 use train::{Engine, Job, JobResult, Progress};
 
@@ -408,8 +408,10 @@ fn merged_shards_equal_an_unsharded_run() {
     merge(&[dir("s1"), dir("s2")], &dir("s2")).unwrap();
     assert_same_results(&dir("full"), &dir("s2"), &config);
 
-    // Shards of different configs are refused, showing the difference.
+    // Shards of different configs are refused, showing the difference (the analysis is not
+    // part of a config's identity: it may differ).
     let mut other = config.clone();
+    other.train.lr = 1e-2;
     other.analysis.threshold = 1e-3;
     run(
         &other,
@@ -422,7 +424,7 @@ fn merged_shards_equal_an_unsharded_run() {
     let err = merge(&[dir("s1"), dir("o1")], &dir("m2"))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("analysis.threshold: 1e-5 → 0.001"), "{err}");
+    assert!(err.contains("train.lr: 0.001 → 0.01"), "{err}");
 }
 
 #[test]
@@ -795,4 +797,102 @@ fn records_written_before_exact_evaluation_get_it_from_their_weights() {
             row.config_id
         );
     }
+}
+
+#[test]
+fn a_folder_is_analysed_again_without_training() {
+    let config = tiny();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    let before = runs_without_wall(dir);
+
+    // The same sweep under another analysis: nothing trains, the folder takes the new analysis.
+    let mut strict = config.clone();
+    strict.analysis.threshold = 1e-9;
+    strict.analysis.criterion = Criterion::Decoded;
+    let again = run(&strict, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    assert_eq!((again.trained, again.skipped), (0, 2));
+    assert_eq!(runs_without_wall(dir), before);
+    let (saved, info) = SweepConfig::load_with_run(&dir.join(CONFIG_FILE)).unwrap();
+    assert_eq!(saved, strict);
+    assert_eq!(
+        info.unwrap().version,
+        "0.0.0-test",
+        "the run's facts are kept"
+    );
+    let min_hidden = std::fs::read_to_string(dir.join("min_hidden.csv")).unwrap();
+    assert!(min_hidden.contains(",1e-9,"), "{min_hidden}");
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("Headline criterion (analysis.criterion): decoded"));
+
+    // `tmh report` changes it back, saves it, and says so in the report.
+    let change = AnalysisChange {
+        threshold: Some(1e-5),
+        aggregate: Some(Aggregate::Min),
+        criterion: Some(Criterion::Loss),
+    };
+    rebuild_report(dir, &change).unwrap();
+    let (saved, _) = SweepConfig::load_with_run(&dir.join(CONFIG_FILE)).unwrap();
+    let mut expected = config.clone();
+    expected.analysis.aggregate = Aggregate::Min;
+    assert_eq!(saved, expected);
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(
+        html.contains(
+            "Analysis changed by `tmh report` (no training): analysis.threshold: 1e-9 → 1e-5; \
+             analysis.aggregate: &quot;mean&quot; → &quot;min&quot;; analysis.criterion: \
+             &quot;decoded&quot; → &quot;loss&quot;."
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<th class=\"headline\" title=\"headline aggregate\">min</th>"));
+    let again = run(&expected, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    assert_eq!(again.trained, 0);
+
+    // A change the data cannot take is refused, and the folder keeps its analysis.
+    let mut sparse = tms();
+    sparse.train.steps = 20;
+    let sparse_dir = tmp.path().join("sparse");
+    run(&sparse, &sparse_dir, &engine(), &opts(), &NoopObserver).unwrap();
+    let decoded = AnalysisChange {
+        criterion: Some(Criterion::Decoded),
+        ..AnalysisChange::default()
+    };
+    let err = rebuild_report(&sparse_dir, &decoded)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("needs exact evaluation"), "{err}");
+    let (saved, _) = SweepConfig::load_with_run(&sparse_dir.join(CONFIG_FILE)).unwrap();
+    assert_eq!(saved.analysis.criterion, Criterion::Loss);
+}
+
+#[test]
+fn records_hashed_with_their_analysis_still_resume() {
+    // Before the analysis left the hash, a record carried the hash of the whole config.
+    let mut config = tiny();
+    config.analysis.aggregate = Aggregate::Median;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    let legacy = config.record_hashes()[1].clone();
+    assert_ne!(legacy, config.hash());
+    for group in config.groups() {
+        let path = record_path(dir, &group.info.id);
+        let mut record: serde_json::Value = serde_json::from_slice(&bytes(&path)).unwrap();
+        record["config_hash"] = legacy.clone().into();
+        std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+    }
+    let again = run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    assert_eq!((again.trained, again.skipped), (0, 2));
+    // A record of another config is still refused.
+    let path = record_path(dir, &config.groups()[0].info.id);
+    let mut record: serde_json::Value = serde_json::from_slice(&bytes(&path)).unwrap();
+    record["config_hash"] = "0123456789abcdef".into();
+    std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+    let err = run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("it belongs to config 0123456789abcdef"),
+        "{err:#}"
+    );
 }
