@@ -79,10 +79,10 @@ fn quick_sweep_writes_the_whole_run_folder() {
     let output = sweep(&quick(), &out, &[]);
     assert_ok(&output);
     // The answer on stdout: at 300 steps no loss passes (the table's own test checks passes),
-    // but at depth 1 every possible sample already decodes.
+    // depth 1 still learns fast (↓), but every possible sample of it already decodes.
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("smallest n_hidden with eval loss < 1.0e-5\n  depth             1     2\n  mean *         none  none"),
+        stdout.contains("smallest n_hidden with eval loss < 1.0e-5\n  depth             1     2\n  mean *        none↓  none"),
         "{stdout}"
     );
     assert!(

@@ -52,8 +52,9 @@
 //! rows), so each `p` of a TMS sweep is a group of its own. Where two data sets' groups would
 //! read alike, the captions name the data set. In each group the
 //! **selected** config is the smallest `n_hidden` whose best instance has eval loss below the
-//! threshold (default [`report::DEFAULT_THRESHOLD`], 1e-5); when none does, the config with
-//! the lowest best-instance loss. Per group (manifest `kind` in brackets):
+//! threshold (default [`report::DEFAULT_THRESHOLD`], 1e-5), or, by the decoding criterion
+//! ([`GeometryOptions::criterion`]), at which an instance decodes every possible sample; when
+//! none does, the config with the lowest best-instance loss. Per group (manifest `kind` in brackets):
 //!
 //! - `geometry_features2d_<config>` (`features2d`): every config with `n_hidden = 2`: `W`'s
 //!   columns as arrows, one panel per instance, all on one scale, with the dashed circle of
@@ -75,8 +76,9 @@
 //!   by superposition; level boundaries marked with a tree, pairs shaded without one;
 //! - `geometry_cosines_<config>` (`cosines`): the selected config, only if it has a tree: mean
 //!   cosine of siblings, ancestor–descendant and unrelated pairs per level, bars pooled over
-//!   the instances with eval loss below the threshold (all of them when none is; the caption
-//!   says which), with a dot per pooled instance.
+//!   the instances with eval loss below the threshold (by the decoding criterion: that decode
+//!   every sample; all of them when none does; the caption says which), with a dot per pooled
+//!   instance.
 //!
 //! And per sparse series (structure `sparse`; same n_features, pairs, importance, magnitude,
 //! seed and n_hidden, any config) whose analysed instances have at least two distinct feature
@@ -107,7 +109,6 @@ mod plots;
 mod schema;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -176,6 +177,16 @@ impl Solved {
                 format!("has eval loss < {}", report::draw::fmt_loss(self.threshold))
             }
             Criterion::Decoded => "decodes every possible sample".to_owned(),
+        }
+    }
+
+    /// Why a config was picked: `whose best instance has eval loss < 1.0e-5`.
+    pub(crate) fn picked(&self) -> String {
+        match self.criterion {
+            Criterion::Loss => format!("whose best instance {}", self.has()),
+            Criterion::Decoded => "at which an instance decodes every possible sample (the \
+                                   figures show the lowest-loss instance)"
+                .to_owned(),
         }
     }
 
@@ -470,13 +481,18 @@ fn chart_jobs<'a>(analysed: &'a [Analysed], solved: Solved, stems: &mut Stems) -
             ));
         }
         let best_loss = |a: &Analysed| plots::loss_key(a.best_instance().eval_loss);
-        let (pick, why) = match members.iter().find(|a| solved.instance(a.best_instance())) {
+        // Any solved instance: by the loss that is the best one; a decoding instance need not
+        // have the lowest loss (the figures still show the lowest-loss instance).
+        let (pick, why) = match members
+            .iter()
+            .find(|a| a.instances.iter().any(|i| solved.instance(i)))
+        {
             Some(a) => (
                 *a,
                 format!(
-                    "Shown: the smallest n_hidden ({}) whose best instance {} {}.",
+                    "Shown: the smallest n_hidden ({}) {} {}.",
                     a.config.n_hidden,
-                    solved.has(),
+                    solved.picked(),
                     group_place(a, named(a))
                 ),
             ),
@@ -573,24 +589,12 @@ pub fn read_manifest(plot_dir: &Path) -> Result<Vec<ManifestEntry>> {
 /// Removes this crate's chart files that the new manifest does not list.
 fn remove_stale(plot_dir: &Path, entries: &[ManifestEntry]) -> Result<()> {
     let keep: HashSet<&str> = entries.iter().map(|e| e.stem.as_str()).collect();
-    let listing =
-        fs::read_dir(plot_dir).with_context(|| format!("listing {}", plot_dir.display()))?;
-    for entry in listing {
-        let path = entry?.path();
-        let (Some(stem), Some(ext)) = (
-            path.file_stem().and_then(|s| s.to_str()),
-            path.extension().and_then(|s| s.to_str()),
-        ) else {
-            continue;
-        };
-        let ours = BUILD_KINDS
+    let ours = |stem: &str| {
+        BUILD_KINDS
             .iter()
-            .any(|k| stem.starts_with(&format!("geometry_{k}_")));
-        if ours && matches!(ext, "svg" | "png") && !keep.contains(stem) {
-            fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
-        }
-    }
-    Ok(())
+            .any(|k| stem.starts_with(&format!("geometry_{k}_")))
+    };
+    report::draw::remove_stale_charts(plot_dir, ours, &keep)
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use std::fs;
 use std::path::Path;
 
 use geometry::{
-    FeatureRow, GeometryRow, InstanceRow, ManifestEntry, Relation, build, read_manifest,
+    FeatureRow, GeometryOptions, GeometryRow, InstanceRow, ManifestEntry, Relation, build,
+    build_with, read_manifest,
 };
 use report::{RunRow, Table, read_table, write_table};
 use support::synthetic::write_weights;
@@ -419,6 +420,66 @@ fn cosine_bars_pool_the_instances_below_the_threshold_when_there_are_any() {
         (y - (dots[0].1 + dots[1].1) / 2.0).abs() < 1.0,
         "{bars:?} {dots:?}"
     );
+}
+
+/// By the decoding criterion, a config is picked where any instance decodes every sample,
+/// and the cosine bars pool the decoding instances, whatever their loss.
+#[test]
+fn by_decoding_the_decoding_instances_pick_and_pool() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let decoding = |row: RunRow, decoded: f64| RunRow {
+        exact_loss: Some(row.eval_loss),
+        decoded: Some(decoded),
+        ..row
+    };
+    let rows = vec![
+        decoding(run_row(E, "tree", 2, 2, 0, 1e-7), 1.0),
+        decoding(run_row(E, "tree", 2, 2, 1, 4e-2), 0.5),
+        decoding(run_row(E, "tree", 2, 2, 2, 3e-7), 0.75),
+        // F: the lowest-loss instance does not decode, the other does.
+        decoding(run_row(F, "tree", 1, 2, 0, 1e-3), 0.5),
+        decoding(run_row(F, "tree", 1, 2, 1, 2e-3), 1.0),
+    ];
+    write_table(dir, &rows).unwrap();
+    write_weights(
+        dir,
+        E,
+        2,
+        6,
+        &[antipodal(), pseudo_random(2, 6, 5), antipodal()],
+    );
+    let f_w = [
+        cols_2d(&[(1.0, 0.0), (0.6, 0.8)]),
+        cols_2d(&[(1.0, 0.0), (0.0, 1.0)]),
+    ];
+    write_weights(dir, F, 2, 2, &f_w);
+    let opts = GeometryOptions {
+        criterion: report::Criterion::Decoded,
+        ..GeometryOptions::default()
+    };
+    let out = build_with(dir, &opts).unwrap();
+    let caption = |id: &str| {
+        out.figures
+            .iter()
+            .find(|e| e.stem == format!("geometry_cosines_{id}"))
+            .unwrap()
+            .caption
+            .clone()
+    };
+    let e = caption(E);
+    assert!(
+        e.contains("the 1 of 3 analysed instances decoding every possible sample"),
+        "{e}"
+    );
+    let f = caption(F);
+    assert!(
+        f.contains(
+            "Shown: the smallest n_hidden (2) at which an instance decodes every possible sample"
+        ),
+        "{f}"
+    );
+    assert!(f.contains("the 1 of 2 analysed instances decoding"), "{f}");
 }
 
 /// Whether a 2D chart draws the dashed circle of norm 1 in its panels (left of the legend).

@@ -631,6 +631,8 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
                 min_n_hidden,
                 max_tested,
                 min_n_hidden_decoded,
+                still_falling: None,
+                still_falling_decoded: None,
                 data_set: data.data_set.clone(),
             });
         }

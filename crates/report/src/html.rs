@@ -112,9 +112,7 @@ impl Page<'_> {
 
         h.push_str("<nav><ul>\n");
         h.push_str("<li><a href=\"#notes\">Run notes and loss convention</a></li>\n");
-        h.push_str(
-            "<li><a href=\"#min-hidden\">Smallest n_hidden reaching the threshold</a></li>\n",
-        );
+        h.push_str("<li><a href=\"#min-hidden\">Smallest n_hidden that stores the tree</a></li>\n");
         if !overview.is_empty() {
             h.push_str("<li><a href=\"#overview\">Overview charts</a></li>\n");
         }
@@ -169,7 +167,12 @@ impl Page<'_> {
         // The min-hidden table.
         let _ = writeln!(
             h,
-            "<h2 id=\"min-hidden\">Smallest n_hidden with eval loss &lt; {}</h2>",
+            "<h2 id=\"min-hidden\">Smallest n_hidden {}with eval loss &lt; {}</h2>",
+            if self.opts.criterion == Criterion::Decoded {
+                "that decodes every sample, or "
+            } else {
+                ""
+            },
             fmt_loss(t)
         );
         h.push_str(&self.min_hidden_tables());
@@ -296,7 +299,8 @@ impl Page<'_> {
          evaluation batch (<code>eval_loss</code>). The \
          <em>decoded</em> columns need no loss threshold: the smallest n_hidden at which every \
          possible sample comes out within 0.5 of itself in every feature, for every instance \
-         (<em>all</em>) or the best one (<em>best</em>). The loss threshold weighs a sample by \
+         (<em>all</em>) or the best one (<em>best</em>; with the median as the decoding \
+         headline, also the median one). The loss threshold weighs a sample by \
          its probability and averages over features, so in deep trees it can pass while the \
          rare deepest paths are lost; decoding counts every path once.</p>\n"
             .to_string()
@@ -345,8 +349,29 @@ impl Page<'_> {
              <code>loss &lt; 1e-5</code> test is applied to that sum, although its note says \
              “Currently looking at avg loss across instances”. The mean is what the note \
              intends and is tmh's default headline; the <code>sum</code> column reproduces the \
-             notebook's exact rule ({scale}).</p>\n{}",
-            self.exact_note()
+             notebook's exact rule ({scale}).</p>\n{}{}",
+            self.exact_note(),
+            self.falling_note()
+        )
+    }
+
+    /// What `↓` means, when an answer has it.
+    fn falling_note(&self) -> String {
+        let marked = self.min_hidden.iter().any(|r| {
+            r.still_falling.is_some_and(|n| n > 0) || r.still_falling_decoded.is_some_and(|n| n > 0)
+        });
+        if !marked {
+            return String::new();
+        }
+        format!(
+            "<p class=\"note\"><strong>↓: training had not finished.</strong> A narrower width \
+             than this answer was still learning when training stopped: in some instance its \
+             train loss fell {}× or more over the last fifth of the steps (geometric means, \
+             rounding noise below the display floor aside). With more steps \
+             (<code>train.steps</code>) that width may pass, so the answer holds for this many \
+             steps. <code>min_hidden.csv</code> counts such widths in \
+             <code>still_falling</code>.</p>\n",
+            crate::FALL_FACTOR
         )
     }
 
@@ -645,16 +670,31 @@ fn min_hidden_cell(row: Option<&MinHiddenRow>, headline: bool) -> String {
         }
     };
     match row {
-        Some(r) => match r.min_n_hidden {
-            Some(n) => format!("<td{}>{n}</td>", class("")),
-            None => format!(
-                "<td{} title=\"largest n_hidden tested: {}\">none (&gt; max tested {})</td>",
-                class("none"),
-                r.max_tested,
-                r.max_tested
-            ),
-        },
+        Some(r) => {
+            let falling = falling_mark(r.still_falling);
+            match r.min_n_hidden {
+                Some(n) => format!("<td{}>{n}{falling}</td>", class("")),
+                None => format!(
+                    "<td{} title=\"largest n_hidden tested: {}\">none (&gt; max tested \
+                     {}){falling}</td>",
+                    class("none"),
+                    r.max_tested,
+                    r.max_tested
+                ),
+            }
+        }
         None => format!("<td{}>—</td>", class("")),
+    }
+}
+
+/// ` ↓` after an answer that more steps might lower ([`MinHiddenRow::still_falling`]).
+fn falling_mark(narrower_falling: Option<u32>) -> String {
+    match narrower_falling {
+        Some(n) if n > 0 => format!(
+            " <span class=\"falling\" title=\"{n} narrower width(s) still learning when \
+             training stopped: more steps may lower this answer\">↓</span>"
+        ),
+        _ => String::new(),
     }
 }
 
@@ -667,11 +707,12 @@ fn fmt_fraction(v: f64) -> String {
 /// when it is the headline.
 fn decoded_cell(row: Option<&MinHiddenRow>, headline: bool) -> String {
     let bold = if headline { " headline" } else { "" };
+    let falling = falling_mark(row.and_then(|r| r.still_falling_decoded));
     match row.map(|r| (r.min_n_hidden_decoded, r.max_tested)) {
-        Some((Some(Some(n)), _)) => format!("<td class=\"decoded{bold}\">{n}</td>"),
+        Some((Some(Some(n)), _)) => format!("<td class=\"decoded{bold}\">{n}{falling}</td>"),
         Some((Some(None), max)) => format!(
             "<td class=\"decoded none{bold}\" title=\"largest n_hidden tested: {max}\">none \
-             (&gt; max tested {max})</td>"
+             (&gt; max tested {max}){falling}</td>"
         ),
         _ => format!("<td class=\"decoded{bold}\">—</td>"),
     }

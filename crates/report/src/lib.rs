@@ -96,6 +96,7 @@
 
 mod analysis;
 pub mod draw;
+mod falling;
 mod html;
 mod manifest;
 mod plots;
@@ -109,6 +110,7 @@ use anyhow::{Context, Result, bail, ensure};
 
 pub use analysis::{DataSet, Series, fmt_p, is_diverged, min_hidden, summarize};
 pub use draw::{PLOT_HEIGHT, PLOT_WIDTH};
+pub use falling::{FALL_FACTOR, mark_still_falling, still_falling};
 pub use html::{broken_links, links};
 pub use manifest::{GEOMETRY_MANIFEST, ManifestEntry, read_manifest, write_manifest};
 pub use schema::{
@@ -221,7 +223,11 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
 
     check_criterion(opts.criterion, &runs)?;
     let summary = summarize(&runs);
-    let min_rows = min_hidden(&summary, opts.threshold);
+    let mut min_rows = min_hidden(&summary, opts.threshold);
+    if let Some(curves) = &curves {
+        let falling = still_falling(curves, display_floor(opts.threshold));
+        mark_still_falling(&mut min_rows, &summary, &falling);
+    }
     let mut files = vec![write_table(dir, &summary)?, write_table(dir, &min_rows)?];
 
     let plot_dir = dir.join("plots");
@@ -231,6 +237,9 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
         .map(|p| (p.stem.as_str(), p.svg.as_str()))
         .collect();
     files.extend(draw::write_charts(&plot_dir, &charts)?);
+    let keep: std::collections::HashSet<&str> = charts.iter().map(|c| c.0).collect();
+    let ours = |stem: &str| plots::KINDS.iter().any(|k| stem.starts_with(k));
+    draw::remove_stale_charts(&plot_dir, ours, &keep)?;
 
     let mut data_files = vec![RunRow::FILE_NAME.to_owned()];
     if curves.is_some() {
@@ -271,8 +280,9 @@ pub fn check_criterion(criterion: Criterion, runs: &[RunRow]) -> Result<()> {
     {
         bail!(
             "analysis.criterion = \"decoded\" needs exact evaluation, which config {} has not: \
-             only tree paths with binary magnitudes have it, and a folder written before tmh had \
-             it gets it from its saved weights when its sweep command runs again; else use \
+             only tree paths with binary magnitudes have it, and a group recorded before tmh had \
+             it gets it from its saved weights when its sweep command runs again (if they are \
+             missing, delete the group's record in groups/ to train it again); else use \
              criterion \"loss\"",
             r.config_id
         );

@@ -26,6 +26,18 @@ use crate::schema::{
 };
 use crate::{NOISE_FLOOR, display_floor};
 
+/// The stem prefixes of this module's charts: a chart in `plots/` with one of them that the
+/// last build did not draw is stale.
+pub(crate) const KINDS: [&str; 7] = [
+    "heatmap_",
+    "loss_vs_hidden_",
+    "decoded_vs_hidden_",
+    "loss_vs_inv_p_",
+    "min_hidden_",
+    "compare_",
+    "curves_",
+];
+
 /// One chart: where it goes and its SVG markup.
 #[derive(Debug, Clone)]
 pub struct Plot {
@@ -626,7 +638,7 @@ fn loss_colour_bar(
     let mut chart = colour_bar(
         area,
         Axis::new(scale.lo, scale.hi, scale.major.clone()),
-        &format!("eval loss ({headline} over instances, log10)"),
+        &format!("eval loss ({headline} over instances, log scale)"),
         &|v| scale.label(v),
         |y| viridis(scale.fraction(y)),
     )?;
@@ -1474,7 +1486,8 @@ fn training_curves(
                 .iter()
                 .map(|(role, r, _)| match role {
                     CurveRole::Passes => format!("{} ✓", r.n_hidden),
-                    _ => r.n_hidden.to_string(),
+                    CurveRole::JustBelow | CurveRole::WidestFailing => format!("{} ✗", r.n_hidden),
+                    CurveRole::Widest => r.n_hidden.to_string(),
                 })
                 .collect();
             let caption = format!(
@@ -1900,7 +1913,7 @@ mod tests {
         .unwrap();
         let text = texts(&plot(&plots, "curves_").svg);
         for want in [
-            "depth 2: n_hidden 3, 4 ✓",
+            "depth 2: n_hidden 3 ✗, 4 ✓",
             "smallest n_hidden that",
             "passes (mean < 1.0e-5) ✓",
             "next narrower n_hidden",

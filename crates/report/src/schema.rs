@@ -601,6 +601,13 @@ pub struct MinHiddenRow {
     /// empty where the data has no exact evaluation (not tree paths with binary magnitudes).
     #[serde(with = "blank_none_or_u32")]
     pub min_n_hidden_decoded: Option<Option<u32>>,
+    /// How many tested widths narrower than `min_n_hidden` (all, when it is `none`) had an
+    /// instance whose train loss was still falling when training stopped
+    /// ([`crate::still_falling`]): more than 0 means more steps might lower the answer. Empty
+    /// without `curves.csv`.
+    pub still_falling: Option<u32>,
+    /// The same for `min_n_hidden_decoded`; empty where that is.
+    pub still_falling_decoded: Option<u32>,
 }
 
 impl Table for MinHiddenRow {
@@ -625,6 +632,8 @@ impl Table for MinHiddenRow {
         "min_n_hidden",
         "max_tested",
         "min_n_hidden_decoded",
+        "still_falling",
+        "still_falling_decoded",
     ];
 }
 
@@ -891,6 +900,8 @@ mod tests {
             min_n_hidden: None,
             max_tested: 4,
             min_n_hidden_decoded: None,
+            still_falling: None,
+            still_falling_decoded: None,
             data_set: DataSetId::default(),
         };
         assert_eq!(header_of(&min_hidden), MinHiddenRow::COLUMNS);
@@ -913,6 +924,8 @@ mod tests {
                 aggregate: Aggregate::Median,
                 min_n_hidden: Some(3),
                 min_n_hidden_decoded: Some(Some(3)),
+                still_falling: Some(2),
+                still_falling_decoded: Some(0),
                 ..first.clone()
             },
             MinHiddenRow {
@@ -935,9 +948,10 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         // The decoded width: empty (no exact evaluation), a width, or none.
-        assert!(lines[1].ends_with(",min,0.00001,none,4,"), "{text}");
-        assert!(lines[2].ends_with(",median,0.00001,3,4,3"), "{text}");
-        assert!(lines[3].ends_with(",sum,0.00001,5,4,none"), "{text}");
+        // Then the widths still learning: empty without curves, or a count.
+        assert!(lines[1].ends_with(",min,0.00001,none,4,,,"), "{text}");
+        assert!(lines[2].ends_with(",median,0.00001,3,4,3,2,0"), "{text}");
+        assert!(lines[3].ends_with(",sum,0.00001,5,4,none,,"), "{text}");
         assert!(
             lines[1].contains(",0,0,,0,min,"),
             "a tree has no data set name: {text}"
@@ -967,6 +981,8 @@ mod tests {
             min_n_hidden: None,
             max_tested: 4,
             min_n_hidden_decoded: None,
+            still_falling: None,
+            still_falling_decoded: None,
             data_set: DataSetId::default(),
         }
     }

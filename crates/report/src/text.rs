@@ -21,11 +21,11 @@ use crate::schema::{Aggregate, Criterion, MinHiddenRow, PassRule};
 ///   mean *            2     3     4     6     9  none
 ///   min               2     3     4     6     9  none
 ///   median            2     3     4     6     9  none
-///   sum               2     3     4     7    10  none
+///   sum               2     3     4    7↓   10↓  none
 ///   decoded, all      2     3     4     5     8  none
 ///   decoded, best     2     2     3     5     7  none
 /// * headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.
-/// decoded: every possible sample comes out within 0.5 of itself (all instances, or the best); where shown, the eval loss is exact over those samples.
+/// decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the eval loss is exact over those samples.
 /// ```
 pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
     let mut series: BTreeMap<Series, BTreeMap<(u32, Aggregate), &MinHiddenRow>> = BTreeMap::new();
@@ -83,9 +83,11 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
         out.push('\n');
         let loss_lines = |out: &mut String| {
             for &a in &loss_order {
-                let widths = keys
-                    .iter()
-                    .map(|k| cells.get(&(*k, a)).map(|r| r.min_n_hidden));
+                let widths = keys.iter().map(|k| {
+                    cells
+                        .get(&(*k, a))
+                        .map(|r| (r.min_n_hidden, r.still_falling.is_some_and(|n| n > 0)))
+                });
                 line(
                     out,
                     label,
@@ -97,9 +99,11 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
         let decodes = cells.values().any(|r| r.min_n_hidden_decoded.is_some());
         let decoded_lines = |out: &mut String| {
             for a in decoded_aggregates(rule) {
-                let widths = keys
-                    .iter()
-                    .map(|k| cells.get(&(*k, a)).and_then(|r| r.min_n_hidden_decoded));
+                let widths = keys.iter().map(|k| {
+                    let r = cells.get(&(*k, a))?;
+                    let falling = r.still_falling_decoded.is_some_and(|n| n > 0);
+                    r.min_n_hidden_decoded.map(|w| (w, falling))
+                });
                 line(
                     out,
                     label,
@@ -130,8 +134,19 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
             }
         );
     }
+    if rows.iter().any(|r| {
+        !Series::of_min_hidden(r).per_instance_p()
+            && (r.still_falling.is_some_and(|n| n > 0)
+                || r.still_falling_decoded.is_some_and(|n| n > 0))
+    }) {
+        let _ = writeln!(
+            out,
+            "↓: a narrower width was still learning when training stopped (its train loss fell {}× or more over the last fifth of the steps): more steps may lower this answer.",
+            crate::FALL_FACTOR
+        );
+    }
     if any_decoded {
-        out.push_str("decoded: every possible sample comes out within 0.5 of itself (all instances, or the best); where shown, the eval loss is exact over those samples.\n");
+        out.push_str("decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the eval loss is exact over those samples.\n");
     }
     out
 }
@@ -139,18 +154,19 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
 /// Narrowest width of the label column.
 const LABEL: usize = 13;
 
-/// One line of the table: a label, then per column a width, `none` or `-` (not tested).
+/// One line of the table: a label, then per column a width, `none` or `-` (not tested),
+/// with `↓` where a narrower width was still learning.
 fn line(
     out: &mut String,
     label: usize,
     name: &str,
-    widths: impl Iterator<Item = Option<Option<u32>>>,
+    widths: impl Iterator<Item = Option<(Option<u32>, bool)>>,
 ) {
     let _ = write!(out, "  {name:<label$}");
     for width in widths {
         let cell = match width {
-            Some(Some(n)) => n.to_string(),
-            Some(None) => "none".into(),
+            Some((Some(n), falling)) => format!("{n}{}", if falling { "↓" } else { "" }),
+            Some((None, falling)) => format!("none{}", if falling { "↓" } else { "" }),
             None => "-".into(),
         };
         let _ = write!(out, "{cell:>6}");
@@ -323,6 +339,28 @@ mod tests {
             loss.iter().filter(|l| l.contains('*')).count(),
             2,
             "one star and its footnote"
+        );
+    }
+
+    #[test]
+    fn answers_that_more_steps_may_lower_are_marked() {
+        let runs: Vec<RunRow> = [(2, 1e-3), (3, 1e-7)]
+            .into_iter()
+            .flat_map(|(h, loss)| (0..2).map(move |i| RunRow::seed_example(2, h, i, loss)))
+            .collect();
+        let mut rows = crate::min_hidden(&crate::summarize(&runs), 1e-5);
+        let plain = min_hidden_text(&rows, &rule(Criterion::Loss, Aggregate::Mean));
+        assert!(!plain.contains('↓'), "{plain}");
+        for r in &mut rows {
+            r.still_falling = Some(u32::from(r.aggregate == Aggregate::Mean));
+        }
+        let text = min_hidden_text(&rows, &rule(Criterion::Loss, Aggregate::Mean));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[2], "  mean *           3↓");
+        assert_eq!(lines[3], "  min               3");
+        assert!(
+            lines[7].starts_with("↓: a narrower width was still learning"),
+            "{text}"
         );
     }
 }

@@ -950,7 +950,9 @@ fn the_headline_aggregate_decides_ticks_green_rows_and_charts() {
         let ticks = svg.matches("✓ ").count() - svg.matches("✓ + orange").count();
         assert_eq!(ticks, 1 + ticked.len(), "{aggregate}: {ticks} ticks");
         assert!(
-            svg.contains(&format!("eval loss ({aggregate} over instances, log10)")),
+            svg.contains(&format!(
+                "eval loss ({aggregate} over instances, log scale)"
+            )),
             "{aggregate}: colour bar label"
         );
         // d2-h5 has a diverged instance: marked (ticked only for the min); its sum is NaN.
@@ -1157,4 +1159,30 @@ fn rounding_noise_is_drawn_at_the_floor_and_kept_exact_in_the_files() {
     assert!(html.contains("<td>5.0e-17</td>"), "the mean of n_hidden 3");
     assert!(html.contains("<td>1.0e-25</td>"), "the min of n_hidden 3");
     assert!(html.contains("Display floor: charts draw eval and train losses below 1e-8"));
+}
+
+/// A rebuild under another headline removes the charts of the old one, and only its own kinds.
+#[test]
+fn a_rebuild_removes_the_charts_it_no_longer_draws() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_table(dir, &headline_rows()).unwrap();
+    let sum = ReportOptions {
+        aggregate: Aggregate::Sum,
+        ..options()
+    };
+    build(dir, &sum).unwrap();
+    let plots = dir.join("plots");
+    assert!(plots.join("min_hidden_sum.svg").is_file());
+    fs::write(plots.join("geometry_gram_x.svg"), "<svg/>").unwrap();
+    fs::write(plots.join("notes.txt"), "mine").unwrap();
+    build(dir, &options()).unwrap();
+    assert!(!plots.join("min_hidden_sum.svg").exists());
+    assert!(!plots.join("min_hidden_sum.png").exists());
+    assert!(plots.join("min_hidden_mean.svg").is_file());
+    assert!(
+        plots.join("geometry_gram_x.svg").is_file(),
+        "not the report's"
+    );
+    assert!(plots.join("notes.txt").is_file());
 }

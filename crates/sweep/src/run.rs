@@ -126,24 +126,26 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Creates the folder or checks that it holds a run of the same config (and, when `engine` is
-/// given, the same engine); writes `config.toml` when it is new, and rewrites it when only its
-/// `[analysis]` differs (that changes the report, not the training).
+/// given, the same engine). Returns the `config.toml` text to write: all of it when the
+/// folder is new, the new `[analysis]` with the folder's own `[run]` facts when only the
+/// analysis differs (that changes the report, not the training), else `None`. The caller
+/// writes it once it has read the folder's records, whose older hashes the old text names.
 fn prepare_folder(
     out: &Path,
     config: &SweepConfig,
     info: &RunInfo,
     check_engine: bool,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let path = out.join(CONFIG_FILE);
     let mut write_config = !path.exists();
-    let mut run_info = info.clone();
+    let mut run_info = Some(info.clone());
     if path.exists() {
         let (existing, existing_info) = SweepConfig::load_with_run(&path)?;
         if existing.hash() != info.config_hash {
             return Err(ConfigError::FolderMismatch {
                 dir: out.display().to_string(),
                 what: "config",
-                diff: diff(&existing, config).join("; "),
+                diff: training_diff(&existing, config),
             }
             .into());
         }
@@ -161,13 +163,12 @@ fn prepare_folder(
         }
         if existing.analysis != config.analysis {
             write_config = true;
-            // The folder's run keeps its own facts (version, engine); the hash is today's.
-            if let Some(existing_info) = existing_info {
-                run_info = RunInfo {
-                    config_hash: info.config_hash.clone(),
-                    ..existing_info
-                };
-            }
+            // The folder's run keeps its own facts (version, engine), or none; the hash is
+            // today's (the records are upgraded to it first).
+            run_info = existing_info.map(|existing| RunInfo {
+                config_hash: info.config_hash.clone(),
+                ..existing
+            });
         }
     }
     for dir in [
@@ -177,27 +178,60 @@ fn prepare_folder(
     ] {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    if write_config {
-        let text = format!("{}\n{}", config.to_toml(), run_info.to_toml());
-        write_atomic(&path, text.as_bytes())?;
-    }
-    Ok(())
+    Ok(write_config.then(|| config_text(config, run_info.as_ref())))
 }
 
-/// Records of the grid's groups found in `dir`, by group id.
+/// The text of a folder's `config.toml`: the resolved config, then its `[run]` facts if any.
+fn config_text(config: &SweepConfig, info: Option<&RunInfo>) -> String {
+    match info {
+        Some(info) => format!("{}\n{}", config.to_toml(), info.to_toml()),
+        None => config.to_toml(),
+    }
+}
+
+/// The differences between two configs that matter to training, `; `-separated: the
+/// `[analysis]` is left out, since it may differ.
+fn training_diff(a: &SweepConfig, b: &SweepConfig) -> String {
+    let lines: Vec<String> = diff(a, b)
+        .into_iter()
+        .filter(|line| !line.starts_with("analysis."))
+        .collect();
+    lines.join("; ")
+}
+
+/// The hashes the group records in `out` may carry for `config`: its own
+/// ([`SweepConfig::record_hashes`]) and, for records written while the analysis was part of
+/// the hash, those of the config the folder holds (whatever its analysis) and its `[run]`
+/// hash.
+fn folder_record_hashes(out: &Path, config: &SweepConfig) -> Vec<String> {
+    let mut hashes = config.record_hashes();
+    if let Ok((existing, info)) = SweepConfig::load_with_run(&out.join(CONFIG_FILE)) {
+        hashes.extend(existing.record_hashes());
+        hashes.extend(info.map(|i| i.config_hash).filter(|h| !h.is_empty()));
+    }
+    hashes.dedup();
+    hashes
+}
+
+/// Records of the grid's groups found in `dir`, by group id. A record of one of `hashes`
+/// other than `hash` (written while the analysis was part of the hash) is rewritten with
+/// `hash`, so that it no longer depends on the analysis.
 fn load_records(
     dir: &Path,
     groups: &[Group],
+    hash: &str,
     hashes: &[String],
 ) -> Result<BTreeMap<String, GroupRecord>> {
     let mut records = BTreeMap::new();
     for group in groups {
         let path = record_path(dir, &group.info.id);
         if path.exists() {
-            records.insert(
-                group.info.id.clone(),
-                GroupRecord::read(&path, group, hashes)?,
-            );
+            let mut record = GroupRecord::read(&path, group, hashes)?;
+            if record.config_hash != hash {
+                record.config_hash = hash.to_owned();
+                write_atomic(&path, &record.to_json()?)?;
+            }
+            records.insert(group.info.id.clone(), record);
         }
     }
     Ok(records)
@@ -247,12 +281,11 @@ pub fn rebuild_report(out: &Path, change: &AnalysisChange) -> Result<PathBuf> {
     let runs = report::read_runs(out)?;
     let mut notes = Vec::new();
     if !changed.is_empty() {
-        // Refused before anything is written: the folder keeps its analysis and report.
+        // Refused before anything is written: the folder keeps its analysis and report. The
+        // `[run]` facts stay, its hash too: the records' hash may still be that one.
         config.validate()?;
         report::check_criterion(config.analysis.criterion, &runs)?;
-        let info = info.clone().unwrap_or_default();
-        let text = format!("{}\n{}", config.to_toml(), info.to_toml());
-        write_atomic(&path, text.as_bytes())?;
+        write_atomic(&path, config_text(&config, info.as_ref()).as_bytes())?;
         notes.push(format!(
             "Analysis changed by `tmh report` (no training): {}.",
             changed.join("; ")
@@ -462,8 +495,12 @@ pub fn run(
         engine: engine_name.clone(),
         config_hash: hash.clone(),
     };
-    prepare_folder(out, config, &info, true)?;
-    let records = load_records(out, &groups, &config.record_hashes())?;
+    let hashes = folder_record_hashes(out, config);
+    let new_config = prepare_folder(out, config, &info, true)?;
+    let records = load_records(out, &groups, &hash, &hashes)?;
+    if let Some(text) = new_config {
+        write_atomic(&out.join(CONFIG_FILE), text.as_bytes())?;
+    }
 
     let infos: Vec<GroupInfo> = selected.iter().map(|g| g.info.clone()).collect();
     observer.sweep_started(&infos);
@@ -640,13 +677,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     let mut engines: Vec<String> = Vec::new();
     for dir in dirs {
         let (other, info) = load(dir)?;
-        record_hashes.extend(other.record_hashes());
+        record_hashes.extend(folder_record_hashes(dir, &other));
         if other.hash() != hash {
             bail!(
                 "{} holds a different config than {} ({}); only shards of one config can be merged",
                 dir.display(),
                 first.display(),
-                diff(&config, &other).join("; ")
+                training_diff(&config, &other)
             );
         }
         let engine = info.map(|i| i.engine).unwrap_or_default();
@@ -700,13 +737,15 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
         engine: engines.join("+"),
         config_hash: hash.clone(),
     };
-    prepare_folder(out, &config, &info, false)?;
+    if let Some(text) = prepare_folder(out, &config, &info, false)? {
+        write_atomic(&out.join(CONFIG_FILE), text.as_bytes())?;
+    }
     let same_folder = |dir: &Path| match (dir.canonicalize(), out.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
     let mut records = BTreeMap::new();
-    for (group, dir, record) in sources {
+    for (group, dir, mut record) in sources {
         if !same_folder(dir) {
             for cell in &group.cells {
                 let from = weights_path(dir, &cell.id);
@@ -714,11 +753,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
                     std::fs::read(&from).with_context(|| format!("reading {}", from.display()))?;
                 write_atomic(&weights_path(out, &cell.id), &bytes)?;
             }
-            let from = record_path(dir, &group.info.id);
-            let bytes =
-                std::fs::read(&from).with_context(|| format!("reading {}", from.display()))?;
-            write_atomic(&record_path(out, &group.info.id), &bytes)?;
         }
+        // Written as read: today's hash, and exact evaluation where it was added on reading.
+        record.config_hash = hash.clone();
+        write_atomic(&record_path(out, &group.info.id), &record.to_json()?)?;
         records.insert(group.info.id.clone(), record);
     }
     let rows = write_tables(out, &groups, &records)?;

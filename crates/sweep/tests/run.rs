@@ -865,6 +865,16 @@ fn a_folder_is_analysed_again_without_training() {
     assert!(err.contains("needs exact evaluation"), "{err}");
     let (saved, _) = SweepConfig::load_with_run(&sparse_dir.join(CONFIG_FILE)).unwrap();
     assert_eq!(saved.analysis.criterion, Criterion::Loss);
+
+    // A folder without `[run]` facts gets none made up.
+    std::fs::write(sparse_dir.join(CONFIG_FILE), sparse.to_toml()).unwrap();
+    let median = AnalysisChange {
+        aggregate: Some(Aggregate::Median),
+        ..AnalysisChange::default()
+    };
+    rebuild_report(&sparse_dir, &median).unwrap();
+    let (saved, info) = SweepConfig::load_with_run(&sparse_dir.join(CONFIG_FILE)).unwrap();
+    assert_eq!((saved.analysis.aggregate, info), (Aggregate::Median, None));
 }
 
 #[test]
@@ -883,7 +893,28 @@ fn records_hashed_with_their_analysis_still_resume() {
         record["config_hash"] = legacy.clone().into();
         std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
     }
-    let again = run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    let text = std::fs::read_to_string(dir.join(CONFIG_FILE)).unwrap();
+    let text = text.replace(&config.hash(), &legacy);
+    std::fs::write(dir.join(CONFIG_FILE), text).unwrap();
+    // `tmh report` changes the analysis; the records keep their hash, the folder names it.
+    let min = AnalysisChange {
+        aggregate: Some(Aggregate::Min),
+        ..AnalysisChange::default()
+    };
+    rebuild_report(dir, &min).unwrap();
+    // A sweep under yet another analysis resumes them and upgrades them to today's hash.
+    let mut mean = config.clone();
+    mean.analysis.aggregate = Aggregate::Mean;
+    let again = run(&mean, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    assert_eq!((again.trained, again.skipped), (0, 2));
+    for group in config.groups() {
+        let record: serde_json::Value =
+            serde_json::from_slice(&bytes(&record_path(dir, &group.info.id))).unwrap();
+        assert_eq!(record["config_hash"], config.hash().as_str());
+    }
+    let mut median = config.clone();
+    median.analysis.aggregate = Aggregate::Median;
+    let again = run(&median, dir, &engine(), &opts(), &NoopObserver).unwrap();
     assert_eq!((again.trained, again.skipped), (0, 2));
     // A record of another config is still refused.
     let path = record_path(dir, &config.groups()[0].info.id);

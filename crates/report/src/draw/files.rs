@@ -74,6 +74,31 @@ pub fn write_charts(plot_dir: &Path, charts: &[(&str, &str)]) -> Result<Vec<Path
     })
 }
 
+/// Removes the charts (`<stem>.svg`, `<stem>.png`) in `plot_dir` that a builder drew before
+/// (`ours(stem)`) but not this time (not in `keep`): a chart of another headline or series
+/// must not look current.
+pub fn remove_stale_charts(
+    plot_dir: &Path,
+    ours: impl Fn(&str) -> bool,
+    keep: &std::collections::HashSet<&str>,
+) -> Result<()> {
+    let listing =
+        fs::read_dir(plot_dir).with_context(|| format!("listing {}", plot_dir.display()))?;
+    for entry in listing {
+        let path = entry?.path();
+        let (Some(stem), Some(ext)) = (
+            path.file_stem().and_then(|s| s.to_str()),
+            path.extension().and_then(|s| s.to_str()),
+        ) else {
+            continue;
+        };
+        if ours(stem) && matches!(ext, "svg" | "png") && !keep.contains(stem) {
+            fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,7 +48,7 @@ pub use axis::{Axis, fmt_bound, fmt_loss, fmt_loss_vs, fmt_num, nice_ticks};
 pub use colour::{
     GRID, GRID_LIGHT, MISSING, MUTED, categorical, diverging, is_dark, lighten, viridis,
 };
-pub use files::{is_safe_stem, sanitize, write_chart, write_charts};
+pub use files::{is_safe_stem, remove_stale_charts, sanitize, write_chart, write_charts};
 pub use frame::{
     Area, ColourBar, LEGEND_WIDTH, Mark, chart_frame, colour_bar, floor_marker, hatch, legend,
     legend_at, outline, side_column, svg_document, text_style, titled, with_footer,
