@@ -312,19 +312,22 @@ fn threshold_entry(threshold: f64) -> (String, Mark) {
     (format!("threshold {}", fmt_loss(threshold)), mark)
 }
 
+/// Whether `text` in the chart font at `size` is at most `width` pixels wide.
+fn fits_in(text: &str, size: u32, width: u32) -> bool {
+    crate::draw::ensure_font().is_ok()
+        && (FONT, size)
+            .into_font()
+            .box_size(text)
+            .is_ok_and(|(w, _)| w <= width)
+}
+
 /// Room for legend text beside a chart: [`LEGEND_WIDTH`] less the mark column.
 const LEGEND_TEXT_WIDTH: u32 = LEGEND_WIDTH - 54;
 
 /// `label` with `, ` turned into line breaks where a line would not fit in a legend, measured
 /// with the chart font (a data set's label is long: `sparse F=20, p=0.01, importance 0.9^i`).
 fn fit_legend(label: &str) -> String {
-    let font = (FONT, 15).into_font();
-    let fits = |line: &str| {
-        crate::draw::ensure_font().is_ok()
-            && font
-                .box_size(line)
-                .is_ok_and(|(w, _)| w <= LEGEND_TEXT_WIDTH)
-    };
+    let fits = |line: &str| fits_in(line, 15, LEGEND_TEXT_WIDTH);
     let mut lines: Vec<String> = Vec::new();
     for part in label.split(", ") {
         match lines.last_mut() {
@@ -514,8 +517,60 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
         ));
     }
 
+    // Each cell's fill, text and ink. With many columns a number may not fit its cell: the
+    // cell then keeps its marks only, and the footer says so.
+    let font = if nx > 10 { 12 } else { 15 };
+    let room = (PLOT_WIDTH - HEATMAP_BAR - HEATMAP_Y_LABELS - 60) / nx as u32;
+    let mut dropped = false;
+    let mut texts: HashMap<(u32, u32), (RGBColor, String, RGBColor)> = HashMap::new();
+    for depth in &depths {
+        for n_hidden in &hiddens {
+            let cell = match cells.get(&(*depth, *n_hidden)) {
+                None => (MISSING, "—".to_owned(), MUTED),
+                Some(r) => match shown(value(r), floor) {
+                    // The sum is NaN with one diverged instance: say how many.
+                    None if r.n_diverged < r.n_instances => {
+                        let text = format!("{}/{} diverged", r.n_diverged, r.n_instances);
+                        let short = format!("{}/{}", r.n_diverged, r.n_instances);
+                        (
+                            DIVERGED,
+                            fit_cell(text, short, font, room, &mut dropped),
+                            WHITE,
+                        )
+                    }
+                    None => (DIVERGED, "diverged".to_owned(), WHITE),
+                    Some(at) => {
+                        let c = colour_of(at);
+                        let mark = if rule.passes(r) { "✓" } else { "" };
+                        let dagger = if partly_diverged(r) { "†" } else { "" };
+                        let ink = if is_dark(c) { WHITE } else { BLACK };
+                        let number = if at.floored {
+                            format!("≤{}", fmt_bound(floor))
+                        } else {
+                            fmt_loss_vs(value(r), threshold)
+                        };
+                        let full = [mark, &number, dagger]
+                            .iter()
+                            .filter(|t| !t.is_empty())
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        let marks = format!("{mark}{dagger}");
+                        (c, fit_cell(full, marks, font, room, &mut dropped), ink)
+                    }
+                },
+            };
+            texts.insert((*depth, *n_hidden), cell);
+        }
+    }
+    if dropped {
+        footer.push_str(
+            "\nNumbers too wide for their cells are left out: read the colour bar, or summary.csv.",
+        );
+    }
+
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let (main, bar) = chart_frame(root, &title, Some(&footer), 190)?;
+        let (main, bar) = chart_frame(root, &title, Some(&footer), HEATMAP_BAR)?;
 
         let y_labels: Vec<String> = depths
             .iter()
@@ -543,7 +598,7 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
         let mut chart = ChartBuilder::on(&main)
             .margin(10)
             .x_label_area_size(60)
-            .y_label_area_size(110)
+            .y_label_area_size(HEATMAP_Y_LABELS)
             .build_cartesian_2d(
                 Axis::new(-0.5, nx as f64 - 0.5, (0..nx).map(|i| i as f64).collect()),
                 Axis::new(-0.5, ny as f64 - 0.5, (0..ny).map(|i| i as f64).collect()),
@@ -563,36 +618,12 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
             .axis_desc_style((FONT, 19))
             .draw()?;
 
-        let font = if nx > 10 { 12 } else { 15 };
         for (i, depth) in depths.iter().enumerate() {
             let y = row_of(i);
             for (j, n_hidden) in hiddens.iter().enumerate() {
                 let x = j as f64;
                 let rect = [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)];
-                let (fill, text, ink) = match cells.get(&(*depth, *n_hidden)) {
-                    None => (MISSING, "—".to_owned(), MUTED),
-                    Some(r) => match shown(value(r), floor) {
-                        // The sum is NaN with one diverged instance: say how many.
-                        None if r.n_diverged < r.n_instances => (
-                            DIVERGED,
-                            format!("{}/{} diverged", r.n_diverged, r.n_instances),
-                            WHITE,
-                        ),
-                        None => (DIVERGED, "diverged".to_owned(), WHITE),
-                        Some(at) => {
-                            let c = colour_of(at);
-                            let mark = if rule.passes(r) { "✓ " } else { "" };
-                            let dagger = if partly_diverged(r) { " †" } else { "" };
-                            let ink = if is_dark(c) { WHITE } else { BLACK };
-                            let number = if at.floored {
-                                format!("≤{}", fmt_bound(floor))
-                            } else {
-                                fmt_loss_vs(value(r), threshold)
-                            };
-                            (c, format!("{mark}{number}{dagger}"), ink)
-                        }
-                    },
-                };
+                let (fill, text, ink) = texts[&(*depth, *n_hidden)].clone();
                 chart.draw_series(std::iter::once(Rectangle::new(rect, fill.filled())))?;
                 chart.draw_series(std::iter::once(outline(rect, WHITE.stroke_width(2))))?;
                 chart.draw_series(std::iter::once(Text::new(
@@ -626,6 +657,20 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
         series: Some(series.clone()),
         svg,
     })
+}
+
+/// Width of the heatmap's colour-bar column, and of its y-label area.
+const HEATMAP_BAR: u32 = 190;
+const HEATMAP_Y_LABELS: u32 = 110;
+
+/// `text` if it fits in `room` pixels at `size`, else `short` (and `dropped` is set).
+fn fit_cell(text: String, short: String, size: u32, room: u32, dropped: &mut bool) -> String {
+    if fits_in(&text, size, room.saturating_sub(4)) {
+        text
+    } else {
+        *dropped = true;
+        short
+    }
 }
 
 /// The heatmap's log colour scale, with the threshold marked.
@@ -2037,5 +2082,32 @@ mod tests {
                 .map(|(role, r)| (role, r.n_hidden))
                 .collect();
         assert_eq!(picks, [(CurveRole::JustBelow, 2), (CurveRole::Passes, 3)]);
+    }
+
+    /// With many columns the numbers do not fit their cells: the marks stay, the footer says.
+    #[test]
+    fn a_wide_heatmap_keeps_its_marks_and_drops_numbers_that_do_not_fit() {
+        let narrow: Vec<RunRow> = (2..=4).flat_map(|h| config(5, h, "tree", 1e-7)).collect();
+        let (_, plots) = charts(&narrow, Aggregate::Mean);
+        let t = texts(&plot(&plots, "heatmap_").svg);
+        assert!(t.iter().any(|s| s == "✓ 1.0e-7"), "{t:?}");
+        assert!(!t.iter().any(|s| s.contains("too wide")), "{t:?}");
+
+        let wide: Vec<RunRow> = (2..=22)
+            .flat_map(|h| config(5, h, "tree", if h < 10 { 1.234e-3 } else { 1e-7 }))
+            .collect();
+        let (_, plots) = charts(&wide, Aggregate::Mean);
+        let t = texts(&plot(&plots, "heatmap_").svg);
+        assert_eq!(t.iter().filter(|s| *s == "✓").count(), 13, "{t:?}");
+        assert!(
+            !t.iter()
+                .any(|s| s.contains("1.2e-3") || s.contains("1.0e-7")),
+            "{t:?}"
+        );
+        assert!(
+            t.iter()
+                .any(|s| s.starts_with("Numbers too wide for their cells")),
+            "{t:?}"
+        );
     }
 }
