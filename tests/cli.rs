@@ -86,7 +86,7 @@ fn quick_sweep_writes_the_whole_run_folder() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("\n  decoded, all      2  none\n"),
+        stdout.contains("\n  decoded, all     ≤2  none\n"),
         "{stdout}"
     );
 

@@ -600,6 +600,7 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
     for ((series, depth), mut rows) in groups {
         rows.sort_by_key(|r| r.n_hidden);
         let max_tested = rows.last().map_or(0, |r| r.n_hidden);
+        let min_tested = rows.first().map_or(0, |r| r.n_hidden);
         let data = rows[0];
         for aggregate in Aggregate::ALL {
             let min_n_hidden = rows
@@ -630,6 +631,7 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
                 threshold,
                 min_n_hidden,
                 max_tested,
+                min_tested,
                 min_n_hidden_decoded,
                 still_falling: None,
                 still_falling_decoded: None,

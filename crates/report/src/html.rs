@@ -673,7 +673,12 @@ fn min_hidden_cell(row: Option<&MinHiddenRow>, headline: bool) -> String {
         Some(r) => {
             let falling = falling_mark(r.still_falling);
             match r.min_n_hidden {
-                Some(n) => format!("<td{}>{n}{falling}</td>", class("")),
+                Some(n) => format!(
+                    "<td{}{}>{}{falling}</td>",
+                    class(""),
+                    bound_title(r, n),
+                    esc(&r.width_label(Some(n)))
+                ),
                 None => format!(
                     "<td{} title=\"largest n_hidden tested: {}\">none (&gt; max tested \
                      {}){falling}</td>",
@@ -684,6 +689,15 @@ fn min_hidden_cell(row: Option<&MinHiddenRow>, headline: bool) -> String {
             }
         }
         None => format!("<td{}>—</td>", class("")),
+    }
+}
+
+/// The title of an answer that is the narrowest width tested (`≤2`), else nothing.
+fn bound_title(row: &MinHiddenRow, width: u32) -> String {
+    if row.width_label(Some(width)).starts_with('≤') {
+        " title=\"the narrowest width tested: narrower widths were not tried\"".to_owned()
+    } else {
+        String::new()
     }
 }
 
@@ -708,9 +722,13 @@ fn fmt_fraction(v: f64) -> String {
 fn decoded_cell(row: Option<&MinHiddenRow>, headline: bool) -> String {
     let bold = if headline { " headline" } else { "" };
     let falling = falling_mark(row.and_then(|r| r.still_falling_decoded));
-    match row.map(|r| (r.min_n_hidden_decoded, r.max_tested)) {
-        Some((Some(Some(n)), _)) => format!("<td class=\"decoded{bold}\">{n}{falling}</td>"),
-        Some((Some(None), max)) => format!(
+    match row.map(|r| (r, r.min_n_hidden_decoded, r.max_tested)) {
+        Some((r, Some(Some(n)), _)) => format!(
+            "<td class=\"decoded{bold}\"{}>{}{falling}</td>",
+            bound_title(r, n),
+            esc(&r.width_label(Some(n)))
+        ),
+        Some((_, Some(None), max)) => format!(
             "<td class=\"decoded none{bold}\" title=\"largest n_hidden tested: {max}\">none \
              (&gt; max tested {max}){falling}</td>"
         ),

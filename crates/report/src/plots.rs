@@ -1153,9 +1153,10 @@ fn min_hidden_bars(
             let xa = x_of(key_of(row)) - 0.4 + slot * (i + 0.1);
             let xb = xa + slot * 0.8;
             let xc = (xa + xb) / 2.0;
+            // `none` is hatched above the widest tested, labelled as what it means: `>10`.
             let (height, label) = match width(row) {
-                Some(n) => (n as f64, n.to_string()),
-                None => (row.max_tested as f64 + 1.0, "none".to_owned()),
+                Some(n) => (n as f64, row.width_label(Some(n))),
+                None => (row.max_tested as f64 + 1.0, format!(">{}", row.max_tested)),
             };
             let rect = [(xa, 0.0), (xb, height)];
             if width(row).is_some() {
@@ -1199,8 +1200,20 @@ fn min_hidden_bars(
                 )
             })
             .collect();
+        if rows
+            .iter()
+            .any(|r| width(r).is_some_and(|n| r.width_label(Some(n)).starts_with('≤')))
+        {
+            entries.push((
+                "≤n: the narrowest width\ntested (none narrower tried)".to_owned(),
+                Mark::Patch {
+                    colour: WHITE,
+                    hatched: false,
+                },
+            ));
+        }
         entries.push((
-            "none: no width reaches it;\nbar at max tested + 1".to_owned(),
+            ">max: no width reaches it;\nbar at max tested + 1".to_owned(),
             Mark::Patch {
                 colour: MUTED,
                 hatched: true,

@@ -596,6 +596,9 @@ pub struct MinHiddenRow {
     pub min_n_hidden: Option<u32>,
     /// Largest `n_hidden` tested for this series and depth.
     pub max_tested: u32,
+    /// Smallest `n_hidden` tested for this series and depth: an answer equal to it (above 1)
+    /// is an upper bound, since a narrower width was not tried ([`MinHiddenRow::width_label`]).
+    pub min_tested: u32,
     /// Smallest tested `n_hidden` whose instances decode every possible sample
     /// ([`SummaryRow::decodes`] under this row's aggregate): `none` when no tested width does,
     /// empty where the data has no exact evaluation (not tree paths with binary magnitudes).
@@ -608,6 +611,18 @@ pub struct MinHiddenRow {
     pub still_falling: Option<u32>,
     /// The same for `min_n_hidden_decoded`; empty where that is.
     pub still_falling_decoded: Option<u32>,
+}
+
+impl MinHiddenRow {
+    /// An answer as the tables print it: the width, `≤2` when it is the narrowest width
+    /// tested (above 1: a narrower one was not tried), or `none`.
+    pub fn width_label(&self, width: Option<u32>) -> String {
+        match width {
+            Some(n) if n == self.min_tested && n > 1 => format!("≤{n}"),
+            Some(n) => n.to_string(),
+            None => "none".to_owned(),
+        }
+    }
 }
 
 impl Table for MinHiddenRow {
@@ -631,6 +646,7 @@ impl Table for MinHiddenRow {
         "threshold",
         "min_n_hidden",
         "max_tested",
+        "min_tested",
         "min_n_hidden_decoded",
         "still_falling",
         "still_falling_decoded",
@@ -899,6 +915,7 @@ mod tests {
             threshold: 1e-5,
             min_n_hidden: None,
             max_tested: 4,
+            min_tested: 2,
             min_n_hidden_decoded: None,
             still_falling: None,
             still_falling_decoded: None,
@@ -949,9 +966,9 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         // The decoded width: empty (no exact evaluation), a width, or none.
         // Then the widths still learning: empty without curves, or a count.
-        assert!(lines[1].ends_with(",min,0.00001,none,4,,,"), "{text}");
-        assert!(lines[2].ends_with(",median,0.00001,3,4,3,2,0"), "{text}");
-        assert!(lines[3].ends_with(",sum,0.00001,5,4,none,,"), "{text}");
+        assert!(lines[1].ends_with(",min,0.00001,none,4,2,,,"), "{text}");
+        assert!(lines[2].ends_with(",median,0.00001,3,4,2,3,2,0"), "{text}");
+        assert!(lines[3].ends_with(",sum,0.00001,5,4,2,none,,"), "{text}");
         assert!(
             lines[1].contains(",0,0,,0,min,"),
             "a tree has no data set name: {text}"
@@ -980,6 +997,7 @@ mod tests {
             threshold: 1e-5,
             min_n_hidden: None,
             max_tested: 4,
+            min_tested: 2,
             min_n_hidden_decoded: None,
             still_falling: None,
             still_falling_decoded: None,

@@ -18,13 +18,15 @@ use crate::schema::{Aggregate, Criterion, MinHiddenRow, PassRule};
 /// ```text
 /// tree (stop_prob 0.5), b=2, binary, seed 0: smallest n_hidden with eval loss < 1.0e-5
 ///   depth             1     2     3     4     5     6
-///   mean *            2     3     4     6     9  none
-///   min               2     3     4     6     9  none
-///   median            2     3     4     6     9  none
-///   sum               2     3     4    7↓   10↓  none
-///   decoded, all      2     3     4     5     8  none
-///   decoded, best     2     2     3     5     7  none
+///   mean *           ≤2     3     4     6     9  none
+///   min              ≤2     3     4     6     9  none
+///   median           ≤2     3     4     6     9  none
+///   sum              ≤2     3     4    7↓   10↓  none
+///   decoded, all     ≤2     3     4     5     8  none
+///   decoded, best    ≤2    ≤2     3     5     7  none
 /// * headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.
+/// ≤n: the narrowest width tested passes; narrower widths were not tried.
+/// ↓: a narrower width was still learning when training stopped (…): more steps may lower this answer.
 /// decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the eval loss is exact over those samples.
 /// ```
 pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
@@ -84,9 +86,9 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
         let loss_lines = |out: &mut String| {
             for &a in &loss_order {
                 let widths = keys.iter().map(|k| {
-                    cells
-                        .get(&(*k, a))
-                        .map(|r| (r.min_n_hidden, r.still_falling.is_some_and(|n| n > 0)))
+                    let r = cells.get(&(*k, a))?;
+                    let falling = r.still_falling.is_some_and(|n| n > 0);
+                    Some((r.width_label(r.min_n_hidden), falling))
                 });
                 line(
                     out,
@@ -102,7 +104,7 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
                 let widths = keys.iter().map(|k| {
                     let r = cells.get(&(*k, a))?;
                     let falling = r.still_falling_decoded.is_some_and(|n| n > 0);
-                    r.min_n_hidden_decoded.map(|w| (w, falling))
+                    r.min_n_hidden_decoded.map(|w| (r.width_label(w), falling))
                 });
                 line(
                     out,
@@ -134,10 +136,19 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
             }
         );
     }
-    if rows.iter().any(|r| {
-        !Series::of_min_hidden(r).per_instance_p()
-            && (r.still_falling.is_some_and(|n| n > 0)
-                || r.still_falling_decoded.is_some_and(|n| n > 0))
+    let shown = || {
+        rows.iter()
+            .filter(|r| !Series::of_min_hidden(r).per_instance_p())
+    };
+    if shown().any(|r| {
+        r.width_label(r.min_n_hidden).starts_with('≤')
+            || r.width_label(r.min_n_hidden_decoded.flatten())
+                .starts_with('≤')
+    }) {
+        out.push_str("≤n: the narrowest width tested passes; narrower widths were not tried.\n");
+    }
+    if shown().any(|r| {
+        r.still_falling.is_some_and(|n| n > 0) || r.still_falling_decoded.is_some_and(|n| n > 0)
     }) {
         let _ = writeln!(
             out,
@@ -160,13 +171,12 @@ fn line(
     out: &mut String,
     label: usize,
     name: &str,
-    widths: impl Iterator<Item = Option<(Option<u32>, bool)>>,
+    widths: impl Iterator<Item = Option<(String, bool)>>,
 ) {
     let _ = write!(out, "  {name:<label$}");
     for width in widths {
         let cell = match width {
-            Some((Some(n), falling)) => format!("{n}{}", if falling { "↓" } else { "" }),
-            Some((None, falling)) => format!("none{}", if falling { "↓" } else { "" }),
+            Some((text, falling)) => format!("{text}{}", if falling { "↓" } else { "" }),
             None => "-".into(),
         };
         let _ = write!(out, "{cell:>6}");
@@ -205,11 +215,12 @@ mod tests {
             [
                 "tree (stop_prob 0.5), b=2, binary, seed 0: smallest n_hidden with eval loss < 1.0e-5",
                 "  depth             1     2",
-                "  mean *            2     3",
-                "  min               2     3",
-                "  median            2     3",
-                "  sum               2  none",
+                "  mean *           ≤2     3",
+                "  min              ≤2     3",
+                "  median           ≤2     3",
+                "  sum              ≤2  none",
                 "* headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.",
+                "≤n: the narrowest width tested passes; narrower widths were not tried.",
             ]
         );
         // Per-instance p sweeps have no such table.
@@ -256,10 +267,10 @@ mod tests {
             lines[2], "  mean *         none  none",
             "the exact loss 1e-3 is used"
         );
-        assert_eq!(lines[6], "  decoded, all      2     3");
-        assert_eq!(lines[7], "  decoded, best     2     2");
+        assert_eq!(lines[6], "  decoded, all     ≤2     3");
+        assert_eq!(lines[7], "  decoded, best    ≤2    ≤2");
         assert!(
-            lines[9].starts_with("decoded: every possible sample"),
+            lines[10].starts_with("decoded: every possible sample"),
             "{text}"
         );
     }
@@ -297,12 +308,12 @@ mod tests {
         assert_eq!(
             &mean[2..4],
             [
-                "  decoded, all *     2     3",
-                "  decoded, best      2     2"
+                "  decoded, all *    ≤2     3",
+                "  decoded, best     ≤2    ≤2"
             ]
         );
         assert_eq!(
-            mean[4], "  mean               2     2",
+            mean[4], "  mean              ≤2    ≤2",
             "loss lines follow, unstarred"
         );
         assert_eq!(
@@ -312,28 +323,28 @@ mod tests {
         // The sum decodes like the mean: every instance.
         assert_eq!(
             lines(Criterion::Decoded, Aggregate::Sum)[2],
-            "  decoded, all *     2     3"
+            "  decoded, all *    ≤2     3"
         );
         let best = lines(Criterion::Decoded, Aggregate::Min);
         assert_eq!(
             &best[2..4],
             [
-                "  decoded, best *     2     2",
-                "  decoded, all        2     3"
+                "  decoded, best *    ≤2    ≤2",
+                "  decoded, all       ≤2     3"
             ]
         );
         let median = lines(Criterion::Decoded, Aggregate::Median);
         assert_eq!(
             &median[2..5],
             [
-                "  decoded, median *     2     3",
-                "  decoded, all          2     3",
-                "  decoded, best         2     2"
+                "  decoded, median *    ≤2     3",
+                "  decoded, all         ≤2     3",
+                "  decoded, best        ≤2    ≤2"
             ]
         );
         // By the loss, no decoded line is starred and no median decoded line is shown.
         let loss = lines(Criterion::Loss, Aggregate::Median);
-        assert_eq!(loss[2], "  median *          2     2");
+        assert_eq!(loss[2], "  median *         ≤2    ≤2");
         assert!(loss.iter().all(|l| !l.contains("decoded, median")));
         assert_eq!(
             loss.iter().filter(|l| l.contains('*')).count(),
