@@ -254,7 +254,8 @@ pub enum ConfigError {
     },
     /// A folder that already holds a run of another config (or another engine).
     #[error(
-        "{dir} already holds a run of a different {what} ({diff}); rerun with the {what} that wrote it to resume it, or choose another output folder or remove it"
+        "{dir} already holds a run of a different {what} ({diff}); rerun with the {what} that wrote it to resume it{}, or choose another output folder or remove it",
+        if *what == "config" { " (or with more values on its grid axes, to extend it)" } else { "" }
     )]
     FolderMismatch {
         /// The folder.
@@ -1125,6 +1126,32 @@ impl SweepConfig {
         let mut hashes = vec![self.hash(), self.full_hash()];
         hashes.dedup();
         hashes
+    }
+
+    /// Whether this config is `older` with more values on some grid axes (depths, n_hidden,
+    /// branching, structure, features, magnitude, importance, seeds) and nothing else changed
+    /// but the analysis: then every config of `older` is one of this config's, trained alike,
+    /// and a run folder of `older` can grow into this one, training only what is new.
+    pub fn extends(&self, older: &SweepConfig) -> bool {
+        fn covers<T: PartialEq>(newer: &[T], older: &[T]) -> bool {
+            older.iter().all(|v| newer.contains(v))
+        }
+        let (g, o) = (&self.grid, &older.grid);
+        let same_otherwise = SweepConfig {
+            grid: o.clone(),
+            analysis: older.analysis.clone(),
+            ..self.clone()
+        } == *older;
+        same_otherwise
+            && g.skip_wider_than_features == o.skip_wider_than_features
+            && covers(&g.depths, &o.depths)
+            && covers(&g.n_hidden, &o.n_hidden)
+            && covers(&g.branching, &o.branching)
+            && covers(&g.structure, &o.structure)
+            && covers(&g.features, &o.features)
+            && covers(&g.magnitude, &o.magnitude)
+            && covers(&g.importance, &o.importance)
+            && covers(&g.seeds, &o.seeds)
     }
 
     fn full_hash(&self) -> String {

@@ -285,6 +285,38 @@ impl Group {
         )
     }
 
+    /// Fills the info's configs, instances, width and cost from the cells.
+    fn count(&mut self) {
+        let info = &mut self.info;
+        info.configs = self.cells.iter().map(|c| c.id.clone()).collect();
+        info.instances = self.cells.iter().map(|c| c.instances).sum();
+        info.n_hidden = self.cells.iter().map(|c| c.n_hidden).max().unwrap_or(0);
+        info.cost = (info.instances as u64)
+            .saturating_mul(info.n_hidden as u64)
+            .saturating_mul(info.n_features as u64)
+            .saturating_mul(info.steps);
+    }
+
+    /// The group of the configs `ids` alone, in that order (the same id and data): a config
+    /// trains in it exactly as in the whole group. `None` when an id is not one of its configs,
+    /// or is listed twice.
+    pub fn subset(&self, ids: &[&str]) -> Option<Group> {
+        let mut cells = Vec::with_capacity(ids.len());
+        for (k, id) in ids.iter().enumerate() {
+            if ids[..k].contains(id) {
+                return None;
+            }
+            cells.push(self.cells.iter().find(|c| c.id == *id)?.clone());
+        }
+        let mut group = Group {
+            info: self.info.clone(),
+            data: self.data.clone(),
+            cells,
+        };
+        group.count();
+        Some(group)
+    }
+
     /// Every instance of every config, concatenated in grid order.
     pub fn instance_inits(&self) -> Vec<InstanceInit> {
         self.cells.iter().flat_map(Cell::instance_inits).collect()
@@ -475,14 +507,7 @@ impl SweepConfig {
             }
         }
         for group in &mut groups {
-            let info = &mut group.info;
-            info.configs = group.cells.iter().map(|c| c.id.clone()).collect();
-            info.instances = group.cells.iter().map(|c| c.instances).sum();
-            info.n_hidden = group.cells.iter().map(|c| c.n_hidden).max().unwrap_or(0);
-            info.cost = (info.instances as u64)
-                .saturating_mul(info.n_hidden as u64)
-                .saturating_mul(info.n_features as u64)
-                .saturating_mul(steps);
+            group.count();
         }
         groups
     }

@@ -235,10 +235,11 @@ impl GroupRecord {
     }
 
     /// Reads a record and checks that it is `group`'s record for a config of one of
-    /// `config_hashes` ([`crate::SweepConfig::record_hashes`]), with one
-    /// row per (config, instance) in order. A format-1 record gets its data columns from the
-    /// group, and a record written before exact evaluation gets it from the weights saved
-    /// beside it (`path` is `<run folder>/groups/<group>.json`).
+    /// `config_hashes` ([`crate::SweepConfig::record_hashes`]), with one row per (config,
+    /// instance) of some of the group's configs, config by config ([`GroupRecord::configs`]:
+    /// a grid extended with more widths has more configs than its records). A format-1 record
+    /// gets its data columns from the group, and a record written before exact evaluation gets
+    /// it from the weights saved beside it (`path` is `<run folder>/groups/<group>.json`).
     pub fn read(path: &Path, group: &Group, config_hashes: &[String]) -> Result<GroupRecord> {
         let check = || -> Result<GroupRecord> {
             let bytes = std::fs::read(path)?;
@@ -260,6 +261,14 @@ impl GroupRecord {
                 record.config_hash,
                 config_hashes.join(" or ")
             );
+            let group = &group.subset(&record.configs()).with_context(|| {
+                format!(
+                    "it records configs {:?}, not all of group {}'s {:?}",
+                    record.configs(),
+                    group.info.id,
+                    group.info.configs
+                )
+            })?;
             let expected = group
                 .cells
                 .iter()
@@ -303,6 +312,48 @@ impl GroupRecord {
                 path.display()
             )
         })
+    }
+
+    /// The configs it records, in its order, each once.
+    pub fn configs(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        for row in &self.runs {
+            if ids.last() != Some(&row.config_id.as_str()) {
+                ids.push(&row.config_id);
+            }
+        }
+        ids
+    }
+
+    /// One record of `group` from records of disjoint sets of its configs (one recorded
+    /// earlier, one trained now, say), rows in the group's config order; its wall time is
+    /// theirs summed, its engine theirs joined by `+` where they differ.
+    pub fn combine(group: &Group, parts: Vec<GroupRecord>, config_hash: &str) -> GroupRecord {
+        let mut engines: Vec<String> = Vec::new();
+        for part in &parts {
+            if !engines.contains(&part.engine) {
+                engines.push(part.engine.clone());
+            }
+        }
+        let wall_s = parts.iter().map(|p| p.wall_s).sum();
+        let (mut runs, mut curves): (Vec<RunEntry>, Vec<CurveEntry>) = (Vec::new(), Vec::new());
+        for part in parts {
+            runs.extend(part.runs);
+            curves.extend(part.curves);
+        }
+        let order = |id: &str| group.cells.iter().position(|c| c.id == id);
+        // Stable sorts: within a config, rows keep their instance and step order.
+        runs.sort_by_key(|r| order(&r.config_id));
+        curves.sort_by_key(|c| order(&c.config_id));
+        GroupRecord {
+            format: FORMAT,
+            group: group.info.id.clone(),
+            config_hash: config_hash.to_string(),
+            engine: engines.join("+"),
+            wall_s,
+            runs,
+            curves,
+        }
     }
 
     /// Fills every row's exact loss and decoded fraction from the group's saved weights (the

@@ -126,10 +126,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Creates the folder or checks that it holds a run of the same config (and, when `engine` is
-/// given, the same engine). Returns the `config.toml` text to write: all of it when the
-/// folder is new, the new `[analysis]` with the folder's own `[run]` facts when only the
-/// analysis differs (that changes the report, not the training), else `None`. The caller
-/// writes it once it has read the folder's records, whose older hashes the old text names.
+/// given, the same engine), or of a config that `config` extends ([`SweepConfig::extends`]:
+/// more grid values; only the new configs will train). Returns the `config.toml` text to
+/// write: all of it when the folder is new, the new config with the folder's own `[run]`
+/// facts when it extends the folder's or only the analysis differs (that changes the report,
+/// not the training), else `None`. The caller writes it once it has read the folder's
+/// records, whose older hashes the old text names.
 fn prepare_folder(
     out: &Path,
     config: &SweepConfig,
@@ -141,7 +143,8 @@ fn prepare_folder(
     let mut run_info = Some(info.clone());
     if path.exists() {
         let (existing, existing_info) = SweepConfig::load_with_run(&path)?;
-        if existing.hash() != info.config_hash {
+        let extended = existing.hash() != info.config_hash && config.extends(&existing);
+        if existing.hash() != info.config_hash && !extended {
             return Err(ConfigError::FolderMismatch {
                 dir: out.display().to_string(),
                 what: "config",
@@ -161,7 +164,7 @@ fn prepare_folder(
             }
             .into());
         }
-        if existing.analysis != config.analysis {
+        if extended || existing.analysis != config.analysis {
             write_config = true;
             // The folder's run keeps its own facts (version, engine), or none; the hash is
             // today's (the records are upgraded to it first).
@@ -363,6 +366,10 @@ fn build_report(
 /// Everything a group's training needs besides the group.
 struct GroupContext<'a> {
     out: &'a Path,
+    /// Every group of the grid, whole.
+    groups: &'a [Group],
+    /// Records of groups whose other configs were trained before: the new ones join them.
+    priors: &'a BTreeMap<String, GroupRecord>,
     config_toml: String,
     hash: String,
     engine: &'a dyn Engine,
@@ -461,9 +468,20 @@ fn commit_group(
             .with_context(|| format!("encoding the weights of {}", cell.id))?;
         write_atomic(&weights_path(ctx.out, &cell.id), &bytes)?;
     }
-    let record = GroupRecord::new(group, &results, wall_s, &ctx.hash, &ctx.engine_name);
+    let mut record = GroupRecord::new(group, &results, wall_s, &ctx.hash, &ctx.engine_name);
+    if let Some(prior) = ctx.priors.get(&group.info.id) {
+        let whole = (ctx.groups.iter())
+            .find(|g| g.info.id == group.info.id)
+            .context("a group of configs recorded before is not in the grid")?;
+        record = GroupRecord::combine(whole, vec![prior.clone(), record], &ctx.hash);
+    }
     write_atomic(&record_path(ctx.out, &group.info.id), &record.to_json()?)?;
     Ok(record)
+}
+
+/// Whether `record` holds every config of `group`.
+fn covers(record: &GroupRecord, group: &Group) -> bool {
+    record.configs().len() == group.cells.len()
 }
 
 /// Runs the sweep (or one shard of it) into the run folder `out`, resuming what is there.
@@ -504,17 +522,28 @@ pub fn run(
 
     let infos: Vec<GroupInfo> = selected.iter().map(|g| g.info.clone()).collect();
     observer.sweep_started(&infos);
-    let mut pending: Vec<&Group> = Vec::new();
+    // What each group still has to train: all of it, nothing, or (a grid extended with more
+    // widths) the configs its record lacks, whose record it then joins ([`commit_group`]).
+    let mut to_train: Vec<Group> = Vec::new();
+    let mut priors: BTreeMap<String, GroupRecord> = BTreeMap::new();
     for group in &selected {
-        if records.contains_key(&group.info.id) {
-            observer.group_skipped(&group.info);
-        } else {
-            pending.push(group);
+        match records.get(&group.info.id) {
+            Some(record) if covers(record, group) => observer.group_skipped(&group.info),
+            Some(record) => {
+                let recorded = record.configs();
+                let missing: Vec<&str> = (group.cells.iter())
+                    .map(|c| c.id.as_str())
+                    .filter(|id| !recorded.contains(id))
+                    .collect();
+                to_train.extend(group.subset(&missing));
+                priors.insert(group.info.id.clone(), record.clone());
+            }
+            None => to_train.push((*group).clone()),
         }
     }
-    let skipped = selected.len() - pending.len();
+    let skipped = selected.len() - to_train.len();
     let mut packs = packs(
-        pending,
+        to_train.iter().collect(),
         engine,
         &config.train.train_config(),
         opts.pack_groups,
@@ -528,6 +557,8 @@ pub fn run(
 
     let ctx = GroupContext {
         out,
+        groups: &groups,
+        priors: &priors,
         config_toml: config.to_toml(),
         hash: hash.clone(),
         engine,
@@ -596,7 +627,7 @@ pub fn run(
 
     let records = records.into_inner().unwrap_or_else(PoisonError::into_inner);
     let rows = write_tables(out, &groups, &records)?;
-    let complete = selected.iter().all(|g| records.contains_key(&g.info.id));
+    let complete = (selected.iter()).all(|g| records.get(&g.info.id).is_some_and(|r| covers(r, g)));
     let diverged = selected
         .iter()
         .filter_map(|g| records.get(&g.info.id))

@@ -927,3 +927,67 @@ fn records_hashed_with_their_analysis_still_resume() {
         "{err:#}"
     );
 }
+
+#[test]
+fn a_folder_grows_into_a_wider_grid_training_only_what_is_new() {
+    let config = tiny();
+    let mut wider = config.clone();
+    wider.grid.n_hidden.push(4);
+    wider.grid.depths.push(3);
+    assert!(wider.extends(&config) && !config.extends(&wider));
+    let tmp = tempfile::tempdir().unwrap();
+    let (grown, fresh) = (tmp.path().join("grown"), tmp.path().join("fresh"));
+    run(&config, &grown, &engine(), &opts(), &NoopObserver).unwrap();
+
+    // d1 (2 features) gains nothing, d2 gains n_hidden 4, d3 is new.
+    let observer = Recorder::default();
+    let summary = run(&wider, &grown, &engine(), &opts(), &observer).unwrap();
+    assert_eq!(
+        (summary.trained, summary.skipped, summary.complete),
+        (2, 1, true)
+    );
+    let events = observer.events();
+    assert!(
+        events.contains(&"skip d1-b2-tree0.5-binary".to_string()),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&"start d2-b2-tree0.5-binary".to_string()),
+        "{events:?}"
+    );
+    let (saved, _) = SweepConfig::load_with_run(&grown.join(CONFIG_FILE)).unwrap();
+    assert_eq!(saved, wider);
+
+    // The same results as the wider grid trained from scratch, in the same order (the weights'
+    // metadata names the config that trained them: the narrower one, for the older configs).
+    run(&wider, &fresh, &engine(), &opts(), &NoopObserver).unwrap();
+    assert_eq!(runs_without_wall(&grown), runs_without_wall(&fresh));
+    assert_eq!(
+        bytes(&grown.join("curves.csv")),
+        bytes(&fresh.join("curves.csv"))
+    );
+    for cell in wider.cells() {
+        let (a, b) = (
+            read_weights(&weights_path(&grown, &cell.id)).unwrap(),
+            read_weights(&weights_path(&fresh, &cell.id)).unwrap(),
+        );
+        assert_eq!((a.w, a.b_final), (b.w, b.b_final), "weights of {}", cell.id);
+    }
+    let again = run(&wider, &grown, &engine(), &opts(), &NoopObserver).unwrap();
+    assert_eq!((again.trained, again.skipped), (0, 3));
+
+    // Going back to the narrower grid would hide results: refused, with the way forward.
+    let err = run(&config, &grown, &engine(), &opts(), &NoopObserver)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("grid.depths: [1, 2, 3] → [1, 2]")
+            && err.contains("or with more values on its grid axes, to extend it"),
+        "{err}"
+    );
+    // Changing training is no extension.
+    let mut longer = wider.clone();
+    longer.train.steps += 1;
+    longer.grid.n_hidden.push(5);
+    assert!(!longer.extends(&wider));
+}
