@@ -544,3 +544,55 @@ fn a_tms_sweep_records_feature_probability_and_importance() {
     assert_ok(&compare);
     assert!(String::from_utf8_lossy(&compare.stdout).contains("AGREE"));
 }
+
+/// Ctrl-C stops a sweep after the group in training, which is recorded; the command says how
+/// to resume and exits with 130.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_after_the_group_in_training() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Two groups; the first trains long enough for the signal to arrive during it.
+    let config = write_config(
+        tmp.path(),
+        "long.toml",
+        "[grid]\ndepths = [1, 2]\nn_hidden = [2]\n[train]\ninstances = 1\nsteps = 1000000\nbatch = 64\n",
+    );
+    let out = tmp.path().join("run");
+    let child = tmh()
+        .args(["sweep", "--quiet", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tmh runs");
+    // config.toml is written just before training starts.
+    let start = Instant::now();
+    while !out.join("config.toml").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the sweep never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: a plain kill(2) of our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("stopping after the groups in training"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("interrupted: rerun the same command to resume"),
+        "{stderr}"
+    );
+    let records: Vec<_> = fs::read_dir(out.join("groups")).unwrap().collect();
+    assert_eq!(
+        records.len(),
+        1,
+        "the group in training is recorded, the next not started"
+    );
+}

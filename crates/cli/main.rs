@@ -22,6 +22,7 @@ macro_rules! out {
 
 mod backend;
 mod bench;
+mod interrupt;
 mod progress;
 
 use anyhow::{Context, Result};
@@ -303,10 +304,15 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
         git_commit: git_commit(),
     };
     let reporter = progress::Reporter::new(progress::Mode::pick(args.quiet));
+    interrupt::install();
     let summary =
         sweep::run(&config, &out, engine.as_ref(), &options, &reporter).map_err(engine_hint)?;
     reporter.finish();
     out!("{summary}");
+    if interrupt::requested() && !summary.complete {
+        say!("interrupted: rerun the same command to resume");
+        std::process::exit(130);
+    }
     if let (0, Some((k, n))) = (summary.groups, args.shard) {
         say!("note: shard {k}/{n} has no groups: this sweep has fewer than {n}; nothing to train");
     }

@@ -171,4 +171,9 @@ impl Observer for Reporter {
         self.overall.inc(work(group));
         self.log(format!("{}: already finished, skipped (resume)", group.id));
     }
+
+    /// Ctrl-C asks the sweep to stop after the groups in training ([`crate::interrupt`]).
+    fn cancelled(&self) -> bool {
+        crate::interrupt::requested()
+    }
 }
