@@ -435,6 +435,43 @@ pub(crate) fn decoded_title(aggregate: Aggregate) -> String {
     )
 }
 
+/// What the loss of `rows` is called in titles and axes: `exact loss` when every row's
+/// statistics are of the exact expected loss, `eval loss` (a sampled batch's) when none are,
+/// `loss` when they mix.
+pub(crate) fn loss_word<'r>(rows: impl IntoIterator<Item = &'r SummaryRow>) -> &'static str {
+    word_for(rows.into_iter().map(|r| r.loss == EXACT))
+}
+
+/// [`loss_word`] of min-width rows: exact where they have decoded widths (exact evaluation).
+pub(crate) fn loss_word_of_answers<'r>(
+    rows: impl IntoIterator<Item = &'r MinHiddenRow>,
+) -> &'static str {
+    word_for(rows.into_iter().map(|r| r.min_n_hidden_decoded.is_some()))
+}
+
+/// [`loss_word`] from whether each row is exact.
+fn word_for(exact: impl Iterator<Item = bool>) -> &'static str {
+    let (mut any_exact, mut any_sampled) = (false, false);
+    for e in exact {
+        any_exact |= e;
+        any_sampled |= !e;
+    }
+    match (any_exact, any_sampled) {
+        (true, false) => "exact loss",
+        (false, _) => "eval loss",
+        (true, true) => "loss",
+    }
+}
+
+/// `Exact loss`: a [`loss_word`] at the start of a title.
+pub(crate) fn capitalised(word: &str) -> String {
+    let mut out = word.to_owned();
+    if let Some(first) = out.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    out
+}
+
 /// Whether an instance counts as diverged: flagged, or its eval loss is not finite.
 pub fn is_diverged(row: &RunRow) -> bool {
     row.diverged || !row.eval_loss.is_finite()

@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 
 use crate::ReportOptions;
 use crate::analysis::{
-    Series, decoded_aggregates, decoded_name, decoded_title, fmt_p, has_tree, is_diverged, p_key,
-    p_range, series_of,
+    Series, decoded_aggregates, decoded_name, decoded_title, fmt_p, has_tree, is_diverged,
+    loss_word, loss_word_of_answers, p_key, p_range, series_of,
 };
 use crate::draw::{fmt_loss, fmt_loss_vs};
 use crate::manifest::{Embed, Figure, Listed};
@@ -167,12 +167,13 @@ impl Page<'_> {
         // The min-hidden table.
         let _ = writeln!(
             h,
-            "<h2 id=\"min-hidden\">Smallest n_hidden {}with eval loss &lt; {}</h2>",
+            "<h2 id=\"min-hidden\">Smallest n_hidden {}with {} &lt; {}</h2>",
             if self.opts.criterion == Criterion::Decoded {
                 "that decodes every sample, or "
             } else {
                 ""
             },
+            loss_word_of_answers(self.min_hidden),
             fmt_loss(t)
         );
         h.push_str(&self.min_hidden_tables());
@@ -202,7 +203,11 @@ impl Page<'_> {
             h.push_str(&self.geometry_section(g));
         }
 
-        h.push_str("<h2 id=\"summary\">Summary: eval loss per configuration</h2>\n");
+        let _ = writeln!(
+            h,
+            "<h2 id=\"summary\">Summary: {} per configuration</h2>",
+            loss_word(self.summary)
+        );
         let headline = self.opts.aggregate;
         let green = match self.opts.criterion {
             Criterion::Loss => format!(

@@ -14,7 +14,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::analysis::{
-    Series, decoded_title, fmt_p, has_tree, is_diverged, row_name, series_of, short_labels,
+    Series, capitalised, decoded_title, fmt_p, has_tree, is_diverged, loss_word,
+    loss_word_of_answers, row_name, series_of, short_labels,
 };
 use crate::draw::{
     Area, Axis, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MISSING, MUTED, Mark, PLOT_HEIGHT,
@@ -350,11 +351,12 @@ fn legend_labels(series: &[Series]) -> Vec<String> {
     short_labels(series).iter().map(|l| fit_legend(l)).collect()
 }
 
-/// `mean eval loss over instances`: what a chart of the `headline` aggregate shows.
-pub(crate) fn loss_over_instances(headline: Aggregate) -> String {
+/// `mean exact loss over instances`: what a chart of the `headline` aggregate of a loss
+/// called `word` ([`loss_word`]) shows.
+pub(crate) fn loss_over_instances(headline: Aggregate, word: &str) -> String {
     match headline {
-        Aggregate::Sum => "eval loss summed over instances".to_owned(),
-        a => format!("{a} eval loss over instances"),
+        Aggregate::Sum => format!("{word} summed over instances"),
+        a => format!("{a} {word} over instances"),
     }
 }
 
@@ -468,8 +470,10 @@ fn distinct<T: Ord + Copy>(values: impl IntoIterator<Item = T>) -> Vec<T> {
 fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot> {
     let (threshold, headline) = (rule.threshold, rule.aggregate);
     let tree = series.data.is_none();
+    let word = loss_word(rows.iter().copied());
     let title = format!(
-        "Eval loss by {} and n_hidden — {}",
+        "{} by {} and n_hidden — {}",
+        capitalised(word),
         if tree { "depth" } else { "n_features" },
         series.label_without_seed()
     );
@@ -497,7 +501,7 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
     };
     let mut footer = format!(
         "Cell: {}.  ✓ + orange outline: {pass}.  — : not run.",
-        loss_over_instances(headline),
+        loss_over_instances(headline, word),
     );
     if rows.iter().any(|r| partly_diverged(r)) {
         footer.push_str(&format!(
@@ -649,7 +653,12 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
             }
         }
 
-        loss_colour_bar(&bar, &scale, threshold, headline)
+        loss_colour_bar(
+            &bar,
+            &scale,
+            threshold,
+            &format!("{word} ({headline} over instances, log scale)"),
+        )
     })?;
     Ok(Plot {
         stem: format!("heatmap_{}", series.slug()),
@@ -674,16 +683,11 @@ fn fit_cell(text: String, short: String, size: u32, room: u32, dropped: &mut boo
 }
 
 /// The heatmap's log colour scale, with the threshold marked.
-fn loss_colour_bar(
-    area: &Area,
-    scale: &LogAxis,
-    threshold: f64,
-    headline: Aggregate,
-) -> Result<()> {
+fn loss_colour_bar(area: &Area, scale: &LogAxis, threshold: f64, label: &str) -> Result<()> {
     let mut chart = colour_bar(
         area,
         Axis::new(scale.lo, scale.hi, scale.major.clone()),
-        &format!("eval loss ({headline} over instances, log scale)"),
+        label,
         &|v| scale.label(v),
         |y| viridis(scale.fraction(y)),
     )?;
@@ -706,7 +710,8 @@ fn loss_vs_hidden(
     threshold: f64,
     headline: Aggregate,
 ) -> Result<Plot> {
-    let title = format!("Eval loss vs n_hidden — {}", series.label());
+    let word = loss_word(rows.iter().copied());
+    let title = format!("{} vs n_hidden — {}", capitalised(word), series.label());
     let depths = distinct(rows.iter().map(|r| r.row_key()));
     let hiddens = distinct(rows.iter().map(|r| r.n_hidden));
     let with_min = headline != Aggregate::Min;
@@ -732,7 +737,7 @@ fn loss_vs_hidden(
             &plot,
             &hiddens,
             axis.coord(),
-            "eval loss (log scale)",
+            &format!("{word} (log scale)"),
             &y_label,
         )?;
         draw_threshold(&mut chart, x0, x1, threshold)?;
@@ -1054,7 +1059,8 @@ fn min_hidden_bars(
         }
         false => (
             format!(
-                "Smallest n_hidden with {aggregate} eval loss < {} (over instances)",
+                "Smallest n_hidden with {aggregate} {} < {} (over instances)",
+                loss_word_of_answers(rows.iter().copied().filter(|r| r.aggregate == aggregate)),
                 fmt_loss(threshold)
             ),
             format!("min n_hidden ({aggregate} loss < {})", fmt_loss(threshold)),
@@ -1259,10 +1265,15 @@ fn comparison(
     let first = &members[0];
     let tree = first.data.is_none();
     let what = headline.title();
+    let word = loss_word(
+        summary
+            .iter()
+            .filter(|r| members.contains(&Series::of_summary(r))),
+    );
     let (title, stem) = if tree {
         (
             format!(
-                "{what} eval loss vs n_hidden by structure — b={}, {}, seed {}",
+                "{what} {word} vs n_hidden by structure — b={}, {}, seed {}",
                 first.branching, first.magnitude, first.seed
             ),
             format!(
@@ -1273,7 +1284,7 @@ fn comparison(
     } else {
         (
             format!(
-                "{what} eval loss vs n_hidden by data set — features without a tree, {}, seed {}",
+                "{what} {word} vs n_hidden by data set — features without a tree, {}, seed {}",
                 first.magnitude, first.seed
             ),
             format!("sparse_{}_seed{}", first.magnitude, first.seed),
@@ -1320,7 +1331,7 @@ fn comparison(
                 )?;
             // The y axis is shared: named once per row of panels.
             let y_desc = if k % columns == 0 {
-                format!("{headline} eval loss (log scale)")
+                format!("{headline} {word} (log scale)")
             } else {
                 String::new()
             };
@@ -1364,7 +1375,7 @@ fn comparison(
             entries.push(floor_entry(floor, false));
         }
         entries.push(threshold_entry(threshold));
-        legend(&side, &format!("{what} eval loss (log)"), &entries)?;
+        legend(&side, &format!("{what} {word} (log)"), &entries)?;
         Ok(())
     })?;
     Ok(Plot {
@@ -2062,6 +2073,10 @@ mod tests {
         };
         let (_, by_loss) = charts(&runs, Aggregate::Mean);
         assert_eq!(marked(&by_loss).len(), 2, "both widths pass the loss");
+        // Exact evaluation names its loss so.
+        assert!(plot(&by_loss, "heatmap_").title.starts_with("Exact loss by depth"));
+        let t = texts(&plot(&by_loss, "loss_vs_hidden_").svg);
+        assert!(t.iter().any(|s| s == "exact loss (log scale)"), "{t:?}");
         let (summary, by_decoding) = charts_by(&runs, rule(Criterion::Decoded, Aggregate::Mean));
         assert_eq!(marked(&by_decoding).len(), 1, "only width 3 decodes");
         let footer = texts(&plot(&by_decoding, "heatmap_").svg);

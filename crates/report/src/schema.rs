@@ -494,7 +494,7 @@ impl PassRule {
         match self.criterion {
             Criterion::Loss => format!(
                 "{} < {}",
-                crate::plots::loss_over_instances(self.aggregate),
+                crate::plots::loss_over_instances(self.aggregate, "loss"),
                 crate::draw::fmt_loss(self.threshold)
             ),
             Criterion::Decoded => format!(

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::analysis::{Series, decoded_aggregates, decoded_name, has_tree};
+use crate::analysis::{Series, decoded_aggregates, decoded_name, has_tree, loss_word_of_answers};
 use crate::draw::fmt_loss;
 use crate::schema::{Aggregate, Criterion, MinHiddenRow, PassRule};
 
@@ -16,7 +16,7 @@ use crate::schema::{Aggregate, Criterion, MinHiddenRow, PassRule};
 /// them when it is the headline.
 ///
 /// ```text
-/// tree (stop_prob 0.5), b=2, binary, seed 0: smallest n_hidden with eval loss < 1.0e-5
+/// tree (stop_prob 0.5), b=2, binary, seed 0: smallest n_hidden with exact loss < 1.0e-5
 ///   depth             1     2     3     4     5     6
 ///   mean *           ≤2     3     4     6     9  none
 ///   min              ≤2     3     4     6     9  none
@@ -64,13 +64,14 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
         let keys: BTreeSet<u32> = cells.keys().map(|&(k, _)| k).collect();
         let _ = writeln!(
             out,
-            "{}: smallest n_hidden {}with eval loss < {}",
+            "{}: smallest n_hidden {}with {} < {}",
             s.label(),
             if by_decoding {
                 "that decodes every sample, or "
             } else {
                 ""
             },
+            loss_word_of_answers(cells.values().copied()),
             fmt_loss(first.threshold)
         );
         let head = if has_tree(first.depth) {
@@ -302,7 +303,7 @@ mod tests {
         let mean = lines(Criterion::Decoded, Aggregate::Mean);
         assert!(
             mean[0].ends_with(
-                "smallest n_hidden that decodes every sample, or with eval loss < 1.0e-5"
+                "smallest n_hidden that decodes every sample, or with exact loss < 1.0e-5"
             )
         );
         assert_eq!(
