@@ -685,8 +685,8 @@ fn min_hidden_cell(row: Option<&MinHiddenRow>, headline: bool) -> String {
                     esc(&r.width_label(Some(n)))
                 ),
                 None => format!(
-                    "<td{} title=\"largest n_hidden tested: {}\">none (&gt; max tested \
-                     {}){falling}</td>",
+                    "<td{} title=\"none: no width up to the largest tested, {}, \
+                     passes\">&gt;&#8239;{}{falling}</td>",
                     class("none"),
                     r.max_tested,
                     r.max_tested
@@ -734,8 +734,8 @@ fn decoded_cell(row: Option<&MinHiddenRow>, headline: bool) -> String {
             esc(&r.width_label(Some(n)))
         ),
         Some((_, Some(None), max)) => format!(
-            "<td class=\"decoded none{bold}\" title=\"largest n_hidden tested: {max}\">none \
-             (&gt; max tested {max}){falling}</td>"
+            "<td class=\"decoded none{bold}\" title=\"none: no width up to the largest tested, \
+             {max}, decodes every sample\">&gt;&#8239;{max}{falling}</td>"
         ),
         _ => format!("<td class=\"decoded{bold}\">—</td>"),
     }

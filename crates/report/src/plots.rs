@@ -1510,7 +1510,8 @@ fn training_curves(
     };
     let floor = display_floor(threshold);
     let axis = LogAxis::losses(all().map(|p| p.1).chain(std::iter::once(threshold)), floor);
-    let max_step = all().map(|p| p.0).max().unwrap_or(1).max(1) as f64;
+    // Steps run 0..steps − 1: the axis ends at `steps`, a round number with a tick.
+    let max_step = (all().map(|p| p.0).max().unwrap_or(1).max(1) + 1) as f64;
     let n_instances = panels_data
         .iter()
         .flatten()
@@ -2074,7 +2075,11 @@ mod tests {
         let (_, by_loss) = charts(&runs, Aggregate::Mean);
         assert_eq!(marked(&by_loss).len(), 2, "both widths pass the loss");
         // Exact evaluation names its loss so.
-        assert!(plot(&by_loss, "heatmap_").title.starts_with("Exact loss by depth"));
+        assert!(
+            plot(&by_loss, "heatmap_")
+                .title
+                .starts_with("Exact loss by depth")
+        );
         let t = texts(&plot(&by_loss, "loss_vs_hidden_").svg);
         assert!(t.iter().any(|s| s == "exact loss (log scale)"), "{t:?}");
         let (summary, by_decoding) = charts_by(&runs, rule(Criterion::Decoded, Aggregate::Mean));

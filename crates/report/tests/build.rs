@@ -170,9 +170,11 @@ fn build_writes_every_file_and_they_all_parse() {
     assert!(!html.contains("id=\"geometry\""));
     // Charts are inline.
     assert_eq!(html.matches("<svg").count(), stems.len());
-    // The min_hidden table, with "none" spelled out, and the summary table.
+    // The min_hidden table, with "none" as ">4" and said in its title, and the summary table.
     assert!(html.contains("<table class=\"min-hidden\">"));
-    assert!(html.contains("none (&gt; max tested"));
+    assert!(html.contains(
+        "title=\"none: no width up to the largest tested, 4, passes\">&gt;&#8239;4</td>"
+    ));
     assert!(html.contains("<table class=\"summary\">"));
     assert!(html.contains("d3-h4-b2-tree0.5-binary-s0"));
     // Options are shown, escaped.
