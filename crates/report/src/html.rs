@@ -370,7 +370,7 @@ impl Page<'_> {
         }
         format!(
             "<p class=\"note\"><strong>↓: training had not finished.</strong> A narrower width \
-             than this answer was still learning when training stopped: in some instance its \
+             than this answer (any tested width, for a none) was still learning when training stopped: in some instance its \
              train loss fell {}× or more over the last fifth of the steps (geometric means, \
              rounding noise below the display floor aside). With more steps \
              (<code>train.steps</code>) that width may pass, so the answer holds for this many \
@@ -710,8 +710,9 @@ fn bound_title(row: &MinHiddenRow, width: u32) -> String {
 fn falling_mark(narrower_falling: Option<u32>) -> String {
     match narrower_falling {
         Some(n) if n > 0 => format!(
-            " <span class=\"falling\" title=\"{n} narrower width(s) still learning when \
-             training stopped: more steps may lower this answer\">↓</span>"
+            " <span class=\"falling\" title=\"{n} width(s) narrower than this answer (any \
+             tested, for a none) still learning when training stopped: more steps may lower \
+             it\">↓</span>"
         ),
         _ => String::new(),
     }

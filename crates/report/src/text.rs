@@ -26,7 +26,7 @@ use crate::schema::{Aggregate, Criterion, MinHiddenRow, PassRule};
 ///   decoded, best    ≤2    ≤2     3     5     7  none
 /// * headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.
 /// ≤n: the narrowest width tested passes; narrower widths were not tried.
-/// ↓: a narrower width was still learning when training stopped (…): more steps may lower this answer.
+/// ↓: a narrower width (any tested one, for none) was still learning when training stopped (…): more steps may lower this answer.
 /// decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the eval loss is exact over those samples.
 /// ```
 pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
@@ -153,7 +153,7 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
     }) {
         let _ = writeln!(
             out,
-            "↓: a narrower width was still learning when training stopped (its train loss fell {}× or more over the last fifth of the steps): more steps may lower this answer.",
+            "↓: a narrower width (any tested one, for none) was still learning when training stopped (its train loss fell {}× or more over the last fifth of the steps): more steps may lower this answer.",
             crate::FALL_FACTOR
         );
     }
@@ -371,7 +371,8 @@ mod tests {
         assert_eq!(lines[2], "  mean *           3↓");
         assert_eq!(lines[3], "  min               3");
         assert!(
-            lines[7].starts_with("↓: a narrower width was still learning"),
+            lines[7]
+                .starts_with("↓: a narrower width (any tested one, for none) was still learning"),
             "{text}"
         );
     }

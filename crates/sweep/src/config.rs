@@ -1129,21 +1129,23 @@ impl SweepConfig {
     }
 
     /// Whether this config is `older` with more values on some grid axes (depths, n_hidden,
-    /// branching, structure, features, magnitude, importance, seeds) and nothing else changed
-    /// but the analysis: then every config of `older` is one of this config's, trained alike,
-    /// and a run folder of `older` can grow into this one, training only what is new.
+    /// branching, structure, features, magnitude, importance, seeds), or with
+    /// `skip_wider_than_features` turned off, and nothing else changed but the name and the
+    /// analysis: then every config of `older` is one of this config's, trained alike, and a
+    /// run folder of `older` can grow into this one, training only what is new.
     pub fn extends(&self, older: &SweepConfig) -> bool {
         fn covers<T: PartialEq>(newer: &[T], older: &[T]) -> bool {
             older.iter().all(|v| newer.contains(v))
         }
         let (g, o) = (&self.grid, &older.grid);
         let same_otherwise = SweepConfig {
+            name: older.name.clone(),
             grid: o.clone(),
             analysis: older.analysis.clone(),
             ..self.clone()
         } == *older;
         same_otherwise
-            && g.skip_wider_than_features == o.skip_wider_than_features
+            && (o.skip_wider_than_features || !g.skip_wider_than_features)
             && covers(&g.depths, &o.depths)
             && covers(&g.n_hidden, &o.n_hidden)
             && covers(&g.branching, &o.branching)

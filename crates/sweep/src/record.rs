@@ -325,9 +325,26 @@ impl GroupRecord {
         ids
     }
 
+    /// The record of its configs `keep` alone.
+    pub fn restricted(&self, keep: &[&str]) -> GroupRecord {
+        let kept = |id: &str| keep.contains(&id);
+        GroupRecord {
+            runs: (self.runs.iter())
+                .filter(|r| kept(&r.config_id))
+                .cloned()
+                .collect(),
+            curves: (self.curves.iter())
+                .filter(|c| kept(&c.config_id))
+                .cloned()
+                .collect(),
+            ..self.clone()
+        }
+    }
+
     /// One record of `group` from records of disjoint sets of its configs (one recorded
     /// earlier, one trained now, say), rows in the group's config order; its wall time is
-    /// theirs summed, its engine theirs joined by `+` where they differ.
+    /// theirs summed (and every row's, as `runs.csv` repeats the group's on each of its rows),
+    /// its engine theirs joined by `+` where they differ. One part gives it in grid order.
     pub fn combine(group: &Group, parts: Vec<GroupRecord>, config_hash: &str) -> GroupRecord {
         let mut engines: Vec<String> = Vec::new();
         for part in &parts {
@@ -345,6 +362,9 @@ impl GroupRecord {
         // Stable sorts: within a config, rows keep their instance and step order.
         runs.sort_by_key(|r| order(&r.config_id));
         curves.sort_by_key(|c| order(&c.config_id));
+        for row in &mut runs {
+            row.wall_s = Real(wall_s);
+        }
         GroupRecord {
             format: FORMAT,
             group: group.info.id.clone(),

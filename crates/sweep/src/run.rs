@@ -12,7 +12,7 @@ use toy_model::InstanceInit;
 use train::{Engine, Job, JobResult, Progress};
 
 use crate::config::{ConfigError, RunInfo, SweepConfig, diff};
-use crate::grid::{Group, GroupInfo};
+use crate::grid::{Cell, Group, GroupInfo};
 use crate::record::GroupRecord;
 use crate::shard::shard_groups;
 use crate::weights;
@@ -229,9 +229,11 @@ fn load_records(
     for group in groups {
         let path = record_path(dir, &group.info.id);
         if path.exists() {
-            let mut record = GroupRecord::read(&path, group, hashes)?;
-            if record.config_hash != hash {
-                record.config_hash = hash.to_owned();
+            let read = GroupRecord::read(&path, group, hashes)?;
+            let upgrade = read.config_hash != hash;
+            // In grid order, which a grown grid may have changed.
+            let record = GroupRecord::combine(group, vec![read], hash);
+            if upgrade {
                 write_atomic(&path, &record.to_json()?)?;
             }
             records.insert(group.info.id.clone(), record);
@@ -520,15 +522,14 @@ pub fn run(
         write_atomic(&out.join(CONFIG_FILE), text.as_bytes())?;
     }
 
-    let infos: Vec<GroupInfo> = selected.iter().map(|g| g.info.clone()).collect();
-    observer.sweep_started(&infos);
     // What each group still has to train: all of it, nothing, or (a grid extended with more
     // widths) the configs its record lacks, whose record it then joins ([`commit_group`]).
     let mut to_train: Vec<Group> = Vec::new();
     let mut priors: BTreeMap<String, GroupRecord> = BTreeMap::new();
+    let mut done: Vec<&Group> = Vec::new();
     for group in &selected {
         match records.get(&group.info.id) {
-            Some(record) if covers(record, group) => observer.group_skipped(&group.info),
+            Some(record) if covers(record, group) => done.push(group),
             Some(record) => {
                 let recorded = record.configs();
                 let missing: Vec<&str> = (group.cells.iter())
@@ -541,7 +542,15 @@ pub fn run(
             None => to_train.push((*group).clone()),
         }
     }
-    let skipped = selected.len() - to_train.len();
+    // The work this invocation sees: recorded groups (skipped at once), then what trains.
+    let infos: Vec<GroupInfo> = (done.iter().map(|g| g.info.clone()))
+        .chain(to_train.iter().map(|g| g.info.clone()))
+        .collect();
+    observer.sweep_started(&infos);
+    for group in &done {
+        observer.group_skipped(&group.info);
+    }
+    let skipped = done.len();
     let mut packs = packs(
         to_train.iter().collect(),
         engine,
@@ -724,38 +733,57 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     }
 
     let groups = config.groups();
-    let mut sources: Vec<(&Group, &PathBuf, GroupRecord)> = Vec::new();
+    // Per group, its record assembled from the shards (a grown folder's record may hold some
+    // of a group's configs only: each config comes from the first shard that records it), and
+    // where each config's weights are.
+    let mut sources: Vec<(&Group, GroupRecord, Vec<(&Cell, &PathBuf)>)> = Vec::new();
     let mut missing = Vec::new();
     for group in &groups {
-        let mut found = None;
+        let mut parts = Vec::new();
+        let mut taken: Vec<(&Cell, &PathBuf)> = Vec::new();
         for dir in dirs {
             let path = record_path(dir, &group.info.id);
-            if path.exists() {
-                found = Some((dir, GroupRecord::read(&path, group, &record_hashes)?));
-                break;
+            if !path.exists() {
+                continue;
+            }
+            let record = GroupRecord::read(&path, group, &record_hashes)?;
+            let new: Vec<&str> = (record.configs().into_iter())
+                .filter(|id| !taken.iter().any(|(c, _)| c.id == *id))
+                .collect();
+            for id in &new {
+                let cell = group
+                    .cells
+                    .iter()
+                    .find(|c| c.id == *id)
+                    .context("checked")?;
+                let w = weights_path(dir, id);
+                if !w.exists() {
+                    bail!(
+                        "{} is missing although group {} records it there",
+                        w.display(),
+                        group.info.id
+                    );
+                }
+                taken.push((cell, dir));
+            }
+            if !new.is_empty() {
+                parts.push(record.restricted(&new));
             }
         }
-        match found {
-            Some((dir, record)) => {
-                for cell in &group.cells {
-                    let w = weights_path(dir, &cell.id);
-                    if !w.exists() {
-                        bail!(
-                            "{} is missing although group {} is recorded there",
-                            w.display(),
-                            group.info.id
-                        );
-                    }
-                }
-                sources.push((group, dir, record));
-            }
-            None => missing.push(group.info.id.clone()),
+        let lacking: Vec<&str> = (group.cells.iter())
+            .filter(|c| !taken.iter().any(|(t, _)| t.id == c.id))
+            .map(|c| c.id.as_str())
+            .collect();
+        if lacking.is_empty() {
+            sources.push((group, GroupRecord::combine(group, parts, &hash), taken));
+        } else {
+            missing.extend(lacking.into_iter().map(str::to_owned));
         }
     }
     if !missing.is_empty() {
         let shards: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
         bail!(
-            "group(s) {} are missing from every shard ({}); finish their shards, then merge again",
+            "config(s) {} are missing from every shard ({}); finish their shards, then merge again",
             missing.join(", "),
             shards.join(", ")
         );
@@ -776,17 +804,16 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
         _ => false,
     };
     let mut records = BTreeMap::new();
-    for (group, dir, mut record) in sources {
-        if !same_folder(dir) {
-            for cell in &group.cells {
+    for (group, record, weights) in sources {
+        for (cell, dir) in weights {
+            if !same_folder(dir) {
                 let from = weights_path(dir, &cell.id);
                 let bytes =
                     std::fs::read(&from).with_context(|| format!("reading {}", from.display()))?;
                 write_atomic(&weights_path(out, &cell.id), &bytes)?;
             }
         }
-        // Written as read: today's hash, and exact evaluation where it was added on reading.
-        record.config_hash = hash.clone();
+        // Written as assembled: today's hash, exact evaluation where it was added on reading.
         write_atomic(&record_path(out, &group.info.id), &record.to_json()?)?;
         records.insert(group.info.id.clone(), record);
     }

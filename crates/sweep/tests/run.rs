@@ -393,7 +393,7 @@ fn merged_shards_equal_an_unsharded_run() {
     // One shard alone is not the whole sweep.
     let err = merge(&[dir("s1")], &dir("merged")).unwrap_err().to_string();
     assert!(
-        err.contains("missing from every shard") && err.contains("d1-b2-tree0.5-binary"),
+        err.contains("missing from every shard") && err.contains("d1-h2-b2-tree0.5-binary-s0"),
         "{err}"
     );
 
@@ -985,9 +985,84 @@ fn a_folder_grows_into_a_wider_grid_training_only_what_is_new() {
             && err.contains("or with more values on its grid axes, to extend it"),
         "{err}"
     );
-    // Changing training is no extension.
+    // A grown group's rows share its whole wall time, as every group's do.
+    let rows = report::read_runs(&grown).unwrap();
+    for group in wider.groups() {
+        let walls: std::collections::BTreeSet<u64> = (rows.iter())
+            .filter(|r| r.group == group.info.id)
+            .map(|r| r.wall_s.to_bits())
+            .collect();
+        assert_eq!(walls.len(), 1, "{}", group.info.id);
+    }
+
+    // The same values in another order: nothing trains, and the rows follow the new order.
+    let mut reordered = wider.clone();
+    reordered.grid.n_hidden = vec![3, 2, 4];
+    let again = run(&reordered, &grown, &engine(), &opts(), &NoopObserver).unwrap();
+    assert_eq!(again.trained, 0);
+    let fresh_reordered = tmp.path().join("fresh-reordered");
+    run(
+        &reordered,
+        &fresh_reordered,
+        &engine(),
+        &opts(),
+        &NoopObserver,
+    )
+    .unwrap();
+    assert_eq!(
+        runs_without_wall(&grown),
+        runs_without_wall(&fresh_reordered)
+    );
+
+    // Changing training is no extension; a new name or keeping wider configs is.
+    let mut renamed = wider.clone();
+    renamed.name = "renamed".into();
+    renamed.grid.skip_wider_than_features = false;
+    assert!(renamed.extends(&wider) && !wider.extends(&renamed));
     let mut longer = wider.clone();
     longer.train.steps += 1;
     longer.grid.n_hidden.push(5);
     assert!(!longer.extends(&wider));
+}
+
+#[test]
+fn grown_shards_merge_config_by_config() {
+    // Shards of a grid, each grown into a wider grid: the wider grid's shards are balanced
+    // afresh, so a group may be recorded in part by one shard and whole by another.
+    let config = tiny();
+    let mut wider = config.clone();
+    wider.grid.n_hidden = vec![4, 2, 3];
+    wider.grid.depths.push(3);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = |name: &str| tmp.path().join(name);
+    for (k, shard) in [(1, "a"), (2, "b")] {
+        run(
+            &config,
+            &dir(shard),
+            &engine(),
+            &sharded(k, 2),
+            &NoopObserver,
+        )
+        .unwrap();
+        run(
+            &wider,
+            &dir(shard),
+            &engine(),
+            &sharded(k, 2),
+            &NoopObserver,
+        )
+        .unwrap();
+    }
+    merge(&[dir("a"), dir("b")], &dir("merged")).unwrap();
+    run(&wider, &dir("fresh"), &engine(), &opts(), &NoopObserver).unwrap();
+    assert_eq!(
+        runs_without_wall(&dir("merged")),
+        runs_without_wall(&dir("fresh"))
+    );
+    assert_eq!(
+        bytes(&dir("merged").join("curves.csv")),
+        bytes(&dir("fresh").join("curves.csv"))
+    );
+    let again = run(&wider, &dir("merged"), &engine(), &opts(), &NoopObserver).unwrap();
+    assert_eq!(again.trained, 0);
 }
