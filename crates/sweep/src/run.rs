@@ -481,6 +481,9 @@ fn commit_group(
     Ok(record)
 }
 
+/// A group as `merge` assembles it: its record, and the shard folder of each config's weights.
+type MergedGroup<'a> = (&'a Group, GroupRecord, Vec<(&'a Cell, &'a PathBuf)>);
+
 /// Whether `record` holds every config of `group`.
 fn covers(record: &GroupRecord, group: &Group) -> bool {
     record.configs().len() == group.cells.len()
@@ -736,7 +739,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     // Per group, its record assembled from the shards (a grown folder's record may hold some
     // of a group's configs only: each config comes from the first shard that records it), and
     // where each config's weights are.
-    let mut sources: Vec<(&Group, GroupRecord, Vec<(&Cell, &PathBuf)>)> = Vec::new();
+    let mut sources: Vec<MergedGroup> = Vec::new();
     let mut missing = Vec::new();
     for group in &groups {
         let mut parts = Vec::new();
