@@ -43,6 +43,7 @@ fn run_row(
         eval_loss: loss,
         exact_loss: None,
         decoded: None,
+        max_error: None,
         wall_s: 1.0,
         diverged: !loss.is_finite(),
     }

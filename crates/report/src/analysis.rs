@@ -503,6 +503,9 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
             let mut decoded: Vec<f64> = live().map(|r| r.decoded.unwrap_or(f64::NAN)).collect();
             decoded.sort_by(f64::total_cmp);
             let decoded = exact.then(|| Stats::of_sorted(&decoded));
+            let mut worst: Vec<f64> = live().filter_map(|r| r.max_error).collect();
+            worst.sort_by(f64::total_cmp);
+            let worst = (exact && worst.len() == live().count()).then(|| Stats::of_sorted(&worst));
             let p = rows.iter().map(|r| r.feature_probability);
             SummaryRow {
                 config_id: first.config_id.clone(),
@@ -537,6 +540,8 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
                 decoded_min: decoded.as_ref().map(|d| d.min),
                 decoded_median: decoded.as_ref().map(|d| d.median),
                 decoded_max: decoded.as_ref().map(|d| d.max),
+                max_error_min: worst.as_ref().map(|w| w.min),
+                max_error_max: worst.as_ref().map(|w| w.max),
                 data_set: if has_tree(first.depth) {
                     DataSetId::default()
                 } else {

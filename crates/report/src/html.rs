@@ -399,7 +399,9 @@ impl Page<'_> {
         // Series with exact evaluation show the fraction of samples decoded, worst to best.
         let decoded = rows().any(|r| r.decoded_min.is_some());
         let decoded_th = if decoded {
-            "<th title=\"fraction of possible samples decoded: worst – best instance\">decoded</th>"
+            "<th title=\"fraction of possible samples decoded: worst – best instance\">decoded</th>\
+             <th title=\"largest |output − input| over the possible samples: best – worst \
+             instance (below 0.5: every sample decodes)\">max |error|</th>"
         } else {
             ""
         };
@@ -452,6 +454,18 @@ impl Page<'_> {
                             format!("<td>{}</td>", fmt_fraction(lo))
                         } else {
                             format!("<td>{}–{}</td>", fmt_fraction(lo), fmt_fraction(hi))
+                        }
+                    }
+                    (true, _, _) => "<td>—</td>".to_string(),
+                    (false, _, _) => String::new(),
+                } + &match (decoded, r.max_error_min, r.max_error_max) {
+                    (true, Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => {
+                        // Never rounded across 0.5, the decoding edge.
+                        let (lo, hi) = (fmt_loss_vs(lo, 0.5), fmt_loss_vs(hi, 0.5));
+                        if lo == hi {
+                            format!("<td>{lo}</td>")
+                        } else {
+                            format!("<td>{lo}–{hi}</td>")
                         }
                     }
                     (true, _, _) => "<td>—</td>".to_string(),

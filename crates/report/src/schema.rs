@@ -20,10 +20,10 @@ pub trait Table: Serialize + DeserializeOwned {
     const FILE_NAME: &'static str;
     /// Column names, in file order; equal to the serde field names of the struct.
     const COLUMNS: &'static [&'static str];
-    /// Columns added after run folders existed: a file that lacks exactly these (and has the
-    /// others in order) is read too, the fields taking their serde defaults. One batch only: a
-    /// second batch of added columns would need a list per batch.
-    const ADDED: &'static [&'static str] = &[];
+    /// Columns added after run folders existed, batch by batch, oldest first: a file that
+    /// lacks exactly the columns of the last batches (and has the others in order) is read too,
+    /// the missing fields taking their serde defaults.
+    const ADDED: &'static [&'static [&'static str]] = &[];
 }
 
 /// One trained instance of one configuration: a row of `runs.csv`, written by the sweep engine.
@@ -93,6 +93,11 @@ pub struct RunRow {
     /// 0.5 of its target); 1 when it stores the whole tree. Empty where `exact_loss` is.
     #[serde(default)]
     pub decoded: Option<f64>,
+    /// The largest `|output − input|` over those possible samples and every feature: below 0.5
+    /// exactly when `decoded` is 1, and the margin by which it is. Empty where `exact_loss` is
+    /// (and in folders written before tmh computed it).
+    #[serde(default)]
+    pub max_error: Option<f64>,
     /// Wall seconds of the whole fused group (`group`) that trained this config, all its
     /// configs and instances together, repeated on every row of the group: summing the column
     /// overcounts; take one value per `group` and sum those for the run's training time
@@ -137,6 +142,7 @@ impl RunRow {
             eval_loss: loss,
             exact_loss: None,
             decoded: None,
+            max_error: None,
             wall_s: 1.0,
             diverged: false,
         }
@@ -165,10 +171,11 @@ impl Table for RunRow {
         "eval_loss",
         "exact_loss",
         "decoded",
+        "max_error",
         "wall_s",
         "diverged",
     ];
-    const ADDED: &'static [&'static str] = &["exact_loss", "decoded"];
+    const ADDED: &'static [&'static [&'static str]] = &[&["exact_loss", "decoded"], &["max_error"]];
 }
 
 /// One point of one instance's training curve: a row of `curves.csv`.
@@ -268,6 +275,11 @@ pub struct SummaryRow {
     pub decoded_median: Option<f64>,
     /// Largest: the best instance's.
     pub decoded_max: Option<f64>,
+    /// Smallest worst error (`runs.csv`'s `max_error`) of a non-diverged instance: the best
+    /// instance's margin, decoded when below 0.5; empty without it, NaN when all diverged.
+    pub max_error_min: Option<f64>,
+    /// Largest: the worst instance's.
+    pub max_error_max: Option<f64>,
     /// The data set of a config without a tree (from `runs.csv`'s `group`); empty for tree
     /// configs. Not a column: `summary.csv` names the data set in `config_id`.
     #[serde(skip)]
@@ -304,6 +316,8 @@ impl Table for SummaryRow {
         "decoded_min",
         "decoded_median",
         "decoded_max",
+        "max_error_min",
+        "max_error_max",
     ];
 }
 
@@ -732,8 +746,15 @@ pub fn read_table<T: Table>(dir: &Path) -> Result<Vec<T>> {
 fn parse_table<T: Table>(input: impl std::io::Read) -> Result<Vec<T>> {
     let mut reader = csv::Reader::from_reader(input);
     let header: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
-    let before_added = T::COLUMNS.iter().filter(|c| !T::ADDED.contains(c));
-    if header != T::COLUMNS && !header.iter().map(String::as_str).eq(before_added.copied()) {
+    // The header of each older schema: without the columns of the batches added after it.
+    let older = (0..T::ADDED.len()).map(|k| {
+        let later = &T::ADDED[k..];
+        T::COLUMNS
+            .iter()
+            .filter(move |c| !later.iter().any(|batch| batch.contains(c)))
+    });
+    let mut known = older.map(|cols| header.iter().map(String::as_str).eq(cols.copied()));
+    if header != T::COLUMNS && !known.any(|same| same) {
         bail!(
             "unexpected header {:?}; expected {:?}",
             header.join(","),
@@ -848,6 +869,7 @@ mod tests {
             eval_loss: f64::NAN,
             exact_loss: None,
             decoded: None,
+            max_error: None,
             wall_s: 1.5,
             diverged: true,
         }
@@ -891,6 +913,8 @@ mod tests {
             decoded_min: None,
             decoded_median: None,
             decoded_max: None,
+            max_error_min: None,
+            max_error_max: None,
             data_set: DataSetId::default(),
         };
         assert_eq!(header_of(&summary), SummaryRow::COLUMNS);
@@ -1107,6 +1131,7 @@ mod tests {
             eval_loss: 2e-7,
             exact_loss: Some(1e-7),
             decoded: Some(1.0),
+            max_error: Some(0.25),
             diverged: false,
             ..run_row()
         };
@@ -1124,18 +1149,32 @@ mod tests {
                 .collect()
         };
         let at = |name: &str| RunRow::COLUMNS.iter().position(|c| *c == name).unwrap();
-        let (exact, decoded) = (at("exact_loss"), at("decoded"));
-        let old: Vec<RunRow> = parse_table(drop_columns(&[exact, decoded]).as_bytes()).unwrap();
+        let (exact, decoded, max_error) = (at("exact_loss"), at("decoded"), at("max_error"));
+        // Before exact evaluation: neither batch of added columns.
+        let oldest: Vec<RunRow> =
+            parse_table(drop_columns(&[exact, decoded, max_error]).as_bytes()).unwrap();
         assert_eq!(
-            old,
+            oldest,
             vec![RunRow {
                 exact_loss: None,
                 decoded: None,
+                max_error: None,
+                ..row.clone()
+            }]
+        );
+        // Before the worst error: the first batch only.
+        let older: Vec<RunRow> = parse_table(drop_columns(&[max_error]).as_bytes()).unwrap();
+        assert_eq!(
+            older,
+            vec![RunRow {
+                max_error: None,
                 ..row.clone()
             }]
         );
         let back: Vec<RunRow> = parse_table(text.as_bytes()).unwrap();
         assert_eq!(back, vec![row]);
+        // A column missing out of turn is refused.
         assert!(parse_table::<RunRow>(drop_columns(&[decoded]).as_bytes()).is_err());
+        assert!(parse_table::<RunRow>(drop_columns(&[exact, decoded]).as_bytes()).is_err());
     }
 }

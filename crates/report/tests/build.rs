@@ -464,6 +464,11 @@ fn exact_evaluation_shows_in_tables_notes_and_charts() {
     let row = |n_hidden: u32, instance: u32, decoded: f64| RunRow {
         exact_loss: Some(2e-3),
         decoded: Some(decoded),
+        max_error: Some(if decoded == 1.0 {
+            0.25
+        } else {
+            0.5 + 0.1 * f64::from(instance)
+        }),
         ..RunRow::seed_example(2, n_hidden, instance, 3e-3)
     };
     // At n_hidden 4 one sample in 2,500 is missed: the summary must not round it up to 1.
@@ -486,6 +491,9 @@ fn exact_evaluation_shows_in_tables_notes_and_charts() {
         "<td>0.500–0.625</td>",
         "<td>1.000</td>",
         "<td>0.999</td>",
+        ">max |error|</th>",
+        "<td>2.50e-1</td>",
+        "<td>5.00e-1–6.00e-1</td>",
         "decoded_vs_hidden_tree-s0.5_b2_binary_seed0.svg",
         "min_hidden_decoded_mean.svg",
     ] {

@@ -29,9 +29,9 @@ fn evaluate_exact(support: &Support, cell: &Cell, w: &[f32], b_final: &[f32]) ->
 /// Format 1 lacked the data columns `feature_probability`, `correlated_pairs`,
 /// `anticorrelated_pairs` and `importance`; it could only hold tree data with unit importance,
 /// whose columns [`RunEntry::describe`] fills in from the group when such a record is read.
-/// Format 2 later gained the optional `exact_loss` and `decoded`: a record without them gets
-/// them from its saved weights when read (a tmh from before them refuses records that have
-/// them).
+/// Format 2 later gained the optional `exact_loss`, `decoded` and then `max_error`: a record
+/// without them gets them from its saved weights when read (a tmh from before them refuses
+/// records that have them).
 const FORMAT: u32 = 2;
 
 /// An f64 that survives JSON when it is not finite.
@@ -114,6 +114,8 @@ struct RunEntry {
     exact_loss: Option<Real>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     decoded: Option<Real>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_error: Option<Real>,
     wall_s: Real,
     diverged: bool,
 }
@@ -201,6 +203,7 @@ impl GroupRecord {
                     eval_loss: Real(eval_loss),
                     exact_loss: judged.map(|e| Real(e.loss)),
                     decoded: judged.map(|e| Real(e.decoded)),
+                    max_error: judged.map(|e| Real(e.max_error)),
                     wall_s: Real(wall_s),
                     diverged: !(train_loss.is_finite() && eval_loss.is_finite() && params_finite),
                 };
@@ -291,7 +294,7 @@ impl GroupRecord {
                 record.format = FORMAT;
             }
             if let Some(support) = group.data.support()
-                && record.runs.iter().any(|r| r.exact_loss.is_none())
+                && (record.runs.iter()).any(|r| r.exact_loss.is_none() || r.max_error.is_none())
             {
                 let out = path
                     .parent()
@@ -300,7 +303,7 @@ impl GroupRecord {
                 // Without usable weights the record keeps its sampled losses: still a good record.
                 if record.evaluate_exactly(group, &support, out).is_err() {
                     for row in &mut record.runs {
-                        (row.exact_loss, row.decoded) = (None, None);
+                        (row.exact_loss, row.decoded, row.max_error) = (None, None, None);
                     }
                 }
             }
@@ -393,6 +396,7 @@ impl GroupRecord {
                 let row = rows.next().context("fewer rows than instances")?;
                 row.exact_loss = Some(Real(judged.loss));
                 row.decoded = Some(Real(judged.decoded));
+                row.max_error = Some(Real(judged.max_error));
             }
         }
         ensure!(rows.next().is_none(), "more rows than instances");
@@ -421,6 +425,7 @@ impl GroupRecord {
             eval_loss: r.eval_loss.0,
             exact_loss: r.exact_loss.map(|v| v.0),
             decoded: r.decoded.map(|v| v.0),
+            max_error: r.max_error.map(|v| v.0),
             wall_s: r.wall_s.0,
             diverged: r.diverged,
         })

@@ -741,6 +741,7 @@ fn tree_paths_are_evaluated_exactly_from_the_saved_weights() {
             for (row, e) in rows.iter().zip(&expected) {
                 assert_eq!(row.exact_loss, Some(e.loss), "{}", cell.id);
                 assert_eq!(row.decoded, Some(e.decoded), "{}", cell.id);
+                assert_eq!(row.max_error, Some(e.max_error), "{}", cell.id);
                 // A batch of 64 estimates the same expectation.
                 assert!(
                     (row.eval_loss / e.loss).ln().abs() < 1.0,
@@ -776,6 +777,7 @@ fn records_written_before_exact_evaluation_get_it_from_their_weights() {
         for row in record["runs"].as_array_mut().unwrap() {
             let row = row.as_object_mut().unwrap();
             assert!(row.remove("exact_loss").is_some() && row.remove("decoded").is_some());
+            assert!(row.remove("max_error").is_some());
         }
         std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
     }

@@ -19,6 +19,10 @@ pub struct ExactEval {
     /// whose every output is within [`DECODE_TOLERANCE`] of its target; 1 when the instance
     /// stores the whole tree.
     pub decoded: f64,
+    /// The largest `|out_f − x_f|` over every possible sample and feature: below
+    /// [`DECODE_TOLERANCE`] exactly when every sample decodes, and how far from the edge (a
+    /// model at 0.45 decodes by a hair, one at 1e-3 with a wide margin). NaN for NaN weights.
+    pub max_error: f64,
 }
 
 /// [`ExactEval`] of every instance of `w` (`[instances, n_hidden, n_features]`) and `b_final`
@@ -55,7 +59,7 @@ fn instance(
     let n_features = support.n_features;
     let mut hidden = vec![0.0f64; n_hidden];
     let mut x = vec![0.0f64; n_features];
-    let (mut loss, mut decoded) = (0.0, 0usize);
+    let (mut loss, mut decoded, mut max_error) = (0.0, 0usize, 0.0f64);
     for (row, &p) in support.rows.iter().zip(&support.probability) {
         // hidden = W x: the sum of W's columns of the active features.
         hidden.fill(0.0);
@@ -76,6 +80,12 @@ fn instance(
             let diff = out - x[f];
             error += f64::from(importance[f]) * diff * diff;
             all_close &= diff.abs() < DECODE_TOLERANCE;
+            // NaN wins: `f64::max` alone would drop it.
+            max_error = if diff.is_nan() || max_error.is_nan() {
+                f64::NAN
+            } else {
+                max_error.max(diff.abs())
+            };
         }
         loss += p * error / n_features as f64;
         decoded += usize::from(all_close);
@@ -86,6 +96,7 @@ fn instance(
     ExactEval {
         loss,
         decoded: decoded as f64 / support.len() as f64,
+        max_error,
     }
 }
 
@@ -112,7 +123,8 @@ mod tests {
             zero,
             vec![ExactEval {
                 loss: 0.25,
-                decoded: 1.0 / 3.0
+                decoded: 1.0 / 3.0,
+                max_error: 1.0
             }]
         );
         // W = I stores both; importance does not matter then.
@@ -122,7 +134,8 @@ mod tests {
             stored,
             vec![ExactEval {
                 loss: 0.0,
-                decoded: 1.0
+                decoded: 1.0,
+                max_error: 0.0
             }]
         );
         // Feature 0 stored with norm 0.5 comes out as 0.25 (off by 0.75) and feature 1 as 0:
@@ -193,6 +206,13 @@ mod tests {
             );
             let decoded = (0..rows).filter(|r| worst[r * n + i] < 0.5).count();
             assert_eq!(got[i].decoded, decoded as f64 / rows as f64, "instance {i}");
+            let max_error = (0..rows).map(|r| worst[r * n + i]).fold(0.0f32, f32::max);
+            assert!(
+                (got[i].max_error - f64::from(max_error)).abs() <= 1e-5,
+                "instance {i}: {} vs {max_error}",
+                got[i].max_error
+            );
+            assert_eq!(got[i].decoded == 1.0, got[i].max_error < 0.5);
             some_decoded |= decoded > 0 && decoded < rows;
         }
         assert!(
@@ -210,6 +230,7 @@ mod tests {
         let e = evaluate_exact(&support, &[1.0; 6], &w, &[0.0; 6], 2)[0];
         assert!(e.loss.is_nan(), "{e:?}");
         assert_eq!(e.decoded, 0.0);
+        assert!(e.max_error.is_nan(), "{e:?}");
     }
 
     /// Without early stopping only the 4 leaf paths of depth 2 can occur, and only they are
@@ -229,7 +250,8 @@ mod tests {
             e,
             ExactEval {
                 loss: 0.0,
-                decoded: 1.0
+                decoded: 1.0,
+                max_error: 0.0
             }
         );
         // Dropping feature 5 (a leaf) loses one of the 4 samples: 1/4 of the mass, 1 of 6 errors.
@@ -240,7 +262,8 @@ mod tests {
             e,
             ExactEval {
                 loss: 0.25 / 6.0,
-                decoded: 0.75
+                decoded: 0.75,
+                max_error: 1.0
             }
         );
     }

@@ -109,6 +109,7 @@ impl Synthetic {
                             eval_loss: if diverged { f64::NAN } else { eval_loss },
                             exact_loss: None,
                             decoded: None,
+                            max_error: None,
                             wall_s: 2.0 + depth as f64,
                             diverged,
                         });
@@ -154,6 +155,7 @@ impl Synthetic {
                         eval_loss: 10f64.powf(level(n_hidden, need) + 0.3 * z),
                         exact_loss: None,
                         decoded: None,
+                        max_error: None,
                         wall_s: 1.0,
                         diverged: false,
                     });
