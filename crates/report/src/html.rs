@@ -147,7 +147,7 @@ impl Page<'_> {
              <strong>sum</strong> over features, so their losses are n_features times larger: the \
              threshold {} here corresponds to {} × n_features there. \
              An n_hidden “reaches” the threshold when the aggregate (min, mean, median or sum \
-             over instances) of its eval loss is strictly below it and, for the mean, median and \
+             over instances) of its loss is strictly below it and, for the mean, median and \
              sum, no instance diverged. Diverged instances (a non-finite loss or weight) are left \
              out of the min, mean and median and counted separately; they make the sum NaN.</p>",
             fmt_loss(t),
@@ -299,9 +299,9 @@ impl Page<'_> {
         }
         "<p class=\"note\"><strong>Exact evaluation.</strong> Tree paths with binary \
          magnitudes have at most <code>n_features + 1</code> possible samples, so for them the \
-         eval loss throughout this report is the exact expected loss over all of them \
+         loss throughout this report is the <em>exact loss</em>, the expected loss over all of them \
          (<code>exact_loss</code> in <code>runs.csv</code>) rather than an estimate from an \
-         evaluation batch (<code>eval_loss</code>). The \
+         evaluation batch (<code>eval_loss</code>, the <em>eval loss</em>). The \
          <em>decoded</em> columns need no loss threshold: the smallest n_hidden at which every \
          possible sample comes out within 0.5 of itself in every feature, for every instance \
          (<em>all</em>) or the best one (<em>best</em>; with the median as the decoding \
@@ -341,7 +341,7 @@ impl Page<'_> {
             )
         };
         format!(
-            "<p class=\"note\">Each column thresholds one statistic of the eval loss across \
+            "<p class=\"note\">Each column thresholds one statistic of the loss across \
              instances. This report's headline aggregate (<code>analysis.aggregate</code>) is \
              the <strong>{headline}</strong>: it decides the heatmaps, the green summary rows \
              and the comparison charts. {criterion} Mean and median are taken over the non-diverged \

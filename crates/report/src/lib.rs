@@ -357,7 +357,8 @@ fn facts(
     let wall: f64 = group_wall.values().sum();
     let mut out = vec![
         format!(
-            "Threshold: eval loss < {} (strict), applied to the min, mean, median and sum over \
+            "Threshold: loss < {} (strict; the exact loss where the data allows, else the eval \
+             loss of a sampled batch), applied to the min, mean, median and sum over \
              instances; mean, median and sum pass only when no instance diverged.",
             draw::fmt_loss(opts.threshold),
         ),
