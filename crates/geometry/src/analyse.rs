@@ -51,6 +51,16 @@ impl Analysed {
         &self.instances[self.best]
     }
 
+    /// What its loss is called: `exact loss` where the data has exact evaluation, else
+    /// `eval loss` (a sampled batch's), as in the report.
+    pub fn loss_word(&self) -> &'static str {
+        if self.config.exact_loss.is_some() {
+            "exact loss"
+        } else {
+            "eval loss"
+        }
+    }
+
     /// Whether the config is a TMS-style run (`structure = sparse`).
     pub fn is_sparse(&self) -> bool {
         self.config.structure == SPARSE

@@ -161,8 +161,8 @@ pub(crate) struct Solved {
 }
 
 impl Solved {
-    /// Whether `instance` is solved: its eval loss is below the threshold, or it decodes every
-    /// possible sample.
+    /// Whether `instance` is solved: its loss (exact where the data allows) is below the
+    /// threshold, or it decodes every possible sample.
     pub(crate) fn instance(&self, instance: &analyse::InstanceGeo) -> bool {
         match self.criterion {
             Criterion::Loss => instance.eval_loss < self.threshold,
@@ -170,33 +170,29 @@ impl Solved {
         }
     }
 
-    /// A verb phrase for one instance: `has eval loss < 1.0e-5`.
-    pub(crate) fn has(&self) -> String {
+    /// A verb phrase for one instance whose loss is called `word` ([`Analysed::loss_word`]):
+    /// `has exact loss < 1.0e-5`.
+    pub(crate) fn has(&self, word: &str) -> String {
         match self.criterion {
-            Criterion::Loss => {
-                format!("has eval loss < {}", report::draw::fmt_loss(self.threshold))
-            }
+            Criterion::Loss => format!("has {word} < {}", report::draw::fmt_loss(self.threshold)),
             Criterion::Decoded => "decodes every possible sample".to_owned(),
         }
     }
 
-    /// Why a config was picked: `whose best instance has eval loss < 1.0e-5`.
-    pub(crate) fn picked(&self) -> String {
+    /// Why a config was picked: `whose best instance has exact loss < 1.0e-5`.
+    pub(crate) fn picked(&self, word: &str) -> String {
         match self.criterion {
-            Criterion::Loss => format!("whose best instance {}", self.has()),
+            Criterion::Loss => format!("whose best instance {}", self.has(word)),
             Criterion::Decoded => "at which an instance decodes every possible sample (the \
                                    figures show the lowest-loss instance)"
                 .to_owned(),
         }
     }
 
-    /// A phrase after a noun: `with eval loss < 1.0e-5`.
-    pub(crate) fn with(&self) -> String {
+    /// A phrase after a noun: `with exact loss < 1.0e-5`.
+    pub(crate) fn with(&self, word: &str) -> String {
         match self.criterion {
-            Criterion::Loss => format!(
-                "with eval loss < {}",
-                report::draw::fmt_loss(self.threshold)
-            ),
+            Criterion::Loss => format!("with {word} < {}", report::draw::fmt_loss(self.threshold)),
             Criterion::Decoded => "decoding every possible sample".to_owned(),
         }
     }
@@ -492,7 +488,7 @@ fn chart_jobs<'a>(analysed: &'a [Analysed], solved: Solved, stems: &mut Stems) -
                 format!(
                     "Shown: the smallest n_hidden ({}) {} {}.",
                     a.config.n_hidden,
-                    solved.picked(),
+                    solved.picked(a.loss_word()),
                     group_place(a, named(a))
                 ),
             ),
@@ -506,7 +502,7 @@ fn chart_jobs<'a>(analysed: &'a [Analysed], solved: Solved, stems: &mut Stems) -
                     format!(
                         "No n_hidden's best instance {} {}; shown: the lowest-loss config \
                          (n_hidden {}).",
-                        solved.has(),
+                        solved.has(a.loss_word()),
                         group_place(a, named(a)),
                         a.config.n_hidden
                     ),

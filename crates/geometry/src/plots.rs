@@ -1043,24 +1043,30 @@ pub(crate) fn pooled_instances(a: &Analysed, solved: Solved) -> (Vec<&InstanceGe
 }
 
 /// The cosine chart's sentence on which instances its bars pool.
-fn pooled_note(n_pooled: usize, n_analysed: usize, below: bool, solved: Solved) -> String {
+fn pooled_note(
+    n_pooled: usize,
+    n_analysed: usize,
+    below: bool,
+    solved: Solved,
+    word: &str,
+) -> String {
     if !below {
         format!(
             "Bars pool the pairs of all {n_analysed} analysed instance(s) (none {}); dots: one \
              per instance.",
-            solved.has()
+            solved.has(word)
         )
     } else if n_pooled == n_analysed {
         format!(
             "Bars pool the pairs of all {n_analysed} analysed instance(s), each {}; dots: one \
              per instance.",
-            solved.with()
+            solved.with(word)
         )
     } else {
         format!(
             "Bars pool the pairs of the {n_pooled} of {n_analysed} analysed instances {}, \
              leaving out the other {}; dots: one per pooled instance.",
-            solved.with(),
+            solved.with(word),
             n_analysed - n_pooled
         )
     }
@@ -1096,7 +1102,7 @@ pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str, solved: Solved)
          descendant's level, unrelated pairs at the deeper node's level. {} Pairs with a dead \
          feature (norm < 1e-6) are left out. {why}",
         a.config.config_id,
-        pooled_note(n_inst, a.instances.len(), below, solved)
+        pooled_note(n_inst, a.instances.len(), below, solved, a.loss_word())
     );
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
         let (main, side) = chart_frame(
@@ -1264,23 +1270,23 @@ mod tests {
     #[test]
     fn pooled_note_says_which_instances_the_bars_pool() {
         let by_loss = Solved::by_loss(1e-5);
-        let some = pooled_note(3, 5, true, by_loss);
+        let some = pooled_note(3, 5, true, by_loss, "eval loss");
         assert!(
             some.contains("the 3 of 5 analysed instances with eval loss < 1.0e-5"),
             "{some}"
         );
         assert!(some.contains("leaving out the other 2"), "{some}");
-        let all = pooled_note(5, 5, true, by_loss);
+        let all = pooled_note(5, 5, true, by_loss, "eval loss");
         assert!(all.contains("all 5 analysed instance(s), each with eval loss < 1.0e-5"));
-        let none = pooled_note(5, 5, false, by_loss);
+        let none = pooled_note(5, 5, false, by_loss, "eval loss");
         assert!(none.contains("all 5 analysed instance(s) (none has eval loss < 1.0e-5)"));
         let by_decoding = Solved::by_decoding();
-        let some = pooled_note(3, 5, true, by_decoding);
+        let some = pooled_note(3, 5, true, by_decoding, "exact loss");
         assert!(
             some.contains("the 3 of 5 analysed instances decoding every possible sample"),
             "{some}"
         );
-        let none = pooled_note(5, 5, false, by_decoding);
+        let none = pooled_note(5, 5, false, by_decoding, "exact loss");
         assert!(
             none.contains("(none decodes every possible sample)"),
             "{none}"

@@ -481,6 +481,18 @@ fn by_decoding_the_decoding_instances_pick_and_pool() {
         "{f}"
     );
     assert!(f.contains("the 1 of 2 analysed instances decoding"), "{f}");
+    // By the loss, the captions name the loss these rows have: the exact one.
+    let out = build(dir).unwrap();
+    let e = &out
+        .figures
+        .iter()
+        .find(|e| e.stem == format!("geometry_cosines_{E}"))
+        .unwrap()
+        .caption;
+    assert!(
+        e.contains("the 2 of 3 analysed instances with exact loss < 1.0e-5"),
+        "{e}"
+    );
 }
 
 /// Whether a 2D chart draws the dashed circle of norm 1 in its panels (left of the legend).
