@@ -307,11 +307,12 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
     interrupt::install();
     let summary =
         sweep::run(&config, &out, engine.as_ref(), &options, &reporter).map_err(engine_hint)?;
-    reporter.finish();
+    reporter.finish(summary.complete);
     out!("{summary}");
     if interrupt::requested() && !summary.complete {
-        say!("interrupted: rerun the same command to resume");
-        std::process::exit(130);
+        // stdout's summary already says how to resume.
+        say!("interrupted");
+        std::process::exit(interrupt::exit_status());
     }
     if let (0, Some((k, n))) = (summary.groups, args.shard) {
         say!("note: shard {k}/{n} has no groups: this sweep has fewer than {n}; nothing to train");

@@ -5,6 +5,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use sweep::{GroupInfo, Observer};
 use train::Progress;
@@ -34,6 +35,8 @@ pub struct Reporter {
     /// Groups whose pack has finished and printed its line.
     packed: Mutex<HashSet<String>>,
     started: Instant,
+    /// Whether the stop asked for by a signal has been announced.
+    stop_said: AtomicBool,
 }
 
 impl Reporter {
@@ -58,6 +61,7 @@ impl Reporter {
             bars: Mutex::new(HashMap::new()),
             packed: Mutex::new(HashSet::new()),
             started: Instant::now(),
+            stop_said: AtomicBool::new(false),
         }
     }
 
@@ -76,8 +80,13 @@ impl Reporter {
         }
     }
 
-    pub fn finish(&self) {
-        self.overall.finish();
+    /// Ends the overall bar: full when the sweep is `complete`, left where it stopped else.
+    pub fn finish(&self, complete: bool) {
+        if complete {
+            self.overall.finish();
+        } else {
+            self.overall.abandon();
+        }
     }
 }
 
@@ -120,6 +129,8 @@ impl Observer for Reporter {
     }
 
     fn step(&self, group: &GroupInfo, progress: &Progress) {
+        // A stop asked for mid-group is said at once, not when the group ends.
+        self.cancelled();
         self.overall.inc(group.instances as u64);
         let mut bars = self.bars.lock().unwrap();
         let Some((bar, next_log)) = bars.get_mut(&group.id) else {
@@ -172,8 +183,17 @@ impl Observer for Reporter {
         self.log(format!("{}: already finished, skipped (resume)", group.id));
     }
 
-    /// Ctrl-C asks the sweep to stop after the groups in training ([`crate::interrupt`]).
+    /// Ctrl-C asks the sweep to stop after the groups in training ([`crate::interrupt`]);
+    /// said once, above the bars (a quiet run says it at the end).
     fn cancelled(&self) -> bool {
-        crate::interrupt::requested()
+        let stop = crate::interrupt::requested();
+        if stop && !self.stop_said.swap(true, Ordering::SeqCst) {
+            self.finished_line(
+                "stopping after the groups in training (they are recorded); press Ctrl-C again \
+                 to stop now"
+                    .to_owned(),
+            );
+        }
+        stop
     }
 }

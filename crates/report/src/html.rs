@@ -290,11 +290,7 @@ impl Page<'_> {
 
     /// What the exact loss and the decoded columns are, when the run has them.
     fn exact_note(&self) -> String {
-        if !self
-            .summary
-            .iter()
-            .any(|r| r.loss == crate::analysis::EXACT)
-        {
+        if loss_word(self.summary) == "eval loss" {
             return String::new();
         }
         "<p class=\"note\"><strong>Exact evaluation.</strong> Tree paths with binary \
@@ -370,7 +366,7 @@ impl Page<'_> {
         }
         format!(
             "<p class=\"note\"><strong>↓: training had not finished.</strong> A narrower width \
-             than this answer (any tested width, for a none) was still learning when training stopped: in some instance its \
+             than this answer (any tested width, where none passes) was still learning when training stopped: in some instance its \
              train loss fell {}× or more over the last fifth of the steps (geometric means, \
              rounding noise below the display floor aside). With more steps \
              (<code>train.steps</code>) that width may pass, so the answer holds for this many \
@@ -398,13 +394,20 @@ impl Page<'_> {
         let rows = || (self.summary.iter()).filter(|r| Series::of_summary(r) == *series);
         // Series with exact evaluation show the fraction of samples decoded, worst to best.
         let decoded = rows().any(|r| r.decoded_min.is_some());
-        let decoded_th = if decoded {
-            "<th title=\"fraction of possible samples decoded: worst – best instance\">decoded</th>\
-             <th title=\"largest |output − input| over the possible samples: best – worst \
-             instance (below 0.5: every sample decodes)\">max |error|</th>"
-        } else {
-            ""
-        };
+        let worst = rows().any(|r| r.max_error_min.is_some());
+        let mut decoded_th = String::new();
+        if decoded {
+            decoded_th.push_str(
+                "<th title=\"fraction of possible samples decoded: worst – best instance\">\
+                 decoded</th>",
+            );
+        }
+        if worst {
+            decoded_th.push_str(
+                "<th title=\"largest |output − input| over the possible samples: best – worst \
+                 instance (below 0.5: every sample decodes)\">max |error|</th>",
+            );
+        }
         let (depth_th, p_th) = if tree {
             ("<th>depth</th>", "")
         } else {
@@ -448,29 +451,8 @@ impl Page<'_> {
                 fmt_loss_vs(r.median, t),
                 fmt_loss_vs(r.max, t),
                 fmt_loss(r.std),
-                match (decoded, r.decoded_min, r.decoded_max) {
-                    (true, Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => {
-                        if lo == hi {
-                            format!("<td>{}</td>", fmt_fraction(lo))
-                        } else {
-                            format!("<td>{}–{}</td>", fmt_fraction(lo), fmt_fraction(hi))
-                        }
-                    }
-                    (true, _, _) => "<td>—</td>".to_string(),
-                    (false, _, _) => String::new(),
-                } + &match (decoded, r.max_error_min, r.max_error_max) {
-                    (true, Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => {
-                        // Never rounded across 0.5, the decoding edge.
-                        let (lo, hi) = (fmt_loss_vs(lo, 0.5), fmt_loss_vs(hi, 0.5));
-                        if lo == hi {
-                            format!("<td>{lo}</td>")
-                        } else {
-                            format!("<td>{lo}–{hi}</td>")
-                        }
-                    }
-                    (true, _, _) => "<td>—</td>".to_string(),
-                    (false, _, _) => String::new(),
-                },
+                range_cell(decoded, r.decoded_min, r.decoded_max, fmt_fraction)
+                    + &range_cell(worst, r.max_error_min, r.max_error_max, fmt_error),
             );
         }
         h.push_str("</tbody>\n</table></div>\n");
@@ -725,10 +707,43 @@ fn falling_mark(narrower_falling: Option<u32>) -> String {
     match narrower_falling {
         Some(n) if n > 0 => format!(
             " <span class=\"falling\" title=\"{n} width(s) narrower than this answer (any \
-             tested, for a none) still learning when training stopped: more steps may lower \
+             tested, where none passes) still learning when training stopped: more steps may lower \
              it\">↓</span>"
         ),
         _ => String::new(),
+    }
+}
+
+/// A summary cell of a range over instances, `lo–hi` (one value when they print alike), `—`
+/// where it is missing or not finite; nothing when the table has no such `column`.
+fn range_cell(column: bool, lo: Option<f64>, hi: Option<f64>, fmt: fn(f64) -> String) -> String {
+    match (column, lo, hi) {
+        (true, Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => {
+            let (lo, hi) = (fmt(lo), fmt(hi));
+            if lo == hi {
+                format!("<td>{lo}</td>")
+            } else {
+                format!("<td>{lo}–{hi}</td>")
+            }
+        }
+        (true, _, _) => "<td>—</td>".to_string(),
+        (false, _, _) => String::new(),
+    }
+}
+
+/// A worst error with two significant digits in decimals (`0.44`, `0.0060`), more where two
+/// would round it across 0.5, the decoding edge; tiny ones in scientific notation.
+fn fmt_error(v: f64) -> String {
+    if v < 1e-3 {
+        return format!("{v:.1e}");
+    }
+    let mut decimals = (1 - v.log10().floor() as i32).max(1) as usize;
+    loop {
+        let s = format!("{v:.decimals$}");
+        if (s.parse::<f64>().unwrap_or(v) < 0.5) == (v < 0.5) || decimals >= 12 {
+            return s;
+        }
+        decimals += 1;
     }
 }
 
@@ -995,4 +1010,20 @@ pub fn broken_links(dir: &Path) -> Result<Vec<String>> {
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worst_errors_print_in_decimals_and_never_across_the_decoding_edge() {
+        assert_eq!(fmt_error(0.4383), "0.44");
+        assert_eq!(fmt_error(0.005991), "0.0060");
+        assert_eq!(fmt_error(1.0), "1.0");
+        // Two digits would print 0.50, which reads as failing.
+        assert_eq!(fmt_error(0.4996), "0.4996");
+        assert_eq!(fmt_error(0.5004), "0.50");
+        assert_eq!(fmt_error(3.2e-5), "3.2e-5");
+    }
 }

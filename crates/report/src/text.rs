@@ -27,7 +27,7 @@ use crate::schema::{Aggregate, Criterion, MinHiddenRow, PassRule};
 /// * headline (analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes.
 /// ≤n: the narrowest width tested passes; narrower widths were not tried.
 /// ↓: a narrower width (any tested one, for none) was still learning when training stopped (…): more steps may lower this answer.
-/// decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the eval loss is exact over those samples.
+/// decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the loss is exact over those samples.
 /// ```
 pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
     let mut series: BTreeMap<Series, BTreeMap<(u32, Aggregate), &MinHiddenRow>> = BTreeMap::new();
@@ -158,7 +158,7 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
         );
     }
     if any_decoded {
-        out.push_str("decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the eval loss is exact over those samples.\n");
+        out.push_str("decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the loss is exact over those samples.\n");
     }
     out
 }

@@ -492,8 +492,8 @@ fn exact_evaluation_shows_in_tables_notes_and_charts() {
         "<td>1.000</td>",
         "<td>0.999</td>",
         ">max |error|</th>",
-        "<td>2.50e-1</td>",
-        "<td>5.00e-1–6.00e-1</td>",
+        "<td>0.25</td>",
+        "<td>0.50–0.60</td>",
         "decoded_vs_hidden_tree-s0.5_b2_binary_seed0.svg",
         "min_hidden_decoded_mean.svg",
     ] {

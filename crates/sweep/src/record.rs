@@ -300,11 +300,11 @@ impl GroupRecord {
                     .parent()
                     .and_then(Path::parent)
                     .unwrap_or(Path::new("."));
-                // Without usable weights the record keeps its sampled losses: still a good record.
+                // Without usable weights the record keeps what it had (its sampled losses, or
+                // exact values without the worst error): still a good record.
+                let before = record.runs.clone();
                 if record.evaluate_exactly(group, &support, out).is_err() {
-                    for row in &mut record.runs {
-                        (row.exact_loss, row.decoded, row.max_error) = (None, None, None);
-                    }
+                    record.runs = before;
                 }
             }
             Ok(record)
@@ -328,18 +328,22 @@ impl GroupRecord {
         ids
     }
 
-    /// The record of its configs `keep` alone.
+    /// The record of its configs `keep` alone, with their share of its wall time (by rows,
+    /// that is instances).
     pub fn restricted(&self, keep: &[&str]) -> GroupRecord {
         let kept = |id: &str| keep.contains(&id);
+        let runs: Vec<RunEntry> = (self.runs.iter())
+            .filter(|r| kept(&r.config_id))
+            .cloned()
+            .collect();
+        let share = runs.len() as f64 / self.runs.len().max(1) as f64;
         GroupRecord {
-            runs: (self.runs.iter())
-                .filter(|r| kept(&r.config_id))
-                .cloned()
-                .collect(),
             curves: (self.curves.iter())
                 .filter(|c| kept(&c.config_id))
                 .cloned()
                 .collect(),
+            runs,
+            wall_s: self.wall_s * share,
             ..self.clone()
         }
     }

@@ -689,9 +689,10 @@ pub fn run(
 /// Merges the run folders of a sweep's shards into `out` (which may be one of them).
 ///
 /// Every shard's `config.toml` must hold the same config (else the error shows the
-/// difference), and every group of the sweep must have a record in some shard (else the error
-/// names the missing groups). Copies each group's record and weights (the first shard that has
-/// it wins), then rewrites `runs.csv` and `curves.csv` and builds the report.
+/// difference), and every config of the sweep must be recorded in some shard (else the error
+/// names the missing configs). Assembles each group's record config by config (each from the
+/// first shard that records it: a grown shard's records may hold part of a group) and copies
+/// those configs' weights, then rewrites `runs.csv` and `curves.csv` and builds the report.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     let Some(first) = dirs.first() else {
         bail!("merge needs at least one shard folder");

@@ -799,6 +799,29 @@ fn records_written_before_exact_evaluation_get_it_from_their_weights() {
             row.config_id
         );
     }
+
+    // A record with exact values but no worst error keeps them when its weights are gone.
+    let group = &config.groups()[1];
+    let path = record_path(dir, &group.info.id);
+    let mut record: serde_json::Value = serde_json::from_slice(&bytes(&path)).unwrap();
+    for row in record["runs"].as_array_mut().unwrap() {
+        let row = row.as_object_mut().unwrap();
+        row.insert("exact_loss".into(), 1e-3.into());
+        row.insert("decoded".into(), 0.5.into());
+        row.remove("max_error");
+    }
+    std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+    std::fs::remove_file(weights_path(dir, &group.cells[0].id)).unwrap();
+    run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    for row in runs_without_wall(dir)
+        .iter()
+        .filter(|r| r.group == group.info.id)
+    {
+        assert_eq!(
+            (row.exact_loss, row.decoded, row.max_error),
+            (Some(1e-3), Some(0.5), None)
+        );
+    }
 }
 
 #[test]
