@@ -695,7 +695,7 @@ fn min_hidden_cell(row: Option<&MinHiddenRow>, headline: bool) -> String {
 
 /// The title of an answer that is the narrowest width tested (`≤2`), else nothing.
 fn bound_title(row: &MinHiddenRow, width: u32) -> String {
-    if row.width_label(Some(width)).starts_with('≤') {
+    if row.is_bound(Some(width)) {
         " title=\"the narrowest width tested: narrower widths were not tried\"".to_owned()
     } else {
         String::new()

@@ -1206,10 +1206,7 @@ fn min_hidden_bars(
                 )
             })
             .collect();
-        if rows
-            .iter()
-            .any(|r| width(r).is_some_and(|n| r.width_label(Some(n)).starts_with('≤')))
-        {
+        if rows.iter().any(|r| r.is_bound(width(r))) {
             entries.push((
                 "≤n: the narrowest width\ntested (none narrower tried)".to_owned(),
                 Mark::Patch {

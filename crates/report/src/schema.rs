@@ -632,10 +632,18 @@ impl MinHiddenRow {
     /// tested (above 1: a narrower one was not tried), or `none`.
     pub fn width_label(&self, width: Option<u32>) -> String {
         match width {
-            Some(n) if n == self.min_tested && n > 1 => format!("≤{n}"),
+            Some(n) if self.is_bound(width) => format!("≤{n}"),
             Some(n) => n.to_string(),
             None => "none".to_owned(),
         }
+    }
+}
+
+impl MinHiddenRow {
+    /// Whether `width` (an answer of this row) is only an upper bound: the narrowest width
+    /// tested, above 1.
+    pub fn is_bound(&self, width: Option<u32>) -> bool {
+        width.is_some_and(|n| n == self.min_tested && n > 1)
     }
 }
 

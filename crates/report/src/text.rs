@@ -141,11 +141,7 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
         rows.iter()
             .filter(|r| !Series::of_min_hidden(r).per_instance_p())
     };
-    if shown().any(|r| {
-        r.width_label(r.min_n_hidden).starts_with('≤')
-            || r.width_label(r.min_n_hidden_decoded.flatten())
-                .starts_with('≤')
-    }) {
+    if shown().any(|r| r.is_bound(r.min_n_hidden) || r.is_bound(r.min_n_hidden_decoded.flatten())) {
         out.push_str("≤n: the narrowest width tested passes; narrower widths were not tried.\n");
     }
     if shown().any(|r| {
