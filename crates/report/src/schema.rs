@@ -637,9 +637,7 @@ impl MinHiddenRow {
             None => "none".to_owned(),
         }
     }
-}
 
-impl MinHiddenRow {
     /// Whether `width` (an answer of this row) is only an upper bound: the narrowest width
     /// tested, above 1.
     pub fn is_bound(&self, width: Option<u32>) -> bool {
