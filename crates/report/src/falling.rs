@@ -39,24 +39,21 @@ pub fn still_falling(curves: &[CurveRow], floor: f64) -> HashMap<String, u32> {
 
 /// Whether one instance's curve fell by [`FALL_FACTOR`] from the fourth fifth to the last.
 fn falls(points: &[(u64, f64)], floor: f64) -> bool {
+    if points.iter().any(|p| !p.1.is_finite()) {
+        return false;
+    }
     let last = points.iter().map(|p| p.0).max().unwrap_or(0) as f64;
-    let mean_log = |from: f64, to: f64, last_window: bool| -> Option<f64> {
-        let logs: Vec<f64> = points
-            .iter()
-            .filter(|(s, _)| {
-                let s = *s as f64;
-                s >= from && (s < to || (last_window && s <= to))
-            })
+    // Geometric mean over the logged steps in `[from, to)`.
+    let mean_log = |from: f64, to: f64| -> Option<f64> {
+        let logs: Vec<f64> = (points.iter())
+            .filter(|(s, _)| (from..to).contains(&(*s as f64)))
             .map(|(_, l)| l.max(floor).ln())
             .collect();
         (!logs.is_empty()).then(|| logs.iter().sum::<f64>() / logs.len() as f64)
     };
-    if points.iter().any(|p| !p.1.is_finite()) {
-        return false;
-    }
     match (
-        mean_log(0.6 * last, 0.8 * last, false),
-        mean_log(0.8 * last, last, true),
+        mean_log(0.6 * last, 0.8 * last),
+        mean_log(0.8 * last, f64::INFINITY),
     ) {
         (Some(before), Some(end)) => before - end >= FALL_FACTOR.ln(),
         _ => false,
