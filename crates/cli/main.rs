@@ -51,11 +51,11 @@ enum Command {
     /// Rebuild summary tables, plots and index.html of a run folder from its CSV files alone.
     ///
     /// The options change the folder's `[analysis]` first (saved in its config.toml; no
-    /// training): e.g. `--criterion decoded` or `--aggregate min`.
+    /// training): e.g. `--criterion decoded`, `--aggregate min` or `--relative-loss true`.
     Report {
         /// The run folder.
         dir: PathBuf,
-        /// Eval-loss threshold (analysis.threshold).
+        /// Loss threshold (analysis.threshold).
         #[arg(long)]
         threshold: Option<f64>,
         /// Headline statistic across instances (analysis.aggregate): min, mean, median or sum.
@@ -66,6 +66,10 @@ enum Command {
         /// binary magnitudes only).
         #[arg(long)]
         criterion: Option<report::Criterion>,
+        /// Whether the threshold applies to each loss divided by its instance's bias-only
+        /// loss, the loss without hidden units (analysis.relative_loss): true or false.
+        #[arg(long, value_name = "BOOL")]
+        relative_loss: Option<bool>,
     },
     /// Combine the run folders of `--shard K/N` runs of one config into one.
     Merge {
@@ -197,11 +201,13 @@ fn run(command: Command) -> Result<()> {
             threshold,
             aggregate,
             criterion,
+            relative_loss,
         } => {
             let change = sweep::AnalysisChange {
                 threshold,
                 aggregate,
                 criterion,
+                relative_loss,
             };
             let index = sweep::rebuild_report(&dir, &change)?;
             say!("report: {}", index.display());
@@ -254,9 +260,7 @@ fn run(command: Command) -> Result<()> {
         }
         Command::Compare { a, b, max_ratio } => {
             let (config, _) = sweep::SweepConfig::load_with_run(&a.join(sweep::CONFIG_FILE))?;
-            let analysis = &config.analysis;
-            let comparison =
-                sweep::compare(&a, &b, analysis.threshold, analysis.aggregate, max_ratio)?;
+            let comparison = sweep::compare(&a, &b, &config.analysis, max_ratio)?;
             out!("{comparison}");
             anyhow::ensure!(
                 comparison.agrees(),

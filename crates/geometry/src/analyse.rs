@@ -17,6 +17,8 @@ pub(crate) struct InstanceGeo {
     pub instance: u32,
     /// [`report::RunRow::loss`]: exact where the data has it.
     pub eval_loss: f64,
+    /// The loss without hidden units that a relative threshold divides by (`runs.csv`).
+    pub bias_only_loss: Option<f64>,
     /// Fraction of the possible samples decoded, where the data has exact evaluation.
     pub decoded: Option<f64>,
     /// Mean feature probability `p = 1 − S` (from `runs.csv`).
@@ -227,6 +229,7 @@ pub(crate) fn analyse_config(
         instances.push(InstanceGeo {
             instance: row.instance,
             eval_loss: row.loss(),
+            bias_only_loss: row.bias_only_loss,
             decoded: row.decoded,
             feature_probability: row.feature_probability,
             w: w.to_vec(),

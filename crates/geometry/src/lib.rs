@@ -142,6 +142,9 @@ pub struct GeometryOptions {
     /// `n_hidden` whose best instance decodes every possible sample instead, and the cosine
     /// bars pool the instances that do.
     pub criterion: Criterion,
+    /// Whether the threshold applies to the loss divided by the instance's bias-only loss
+    /// (the report's `relative_loss`); the tables keep the losses themselves.
+    pub relative_loss: bool,
 }
 
 impl Default for GeometryOptions {
@@ -149,6 +152,7 @@ impl Default for GeometryOptions {
         GeometryOptions {
             threshold: report::DEFAULT_THRESHOLD,
             criterion: Criterion::Loss,
+            relative_loss: false,
         }
     }
 }
@@ -158,25 +162,37 @@ impl Default for GeometryOptions {
 pub(crate) struct Solved {
     criterion: Criterion,
     threshold: f64,
+    relative_loss: bool,
 }
 
 impl Solved {
-    /// Whether `instance` is solved: its loss (exact where the data allows) is below the
-    /// threshold, or it decodes every possible sample.
+    /// Whether `instance` is solved: its loss (exact where the data allows; divided by its
+    /// bias-only loss where the threshold is relative) is below the threshold, or it decodes
+    /// every possible sample.
     pub(crate) fn instance(&self, instance: &analyse::InstanceGeo) -> bool {
         match self.criterion {
+            Criterion::Loss if self.relative_loss => instance
+                .bias_only_loss
+                .is_some_and(|b| instance.eval_loss / b < self.threshold),
             Criterion::Loss => instance.eval_loss < self.threshold,
             Criterion::Decoded => instance.decoded == Some(1.0),
         }
     }
 
     /// A verb phrase for one instance whose loss is called `word` ([`Analysed::loss_word`]):
-    /// `has exact loss < 1.0e-5`.
+    /// `has exact loss < 1.0e-5`, `has relative exact loss < 1.0e-3`.
     pub(crate) fn has(&self, word: &str) -> String {
         match self.criterion {
-            Criterion::Loss => format!("has {word} < {}", report::draw::fmt_loss(self.threshold)),
+            Criterion::Loss => format!("has {}", self.below(word)),
             Criterion::Decoded => "decodes every possible sample".to_owned(),
         }
+    }
+
+    /// `exact loss < 1.0e-5`, `relative exact loss < 1.0e-3`.
+    fn below(&self, word: &str) -> String {
+        let relative = if self.relative_loss { "relative " } else { "" };
+        let threshold = report::draw::fmt_loss(self.threshold);
+        format!("{relative}{word} < {threshold}")
     }
 
     /// Why a config was picked: `whose best instance has exact loss < 1.0e-5`.
@@ -192,7 +208,7 @@ impl Solved {
     /// A phrase after a noun: `with exact loss < 1.0e-5`.
     pub(crate) fn with(&self, word: &str) -> String {
         match self.criterion {
-            Criterion::Loss => format!("with {word} < {}", report::draw::fmt_loss(self.threshold)),
+            Criterion::Loss => format!("with {}", self.below(word)),
             Criterion::Decoded => "decoding every possible sample".to_owned(),
         }
     }
@@ -201,10 +217,7 @@ impl Solved {
     pub(crate) fn legend(&self) -> String {
         match self.criterion {
             Criterion::Loss => {
-                format!(
-                    "one instance with\nloss < {}",
-                    report::draw::fmt_loss(self.threshold)
-                )
+                format!("one instance with\n{}", self.below("loss"))
             }
             Criterion::Decoded => "one instance decoding\nevery sample".to_owned(),
         }
@@ -218,6 +231,7 @@ impl Solved {
         Solved {
             criterion: Criterion::Loss,
             threshold,
+            relative_loss: false,
         }
     }
 
@@ -226,6 +240,7 @@ impl Solved {
         Solved {
             criterion: Criterion::Decoded,
             threshold: report::DEFAULT_THRESHOLD,
+            relative_loss: false,
         }
     }
 }
@@ -270,6 +285,9 @@ pub fn build_with(dir: &Path, opts: &GeometryOptions) -> Result<GeometryFiles> {
             dir.join(<RunRow as report::Table>::FILE_NAME).display()
         )
     })?;
+    if opts.relative_loss {
+        report::check_relative(&runs)?;
+    }
     let configs = group_runs(&runs);
 
     let results: Vec<(Option<Analysed>, Vec<String>)> = configs
@@ -301,6 +319,7 @@ pub fn build_with(dir: &Path, opts: &GeometryOptions) -> Result<GeometryFiles> {
     let solved = Solved {
         criterion: opts.criterion,
         threshold: opts.threshold,
+        relative_loss: opts.relative_loss,
     };
     let mut jobs = chart_jobs(&analysed, solved, &mut stems);
     jobs.extend(dims_jobs(&analysed, &instances, &features, &mut stems));

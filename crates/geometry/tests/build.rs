@@ -22,30 +22,13 @@ fn run_row(
     instance: u32,
     loss: f64,
 ) -> RunRow {
-    let n_features = (1..=depth).map(|l| 2u32.pow(l)).sum();
     RunRow {
         config_id: id.to_owned(),
         group: "g0".to_owned(),
-        depth,
-        branching: 2,
         structure: structure.to_owned(),
-        stop_prob: 0.5,
-        magnitude: "binary".to_owned(),
         feature_probability: 0.25,
-        correlated_pairs: 0,
-        anticorrelated_pairs: 0,
-        importance: "1".into(),
-        n_hidden,
-        n_features,
-        seed: 0,
-        instance,
-        train_loss: loss,
-        eval_loss: loss,
-        exact_loss: None,
-        decoded: None,
-        max_error: None,
-        wall_s: 1.0,
         diverged: !loss.is_finite(),
+        ..RunRow::seed_example(depth, n_hidden, instance, loss)
     }
 }
 
@@ -493,6 +476,27 @@ fn by_decoding_the_decoding_instances_pick_and_pool() {
         e.contains("the 2 of 3 analysed instances with exact loss < 1.0e-5"),
         "{e}"
     );
+    // Relative to the bias-only loss (0.1016 at depth 2), 1e-7 is 9.8e-7 and 3e-7 is 3.0e-6:
+    // a threshold of 2e-6 keeps both by the loss, one by the relative loss.
+    for (relative_loss, kept) in [
+        (false, "2 of 3 analysed instances with exact loss < 2.0e-6"),
+        (
+            true,
+            "1 of 3 analysed instances with relative exact loss < 2.0e-6",
+        ),
+    ] {
+        let opts = GeometryOptions {
+            threshold: 2e-6,
+            relative_loss,
+            ..GeometryOptions::default()
+        };
+        let out = build_with(dir, &opts).unwrap();
+        let e = &(out.figures.iter())
+            .find(|e| e.stem == format!("geometry_cosines_{E}"))
+            .unwrap()
+            .caption;
+        assert!(e.contains(kept), "{e}");
+    }
 }
 
 /// Whether a 2D chart draws the dashed circle of norm 1 in its panels (left of the legend).

@@ -439,27 +439,35 @@ pub(crate) fn decoded_title(aggregate: Aggregate) -> String {
 /// statistics are of the exact expected loss, `eval loss` (a sampled batch's) when none are,
 /// `loss` when they mix.
 pub(crate) fn loss_word<'r>(rows: impl IntoIterator<Item = &'r SummaryRow>) -> &'static str {
-    word_for(rows.into_iter().map(|r| r.loss == EXACT))
+    word_for(rows.into_iter().map(|r| (r.loss == EXACT, r.relative)))
 }
 
 /// [`loss_word`] of min-width rows: exact where they have decoded widths (exact evaluation).
 pub(crate) fn loss_word_of_answers<'r>(
     rows: impl IntoIterator<Item = &'r MinHiddenRow>,
 ) -> &'static str {
-    word_for(rows.into_iter().map(|r| r.min_n_hidden_decoded.is_some()))
+    word_for(
+        rows.into_iter()
+            .map(|r| (r.min_n_hidden_decoded.is_some(), r.relative)),
+    )
 }
 
-/// [`loss_word`] from whether each row is exact.
-fn word_for(exact: impl Iterator<Item = bool>) -> &'static str {
-    let (mut any_exact, mut any_sampled) = (false, false);
-    for e in exact {
-        any_exact |= e;
-        any_sampled |= !e;
+/// [`loss_word`] from whether each row is exact and whether it is relative (the rows of one
+/// report all are, or none): `relative exact loss` where they are.
+fn word_for(rows: impl Iterator<Item = (bool, bool)>) -> &'static str {
+    let (mut any_exact, mut any_sampled, mut relative) = (false, false, false);
+    for (exact, rel) in rows {
+        any_exact |= exact;
+        any_sampled |= !exact;
+        relative |= rel;
     }
-    match (any_exact, any_sampled) {
-        (true, false) => "exact loss",
-        (false, _) => "eval loss",
-        (true, true) => "loss",
+    match (any_exact, any_sampled, relative) {
+        (true, false, false) => "exact loss",
+        (false, _, false) => "eval loss",
+        (true, true, false) => "loss",
+        (true, false, true) => "relative exact loss",
+        (false, _, true) => "relative eval loss",
+        (true, true, true) => "relative loss",
     }
 }
 
@@ -507,6 +515,7 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
             worst.sort_by(f64::total_cmp);
             let worst = (exact && worst.len() == live().count()).then(|| Stats::of_sorted(&worst));
             let p = rows.iter().map(|r| r.feature_probability);
+            let bias_only: Option<Vec<f64>> = rows.iter().map(|r| r.bias_only_loss).collect();
             SummaryRow {
                 config_id: first.config_id.clone(),
                 depth: first.depth,
@@ -537,6 +546,8 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
                 std: stats.std,
                 n_diverged: (rows.len() - losses.len()) as u32,
                 loss: if exact { EXACT } else { SAMPLED }.to_string(),
+                relative: false,
+                bias_only_loss: bias_only.map(|b| b.iter().sum::<f64>() / b.len() as f64),
                 decoded_min: decoded.as_ref().map(|d| d.min),
                 decoded_median: decoded.as_ref().map(|d| d.median),
                 decoded_max: decoded.as_ref().map(|d| d.max),
@@ -671,6 +682,7 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
                 seed: series.seed,
                 aggregate,
                 threshold,
+                relative: data.relative,
                 min_n_hidden,
                 max_tested,
                 min_tested,

@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 
 use crate::ReportOptions;
 use crate::analysis::{
-    Series, decoded_aggregates, decoded_name, decoded_title, fmt_p, has_tree, is_diverged,
-    loss_word, loss_word_of_answers, p_key, p_range, series_of,
+    Series, capitalised, decoded_aggregates, decoded_name, decoded_title, fmt_p, has_tree,
+    is_diverged, loss_word, loss_word_of_answers, p_key, p_range, series_of,
 };
 use crate::draw::{fmt_loss, fmt_loss_vs};
 use crate::manifest::{Embed, Figure, Listed};
@@ -290,7 +290,7 @@ impl Page<'_> {
 
     /// What the exact loss and the decoded columns are, when the run has them.
     fn exact_note(&self) -> String {
-        if loss_word(self.summary) == "eval loss" {
+        if loss_word(self.summary).ends_with("eval loss") {
             return String::new();
         }
         "<p class=\"note\"><strong>Exact evaluation.</strong> Tree paths with binary \
@@ -487,13 +487,15 @@ impl Page<'_> {
         let mut h = String::new();
         let _ = writeln!(
             h,
-            "<h3 id=\"instances-{}\">Eval loss per instance</h3>",
-            esc(&series.slug())
+            "<h3 id=\"instances-{}\">{} per instance</h3>",
+            esc(&series.slug()),
+            capitalised(&self.opts.rule().relative("eval loss"))
         );
         let _ = writeln!(
             h,
             "<p class=\"note\">Each instance has its own feature probability p = 1 − S, so \
-             each row is its own data set. Green: eval loss below {}.</p>",
+             each row is its own data set. Green: {} below {}.</p>",
+            self.opts.rule().relative("eval loss"),
             fmt_loss(t)
         );
         h.push_str(

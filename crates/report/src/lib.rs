@@ -59,6 +59,15 @@
 //! the heatmaps, highlighted rows and comparison charts show; `summary.csv` has every statistic
 //! and `min_hidden.csv` a row per aggregate whatever the headline.
 //!
+//! # Relative losses
+//!
+//! With [`ReportOptions::relative_loss`] every loss (eval, exact, train and the curves') is
+//! divided by its instance's bias-only loss (`runs.csv`'s `bias_only_loss`: the loss of the
+//! best model without hidden units) as soon as the files are read, so the threshold, the
+//! statistics, the charts and the tables all see that ratio; `summary.csv` and
+//! `min_hidden.csv` say so in their `relative` column, and titles call it `relative exact
+//! loss`. A fixed threshold is looser in deeper trees, whose bias-only loss is smaller.
+//!
 //! # Figures from other crates
 //!
 //! When `plots/geometry.json` exists, [`build`] adds a Geometry section that shows every figure
@@ -100,6 +109,7 @@ mod falling;
 mod html;
 mod manifest;
 mod plots;
+mod relative;
 mod schema;
 mod text;
 
@@ -113,6 +123,7 @@ pub use draw::{PLOT_HEIGHT, PLOT_WIDTH};
 pub use falling::{FALL_FACTOR, mark_still_falling, still_falling};
 pub use html::{broken_links, links};
 pub use manifest::{GEOMETRY_MANIFEST, ManifestEntry, read_manifest, write_manifest};
+pub use relative::{check_relative, divide_by_bias_only};
 pub use schema::{
     Aggregate, Criterion, CurveRow, DataSetId, MinHiddenRow, PassRule, RunRow, SummaryRow, Table,
     read_curves, read_runs, read_table, table_to_csv, write_atomic, write_table,
@@ -159,6 +170,10 @@ pub struct ReportOptions {
     /// [`Criterion::Loss`]): the loss threshold, or decoding every possible sample. It decides
     /// what the aggregate decides above, and which min-width row is the headline.
     pub criterion: Criterion,
+    /// Whether every loss is divided by its instance's bias-only loss before anything else
+    /// (the sweep's `analysis.relative_loss`; see `runs.csv`'s `bias_only_loss`): the threshold
+    /// then applies to that ratio, and the statistics, charts and tables show it.
+    pub relative_loss: bool,
     /// Page title.
     pub title: String,
     /// The resolved configuration text, shown verbatim in a `<pre>`.
@@ -173,6 +188,7 @@ impl Default for ReportOptions {
             threshold: DEFAULT_THRESHOLD,
             aggregate: Aggregate::Mean,
             criterion: Criterion::Loss,
+            relative_loss: false,
             title: "tmh run report".to_owned(),
             config_toml: None,
             notes: Vec::new(),
@@ -187,6 +203,7 @@ impl ReportOptions {
             criterion: self.criterion,
             aggregate: self.aggregate,
             threshold: self.threshold,
+            relative_loss: self.relative_loss,
         }
     }
 }
@@ -209,20 +226,27 @@ pub struct ReportFiles {
 /// empty or lists a (config, instance) twice, or when a config's rows disagree on its columns.
 pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     check_threshold(opts.threshold)?;
-    let runs = read_runs(dir)?;
+    let mut runs = read_runs(dir)?;
     let runs_path = dir.join(RunRow::FILE_NAME);
     if runs.is_empty() {
         bail!("{} has no rows", runs_path.display());
     }
     check_runs(&runs).with_context(|| format!("checking {}", runs_path.display()))?;
-    let curves = if dir.join(CurveRow::FILE_NAME).exists() {
+    let mut curves = if dir.join(CurveRow::FILE_NAME).exists() {
         Some(read_curves(dir)?)
     } else {
         None
     };
 
     check_criterion(opts.criterion, &runs)?;
-    let summary = summarize(&runs);
+    if opts.relative_loss {
+        relative::divide_by_bias_only(&mut runs, curves.as_deref_mut())
+            .with_context(|| format!("reading {}", runs_path.display()))?;
+    }
+    let mut summary = summarize(&runs);
+    if opts.relative_loss {
+        relative::mark(&mut summary);
+    }
     let mut min_rows = min_hidden(&summary, opts.threshold);
     if let Some(curves) = &curves {
         let falling = still_falling(curves, display_floor(opts.threshold));
@@ -357,10 +381,18 @@ fn facts(
     let wall: f64 = group_wall.values().sum();
     let mut out = vec![
         format!(
-            "Threshold: loss < {} (strict; the exact loss where the data allows, else the eval \
-             loss of a sampled batch), applied to the min, mean, median and sum over \
+            "Threshold: {} < {} (strict; the exact loss where the data allows, else the eval \
+             loss of a sampled batch{}), applied to the min, mean, median and sum over \
              instances; mean, median and sum pass only when no instance diverged.",
+            opts.rule().loss_name(),
             draw::fmt_loss(opts.threshold),
+            if opts.relative_loss {
+                ", divided by the instance's bias-only loss: that of the best model without \
+                 hidden units (W = 0, b = E[x]), the importance-weighted mean of the feature \
+                 variances (analysis.relative_loss); tables and charts show that ratio"
+            } else {
+                ""
+            }
         ),
         format!(
             "Headline aggregate across instances (analysis.aggregate): {}.",

@@ -439,7 +439,7 @@ pub(crate) fn all_plots(
             .filter(|r| ids.contains(r.config_id.as_str()))
             .collect();
         if s.per_instance_p() {
-            plots.push(loss_vs_inverse_p(s, &series_runs, threshold)?);
+            plots.push(loss_vs_inverse_p(s, &series_runs, rule)?);
         } else {
             plots.push(heatmap(s, &rows, rule)?);
             plots.push(loss_vs_hidden(s, &rows, threshold, headline)?);
@@ -936,8 +936,10 @@ fn decoded_vs_hidden(series: &Series, rows: &[&SummaryRow]) -> Result<Plot> {
 
 /// 6. For a series whose instances differ in feature probability p = 1 − S: eval loss vs
 ///    1/(1−S), both on log axes, one point per instance and one line per `n_hidden`.
-fn loss_vs_inverse_p(series: &Series, runs: &[&RunRow], threshold: f64) -> Result<Plot> {
-    let title = format!("Eval loss vs 1/(1−S) — {}", series.label());
+fn loss_vs_inverse_p(series: &Series, runs: &[&RunRow], rule: PassRule) -> Result<Plot> {
+    let threshold = rule.threshold;
+    let word = rule.relative("eval loss");
+    let title = format!("{} vs 1/(1−S) — {}", capitalised(&word), series.label());
     let hiddens = distinct(runs.iter().map(|r| r.n_hidden));
     let inverse_p = |r: &RunRow| 1.0 / r.feature_probability;
     let floor = display_floor(threshold);
@@ -967,7 +969,7 @@ fn loss_vs_inverse_p(series: &Series, runs: &[&RunRow], threshold: f64) -> Resul
         chart
             .configure_mesh()
             .x_desc("1/(1−S) = 1/p (log scale)")
-            .y_desc("eval loss (log scale)")
+            .y_desc(format!("{word} (log scale)"))
             .x_label_formatter(&|v| fmt_p(10f64.powf(*v)))
             .y_label_formatter(&|v| y_axis.label(v))
             .label_style((FONT, 17))
@@ -1498,7 +1500,8 @@ fn training_curves(
     if panels_data.is_empty() {
         return Ok(None);
     }
-    let title = format!("Training curves (train loss) — {}", series.label());
+    let train_loss = rule.relative("train loss");
+    let title = format!("Training curves ({train_loss}) — {}", series.label());
     let all = || {
         panels_data
             .iter()
@@ -1573,9 +1576,9 @@ fn training_curves(
                 )?;
             // The y axis is shared: named once per row of panels.
             let y_desc = if k % columns == 0 {
-                "train loss (log scale)"
+                format!("{train_loss} (log scale)")
             } else {
-                ""
+                String::new()
             };
             chart
                 .configure_mesh()
@@ -1694,6 +1697,7 @@ mod tests {
             criterion,
             aggregate,
             threshold: 1e-5,
+            relative_loss: false,
         }
     }
 

@@ -98,6 +98,12 @@ pub struct RunRow {
     /// (and in folders written before tmh computed it).
     #[serde(default)]
     pub max_error: Option<f64>,
+    /// The loss of this instance's best model without hidden units (`W = 0`, `b = E[x]`): the
+    /// importance-weighted mean over features of their variances, in the loss's convention.
+    /// Every width starts from it; `analysis.relative_loss` divides the losses by it. Empty in
+    /// folders written before tmh computed it.
+    #[serde(default)]
+    pub bias_only_loss: Option<f64>,
     /// Wall seconds of the whole fused group (`group`) that trained this config, all its
     /// configs and instances together, repeated on every row of the group: summing the column
     /// overcounts; take one value per `group` and sum those for the run's training time
@@ -120,8 +126,12 @@ impl RunRow {
     /// syntax (`RunRow { eval_loss: f64::NAN, diverged: true, ..RunRow::seed_example(2, 3, 0, 0.0) }`).
     pub fn seed_example(depth: u32, n_hidden: u32, instance: u32, loss: f64) -> RunRow {
         let n_features = (1u32 << (depth + 1)) - 2;
-        // Level l holds 2^l features of marginal 0.25^l, so it adds 0.5^l to the sum.
+        // Level l holds 2^l features of marginal 0.25^l, so it adds 0.5^l to the sum, and
+        // 0.5^l (1 − 0.25^l) to the sum of their variances.
         let marginal_sum: f64 = (1..=depth).map(|l| 0.5f64.powi(l as i32)).sum();
+        let variance_sum: f64 = (1..=depth)
+            .map(|l| 0.5f64.powi(l as i32) * (1.0 - 0.25f64.powi(l as i32)))
+            .sum();
         RunRow {
             config_id: format!("d{depth}-h{n_hidden}-b2-tree0.5-binary-s0"),
             group: format!("d{depth}-b2-tree0.5-binary"),
@@ -143,6 +153,7 @@ impl RunRow {
             exact_loss: None,
             decoded: None,
             max_error: None,
+            bias_only_loss: Some(variance_sum / f64::from(n_features)),
             wall_s: 1.0,
             diverged: false,
         }
@@ -172,10 +183,15 @@ impl Table for RunRow {
         "exact_loss",
         "decoded",
         "max_error",
+        "bias_only_loss",
         "wall_s",
         "diverged",
     ];
-    const ADDED: &'static [&'static [&'static str]] = &[&["exact_loss", "decoded"], &["max_error"]];
+    const ADDED: &'static [&'static [&'static str]] = &[
+        &["exact_loss", "decoded"],
+        &["max_error"],
+        &["bias_only_loss"],
+    ];
 }
 
 /// One point of one instance's training curve: a row of `curves.csv`.
@@ -268,6 +284,13 @@ pub struct SummaryRow {
     /// Which loss the statistics above are of: `exact` (every instance's `exact_loss`: tree
     /// paths with binary magnitudes) or `sampled` (`eval_loss`, from an evaluation batch).
     pub loss: String,
+    /// Whether the statistics above are of each instance's loss divided by its
+    /// `bias_only_loss` (`analysis.relative_loss`) rather than of the loss itself.
+    pub relative: bool,
+    /// Mean over the instances of their bias-only loss (`runs.csv`'s `bias_only_loss`): the
+    /// loss of a model without hidden units, which the relative statistics divide by. Empty
+    /// where `runs.csv` lacks it.
+    pub bias_only_loss: Option<f64>,
     /// Smallest fraction of possible samples decoded by a non-diverged instance (`runs.csv`'s
     /// `decoded`); empty without exact evaluation, NaN when every instance diverged.
     pub decoded_min: Option<f64>,
@@ -313,6 +336,8 @@ impl Table for SummaryRow {
         "std",
         "n_diverged",
         "loss",
+        "relative",
+        "bias_only_loss",
         "decoded_min",
         "decoded_median",
         "decoded_max",
@@ -488,11 +513,32 @@ pub struct PassRule {
     pub criterion: Criterion,
     /// Which instances count: the best (`min`), the median one, or all (`mean`, `sum`).
     pub aggregate: Aggregate,
-    /// Eval-loss threshold (strict `<`).
+    /// Loss threshold (strict `<`).
     pub threshold: f64,
+    /// Whether the threshold applies to the loss divided by the bias-only loss.
+    pub relative_loss: bool,
 }
 
 impl PassRule {
+    /// What the threshold applies to: `loss`, or `relative loss`.
+    pub fn loss_name(&self) -> &'static str {
+        if self.relative_loss {
+            "relative loss"
+        } else {
+            "loss"
+        }
+    }
+
+    /// `word` (a loss: `train loss`) as the report shows it: `relative train loss` where the
+    /// losses are divided by the bias-only loss.
+    pub fn relative(&self, word: &str) -> String {
+        if self.relative_loss {
+            format!("relative {word}")
+        } else {
+            word.to_owned()
+        }
+    }
+
     /// Whether `row` passes: [`SummaryRow::passes`] for the loss, [`SummaryRow::decodes`]
     /// for decoding (a config without exact evaluation never decodes).
     pub fn passes(&self, row: &SummaryRow) -> bool {
@@ -508,7 +554,7 @@ impl PassRule {
         match self.criterion {
             Criterion::Loss => format!(
                 "{} < {}",
-                crate::plots::loss_over_instances(self.aggregate, "loss"),
+                crate::plots::loss_over_instances(self.aggregate, self.loss_name()),
                 crate::draw::fmt_loss(self.threshold)
             ),
             Criterion::Decoded => format!(
@@ -602,8 +648,11 @@ pub struct MinHiddenRow {
     pub seed: u64,
     /// Statistic across instances that is compared with the threshold.
     pub aggregate: Aggregate,
-    /// Threshold on eval loss (strict `<`).
+    /// Threshold on the loss (strict `<`).
     pub threshold: f64,
+    /// Whether the threshold applies to each instance's loss divided by its bias-only loss
+    /// (`analysis.relative_loss`; see [`SummaryRow::relative`]) rather than to the loss.
+    pub relative: bool,
     /// Smallest tested `n_hidden` whose aggregate eval loss is below the threshold; `None`
     /// (written `none`) when no tested width reaches it. Never a fallback to the widest.
     #[serde(with = "none_or_u32")]
@@ -664,6 +713,7 @@ impl Table for MinHiddenRow {
         "seed",
         "aggregate",
         "threshold",
+        "relative",
         "min_n_hidden",
         "max_tested",
         "min_tested",
@@ -876,6 +926,7 @@ mod tests {
             exact_loss: None,
             decoded: None,
             max_error: None,
+            bias_only_loss: Some(0.1875),
             wall_s: 1.5,
             diverged: true,
         }
@@ -916,6 +967,8 @@ mod tests {
             std: 0.0,
             n_diverged: 0,
             loss: "sampled".into(),
+            relative: false,
+            bias_only_loss: Some(0.1875),
             decoded_min: None,
             decoded_median: None,
             decoded_max: None,
@@ -943,6 +996,7 @@ mod tests {
             seed: 0,
             aggregate: Aggregate::Mean,
             threshold: 1e-5,
+            relative: false,
             min_n_hidden: None,
             max_tested: 4,
             min_tested: 2,
@@ -996,9 +1050,18 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         // The decoded width: empty (no exact evaluation), a width, or none.
         // Then the widths still learning: empty without curves, or a count.
-        assert!(lines[1].ends_with(",min,0.00001,none,4,2,,,"), "{text}");
-        assert!(lines[2].ends_with(",median,0.00001,3,4,2,3,2,0"), "{text}");
-        assert!(lines[3].ends_with(",sum,0.00001,5,4,2,none,,"), "{text}");
+        assert!(
+            lines[1].ends_with(",min,0.00001,false,none,4,2,,,"),
+            "{text}"
+        );
+        assert!(
+            lines[2].ends_with(",median,0.00001,false,3,4,2,3,2,0"),
+            "{text}"
+        );
+        assert!(
+            lines[3].ends_with(",sum,0.00001,false,5,4,2,none,,"),
+            "{text}"
+        );
         assert!(
             lines[1].contains(",0,0,,0,min,"),
             "a tree has no data set name: {text}"
@@ -1025,6 +1088,7 @@ mod tests {
             seed: 0,
             aggregate: Aggregate::Min,
             threshold: 1e-5,
+            relative: false,
             min_n_hidden: None,
             max_tested: 4,
             min_tested: 2,
@@ -1129,8 +1193,9 @@ mod tests {
         assert_eq!(names, vec![std::ffi::OsString::from("occupied")]);
     }
 
-    /// A `runs.csv` from before exact evaluation (no `exact_loss`, `decoded`) reads back with
-    /// both empty; a file missing only one of them is refused.
+    /// A `runs.csv` from before exact evaluation (no `exact_loss`, `decoded`), before the
+    /// worst error or before the bias-only loss reads back with those empty; a file missing
+    /// columns out of turn is refused.
     #[test]
     fn runs_without_the_added_columns_still_read() {
         let row = RunRow {
@@ -1156,24 +1221,37 @@ mod tests {
         };
         let at = |name: &str| RunRow::COLUMNS.iter().position(|c| *c == name).unwrap();
         let (exact, decoded, max_error) = (at("exact_loss"), at("decoded"), at("max_error"));
-        // Before exact evaluation: neither batch of added columns.
+        let bias_only = at("bias_only_loss");
+        // Before exact evaluation: no batch of added columns.
         let oldest: Vec<RunRow> =
-            parse_table(drop_columns(&[exact, decoded, max_error]).as_bytes()).unwrap();
+            parse_table(drop_columns(&[exact, decoded, max_error, bias_only]).as_bytes()).unwrap();
         assert_eq!(
             oldest,
             vec![RunRow {
                 exact_loss: None,
                 decoded: None,
                 max_error: None,
+                bias_only_loss: None,
                 ..row.clone()
             }]
         );
         // Before the worst error: the first batch only.
-        let older: Vec<RunRow> = parse_table(drop_columns(&[max_error]).as_bytes()).unwrap();
+        let older: Vec<RunRow> =
+            parse_table(drop_columns(&[max_error, bias_only]).as_bytes()).unwrap();
         assert_eq!(
             older,
             vec![RunRow {
                 max_error: None,
+                bias_only_loss: None,
+                ..row.clone()
+            }]
+        );
+        // Before the bias-only loss.
+        let old: Vec<RunRow> = parse_table(drop_columns(&[bias_only]).as_bytes()).unwrap();
+        assert_eq!(
+            old,
+            vec![RunRow {
+                bias_only_loss: None,
                 ..row.clone()
             }]
         );
@@ -1182,5 +1260,6 @@ mod tests {
         // A column missing out of turn is refused.
         assert!(parse_table::<RunRow>(drop_columns(&[decoded]).as_bytes()).is_err());
         assert!(parse_table::<RunRow>(drop_columns(&[exact, decoded]).as_bytes()).is_err());
+        assert!(parse_table::<RunRow>(drop_columns(&[max_error]).as_bytes()).is_err());
     }
 }

@@ -153,6 +153,9 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
             crate::FALL_FACTOR
         );
     }
+    if shown().any(|r| r.relative) {
+        out.push_str("relative: each instance's loss divided by its bias-only loss, that of the best model without hidden units (analysis.relative_loss).\n");
+    }
     if any_decoded {
         out.push_str("decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the loss is exact over those samples.\n");
     }
@@ -191,6 +194,7 @@ mod tests {
             criterion,
             aggregate,
             threshold: 1e-5,
+            relative_loss: false,
         }
     }
 

@@ -1196,3 +1196,72 @@ fn a_rebuild_removes_the_charts_it_no_longer_draws() {
     );
     assert!(plots.join("notes.txt").is_file());
 }
+
+/// The same losses at depths 1 and 6 pass a fixed threshold alike; divided by their bias-only
+/// losses (0.1875 and 0.00668), only depth 1's pass a relative one, and every table, chart and
+/// answer says "relative".
+#[test]
+fn a_relative_threshold_divides_by_the_bias_only_loss_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut runs = Vec::new();
+    for (depth, n_hidden, loss) in [(1, 2, 5e-6), (6, 2, 5e-6), (6, 3, 1e-9)] {
+        for i in 0..2 {
+            runs.push(RunRow::seed_example(depth, n_hidden, i, loss));
+        }
+    }
+    write_table(dir, &runs).unwrap();
+    let fixed = ReportOptions::default();
+    build(dir, &fixed).unwrap();
+    let answers = |dir: &Path| -> Vec<Option<u32>> {
+        let rows: Vec<MinHiddenRow> = read_table(dir).unwrap();
+        (rows.iter())
+            .filter(|r| r.aggregate == Aggregate::Mean)
+            .map(|r| r.min_n_hidden)
+            .collect()
+    };
+    assert_eq!(answers(dir), [Some(2), Some(2)]);
+
+    let relative = ReportOptions {
+        threshold: 1e-4,
+        relative_loss: true,
+        ..ReportOptions::default()
+    };
+    build(dir, &relative).unwrap();
+    assert_eq!(answers(dir), [Some(2), Some(3)]);
+    let summary: Vec<SummaryRow> = read_table(dir).unwrap();
+    for row in &summary {
+        let b = runs.iter().find(|r| r.config_id == row.config_id);
+        let (loss, bias_only) = (b.unwrap().eval_loss, b.unwrap().bias_only_loss.unwrap());
+        assert!(row.relative);
+        assert_eq!(row.bias_only_loss, Some(bias_only));
+        assert!((row.mean - loss / bias_only).abs() < 1e-15, "{row:?}");
+    }
+    let min_rows: Vec<MinHiddenRow> = read_table(dir).unwrap();
+    assert!(min_rows.iter().all(|r| r.relative));
+    // runs.csv keeps the losses themselves.
+    assert_eq!(read_runs(dir).unwrap(), runs);
+    let html = fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("Smallest n_hidden with relative eval loss &lt; 1.0e-4"));
+    let heatmap =
+        fs::read_to_string(dir.join("plots/heatmap_tree-s0.5_b2_binary_seed0.svg")).unwrap();
+    assert!(heatmap.contains("Relative eval loss by depth and n_hidden"));
+    let text = report::min_hidden_text(&min_rows, &relative.rule());
+    assert!(text.contains("  mean *           ≤2     3"), "{text}");
+    assert!(text.contains("relative: each instance's loss divided by its bias-only loss"));
+
+    // A row without a bias-only loss (an older runs.csv) is refused, naming it.
+    let old: Vec<RunRow> = (runs.iter())
+        .map(|r| RunRow {
+            bias_only_loss: None,
+            ..r.clone()
+        })
+        .collect();
+    write_table(dir, &old).unwrap();
+    let err = format!("{:#}", build(dir, &relative).unwrap_err());
+    assert!(
+        err.contains("d1-h2-b2-tree0.5-binary-s0 instance 0"),
+        "{err}"
+    );
+    build(dir, &fixed).unwrap();
+}

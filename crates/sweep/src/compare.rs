@@ -7,11 +7,13 @@
 //! ([`report::display_floor`], [`report::NOISE_FLOOR`] × threshold) count as the floor, and the
 //! per-config distance is the ratio of the geometric means of the instances' losses.
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use report::{Aggregate, NOISE_FLOOR, RunRow, SummaryRow, display_floor, is_diverged};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
+
+use crate::config::AnalysisConfig;
 
 /// One config in both runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +92,8 @@ pub struct Comparison {
     pub threshold: f64,
     /// The aggregate across instances that the pass rule judges.
     pub aggregate: Aggregate,
+    /// Whether the losses are divided by their bias-only losses (`analysis.relative_loss`).
+    pub relative_loss: bool,
     /// The largest per-config ratio allowed by [`Comparison::agrees`].
     pub max_ratio: f64,
 }
@@ -105,15 +109,22 @@ impl Comparison {
 }
 
 /// Compares the eval losses of the run folders `a` and `b`, which must hold the same configs,
-/// judging passes as the report does with `threshold` and `aggregate`.
+/// judging passes as the report does under `analysis` (its threshold, its aggregate, and
+/// whether the losses are relative to the bias-only loss; not its criterion: both are shown).
 pub fn compare(
     a: &Path,
     b: &Path,
-    threshold: f64,
-    aggregate: Aggregate,
+    analysis: &AnalysisConfig,
     max_ratio: f64,
 ) -> Result<Comparison> {
-    let (runs_a, runs_b) = (report::read_runs(a)?, report::read_runs(b)?);
+    let (threshold, aggregate) = (analysis.threshold, analysis.aggregate);
+    let (mut runs_a, mut runs_b) = (report::read_runs(a)?, report::read_runs(b)?);
+    if analysis.relative_loss {
+        for (runs, dir) in [(&mut runs_a, a), (&mut runs_b, b)] {
+            report::divide_by_bias_only(runs, None)
+                .with_context(|| format!("reading {}", dir.display()))?;
+        }
+    }
     let (sum_a, sum_b) = (report::summarize(&runs_a), report::summarize(&runs_b));
     let ids = |rows: &[SummaryRow]| -> Vec<String> {
         let mut ids: Vec<String> = rows.iter().map(|r| r.config_id.clone()).collect();
@@ -154,6 +165,7 @@ pub fn compare(
         cells,
         threshold,
         aggregate,
+        relative_loss: analysis.relative_loss,
         max_ratio,
     })
 }
@@ -180,11 +192,16 @@ impl fmt::Display for Comparison {
         let agg = self.aggregate.as_str();
         writeln!(
             f,
-            "{:<32} {:>12} {:>12} {:>9}  passes (< {:e})",
+            "{:<32} {:>12} {:>12} {:>9}  passes ({}< {:e})",
             "config",
             format!("{agg} A"),
             format!("{agg} B"),
             "ratio",
+            if self.relative_loss {
+                "loss / bias-only loss "
+            } else {
+                ""
+            },
             self.threshold
         )?;
         for c in &self.cells {
@@ -263,7 +280,31 @@ mod tests {
 
     fn run(a: [[f64; 2]; 3], b: [[f64; 2]; 3]) -> Comparison {
         let (a, b) = (folder(a), folder(b));
-        compare(a.path(), b.path(), 1e-5, Aggregate::Mean, 2.0).unwrap()
+        compare(a.path(), b.path(), &AnalysisConfig::default(), 2.0).unwrap()
+    }
+
+    /// Depth 2's bias-only loss is 0.1016: 5e-6 passes 1e-5 but not 1e-5 of it (1.0e-6).
+    #[test]
+    fn a_relative_analysis_judges_the_ratio() {
+        let losses = [[5e-6, 5e-6], [5e-6, 5e-6], [1e-8, 1e-8]];
+        let (a, b) = (folder(losses), folder(losses));
+        let relative = AnalysisConfig {
+            relative_loss: true,
+            ..AnalysisConfig::default()
+        };
+        let passes = |analysis: &AnalysisConfig| -> Vec<bool> {
+            let c = compare(a.path(), b.path(), analysis, 2.0).unwrap();
+            assert!(c.agrees(), "{c}");
+            c.cells.iter().map(|c| c.passes.0).collect()
+        };
+        assert_eq!(passes(&AnalysisConfig::default()), [true, true, true]);
+        assert_eq!(passes(&relative), [false, false, true]);
+        let c = compare(a.path(), b.path(), &relative, 2.0).unwrap();
+        assert!((c.cells[0].value.0 - 5e-6 / 0.1015625).abs() < 1e-15);
+        assert!(
+            c.to_string()
+                .contains("passes (loss / bias-only loss < 1e-5)")
+        );
     }
 
     #[test]
@@ -321,7 +362,7 @@ mod tests {
         let a = folder([[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]);
         let b = tempfile::tempdir().unwrap();
         report::write_table(b.path(), &[row("d2-h4-b2-tree0.5-binary-s0", 4, 0, 1.0)]).unwrap();
-        let err = compare(a.path(), b.path(), 1e-5, Aggregate::Mean, 2.0).unwrap_err();
+        let err = compare(a.path(), b.path(), &AnalysisConfig::default(), 2.0).unwrap_err();
         assert!(err.to_string().contains("hold different configs"), "{err}");
     }
 
@@ -334,7 +375,7 @@ mod tests {
         let mut rows = report::read_runs(b.path()).unwrap();
         rows.push(row("d2-h2-b2-tree0.5-binary-s0", 2, 2, f64::NAN));
         report::write_table(b.path(), &rows).unwrap();
-        let c = compare(a.path(), b.path(), 1e-5, Aggregate::Mean, 2.0).unwrap();
+        let c = compare(a.path(), b.path(), &AnalysisConfig::default(), 2.0).unwrap();
         assert!(c.cells[0].ratio().is_nan());
         assert_eq!(
             c.cells[0].differences(2.0),
@@ -360,14 +401,14 @@ mod tests {
             dir
         };
         let (a, b) = (exact_folder(1.0, true), exact_folder(0.9, true));
-        let c = compare(a.path(), b.path(), 1e-5, Aggregate::Mean, 2.0).unwrap();
+        let c = compare(a.path(), b.path(), &AnalysisConfig::default(), 2.0).unwrap();
         assert_eq!(c.cells[0].decodes, (Some(true), Some(false)));
         assert_eq!(
             c.cells[0].differences(2.0),
             ["decodes every sample in A only"]
         );
         let sampled = exact_folder(1.0, false);
-        let c = compare(a.path(), sampled.path(), 1e-5, Aggregate::Mean, 2.0).unwrap();
+        let c = compare(a.path(), sampled.path(), &AnalysisConfig::default(), 2.0).unwrap();
         let differences = c.cells[0].differences(2.0);
         assert_eq!(differences.len(), 1, "{differences:?}");
         assert!(

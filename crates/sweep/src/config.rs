@@ -202,6 +202,19 @@ pub enum ConfigError {
         /// Its value as TOML text.
         value: String,
     },
+    /// `analysis.relative_loss = true` on a config whose bias-only loss is 0.
+    #[error(
+        "analysis.relative_loss = true divides each loss by the loss without hidden units, \
+         which is 0 for config {config_id} instance {instance}: none of its features ever \
+         varies (each is always on or always off, or weighs 0); set analysis.relative_loss = \
+         false or give those features a probability strictly between 0 and 1"
+    )]
+    ConstantData {
+        /// The config whose data never varies.
+        config_id: String,
+        /// Its instance (per-instance feature probabilities differ between instances).
+        instance: u32,
+    },
     /// Two different values of one axis whose names in run ids are equal: their lists' 32-bit
     /// hashes collided.
     #[error(
@@ -431,6 +444,11 @@ pub struct AnalysisConfig {
     /// or `decoded` (the aggregate's instances decode every possible sample; tree paths with
     /// binary magnitudes only).
     pub criterion: Criterion,
+    /// Whether the threshold applies to each instance's loss divided by its bias-only loss
+    /// (that of the best model without hidden units: `runs.csv`'s `bias_only_loss`) rather
+    /// than to the loss; the report then shows that ratio throughout. A fixed threshold is
+    /// looser in deep trees, whose bias-only loss is smaller; a relative one is not.
+    pub relative_loss: bool,
 }
 
 impl Default for AnalysisConfig {
@@ -439,6 +457,7 @@ impl Default for AnalysisConfig {
             threshold: 1e-5,
             aggregate: Aggregate::Mean,
             criterion: Criterion::Loss,
+            relative_loss: false,
         }
     }
 }
@@ -450,6 +469,7 @@ impl AnalysisConfig {
             criterion: self.criterion,
             aggregate: self.aggregate,
             threshold: self.threshold,
+            relative_loss: self.relative_loss,
         }
     }
 }
@@ -558,6 +578,7 @@ struct RawAnalysis {
     threshold: Option<f64>,
     aggregate: Option<Aggregate>,
     criterion: Option<Criterion>,
+    relative_loss: Option<bool>,
 }
 
 /// Checks `value >= min` and converts; `field` names it in the error.
@@ -816,6 +837,7 @@ impl SweepConfig {
             threshold: analysis.threshold.unwrap_or(default.analysis.threshold),
             aggregate: analysis.aggregate.unwrap_or(default.analysis.aggregate),
             criterion: analysis.criterion.unwrap_or(default.analysis.criterion),
+            relative_loss: (analysis.relative_loss).unwrap_or(default.analysis.relative_loss),
         };
         let config = SweepConfig {
             name: raw.name.unwrap_or(default.name),
@@ -997,6 +1019,9 @@ impl SweepConfig {
                 max_features,
             });
         }
+        if self.analysis.relative_loss {
+            self.check_data_varies()?;
+        }
         Ok(())
     }
 
@@ -1075,7 +1100,27 @@ impl SweepConfig {
                 "analysis.criterion",
                 format!("\"{}\"", self.analysis.criterion.as_str()),
             ),
+            (
+                "analysis.relative_loss",
+                self.analysis.relative_loss.to_string(),
+            ),
         ]
+    }
+
+    /// Fails when some config's data never varies, so that no loss can be relative to its
+    /// bias-only loss (0).
+    fn check_data_varies(&self) -> Result<(), ConfigError> {
+        for cell in self.cells() {
+            for instance in 0..cell.instances as u32 {
+                if cell.bias_only_loss(instance) <= 0.0 {
+                    return Err(ConfigError::ConstantData {
+                        config_id: cell.id,
+                        instance,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The resolved config as TOML: every key present, defaults filled in, no comments.
@@ -1085,10 +1130,11 @@ impl SweepConfig {
     /// (no `grid.features`, unit `grid.importance`): so the resolved text of every older config,
     /// and with it its [`SweepConfig::hash`], stays what it was.
     pub fn to_toml(&self) -> String {
-        const OMITTED_AT_DEFAULT: [(&str, &str); 3] = [
+        const OMITTED_AT_DEFAULT: [(&str, &str); 4] = [
             ("grid.features", "[]"),
             ("grid.importance", "[1.0]"),
             ("analysis.criterion", "\"loss\""),
+            ("analysis.relative_loss", "false"),
         ];
         let mut out = String::new();
         let mut section = "";

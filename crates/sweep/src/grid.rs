@@ -167,6 +167,15 @@ impl Cell {
         self.importance.vector(&self.data)
     }
 
+    /// The loss of instance `instance`'s best model without hidden units
+    /// ([`train::bias_only_loss`]): what `analysis.relative_loss` divides by.
+    pub fn bias_only_loss(&self, instance: u32) -> f64 {
+        train::bias_only_loss(
+            &self.data.feature_variances(instance),
+            &self.importance_vector(),
+        )
+    }
+
     /// The random stream of instance `instance`.
     pub fn key(&self, instance: u32) -> StreamKey {
         StreamKey {

@@ -31,7 +31,8 @@ fn evaluate_exact(support: &Support, cell: &Cell, w: &[f32], b_final: &[f32]) ->
 /// whose columns [`RunEntry::describe`] fills in from the group when such a record is read.
 /// Format 2 later gained the optional `exact_loss`, `decoded` and then `max_error`: a record
 /// without them gets them from its saved weights when read (a tmh from before them refuses
-/// records that have them).
+/// records that have them). Then `bias_only_loss`, which a record without it gets from its
+/// group's configs when read.
 const FORMAT: u32 = 2;
 
 /// An f64 that survives JSON when it is not finite.
@@ -116,6 +117,9 @@ struct RunEntry {
     decoded: Option<Real>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     max_error: Option<Real>,
+    // Absent in records written before tmh computed it; `describe` fills it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bias_only_loss: Option<Real>,
     wall_s: Real,
     diverged: bool,
 }
@@ -128,6 +132,7 @@ impl RunEntry {
         self.correlated_pairs = pairs.correlated as u32;
         self.anticorrelated_pairs = pairs.anticorrelated as u32;
         self.importance = cell.importance.label();
+        self.bias_only_loss = Some(Real(cell.bias_only_loss(self.instance)));
     }
 }
 
@@ -204,6 +209,7 @@ impl GroupRecord {
                     exact_loss: judged.map(|e| Real(e.loss)),
                     decoded: judged.map(|e| Real(e.decoded)),
                     max_error: judged.map(|e| Real(e.max_error)),
+                    bias_only_loss: None,
                     wall_s: Real(wall_s),
                     diverged: !(train_loss.is_finite() && eval_loss.is_finite() && params_finite),
                 };
@@ -283,7 +289,7 @@ impl GroupRecord {
             if !expected.eq(found) {
                 bail!("its rows do not match the group's configs and instances");
             }
-            if record.format == 1 {
+            if record.format == 1 || record.runs.iter().any(|r| r.bias_only_loss.is_none()) {
                 let cells = group
                     .cells
                     .iter()
@@ -430,6 +436,7 @@ impl GroupRecord {
             exact_loss: r.exact_loss.map(|v| v.0),
             decoded: r.decoded.map(|v| v.0),
             max_error: r.max_error.map(|v| v.0),
+            bias_only_loss: r.bias_only_loss.map(|v| v.0),
             wall_s: r.wall_s.0,
             diverged: r.diverged,
         })

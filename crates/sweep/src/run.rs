@@ -269,6 +269,8 @@ pub struct AnalysisChange {
     pub aggregate: Option<report::Aggregate>,
     /// `analysis.criterion`.
     pub criterion: Option<report::Criterion>,
+    /// `analysis.relative_loss`.
+    pub relative_loss: Option<bool>,
 }
 
 /// Rebuilds the tables, plots and report of a run folder from its files alone (`tmh report`),
@@ -282,6 +284,7 @@ pub fn rebuild_report(out: &Path, change: &AnalysisChange) -> Result<PathBuf> {
     a.threshold = change.threshold.unwrap_or(a.threshold);
     a.aggregate = change.aggregate.unwrap_or(a.aggregate);
     a.criterion = change.criterion.unwrap_or(a.criterion);
+    a.relative_loss = change.relative_loss.unwrap_or(a.relative_loss);
     let changed = diff(&before, &config);
     let runs = report::read_runs(out)?;
     let mut notes = Vec::new();
@@ -290,6 +293,9 @@ pub fn rebuild_report(out: &Path, change: &AnalysisChange) -> Result<PathBuf> {
         // `[run]` facts stay, its hash too: the records' hash may still be that one.
         config.validate()?;
         report::check_criterion(config.analysis.criterion, &runs)?;
+        if config.analysis.relative_loss {
+            report::check_relative(&runs)?;
+        }
         write_atomic(&path, config_text(&config, info.as_ref()).as_bytes())?;
         notes.push(format!(
             "Analysis changed by `tmh report` (no training): {}.",
@@ -340,6 +346,7 @@ fn build_report(
     let geometry_options = geometry::GeometryOptions {
         threshold: config.analysis.threshold,
         criterion: config.analysis.criterion,
+        relative_loss: config.analysis.relative_loss,
     };
     let geometry = geometry::build_with(out, &geometry_options).with_context(|| {
         format!(
@@ -352,6 +359,7 @@ fn build_report(
         threshold: config.analysis.threshold,
         aggregate: config.analysis.aggregate,
         criterion: config.analysis.criterion,
+        relative_loss: config.analysis.relative_loss,
         title: format!("tmh sweep: {}", config.name),
         config_toml: Some(config.to_toml()),
         notes,

@@ -829,6 +829,36 @@ fn the_decoding_criterion_needs_data_with_exact_evaluation() {
 }
 
 #[test]
+fn relative_loss_is_refused_where_the_data_never_varies() {
+    let config =
+        SweepConfig::from_toml_str("[analysis]\nrelative_loss = true\nthreshold = 1e-3").unwrap();
+    assert!(config.analysis.relative_loss);
+    assert!(config.to_toml().contains("relative_loss = true"));
+    assert_eq!(
+        SweepConfig::from_toml_str(&config.to_toml()).unwrap(),
+        config
+    );
+    // At its default the key stays out of the resolved text (the pinned hash).
+    assert!(!SweepConfig::default().to_toml().contains("relative_loss"));
+    // Binary features always on or always off: the bias alone gives every sample back.
+    assert_names(
+        "[grid]\nmagnitude = [\"binary\"]\nn_hidden = [1]\n\
+         features = [{ n_features = 2, feature_probability = [1.0, 0.0] }]\n\
+         [analysis]\nrelative_loss = true",
+        &[
+            "analysis.relative_loss = true",
+            "f2-plist-",
+            "instance 0",
+            "analysis.relative_loss = false",
+        ],
+    );
+    assert_names(
+        "[analysis]\nrelative_loss = \"yes\"",
+        &["relative_loss", "boolean"],
+    );
+}
+
+#[test]
 fn the_analysis_is_not_part_of_the_hash() {
     // The analysis changes the verdict, not the training: a folder can be analysed again.
     let default = SweepConfig::default();
@@ -836,6 +866,7 @@ fn the_analysis_is_not_part_of_the_hash() {
     other.analysis.threshold = 1e-6;
     other.analysis.aggregate = Aggregate::Min;
     other.analysis.criterion = Criterion::Decoded;
+    other.analysis.relative_loss = true;
     assert_eq!(other.hash(), default.hash());
     assert_eq!(default.record_hashes(), [default.hash()]);
     // Records written when the analysis was hashed carry the whole config's hash.
@@ -848,7 +879,8 @@ fn the_analysis_is_not_part_of_the_hash() {
         [
             "analysis.threshold: 1e-5 → 1e-6",
             "analysis.aggregate: \"mean\" → \"min\"",
-            "analysis.criterion: \"loss\" → \"decoded\""
+            "analysis.criterion: \"loss\" → \"decoded\"",
+            "analysis.relative_loss: false → true"
         ]
     );
 }

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{bytes, engine, runs_without_wall, tiny};
+use report::{RunRow, Table};
 use sweep::{
     Aggregate, AnalysisChange, CONFIG_FILE, Criterion, GroupInfo, NoopObserver, Observer,
     RunOptions, SweepConfig, merge, read_weights, rebuild_report, record_path, run, weights_path,
@@ -856,6 +857,7 @@ fn a_folder_is_analysed_again_without_training() {
         threshold: Some(1e-5),
         aggregate: Some(Aggregate::Min),
         criterion: Some(Criterion::Loss),
+        ..AnalysisChange::default()
     };
     rebuild_report(dir, &change).unwrap();
     let (saved, _) = SweepConfig::load_with_run(&dir.join(CONFIG_FILE)).unwrap();
@@ -900,6 +902,100 @@ fn a_folder_is_analysed_again_without_training() {
     rebuild_report(&sparse_dir, &median).unwrap();
     let (saved, info) = SweepConfig::load_with_run(&sparse_dir.join(CONFIG_FILE)).unwrap();
     assert_eq!((saved.analysis.aggregate, info), (Aggregate::Median, None));
+}
+
+#[test]
+fn losses_are_judged_relative_to_the_bias_only_loss_on_request() {
+    let config = tiny();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    let runs = runs_without_wall(dir);
+    let cells = config.cells();
+    for row in &runs {
+        let cell = cells.iter().find(|c| c.id == row.config_id).unwrap();
+        assert_eq!(row.bias_only_loss, Some(cell.bias_only_loss(row.instance)));
+        // Depth 1 of the seed's tree: two features of marginal 1/4.
+        if row.depth == 1 {
+            assert_eq!(row.bias_only_loss, Some(0.1875));
+        }
+    }
+
+    // Records from before the column get it when read; nothing trains.
+    for group in config.groups() {
+        let path = record_path(dir, &group.info.id);
+        let mut record: serde_json::Value = serde_json::from_slice(&bytes(&path)).unwrap();
+        for row in record["runs"].as_array_mut().unwrap() {
+            row.as_object_mut().unwrap().remove("bias_only_loss");
+        }
+        std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+    }
+    // And a runs.csv from before it cannot be judged relatively: refused, nothing changed.
+    let csv = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+    let column = RunRow::COLUMNS
+        .iter()
+        .position(|c| *c == "bias_only_loss")
+        .unwrap();
+    let old_csv: String = csv
+        .lines()
+        .map(|line| {
+            let mut cells: Vec<&str> = line.split(',').collect();
+            cells.remove(column);
+            cells.join(",") + "\n"
+        })
+        .collect();
+    std::fs::write(dir.join("runs.csv"), old_csv).unwrap();
+    let relative = |threshold: f64| AnalysisChange {
+        threshold: Some(threshold),
+        relative_loss: Some(true),
+        ..AnalysisChange::default()
+    };
+    let err = format!("{:#}", rebuild_report(dir, &relative(1e-2)).unwrap_err());
+    assert!(err.contains("Rerun the folder's sweep command"), "{err}");
+    let (saved, _) = SweepConfig::load_with_run(&dir.join(CONFIG_FILE)).unwrap();
+    assert_eq!(saved, config, "the refused change is not saved");
+    let again = run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    assert_eq!((again.trained, again.skipped), (0, 2));
+    assert_eq!(runs_without_wall(dir), runs);
+
+    // A threshold between the configs' mean relative losses, so that some pass and some not.
+    let mean_relative = |id: &str| {
+        let of: Vec<&RunRow> = runs.iter().filter(|r| r.config_id == id).collect();
+        of.iter()
+            .map(|r| r.exact_loss.unwrap() / r.bias_only_loss.unwrap())
+            .sum::<f64>()
+            / of.len() as f64
+    };
+    let mut means: Vec<(String, f64)> = cells
+        .iter()
+        .map(|c| (c.id.clone(), mean_relative(&c.id)))
+        .collect();
+    means.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let threshold = (means[0].1 * means[1].1).sqrt();
+    rebuild_report(dir, &relative(threshold)).unwrap();
+    let summary: Vec<report::SummaryRow> = report::read_table(dir).unwrap();
+    for row in &summary {
+        assert!(row.relative);
+        let want = mean_relative(&row.config_id);
+        assert!((row.mean - want).abs() <= 1e-12 * want, "{row:?}");
+    }
+    let min_hidden: Vec<report::MinHiddenRow> = report::read_table(dir).unwrap();
+    for row in min_hidden.iter().filter(|r| r.aggregate == Aggregate::Mean) {
+        assert!(row.relative && row.threshold == threshold);
+        let by_hand = (cells.iter())
+            .filter(|c| c.depth() == row.depth && mean_relative(&c.id) < threshold)
+            .map(|c| c.n_hidden as u32)
+            .min();
+        assert_eq!(row.min_n_hidden, by_hand, "depth {}", row.depth);
+    }
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("relative exact loss"));
+    assert!(
+        html.contains("analysis.relative_loss: false → true"),
+        "the change is noted"
+    );
+    let (saved, _) = SweepConfig::load_with_run(&dir.join(CONFIG_FILE)).unwrap();
+    assert!(saved.analysis.relative_loss);
 }
 
 #[test]

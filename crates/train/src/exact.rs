@@ -49,6 +49,20 @@ pub fn evaluate_exact(
         .collect()
 }
 
+/// The loss of the best model without hidden units, `W = 0` and `b = E[x]`: the importance-
+/// weighted mean of the feature variances, `mean_f importance_f · Var(x_f)`, in the same
+/// convention as the loss (mean over features). Every width starts from it and improves on it,
+/// so `loss / bias_only_loss` compares trees of different depths (their bias-only losses differ
+/// 28-fold between depths 1 and 6 of the seed's tree). `variances` from
+/// `DataSpec::feature_variances`.
+pub fn bias_only_loss(variances: &[f64], importance: &[f32]) -> f64 {
+    assert_eq!(variances.len(), importance.len(), "importance shape");
+    let weighted: f64 = (variances.iter().zip(importance))
+        .map(|(v, &i)| f64::from(i) * v)
+        .sum();
+    weighted / variances.len() as f64
+}
+
 fn instance(
     support: &Support,
     importance: &[f32],
@@ -112,6 +126,49 @@ mod tests {
         DataSpec::tree(tree, Structure::Tree, Magnitude::Binary)
             .support()
             .unwrap()
+    }
+
+    /// `W = 0` with the bias at each feature's mean has exactly the bias-only loss, and any
+    /// other bias more (the mean minimises a squared error).
+    #[test]
+    fn the_mean_as_bias_gives_the_bias_only_loss() {
+        for (depth, stop_prob) in [(1, 0.5), (4, 0.5), (3, 0.0)] {
+            let data = DataSpec::tree(
+                TreeSpec::new(depth, 2, stop_prob).unwrap(),
+                Structure::Tree,
+                Magnitude::Binary,
+            );
+            let support = data.support().unwrap();
+            let n = data.n_features();
+            let importance: Vec<f32> = (0..n).map(|f| 0.9f32.powi(f as i32)).collect();
+            let expected = bias_only_loss(&data.feature_variances(0), &importance);
+            let mean: Vec<f32> = data.marginals(0).iter().map(|&p| p as f32).collect();
+            let w = vec![0.0; 3 * n];
+            let got = evaluate_exact(&support, &importance, &w, &mean, 3)[0].loss;
+            // The marginals, powers of 1/2, are exact in f32.
+            assert!(
+                (got - expected).abs() < 1e-12,
+                "depth {depth}: {got} vs {expected}"
+            );
+            for f in [0, n - 1] {
+                let mut moved = mean.clone();
+                moved[f] += 0.01;
+                let worse = evaluate_exact(&support, &importance, &w, &moved, 3)[0].loss;
+                assert!(worse > got, "depth {depth}, feature {f}: {worse} <= {got}");
+            }
+        }
+        // The seed's depths 1 and 6, by hand: mean over features of p(1 − p), p = 4^−level.
+        let seed = |depth: u32| {
+            let tree = TreeSpec::new(depth, 2, 0.5).unwrap();
+            let data = DataSpec::tree(tree, Structure::Tree, Magnitude::Binary);
+            bias_only_loss(&data.feature_variances(0), &vec![1.0; data.n_features()])
+        };
+        assert!((seed(1) - 0.1875).abs() < 1e-15);
+        let by_hand: f64 = (1..=6)
+            .map(|l| 2f64.powi(l) * 0.25f64.powi(l) * (1.0 - 0.25f64.powi(l)))
+            .sum::<f64>()
+            / 126.0;
+        assert!((seed(6) - by_hand).abs() < 1e-15);
     }
 
     #[test]

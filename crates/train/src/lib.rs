@@ -17,7 +17,7 @@ mod pack;
 mod schedule;
 
 pub use engine::{DeviceEngine, Engine, Job, JobResult};
-pub use exact::{DECODE_TOLERANCE, ExactEval, evaluate_exact};
+pub use exact::{DECODE_TOLERANCE, ExactEval, bias_only_loss, evaluate_exact};
 pub use fused::{FusedCpuEngine, FusedOptimizer};
 pub use schedule::{Schedule, UnknownSchedule};
 

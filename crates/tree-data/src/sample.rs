@@ -33,6 +33,14 @@ pub enum Magnitude {
 }
 
 impl Magnitude {
+    /// `(E[m], E[m²])` of an active feature's value `m`.
+    pub fn moments(self) -> (f64, f64) {
+        match self {
+            Magnitude::Binary => (1.0, 1.0),
+            Magnitude::Uniform => (0.5, 1.0 / 3.0),
+        }
+    }
+
     fn draw(self, rng: &mut Rng) -> f32 {
         match self {
             Magnitude::Binary => 1.0,
@@ -107,6 +115,18 @@ impl DataSpec {
             Features::Tree { tree, .. } => tree.marginals(),
             Features::Sparse(spec) => spec.probability(instance).to_vec(),
         }
+    }
+
+    /// Per-feature variance of instance `instance`'s values: `p·E[m²] − (p·E[m])²` for a
+    /// feature on with probability `p` and magnitude `m` ([`Magnitude::moments`]). Whatever
+    /// couples the features (tree paths, pairs) leaves each one's marginal, so its variance,
+    /// unchanged.
+    pub fn feature_variances(&self, instance: u32) -> Vec<f64> {
+        let (mean, mean_sq) = self.magnitude.moments();
+        self.marginals(instance)
+            .into_iter()
+            .map(|p| p * mean_sq - (p * mean).powi(2))
+            .collect()
     }
 
     /// Draws `batch` samples for each key. Instance `i`'s rows depend only on

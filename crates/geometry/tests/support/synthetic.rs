@@ -167,6 +167,9 @@ impl Synthetic {
                             exact_loss: None,
                             decoded: None,
                             max_error: None,
+                            // The seed tree's: binary, stop_prob 0.5, importance 1.
+                            bias_only_loss: RunRow::seed_example(depth, n_hidden, 0, 0.0)
+                                .bias_only_loss,
                             eval_loss,
                             wall_s: 2.0 + depth as f64,
                             diverged: false,
@@ -229,6 +232,8 @@ pub fn sparse_row(
         exact_loss: None,
         decoded: None,
         max_error: None,
+        // Uniform magnitudes: p·E[m²] − (p·E[m])².
+        bias_only_loss: Some(p / 3.0 - p * p / 4.0),
         eval_loss,
         wall_s: 1.0,
         diverged: !eval_loss.is_finite(),

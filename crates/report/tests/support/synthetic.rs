@@ -110,6 +110,8 @@ impl Synthetic {
                             exact_loss: None,
                             decoded: None,
                             max_error: None,
+                            // Shrinks with depth, as a tree's does.
+                            bias_only_loss: Some(0.4 * 0.6f64.powi(depth as i32)),
                             wall_s: 2.0 + depth as f64,
                             diverged,
                         });
@@ -156,6 +158,8 @@ impl Synthetic {
                         exact_loss: None,
                         decoded: None,
                         max_error: None,
+                        // Uniform magnitudes: p·E[m²] − (p·E[m])².
+                        bias_only_loss: Some(p / 3.0 - p * p / 4.0),
                         wall_s: 1.0,
                         diverged: false,
                     });
