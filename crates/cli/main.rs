@@ -211,6 +211,12 @@ fn run(command: Command) -> Result<()> {
             };
             let index = sweep::rebuild_report(&dir, &change)?;
             say!("report: {}", index.display());
+            if relative_loss == Some(true) && threshold.is_none() {
+                say!(
+                    "note: the folder's threshold now applies to loss ÷ bias-only loss, a ratio: \
+                     pick one for it with --threshold (docs/science.md compares 1e-3 and 1e-4)"
+                );
+            }
             print_answer(&dir);
             Ok(())
         }

@@ -442,11 +442,31 @@ fn test_tch() -> Result<(), String> {
 }
 
 fn run_status(mut cmd: Command, task: &str) -> Result<(), String> {
+    leave_signals_to_the_child();
     let status = cmd.status().map_err(|e| format!("running cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("tmh {task} failed ({status})"))
+    match status.code() {
+        Some(0) => Ok(()),
+        // Stopped by Ctrl-C or SIGTERM: tmh said what it kept; pass its status on.
+        Some(code @ (130 | 143)) => std::process::exit(code),
+        _ => Err(format!("tmh {task} failed ({status})")),
+    }
+}
+
+/// Ctrl-C reaches every process of the terminal's foreground group: tmh, which stops after
+/// the groups in training, and this process, which would die at once and hand the prompt back
+/// while tmh still trains and prints. So xtask waits for the child instead. A handler, not
+/// SIG_IGN: a child starts with the default action for handled signals (exec resets them),
+/// so cargo building tmh still stops on Ctrl-C.
+fn leave_signals_to_the_child() {
+    #[cfg(unix)]
+    {
+        extern "C" fn wait_for_the_child(_: libc::c_int) {}
+        let handler = wait_for_the_child as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // SAFETY: the handler does nothing, which is async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGINT, handler);
+            libc::signal(libc::SIGTERM, handler);
+        }
     }
 }
 

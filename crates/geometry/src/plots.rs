@@ -300,7 +300,7 @@ pub(crate) fn features_2d(a: &Analysed, stem: String) -> Result<Figure> {
             a.probability_label(),
             a.config.importance,
             if by_p {
-                " in order of decreasing feature probability p, titled with its p and eval loss"
+                " in order of decreasing feature probability p, titled with its p and loss"
             } else {
                 ""
             },
@@ -315,7 +315,7 @@ pub(crate) fn features_2d(a: &Analysed, stem: String) -> Result<Figure> {
             if by_p {
                 "spread evenly over p"
             } else {
-                "lowest eval loss"
+                "lowest loss"
             }
         ));
     }
@@ -726,6 +726,8 @@ fn pair_box_note(pairs: Pairs) -> String {
 
 /// The Gram matrix `WᵀW` of the best instance as a heatmap with level boundaries.
 pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figure> {
+    // The loss the report judges by: exact where the data has it.
+    let word = a.loss_word();
     let inst = a.best_instance();
     let tree = a.tree.as_ref();
     let f = a.config.n_features as usize;
@@ -737,7 +739,7 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
     let caption = match tree {
         Some(_) => format!(
             "Gram matrix WᵀW (entry i, j = W_i · W_j; diagonal = ‖W_i‖²) of the lowest-loss \
-             instance ({}, eval loss {}) of config {}, features in breadth-first tree order, \
+             instance ({}, {word} {}) of config {}, features in breadth-first tree order, \
              black lines at level boundaries; diverging colour scale centred at 0. {why}",
             inst.instance,
             fmt_loss(inst.eval_loss),
@@ -745,7 +747,7 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
         ),
         None => format!(
             "Gram matrix WᵀW (entry i, j = W_i · W_j; diagonal = ‖W_i‖²) of the lowest-loss \
-             instance ({}, p = {}, eval loss {}) of config {} ({} features without a tree), \
+             instance ({}, p = {}, {word} {}) of config {} ({} features without a tree), \
              features in index order{}; diverging colour scale centred at 0. {why}",
             inst.instance,
             fmt_p(inst.feature_probability),
@@ -877,6 +879,8 @@ const ANTI_SHADE: RGBColor = RGBColor(250, 228, 208);
 
 /// Feature norms of the best instance as bars coloured by superposition.
 pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure> {
+    // The loss the report judges by: exact where the data has it.
+    let word = a.loss_word();
     let inst = a.best_instance();
     let tree = a.tree.as_ref();
     let f = a.config.n_features as usize;
@@ -894,7 +898,7 @@ pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure>
     let pairs = a.pairs();
     let caption = match tree {
         Some(_) => format!(
-            "Norm ‖W_i‖ of every feature of the lowest-loss instance ({}, eval loss {}) of config \
+            "Norm ‖W_i‖ of every feature of the lowest-loss instance ({}, {word} {}) of config \
              {}, in breadth-first order (dashed lines: level boundaries); colour: superposition \
              Σ_{{j≠i}} (Ŵ_i · W_j)², 0 for a feature alone in its direction. {why}",
             inst.instance,
@@ -902,7 +906,7 @@ pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure>
             a.config.config_id
         ),
         None => format!(
-            "Norm ‖W_i‖ of every feature of the lowest-loss instance ({}, p = {}, eval loss {}) \
+            "Norm ‖W_i‖ of every feature of the lowest-loss instance ({}, p = {}, {word} {}) \
              of config {} ({} features without a tree), in index order{}; colour: \
              superposition Σ_{{j≠i}} (Ŵ_i · W_j)², 0 for a feature alone in its direction. {why}",
             inst.instance,

@@ -476,6 +476,17 @@ fn by_decoding_the_decoding_instances_pick_and_pool() {
         e.contains("the 2 of 3 analysed instances with exact loss < 1.0e-5"),
         "{e}"
     );
+    // The Gram and norm captions name the loss these rows have: the exact one.
+    for kind in ["gram", "norms"] {
+        let caption = &(out.figures.iter())
+            .find(|e| e.stem == format!("geometry_{kind}_{E}"))
+            .unwrap()
+            .caption;
+        assert!(
+            caption.contains("instance (0, exact loss 1.0e-7)"),
+            "{caption}"
+        );
+    }
     // Relative to the bias-only loss (0.1016 at depth 2), 1e-7 is 9.8e-7 and 3e-7 is 3.0e-6:
     // a threshold of 2e-6 keeps both by the loss, one by the relative loss.
     for (relative_loss, kept) in [

@@ -526,7 +526,10 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
                 importance: first.importance.clone(),
                 n_hidden: first.n_hidden,
                 n_features: first.n_features,
-                feature_probability: p.clone().sum::<f64>() / rows.len() as f64,
+                // A running mean: exactly the value when every instance has the same, so it
+                // never falls outside [min, max] by rounding.
+                feature_probability: (p.clone().enumerate())
+                    .fold(0.0, |mean, (k, v)| mean + (v - mean) / (k + 1) as f64),
                 feature_probability_min: p.clone().fold(f64::INFINITY, f64::min),
                 feature_probability_max: p.fold(f64::NEG_INFINITY, f64::max),
                 correlated_pairs: first.correlated_pairs,
@@ -739,6 +742,16 @@ mod tests {
         // Population variance: (9 + 4 + 1 + 0 + 36) / 5 = 10.
         assert!(close(s.std, 10f64.sqrt()), "{}", s.std);
         assert_eq!(s.n_features, 6);
+        // Five equal probabilities average to themselves, not below their minimum.
+        let p = 0.007812499999999999;
+        let same: Vec<RunRow> = (runs.iter())
+            .map(|r| RunRow {
+                feature_probability: p,
+                ..r.clone()
+            })
+            .collect();
+        let s = &summarize(&same)[0];
+        assert_eq!((s.feature_probability, s.feature_probability_min), (p, p));
 
         // Even count: the median is the mean of the middle two.
         let runs: Vec<RunRow> = [4.0, 1.0, 3.0, 2.0]

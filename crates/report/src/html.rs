@@ -144,14 +144,21 @@ impl Page<'_> {
             "<p class=\"convention\"><strong>Loss convention.</strong> Loss is the \
              importance-weighted squared reconstruction error, <strong>averaged</strong> over the \
              batch <em>and over the features</em>, per instance. The TMS paper and other tools \
-             <strong>sum</strong> over features, so their losses are n_features times larger: the \
-             threshold {} here corresponds to {} × n_features there. \
+             <strong>sum</strong> over features, so their losses are n_features times larger{}. \
              An n_hidden “reaches” the threshold when the aggregate (min, mean, median or sum \
              over instances) of its loss is strictly below it and, for the mean, median and \
              sum, no instance diverged. Diverged instances (a non-finite loss or weight) are left \
              out of the min, mean and median and counted separately; they make the sum NaN.</p>",
-            fmt_loss(t),
-            fmt_loss(t)
+            if self.opts.relative_loss {
+                // A ratio of two losses of one convention is the same in the other.
+                " (the relative losses here, ratios of two losses, are the same in both)".to_owned()
+            } else {
+                format!(
+                    ": the threshold {} here corresponds to {} × n_features there",
+                    fmt_loss(t),
+                    fmt_loss(t)
+                )
+            }
         );
         if !self.data_files.is_empty() {
             h.push_str("<p>Data: ");

@@ -123,7 +123,7 @@ pub use draw::{PLOT_HEIGHT, PLOT_WIDTH};
 pub use falling::{FALL_FACTOR, mark_still_falling, still_falling};
 pub use html::{broken_links, links};
 pub use manifest::{GEOMETRY_MANIFEST, ManifestEntry, read_manifest, write_manifest};
-pub use relative::{check_relative, divide_by_bias_only};
+pub use relative::{check_relative, divide_by_bias_only, worse_than_bias_only};
 pub use schema::{
     Aggregate, Criterion, CurveRow, DataSetId, MinHiddenRow, PassRule, RunRow, SummaryRow, Table,
     read_curves, read_runs, read_table, table_to_csv, write_atomic, write_table,
@@ -239,6 +239,19 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     };
 
     check_criterion(opts.criterion, &runs)?;
+    let worse = worse_than_bias_only(&runs);
+    let worse_note = (!worse.is_empty()).then(|| {
+        let mut configs: Vec<&str> = worse.iter().map(|r| r.config_id.as_str()).collect();
+        configs.dedup();
+        format!(
+            "Warning: {} instance(s) of {} config(s) ended with a loss above their bias-only loss \
+             (a model without hidden units does better), so their training failed: check the \
+             learning rate and the steps. First: {}.",
+            worse.len(),
+            configs.len(),
+            configs[0]
+        )
+    });
     if opts.relative_loss {
         relative::divide_by_bias_only(&mut runs, curves.as_deref_mut())
             .with_context(|| format!("reading {}", runs_path.display()))?;
@@ -285,7 +298,9 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
         summary: &summary,
         min_hidden: &min_rows,
         plots: &plots,
-        facts: facts(&runs, &summary, curves.as_deref(), opts),
+        facts: (worse_note.into_iter())
+            .chain(facts(&runs, &summary, curves.as_deref(), opts))
+            .collect(),
         data_files,
         geometry,
     };

@@ -1065,7 +1065,15 @@ fn min_hidden_bars(
                 loss_word_of_answers(rows.iter().copied().filter(|r| r.aggregate == aggregate)),
                 fmt_loss(threshold)
             ),
-            format!("min n_hidden ({aggregate} loss < {})", fmt_loss(threshold)),
+            format!(
+                "min n_hidden ({aggregate} {} < {})",
+                rows.first().map_or("loss", |r| if r.relative {
+                    "relative loss"
+                } else {
+                    "loss"
+                }),
+                fmt_loss(threshold)
+            ),
         ),
     };
     if !tree {

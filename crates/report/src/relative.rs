@@ -68,6 +68,17 @@ pub fn divide_by_bias_only(runs: &mut [RunRow], curves: Option<&mut [CurveRow]>)
     Ok(())
 }
 
+/// The instances that ended with a loss (exact where the data has one) above their bias-only
+/// loss: a model without hidden units does better, so their training failed (a learning rate
+/// too high, too few steps). Trained instances of healthy runs end well below it (at most 0.6
+/// of it in the seed's, `deep.toml`'s and `compare.toml`'s sweeps). Diverged instances are
+/// counted apart and left out.
+pub fn worse_than_bias_only(runs: &[RunRow]) -> Vec<&RunRow> {
+    (runs.iter())
+        .filter(|r| !crate::is_diverged(r) && r.bias_only_loss.is_some_and(|b| r.loss() > b))
+        .collect()
+}
+
 /// Marks the rows of a summary of divided runs as relative.
 pub(crate) fn mark(summary: &mut [SummaryRow]) {
     for row in summary {
@@ -106,6 +117,31 @@ mod tests {
         assert_eq!(runs[1].bias_only_loss, Some(0.5), "the divisor stays");
         let losses: Vec<f64> = curves.iter().map(|c| c.loss).collect();
         assert_eq!(losses, [4.0, 2.0, 1.0], "instance 7 is not in runs");
+    }
+
+    #[test]
+    fn instances_above_their_bias_only_loss_are_found() {
+        // Depth 2's bias-only loss is 0.1015625.
+        let runs = [
+            RunRow::seed_example(2, 3, 0, 0.1),
+            RunRow::seed_example(2, 3, 1, 0.2),
+            RunRow {
+                exact_loss: Some(0.25),
+                ..RunRow::seed_example(2, 3, 2, 0.01)
+            },
+            RunRow {
+                diverged: true,
+                ..RunRow::seed_example(2, 3, 3, 0.5)
+            },
+            RunRow {
+                bias_only_loss: None,
+                ..RunRow::seed_example(2, 3, 4, 0.5)
+            },
+        ];
+        let worse: Vec<u32> = (worse_than_bias_only(&runs).iter())
+            .map(|r| r.instance)
+            .collect();
+        assert_eq!(worse, [1, 2]);
     }
 
     #[test]

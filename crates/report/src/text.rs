@@ -129,11 +129,17 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
     if !series.is_empty() {
         let _ = writeln!(
             out,
-            "* headline ({}); sum: the seed notebook's own rule; none: no tested width passes.",
+            "* headline ({}); sum: {}; none: no tested width passes.",
             if by_decoding {
                 "analysis.criterion, analysis.aggregate"
             } else {
                 "analysis.aggregate"
+            },
+            // The notebook sums losses, not losses divided by the bias-only loss.
+            if rows.iter().any(|r| r.relative) {
+                "the sum over instances"
+            } else {
+                "the seed notebook's own rule"
             }
         );
     }

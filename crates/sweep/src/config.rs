@@ -717,7 +717,7 @@ fn n_features_text(depth: u32, branching: u32) -> String {
 
 /// Turns a TOML/serde error into one line: position, the offending line's text, the message.
 fn parse_error(text: &str, err: &toml::de::Error) -> ConfigError {
-    let message = err.message().trim().replace('\n', " ");
+    let message = plain_words(&err.message().trim().replace('\n', " "));
     let Some(span) = err.span() else {
         return ConfigError::Parse(message);
     };
@@ -733,6 +733,36 @@ fn parse_error(text: &str, err: &toml::de::Error) -> ConfigError {
     })
 }
 
+/// serde's message in the file's terms: a table's shape instead of the name of the Rust type
+/// behind it, and how to write a whole number.
+fn plain_words(message: &str) -> String {
+    const TABLES: [(&str, &str); 6] = [
+        (
+            "struct RawStructure",
+            "an inline table like { kind = \"tree\", stop_prob = 0.5 }",
+        ),
+        (
+            "struct RawFeatures",
+            "an inline table like { n_features = 5, feature_probability = 0.1 }",
+        ),
+        ("struct RawConfig", "a table"),
+        ("struct RawGrid", "a table ([grid])"),
+        ("struct RawTrain", "a table ([train])"),
+        ("struct RawAnalysis", "a table ([analysis])"),
+    ];
+    let mut out = message.to_owned();
+    for (rust, toml) in TABLES {
+        out = out.replace(rust, toml);
+    }
+    for int in ["i64", "u64", "u32", "usize"] {
+        out = out.replace(
+            &format!("expected {int}"),
+            "expected a whole number (10000, not 1e4 or 10000.0)",
+        );
+    }
+    out
+}
+
 impl SweepConfig {
     /// Parses an experiment file: every section and key is optional (missing ones take the
     /// seed's values), unknown keys are refused, and the result is validated.
@@ -742,6 +772,15 @@ impl SweepConfig {
 
     /// Like [`SweepConfig::from_toml_str`], also returning the `[run]` table if there is one.
     pub fn parse_with_run(text: &str) -> Result<(SweepConfig, Option<RunInfo>), ConfigError> {
+        Self::parse_named(text, None)
+    }
+
+    /// [`SweepConfig::parse_with_run`] with the name a file without `name` takes: `fallback`,
+    /// else the seed's.
+    fn parse_named(
+        text: &str,
+        fallback: Option<&str>,
+    ) -> Result<(SweepConfig, Option<RunInfo>), ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| parse_error(text, &e))?;
         let run = raw.run;
         let default = SweepConfig::default();
@@ -840,7 +879,9 @@ impl SweepConfig {
             relative_loss: (analysis.relative_loss).unwrap_or(default.analysis.relative_loss),
         };
         let config = SweepConfig {
-            name: raw.name.unwrap_or(default.name),
+            name: (raw.name)
+                .or(fallback.map(str::to_owned))
+                .unwrap_or(default.name),
             grid,
             train,
             analysis,
@@ -849,7 +890,9 @@ impl SweepConfig {
         Ok((config, run))
     }
 
-    /// Reads and parses an experiment file; errors are prefixed with its path.
+    /// Reads and parses an experiment file; errors are prefixed with its path. A file without
+    /// `name` is named after itself (`b3.toml` runs into `runs/b3`), not after the seed sweep,
+    /// whose folder it would otherwise share.
     pub fn load(path: &Path) -> Result<SweepConfig, ConfigError> {
         Self::load_with_run(path).map(|(config, _)| config)
     }
@@ -860,7 +903,8 @@ impl SweepConfig {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
-        Self::parse_with_run(&text).map_err(|e| ConfigError::InFile {
+        let stem = path.file_stem().and_then(|s| s.to_str());
+        Self::parse_named(&text, stem).map_err(|e| ConfigError::InFile {
             path: path.display().to_string(),
             error: Box::new(e),
         })
@@ -883,7 +927,10 @@ impl SweepConfig {
             || name.contains(['/', '\\'])
             || name.contains(char::is_control)
         {
-            return bad_name("cannot name a folder; use letters, digits, '-', '_' or '.'");
+            return bad_name(
+                "cannot name a folder; use a name other than '.' and '..' without '/', '\\' or \
+                 control characters",
+            );
         }
 
         let g = &self.grid;

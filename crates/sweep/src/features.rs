@@ -302,14 +302,14 @@ impl Importance {
         values.into_iter().map(|v| v as f32).collect()
     }
 
-    /// The rule as a `runs.csv` label: `1`, `0.7`, `0.9^i`, `0.5^level`, `list-<hash>` (the
+    /// The rule as a `runs.csv` label: `1`, `0.7`, `0.9^i`, `0.5^(level-1)`, `list-<hash>` (the
     /// hash tells two lists apart, so the report never merges their series).
     pub fn label(&self) -> String {
         match self {
             Importance::Constant(c) => format!("{c}"),
             Importance::List(values) => format!("list-{}", short_hash(values)),
             Importance::Decay(r) => format!("{r}^i"),
-            Importance::LevelDecay(r) => format!("{r}^level"),
+            Importance::LevelDecay(r) => format!("{r}^(level-1)"),
         }
     }
 

@@ -62,7 +62,7 @@
 //! `-imp0.9i`, `-imp0.5lvl` or `-implist-<hash>` appended for an importance other than 1.
 //! Sparse configs have depth and branching 0 and structure `sparse` in `runs.csv`, whose
 //! `feature_probability` column is each instance's mean feature probability and whose
-//! `importance` column is `1`, `0.7`, `0.9^i`, `0.5^level` or `list`.
+//! `importance` column is `1`, `0.7`, `0.9^i`, `0.5^(level-1)` or `list-<hash>`.
 //!
 //! The grid expands into configs ([`Cell`]s) in a fixed order, and configs that share a data
 //! distribution are fused into one [`Group`]: one batched training job whose instances keep

@@ -31,8 +31,9 @@ fn evaluate_exact(support: &Support, cell: &Cell, w: &[f32], b_final: &[f32]) ->
 /// whose columns [`RunEntry::describe`] fills in from the group when such a record is read.
 /// Format 2 later gained the optional `exact_loss`, `decoded` and then `max_error`: a record
 /// without them gets them from its saved weights when read (a tmh from before them refuses
-/// records that have them). Then `bias_only_loss`, which a record without it gets from its
-/// group's configs when read.
+/// records that have them). Then `bias_only_loss`. Every read fills the data columns
+/// (`RunEntry::describe`) from the group's configs, so a record of format 1, one without
+/// `bias_only_loss` or one with an older importance label reads like a new one.
 const FORMAT: u32 = 2;
 
 /// An f64 that survives JSON when it is not finite.
@@ -246,9 +247,10 @@ impl GroupRecord {
     /// Reads a record and checks that it is `group`'s record for a config of one of
     /// `config_hashes` ([`crate::SweepConfig::record_hashes`]), with one row per (config,
     /// instance) of some of the group's configs, config by config ([`GroupRecord::configs`]:
-    /// a grid extended with more widths has more configs than its records). A format-1 record
-    /// gets its data columns from the group, and a record written before exact evaluation gets
-    /// it from the weights saved beside it (`path` is `<run folder>/groups/<group>.json`).
+    /// a grid extended with more widths has more configs than its records). Its data columns
+    /// (probabilities, pairs, importance label, bias-only loss) come from the group, and a
+    /// record written before exact evaluation gets it from the weights saved beside it (`path`
+    /// is `<run folder>/groups/<group>.json`).
     pub fn read(path: &Path, group: &Group, config_hashes: &[String]) -> Result<GroupRecord> {
         let check = || -> Result<GroupRecord> {
             let bytes = std::fs::read(path)?;
@@ -289,16 +291,13 @@ impl GroupRecord {
             if !expected.eq(found) {
                 bail!("its rows do not match the group's configs and instances");
             }
-            if record.format == 1 || record.runs.iter().any(|r| r.bias_only_loss.is_none()) {
-                let cells = group
-                    .cells
-                    .iter()
-                    .flat_map(|c| (0..c.instances).map(move |_| c));
-                for (entry, cell) in record.runs.iter_mut().zip(cells) {
-                    entry.describe(cell);
-                }
-                record.format = FORMAT;
+            // The data columns follow from the config: filled anew on every read, so a record
+            // of an older format, or from before a label or column changed, reads like a new one.
+            let cells = (group.cells.iter()).flat_map(|c| (0..c.instances).map(move |_| c));
+            for (entry, cell) in record.runs.iter_mut().zip(cells) {
+                entry.describe(cell);
             }
+            record.format = FORMAT;
             if let Some(support) = group.data.support()
                 && (record.runs.iter()).any(|r| r.exact_loss.is_none() || r.max_error.is_none())
             {

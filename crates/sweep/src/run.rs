@@ -119,6 +119,12 @@ pub struct RunSummary {
     pub complete: bool,
     /// `index.html`, when the report was built (a complete run with at least one row).
     pub report: Option<PathBuf>,
+    /// How this call changed the folder's `[analysis]` (`key: old → new`): the config given
+    /// differs there from the folder's, say after `tmh report` changed the folder's.
+    pub analysis_changes: Vec<String>,
+    /// Instances among this run's recorded groups that ended above their bias-only loss
+    /// ([`report::worse_than_bias_only`]): their training failed.
+    pub worse_than_bias_only: usize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -137,10 +143,11 @@ fn prepare_folder(
     config: &SweepConfig,
     info: &RunInfo,
     check_engine: bool,
-) -> Result<Option<String>> {
+) -> Result<Prepared> {
     let path = out.join(CONFIG_FILE);
     let mut write_config = !path.exists();
     let mut run_info = Some(info.clone());
+    let mut analysis_changes = Vec::new();
     if path.exists() {
         let (existing, existing_info) = SweepConfig::load_with_run(&path)?;
         let extended = existing.hash() != info.config_hash && config.extends(&existing);
@@ -164,6 +171,9 @@ fn prepare_folder(
             }
             .into());
         }
+        analysis_changes = (diff(&existing, config).into_iter())
+            .filter(|d| d.starts_with("analysis."))
+            .collect();
         if extended || existing.analysis != config.analysis {
             write_config = true;
             // The folder's run keeps its own facts (version, engine), or none; the hash is
@@ -181,7 +191,18 @@ fn prepare_folder(
     ] {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    Ok(write_config.then(|| config_text(config, run_info.as_ref())))
+    Ok(Prepared {
+        config_text: write_config.then(|| config_text(config, run_info.as_ref())),
+        analysis_changes,
+    })
+}
+
+/// What [`prepare_folder`] found.
+struct Prepared {
+    /// The `config.toml` text to write, if it changes.
+    config_text: Option<String>,
+    /// How the folder's `[analysis]` changes (`key: old → new`), if it does.
+    analysis_changes: Vec<String>,
 }
 
 /// The text of a folder's `config.toml`: the resolved config, then its `[run]` facts if any.
@@ -278,6 +299,13 @@ pub struct AnalysisChange {
 /// analysis is not part of the config's hash: no group needs training again).
 pub fn rebuild_report(out: &Path, change: &AnalysisChange) -> Result<PathBuf> {
     let path = out.join(CONFIG_FILE);
+    if !path.is_file() {
+        bail!(
+            "{} is not a run folder: it has no {CONFIG_FILE} (a sweep writes one; `tmh sweep \
+             --out DIR` makes a run folder)",
+            out.display()
+        );
+    }
     let (mut config, info) = SweepConfig::load_with_run(&path)?;
     let before = config.clone();
     let a = &mut config.analysis;
@@ -323,8 +351,23 @@ impl std::fmt::Display for RunSummary {
         if self.diverged > 0 {
             write!(f, "; {} instance(s) diverged", self.diverged)?;
         }
+        if self.worse_than_bias_only > 0 {
+            write!(
+                f,
+                "; {} instance(s) ended worse than a model without hidden units (training \
+                 failed: see the report)",
+                self.worse_than_bias_only
+            )?;
+        }
         if !self.complete {
             write!(f, " (incomplete: rerun the same command to resume)")?;
+        }
+        if !self.analysis_changes.is_empty() {
+            write!(
+                f,
+                "\nanalysis changed to this command's (no training): {}",
+                self.analysis_changes.join("; ")
+            )?;
         }
         Ok(())
     }
@@ -432,8 +475,9 @@ fn job<'a>(
 
 /// Trains a pack of groups in one engine call (see [`RunOptions::pack_groups`]), then
 /// commits each: its weights, then its record (the commit point). A packed group records an
-/// equal share of the pack's wall time, so that their sum stays the training time.
-fn train_groups(pack: &[&Group], ctx: &GroupContext<'_>) -> Result<Vec<GroupRecord>> {
+/// equal share of the pack's wall time, so that their sum stays the training time; that share
+/// is returned too (a grown group's record also counts its earlier training).
+fn train_groups(pack: &[&Group], ctx: &GroupContext<'_>) -> Result<(Vec<GroupRecord>, f64)> {
     for group in pack {
         ctx.observer.group_started(&group.info);
     }
@@ -455,12 +499,13 @@ fn train_groups(pack: &[&Group], ctx: &GroupContext<'_>) -> Result<Vec<GroupReco
         );
     }
     let wall_s = start.elapsed().as_secs_f64() / pack.len() as f64;
-    (pack.iter().zip(&results))
+    let records = (pack.iter().zip(&results))
         .map(|(group, result)| {
             commit_group(group, result, wall_s, ctx)
                 .with_context(|| format!("training group {}", group.info.id))
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((records, wall_s))
 }
 
 /// Writes a trained group's weights, then its record (the commit point).
@@ -527,7 +572,8 @@ pub fn run(
         config_hash: hash.clone(),
     };
     let hashes = folder_record_hashes(out, config);
-    let new_config = prepare_folder(out, config, &info, true)?;
+    let prepared = prepare_folder(out, config, &info, true)?;
+    let new_config = prepared.config_text;
     let records = load_records(out, &groups, &hash, &hashes)?;
     if let Some(text) = new_config {
         write_atomic(&out.join(CONFIG_FILE), text.as_bytes())?;
@@ -604,7 +650,7 @@ pub fn run(
                 break;
             };
             match train_groups(pack, &ctx) {
-                Ok(new) => {
+                Ok((new, wall_s)) => {
                     let written = {
                         let mut records = lock(&records);
                         for (group, record) in pack.iter().zip(&new) {
@@ -618,11 +664,10 @@ pub fn run(
                     }
                     if pack.len() > 1 {
                         let infos: Vec<GroupInfo> = pack.iter().map(|g| g.info.clone()).collect();
-                        let wall_s = new.iter().map(|r| r.wall_s).sum();
-                        observer.pack_finished(&infos, wall_s);
+                        observer.pack_finished(&infos, wall_s * pack.len() as f64);
                     }
-                    for (group, record) in pack.iter().zip(&new) {
-                        observer.group_finished(&group.info, record.wall_s);
+                    for group in pack {
+                        observer.group_finished(&group.info, wall_s);
                     }
                 }
                 Err(e) => fail(e),
@@ -647,6 +692,10 @@ pub fn run(
 
     let records = records.into_inner().unwrap_or_else(PoisonError::into_inner);
     let rows = write_tables(out, &groups, &records)?;
+    let worse_than_bias_only = (selected.iter())
+        .filter_map(|g| records.get(&g.info.id))
+        .map(|r| report::worse_than_bias_only(&r.run_rows().collect::<Vec<_>>()).len())
+        .sum();
     let complete = (selected.iter()).all(|g| records.get(&g.info.id).is_some_and(|r| covers(r, g)));
     let diverged = selected
         .iter()
@@ -665,6 +714,12 @@ pub fn run(
                 "This invocation: {wall_s:.1} s wall, {trained} group(s) trained, {skipped} resumed from records."
             ),
         ];
+        if !prepared.analysis_changes.is_empty() {
+            notes.push(format!(
+                "Analysis changed by this sweep command (no training): {}.",
+                prepared.analysis_changes.join("; ")
+            ));
+        }
         if let Some((k, n)) = opts.shard {
             // Shards may share a folder; then it holds more than this shard's groups.
             let others = records.len() - selected.len();
@@ -691,6 +746,8 @@ pub fn run(
         wall_s: start.elapsed().as_secs_f64(),
         complete,
         report,
+        analysis_changes: prepared.analysis_changes,
+        worse_than_bias_only,
     })
 }
 
@@ -808,7 +865,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
         engine: engines.join("+"),
         config_hash: hash.clone(),
     };
-    if let Some(text) = prepare_folder(out, &config, &info, false)? {
+    if let Some(text) = prepare_folder(out, &config, &info, false)?.config_text {
         write_atomic(&out.join(CONFIG_FILE), text.as_bytes())?;
     }
     let same_folder = |dir: &Path| match (dir.canonicalize(), out.canonicalize()) {

@@ -172,6 +172,39 @@ fn unknown_keys_are_named() {
     assert!(err.contains("missing.toml"), "{err}");
 }
 
+/// Type errors speak of what to write, not of the Rust types behind the file.
+#[test]
+fn wrong_types_say_what_to_write() {
+    assert_names(
+        "[train]\nsteps = 1e4",
+        &["line 2", "expected a whole number (10000, not 1e4"],
+    );
+    assert_names(
+        "[grid]\nstructure = [\"tree\"]",
+        &["expected an inline table like { kind = \"tree\", stop_prob = 0.5 }"],
+    );
+    assert_names("grid = 3", &["expected a table ([grid])"]);
+    for text in [
+        "[train]\nsteps = 1e4",
+        "[grid]\nfeatures = [3]",
+        "analysis = 1",
+    ] {
+        assert!(!error(text).contains("Raw"), "{}", error(text));
+    }
+}
+
+/// A file without `name` is named after itself, so it does not run into the seed's folder.
+#[test]
+fn a_nameless_file_takes_its_own_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b3-uniform.toml");
+    std::fs::write(&path, "[grid]\nbranching = [3]\n").unwrap();
+    assert_eq!(SweepConfig::load(&path).unwrap().name, "b3-uniform");
+    std::fs::write(&path, "name = \"mine\"\n").unwrap();
+    assert_eq!(SweepConfig::load(&path).unwrap().name, "mine");
+    assert_eq!(SweepConfig::from_toml_str("").unwrap().name, "seed");
+}
+
 #[test]
 fn sizes_must_be_positive() {
     for key in ["instances", "steps", "batch", "eval_batch", "log_every"] {

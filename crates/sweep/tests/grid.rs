@@ -406,6 +406,9 @@ fn importance_vectors_follow_their_rule_per_instance() {
     for (cell, want) in group.cells.iter().zip(&expected) {
         assert_eq!(&cell.importance_vector(), want, "{}", cell.id);
     }
+    // The labels read as the rules do: level 1 weighs 1, index 0 weighs 1.
+    let labels: Vec<String> = group.cells.iter().map(|c| c.importance.label()).collect();
+    assert_eq!(labels[..3], ["0.5^(level-1)", "0.9^i", "0.25"]);
     // The job's rows: each instance gets its own config's vector.
     let rows = group.importance();
     assert_eq!(rows.len(), 8 * 14);

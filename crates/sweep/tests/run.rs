@@ -21,6 +21,8 @@ struct Recorder {
     finished: AtomicUsize,
     steps: AtomicUsize,
     events: Mutex<Vec<String>>,
+    /// Each finished group's reported wall time.
+    walls: Mutex<Vec<(String, f64)>>,
 }
 
 impl Recorder {
@@ -60,6 +62,7 @@ impl Observer for Recorder {
     }
     fn group_finished(&self, group: &GroupInfo, wall_s: f64) {
         assert!(wall_s >= 0.0);
+        (self.walls.lock().unwrap()).push((group.id.clone(), wall_s));
         self.finished.fetch_add(1, Ordering::SeqCst);
         self.events
             .lock()
@@ -825,6 +828,13 @@ fn records_written_before_exact_evaluation_get_it_from_their_weights() {
     }
 }
 
+fn median_change() -> AnalysisChange {
+    AnalysisChange {
+        aggregate: Some(Aggregate::Median),
+        ..AnalysisChange::default()
+    }
+}
+
 #[test]
 fn a_folder_is_analysed_again_without_training() {
     let config = tiny();
@@ -840,6 +850,15 @@ fn a_folder_is_analysed_again_without_training() {
     let again = run(&strict, dir, &engine(), &opts(), &NoopObserver).unwrap();
     assert_eq!((again.trained, again.skipped), (0, 2));
     assert_eq!(runs_without_wall(dir), before);
+    // It says so: on stdout and in the report.
+    let changes = [
+        "analysis.threshold: 1e-5 → 1e-9",
+        "analysis.criterion: \"loss\" → \"decoded\"",
+    ];
+    assert_eq!(again.analysis_changes, changes);
+    assert!(again.to_string().contains(&changes.join("; ")));
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("Analysis changed by this sweep command (no training)"));
     let (saved, info) = SweepConfig::load_with_run(&dir.join(CONFIG_FILE)).unwrap();
     assert_eq!(saved, strict);
     assert_eq!(
@@ -893,13 +912,15 @@ fn a_folder_is_analysed_again_without_training() {
     let (saved, _) = SweepConfig::load_with_run(&sparse_dir.join(CONFIG_FILE)).unwrap();
     assert_eq!(saved.analysis.criterion, Criterion::Loss);
 
+    // A folder that is not a run folder is named as such.
+    let err = rebuild_report(&tmp.path().join("nothing"), &median_change())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("nothing is not a run folder"), "{err}");
+
     // A folder without `[run]` facts gets none made up.
     std::fs::write(sparse_dir.join(CONFIG_FILE), sparse.to_toml()).unwrap();
-    let median = AnalysisChange {
-        aggregate: Some(Aggregate::Median),
-        ..AnalysisChange::default()
-    };
-    rebuild_report(&sparse_dir, &median).unwrap();
+    rebuild_report(&sparse_dir, &median_change()).unwrap();
     let (saved, info) = SweepConfig::load_with_run(&sparse_dir.join(CONFIG_FILE)).unwrap();
     assert_eq!((saved.analysis.aggregate, info), (Aggregate::Median, None));
 }
@@ -921,12 +942,15 @@ fn losses_are_judged_relative_to_the_bias_only_loss_on_request() {
         }
     }
 
-    // Records from before the column get it when read; nothing trains.
+    // Records from before the column get it when read, and an older importance label the
+    // current one; nothing trains.
     for group in config.groups() {
         let path = record_path(dir, &group.info.id);
         let mut record: serde_json::Value = serde_json::from_slice(&bytes(&path)).unwrap();
         for row in record["runs"].as_array_mut().unwrap() {
-            row.as_object_mut().unwrap().remove("bias_only_loss");
+            let row = row.as_object_mut().unwrap();
+            row.remove("bias_only_loss");
+            row.insert("importance".into(), "an older label".into());
         }
         std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
     }
@@ -998,6 +1022,36 @@ fn losses_are_judged_relative_to_the_bias_only_loss_on_request() {
     assert!(saved.analysis.relative_loss);
 }
 
+/// A learning rate far too high kills the outputs: a model without hidden units does better,
+/// and the summary and the report say that training failed.
+#[test]
+fn training_worse_than_no_hidden_units_is_flagged() {
+    let mut config = tiny();
+    config.train.lr = 10.0;
+    let tmp = tempfile::tempdir().unwrap();
+    let summary = run(&config, tmp.path(), &engine(), &opts(), &NoopObserver).unwrap();
+    let runs = report::read_runs(tmp.path()).unwrap();
+    let worse = report::worse_than_bias_only(&runs).len();
+    assert!(worse > 0, "{runs:?}");
+    assert_eq!(summary.worse_than_bias_only, worse);
+    assert!(
+        summary
+            .to_string()
+            .contains("ended worse than a model without hidden units")
+    );
+    let html = std::fs::read_to_string(tmp.path().join("index.html")).unwrap();
+    assert!(html.contains("ended with a loss above their bias-only loss"));
+    // A healthy run has none.
+    let healthy = run(
+        &tiny(),
+        &tmp.path().join("ok"),
+        &engine(),
+        &opts(),
+        &NoopObserver,
+    );
+    assert_eq!(healthy.unwrap().worse_than_bias_only, 0);
+}
+
 #[test]
 fn records_hashed_with_their_analysis_still_resume() {
     // Before the analysis left the hash, a record carried the hash of the whole config.
@@ -1059,10 +1113,24 @@ fn a_folder_grows_into_a_wider_grid_training_only_what_is_new() {
     let tmp = tempfile::tempdir().unwrap();
     let (grown, fresh) = (tmp.path().join("grown"), tmp.path().join("fresh"));
     run(&config, &grown, &engine(), &opts(), &NoopObserver).unwrap();
+    // As if d2's first training had taken 1000 s.
+    let d2 = record_path(&grown, "d2-b2-tree0.5-binary");
+    let mut record: serde_json::Value = serde_json::from_slice(&bytes(&d2)).unwrap();
+    record["wall_s"] = 1000.0.into();
+    std::fs::write(&d2, serde_json::to_vec(&record).unwrap()).unwrap();
 
     // d1 (2 features) gains nothing, d2 gains n_hidden 4, d3 is new.
     let observer = Recorder::default();
     let summary = run(&wider, &grown, &engine(), &opts(), &observer).unwrap();
+    // Progress reports this training alone; the record counts both.
+    let walls = observer.walls.lock().unwrap().clone();
+    let (_, new_s) = walls
+        .iter()
+        .find(|(id, _)| id == "d2-b2-tree0.5-binary")
+        .unwrap();
+    assert!(*new_s < 1000.0, "{walls:?}");
+    let record: serde_json::Value = serde_json::from_slice(&bytes(&d2)).unwrap();
+    assert!(record["wall_s"].as_f64().unwrap() >= 1000.0 + new_s);
     assert_eq!(
         (summary.trained, summary.skipped, summary.complete),
         (2, 1, true)

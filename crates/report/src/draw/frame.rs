@@ -40,9 +40,13 @@ pub fn text_style(size: u32, colour: RGBColor, h: HPos, v: VPos) -> TextStyle<'s
     (FONT, size).into_font().color(&colour).pos(Pos::new(h, v))
 }
 
-/// Draws the chart title (26 px, centred); returns the area below it.
+/// Draws the chart title (26 px, centred; smaller, down to 14 px, when it would not fit the
+/// width: a series label with importance and data set is long); returns the area below it.
 pub fn titled<'a>(root: &Area<'a>, title: &str) -> Result<Area<'a>> {
-    Ok(root.titled(title, (FONT, 26).into_font().color(&BLACK))?)
+    let room = root.dim_in_pixel().0.saturating_sub(24);
+    let fits = |size: u32| ((FONT, size).into_font().box_size(title)).is_ok_and(|(w, _)| w <= room);
+    let size = (14..=26).rev().find(|&s| fits(s)).unwrap_or(14);
+    Ok(root.titled(title, (FONT, size).into_font().color(&BLACK))?)
 }
 
 /// Draws `text` as a muted 14 px note along the bottom of `area`, one line per `\n`;
@@ -316,4 +320,37 @@ pub fn colour_bar<'a, 'b>(
         BLACK.stroke_width(1),
     )))?;
     Ok(chart)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The font size of the first text element of `svg`, and its text.
+    fn first_text(svg: &str) -> (f64, String) {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        let text = doc.descendants().find(|n| n.has_tag_name("text")).unwrap();
+        let size = text.attribute("font-size").unwrap().trim_end_matches("px");
+        (
+            size.parse().unwrap(),
+            text.text().unwrap_or("").trim().to_owned(),
+        )
+    }
+
+    #[test]
+    fn titles_shrink_to_fit_the_width() {
+        let draw =
+            |title: &str| svg_document(1000, 700, |root| titled(root, title).map(drop)).unwrap();
+        // The SVG's font-size is in its own unit: compare with the full-size title's.
+        let (full, _) = first_text(&draw("Short title"));
+        let long = "Relative eval loss by depth and n_hidden — tree (stop_prob 0.3), b=3, \
+                    importance 0.5^(level-1), uniform, seed 0";
+        let (size, text) = first_text(&draw(long));
+        assert_eq!(text, long);
+        let px = (size / full * 26.0).round() as u32;
+        assert!((14..26).contains(&px), "{px}");
+        ensure_font().unwrap();
+        let (w, _) = (FONT, px).into_font().box_size(long).unwrap();
+        assert!(w <= 1000 - 24, "{w}");
+    }
 }
