@@ -17,8 +17,9 @@ pub(crate) struct InstanceGeo {
     pub instance: u32,
     /// [`report::RunRow::loss`]: exact where the data has it.
     pub eval_loss: f64,
-    /// The loss without hidden units that a relative threshold divides by (`runs.csv`).
-    pub bias_only_loss: Option<f64>,
+    /// The loss it is judged and ranked by: `eval_loss`, or that divided by its bias-only
+    /// loss (`runs.csv`) when the threshold is relative ([`Analysed::relative_loss`]).
+    pub judged_loss: f64,
     /// Fraction of the possible samples decoded, where the data has exact evaluation.
     pub decoded: Option<f64>,
     /// Mean feature probability `p = 1 − S` (from `runs.csv`).
@@ -38,8 +39,10 @@ pub(crate) struct Analysed {
     pub tree: Option<TreeSpec>,
     /// Non-empty, sorted by instance.
     pub instances: Vec<InstanceGeo>,
-    /// Index into `instances` of the lowest eval loss (ties: lowest instance).
+    /// Index into `instances` of the lowest judged loss (ties: lowest instance).
     pub best: usize,
+    /// Whether losses are judged relative to the bias-only loss.
+    pub relative_loss: bool,
     /// The distinct feature probabilities of all the config's `runs.csv` rows (diverged
     /// instances included), as `f64::to_bits`, sorted: part of the key charts are grouped by.
     pub probability_bits: Vec<u64>,
@@ -51,6 +54,21 @@ pub(crate) const SPARSE: &str = "sparse";
 impl Analysed {
     pub fn best_instance(&self) -> &InstanceGeo {
         &self.instances[self.best]
+    }
+
+    /// An instance's loss in words: `exact loss 6.2e-5`, and where the threshold is relative
+    /// also the ratio it is judged by: `exact loss 6.2e-5, 9.4e-3 of the bias-only loss`.
+    pub fn loss_text(&self, inst: &InstanceGeo) -> String {
+        let fmt_loss = report::draw::fmt_loss;
+        let loss = format!("{} {}", self.loss_word(), fmt_loss(inst.eval_loss));
+        if self.relative_loss {
+            format!(
+                "{loss}, {} of the bias-only loss",
+                fmt_loss(inst.judged_loss)
+            )
+        } else {
+            loss
+        }
     }
 
     /// What its loss is called: `exact loss` where the data has exact evaluation, else
@@ -187,6 +205,7 @@ pub(crate) fn tree_of(row: &RunRow) -> Option<TreeSpec> {
 pub(crate) fn analyse_config(
     dir: &Path,
     rows: &[&RunRow],
+    relative_loss: bool,
 ) -> Result<(Option<Analysed>, Vec<String>)> {
     let first = rows[0];
     let id = &first.config_id;
@@ -229,7 +248,12 @@ pub(crate) fn analyse_config(
         instances.push(InstanceGeo {
             instance: row.instance,
             eval_loss: row.loss(),
-            bias_only_loss: row.bias_only_loss,
+            judged_loss: if relative_loss {
+                // `build_with` checked that every row has a positive one.
+                row.loss() / row.bias_only_loss.unwrap_or(f64::NAN)
+            } else {
+                row.loss()
+            },
             decoded: row.decoded,
             feature_probability: row.feature_probability,
             w: w.to_vec(),
@@ -250,7 +274,7 @@ pub(crate) fn analyse_config(
     }
     let best = (0..instances.len())
         .min_by(|a, b| {
-            loss_key(instances[*a].eval_loss).total_cmp(&loss_key(instances[*b].eval_loss))
+            loss_key(instances[*a].judged_loss).total_cmp(&loss_key(instances[*b].judged_loss))
         })
         .context("no instance")?;
     let mut probability_bits: Vec<u64> = rows
@@ -265,6 +289,7 @@ pub(crate) fn analyse_config(
             tree,
             instances,
             best,
+            relative_loss,
             probability_bits,
         }),
         notes,

@@ -171,10 +171,7 @@ impl Solved {
     /// every possible sample.
     pub(crate) fn instance(&self, instance: &analyse::InstanceGeo) -> bool {
         match self.criterion {
-            Criterion::Loss if self.relative_loss => instance
-                .bias_only_loss
-                .is_some_and(|b| instance.eval_loss / b < self.threshold),
-            Criterion::Loss => instance.eval_loss < self.threshold,
+            Criterion::Loss => instance.judged_loss < self.threshold,
             Criterion::Decoded => instance.decoded == Some(1.0),
         }
     }
@@ -292,7 +289,7 @@ pub fn build_with(dir: &Path, opts: &GeometryOptions) -> Result<GeometryFiles> {
 
     let results: Vec<(Option<Analysed>, Vec<String>)> = configs
         .par_iter()
-        .map(|rows| analyse::analyse_config(dir, rows))
+        .map(|rows| analyse::analyse_config(dir, rows, opts.relative_loss))
         .collect::<Result<_>>()?;
     let mut notes = Vec::new();
     let mut analysed = Vec::new();
@@ -495,7 +492,7 @@ fn chart_jobs<'a>(analysed: &'a [Analysed], solved: Solved, stems: &mut Stems) -
                 stems.take("features2d", &a.config.config_id),
             ));
         }
-        let best_loss = |a: &Analysed| plots::loss_key(a.best_instance().eval_loss);
+        let best_loss = |a: &Analysed| plots::loss_key(a.best_instance().judged_loss);
         // Any solved instance: by the loss that is the best one; a decoding instance need not
         // have the lowest loss (the figures still show the lowest-loss instance).
         let (pick, why) = match members

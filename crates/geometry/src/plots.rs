@@ -74,10 +74,10 @@ fn square_margins(w: u32, h: u32, y_label: u32, x_label: u32, m: u32) -> (u32, u
     (m + ew / 2, m + ew - ew / 2, m + eh / 2, m + eh - eh / 2)
 }
 
-/// Up to `max` instances, the lowest eval losses, in instance order.
+/// Up to `max` instances, the lowest judged losses, in instance order.
 fn shown_instances(a: &Analysed, max: usize) -> Vec<&InstanceGeo> {
     let mut by_loss: Vec<&InstanceGeo> = a.instances.iter().collect();
-    by_loss.sort_by(|x, y| loss_key(x.eval_loss).total_cmp(&loss_key(y.eval_loss)));
+    by_loss.sort_by(|x, y| loss_key(x.judged_loss).total_cmp(&loss_key(y.judged_loss)));
     by_loss.truncate(max);
     by_loss.sort_by_key(|i| i.instance);
     by_loss
@@ -331,6 +331,7 @@ pub(crate) fn features_2d(a: &Analysed, stem: String) -> Result<Figure> {
             circle,
             labelled,
             show_p: by_p,
+            relative_loss: a.relative_loss,
         };
         for (panel, inst) in panels.iter().zip(&shown) {
             arrow_panel(panel, &look, inst)?;
@@ -363,6 +364,8 @@ struct PanelLook<'a> {
     labelled: usize,
     /// Title the panels with their feature probability.
     show_p: bool,
+    /// Title them with the loss divided by the bias-only loss.
+    relative_loss: bool,
 }
 
 /// A panel title that fits `width` pixels: 15 px, smaller (down to 10 px) when it is long.
@@ -383,21 +386,22 @@ fn arrow_panel(panel: &Area, look: &PanelLook, inst: &InstanceGeo) -> Result<()>
         circle,
         labelled,
         show_p,
+        relative_loss,
     } = *look;
     let (w, _) = panel.dim_in_pixel();
+    let loss = if relative_loss {
+        format!("rel. loss {}", fmt_loss(inst.judged_loss))
+    } else {
+        format!("loss {}", fmt_loss(inst.eval_loss))
+    };
     let heading = if show_p {
         format!(
-            "instance {} · p {} · loss {}",
+            "instance {} · p {} · {loss}",
             inst.instance,
             fmt_p(inst.feature_probability),
-            fmt_loss(inst.eval_loss)
         )
     } else {
-        format!(
-            "instance {} · loss {}",
-            inst.instance,
-            fmt_loss(inst.eval_loss)
-        )
+        format!("instance {} · {loss}", inst.instance)
     };
     let size = panel_title_size(&heading, w);
     panel.draw(&Text::new(
@@ -726,8 +730,6 @@ fn pair_box_note(pairs: Pairs) -> String {
 
 /// The Gram matrix `WᵀW` of the best instance as a heatmap with level boundaries.
 pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figure> {
-    // The loss the report judges by: exact where the data has it.
-    let word = a.loss_word();
     let inst = a.best_instance();
     let tree = a.tree.as_ref();
     let f = a.config.n_features as usize;
@@ -739,19 +741,19 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
     let caption = match tree {
         Some(_) => format!(
             "Gram matrix WᵀW (entry i, j = W_i · W_j; diagonal = ‖W_i‖²) of the lowest-loss \
-             instance ({}, {word} {}) of config {}, features in breadth-first tree order, \
+             instance ({}, {}) of config {}, features in breadth-first tree order, \
              black lines at level boundaries; diverging colour scale centred at 0. {why}",
             inst.instance,
-            fmt_loss(inst.eval_loss),
+            a.loss_text(inst),
             a.config.config_id
         ),
         None => format!(
             "Gram matrix WᵀW (entry i, j = W_i · W_j; diagonal = ‖W_i‖²) of the lowest-loss \
-             instance ({}, p = {}, {word} {}) of config {} ({} features without a tree), \
+             instance ({}, p = {}, {}) of config {} ({} features without a tree), \
              features in index order{}; diverging colour scale centred at 0. {why}",
             inst.instance,
             fmt_p(inst.feature_probability),
-            fmt_loss(inst.eval_loss),
+            a.loss_text(inst),
             a.config.config_id,
             f,
             pair_box_note(pairs)
@@ -879,8 +881,6 @@ const ANTI_SHADE: RGBColor = RGBColor(250, 228, 208);
 
 /// Feature norms of the best instance as bars coloured by superposition.
 pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure> {
-    // The loss the report judges by: exact where the data has it.
-    let word = a.loss_word();
     let inst = a.best_instance();
     let tree = a.tree.as_ref();
     let f = a.config.n_features as usize;
@@ -898,20 +898,20 @@ pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure>
     let pairs = a.pairs();
     let caption = match tree {
         Some(_) => format!(
-            "Norm ‖W_i‖ of every feature of the lowest-loss instance ({}, {word} {}) of config \
+            "Norm ‖W_i‖ of every feature of the lowest-loss instance ({}, {}) of config \
              {}, in breadth-first order (dashed lines: level boundaries); colour: superposition \
              Σ_{{j≠i}} (Ŵ_i · W_j)², 0 for a feature alone in its direction. {why}",
             inst.instance,
-            fmt_loss(inst.eval_loss),
+            a.loss_text(inst),
             a.config.config_id
         ),
         None => format!(
-            "Norm ‖W_i‖ of every feature of the lowest-loss instance ({}, p = {}, {word} {}) \
+            "Norm ‖W_i‖ of every feature of the lowest-loss instance ({}, p = {}, {}) \
              of config {} ({} features without a tree), in index order{}; colour: \
              superposition Σ_{{j≠i}} (Ŵ_i · W_j)², 0 for a feature alone in its direction. {why}",
             inst.instance,
             fmt_p(inst.feature_probability),
-            fmt_loss(inst.eval_loss),
+            a.loss_text(inst),
             a.config.config_id,
             f,
             match (pairs.correlated, pairs.anticorrelated) {

@@ -338,3 +338,42 @@ fn data_sets_with_the_same_mean_p_get_their_own_charts() {
     }
     assert_eq!(report::broken_links(dir).unwrap(), Vec::<String>::new());
 }
+
+/// Relative to its own bias-only loss (uniform magnitudes: p/3 − p²/4), the instance at
+/// p = 0.5 with loss 1e-2 (9.6e-2 of 0.104) beats the one at p = 0.02 with loss 3e-3 (0.46 of
+/// 0.0066): by a relative threshold the figures show it, and say both numbers.
+#[test]
+fn a_relative_threshold_ranks_instances_by_their_own_bias_only_loss() {
+    const ID: &str = "f5-pinst-h2-uniform-s0";
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let rows = vec![
+        sparse_row(ID, 5, 2, 0, 0.5, 1e-2),
+        sparse_row(ID, 5, 2, 1, 0.02, 3e-3),
+    ];
+    write_table(dir, &rows).unwrap();
+    write_weights(dir, ID, 2, 5, &[polygon_2d(5, 0, 0.1), orthogonal_2d(3)]);
+    let caption = |relative_loss: bool| {
+        let opts = geometry::GeometryOptions {
+            threshold: 0.2,
+            relative_loss,
+            ..geometry::GeometryOptions::default()
+        };
+        let out = geometry::build_with(dir, &opts).unwrap();
+        (out.figures.iter())
+            .find(|e| e.stem == format!("geometry_gram_{ID}"))
+            .unwrap()
+            .caption
+            .clone()
+    };
+    let absolute = caption(false);
+    assert!(
+        absolute.contains("instance (1, p = 0.02, eval loss 3.0e-3)"),
+        "{absolute}"
+    );
+    let relative = caption(true);
+    assert!(
+        relative.contains("instance (0, p = 0.5, eval loss 1.0e-2, 9.6e-2 of the bias-only loss)"),
+        "{relative}"
+    );
+}

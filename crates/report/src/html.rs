@@ -303,8 +303,9 @@ impl Page<'_> {
         "<p class=\"note\"><strong>Exact evaluation.</strong> Tree paths with binary \
          magnitudes have at most <code>n_features + 1</code> possible samples, so for them the \
          loss throughout this report is the <em>exact loss</em>, the expected loss over all of them \
-         (<code>exact_loss</code> in <code>runs.csv</code>) rather than an estimate from an \
-         evaluation batch (<code>eval_loss</code>, the <em>eval loss</em>). The \
+         (<code>exact_loss</code> in <code>runs.csv</code>; with a relative threshold, divided \
+         by <code>bias_only_loss</code>) rather than an estimate from an evaluation batch \
+         (<code>eval_loss</code>, the <em>eval loss</em>). The \
          <em>decoded</em> columns need no loss threshold: the smallest n_hidden at which every \
          possible sample comes out within 0.5 of itself in every feature, for every instance \
          (<em>all</em>) or the best one (<em>best</em>; with the median as the decoding \
@@ -393,9 +394,10 @@ impl Page<'_> {
             let _ = writeln!(
                 h,
                 "<p class=\"note\">The instances differ in feature probability: these \
-                 statistics mix data sets (see the <a href=\"#instances-{}\">eval loss per \
+                 statistics mix data sets (see the <a href=\"#instances-{}\">{} per \
                  instance</a>).</p>",
-                esc(&series.slug())
+                esc(&series.slug()),
+                self.opts.rule().relative("eval loss")
             );
         }
         let rows = || (self.summary.iter()).filter(|r| Series::of_summary(r) == *series);
@@ -512,8 +514,9 @@ impl Page<'_> {
         for c in &configs {
             let _ = write!(
                 h,
-                "<th title=\"{}\">eval loss, n_hidden {}</th>",
+                "<th title=\"{}\">{}, n_hidden {}</th>",
                 esc(&c.config_id),
+                self.opts.rule().relative("eval loss"),
                 c.n_hidden
             );
         }

@@ -419,9 +419,10 @@ fn facts(
             opts.rule().describe()
         ),
         format!(
-            "Display floor: charts draw eval and train losses below {} ({} × threshold: rounding \
+            "Display floor: charts draw {}eval and train losses below {} ({} × threshold: rounding \
              noise of a solved config, exact zeros included) at {} with ▼; tables and CSV files \
              keep the exact values.",
+            if opts.relative_loss { "relative " } else { "" },
             draw::fmt_bound(display_floor(opts.threshold)),
             NOISE_FLOOR,
             draw::fmt_bound(display_floor(opts.threshold)),

@@ -1540,13 +1540,16 @@ fn training_curves(
     } else {
         "n_features"
     };
+    let first_line = format!(
+        "{} before each logged step's update; one line per instance.",
+        capitalised(&train_loss)
+    );
     let mut footer = if per_p {
-        "Train loss before each logged step's update; one line per instance.".to_owned()
+        first_line
     } else {
         format!(
-            "Train loss before each logged step's update; one line per instance.\nPer \
-             {row_word}: the smallest n_hidden that passes ({}: ✓) and the next narrower one, or \
-             the widest tested if none passes.",
+            "{first_line}\nPer {row_word}: the smallest n_hidden that passes ({}: ✓) and the \
+             next narrower one, or the widest tested if none passes.",
             rule.describe()
         )
     };

@@ -23,7 +23,7 @@ fn bias_only_loss(row: &RunRow) -> Result<f64> {
              bias_only_loss), which config {} instance {} has not: its folder was written \
              before tmh computed it. Rerun the folder's sweep command (its config.toml as \
              --config, the folder as --out), which fills it without training, or set \
-             analysis.relative_loss = false",
+             analysis.relative_loss = false (`tmh report DIR --relative-loss false`)",
             row.config_id,
             row.instance
         ),

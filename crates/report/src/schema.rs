@@ -100,8 +100,9 @@ pub struct RunRow {
     pub max_error: Option<f64>,
     /// The loss of this instance's best model without hidden units (`W = 0`, `b = E[x]`): the
     /// importance-weighted mean over features of their variances, in the loss's convention.
-    /// Every width starts from it; `analysis.relative_loss` divides the losses by it. Empty in
-    /// folders written before tmh computed it.
+    /// Every width can reach it (with `W = 0`), so a trained instance ends below it;
+    /// `analysis.relative_loss` divides the losses by it. Empty in folders written before tmh
+    /// computed it.
     #[serde(default)]
     pub bias_only_loss: Option<f64>,
     /// Wall seconds of the whole fused group (`group`) that trained this config, all its

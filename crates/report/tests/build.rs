@@ -7,9 +7,9 @@ use std::fs;
 use std::path::Path;
 
 use report::{
-    Aggregate, Criterion, ManifestEntry, MinHiddenRow, PLOT_HEIGHT, PLOT_WIDTH, ReportOptions,
-    RunRow, Series, SummaryRow, Table, broken_links, build, links, read_runs, read_table,
-    write_table,
+    Aggregate, Criterion, CurveRow, ManifestEntry, MinHiddenRow, PLOT_HEIGHT, PLOT_WIDTH,
+    ReportOptions, RunRow, Series, SummaryRow, Table, broken_links, build, links, read_runs,
+    read_table, write_table,
 };
 use support::synthetic::{SparseSet, Synthetic};
 
@@ -1211,6 +1211,18 @@ fn a_relative_threshold_divides_by_the_bias_only_loss_everywhere() {
         }
     }
     write_table(dir, &runs).unwrap();
+    // Curves falling to each instance's final loss.
+    let curves: Vec<CurveRow> = (runs.iter())
+        .flat_map(|r| {
+            [(0, 0.1), (99, r.eval_loss)].map(|(step, loss)| CurveRow {
+                config_id: r.config_id.clone(),
+                instance: r.instance,
+                step,
+                loss,
+            })
+        })
+        .collect();
+    write_table(dir, &curves).unwrap();
     let fixed = ReportOptions::default();
     build(dir, &fixed).unwrap();
     let answers = |dir: &Path| -> Vec<Option<u32>> {
@@ -1243,9 +1255,20 @@ fn a_relative_threshold_divides_by_the_bias_only_loss_everywhere() {
     assert_eq!(read_runs(dir).unwrap(), runs);
     let html = fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(html.contains("Smallest n_hidden with relative eval loss &lt; 1.0e-4"));
-    let heatmap =
-        fs::read_to_string(dir.join("plots/heatmap_tree-s0.5_b2_binary_seed0.svg")).unwrap();
-    assert!(heatmap.contains("Relative eval loss by depth and n_hidden"));
+    let chart = |kind: &str| {
+        fs::read_to_string(dir.join(format!("plots/{kind}_tree-s0.5_b2_binary_seed0.svg"))).unwrap()
+    };
+    assert!(chart("heatmap").contains("Relative eval loss by depth and n_hidden"));
+    let curves_svg = chart("curves");
+    assert!(curves_svg.contains("Training curves (relative train loss)"));
+    assert!(curves_svg.contains("Relative train loss before each logged step"));
+    assert!(chart("loss_vs_hidden").contains("relative eval loss"));
+    let bars = fs::read_to_string(dir.join("plots/min_hidden_mean.svg")).unwrap();
+    assert!(
+        bars.contains("min n_hidden (mean relative loss &lt; 1.0e-4)"),
+        "{bars}"
+    );
+    assert!(html.contains("the relative losses here, ratios of two losses, are the same in both"));
     let text = report::min_hidden_text(&min_rows, &relative.rule());
     assert!(text.contains("  mean *           ≤2     3"), "{text}");
     assert!(text.contains("relative: each instance's loss divided by its bias-only loss"));
