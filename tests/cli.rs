@@ -611,3 +611,32 @@ fn ctrl_c_stops_after_the_group_in_training() {
         "the group in training is recorded, the next not started"
     );
 }
+
+/// `--dry-run` prints the plan and trains and writes nothing; a nameless file's default folder
+/// is named after the file.
+#[test]
+fn a_dry_run_prints_the_plan_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(
+        tmp.path(),
+        "my-trees.toml",
+        "[grid]\ndepths = [1, 2]\nn_hidden = [2, 3]\n",
+    );
+    let output = tmh()
+        .current_dir(tmp.path())
+        .args(["sweep", "--dry-run", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("runs/my-trees: a new run folder"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("to train: 3 config(s) in 2 group(s)"),
+        "{stdout}"
+    );
+    assert!(!tmp.path().join("runs").exists());
+}

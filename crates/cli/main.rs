@@ -156,6 +156,10 @@ struct SweepArgs {
     /// No progress output.
     #[arg(long)]
     quiet: bool,
+    /// Train nothing: print the groups and configs, which of them the run folder already
+    /// records, and whether it would take this config.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 /// A folder of another engine gets a hint on the flags that name one: the engine names of the
@@ -288,6 +292,11 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
         Some(path) => sweep::SweepConfig::load(path)?,
         None => sweep::SweepConfig::default(),
     };
+    if args.dry_run {
+        let out = (args.out.clone()).unwrap_or_else(|| sweep::default_out(&config));
+        out!("{}", sweep::plan(&config, &out, args.shard)?);
+        return Ok(());
+    }
     let options = backend::EngineOptions {
         device: args.device.as_deref(),
         upload: args.upload.as_deref(),

@@ -1040,12 +1040,23 @@ impl SweepConfig {
                     (Importance::Decay(r), _) => ("decay", *r, *n as u32 - 1),
                     _ => continue,
                 };
-                if !(rate.powi(power as i32) as f32).is_finite() {
+                // The weight of the most decayed feature: the smallest for r < 1, else the largest.
+                let extreme = rate.powi(power as i32) as f32;
+                if !extreme.is_finite() {
                     return Err(ConfigError::BadImportance {
                         field: format!("{field}.{key}"),
                         value: toml_float(rate),
                         why: "makes some feature's importance overflow f32; use a rate closer \
                               to 1",
+                    });
+                }
+                // Below f32's normal range a feature weighs nothing: it would never be learned.
+                if extreme < f32::MIN_POSITIVE {
+                    return Err(ConfigError::BadImportance {
+                        field: format!("{field}.{key}"),
+                        value: toml_float(rate),
+                        why: "makes some feature's importance underflow f32 (to 0 or nearly), so \
+                              that feature would never be learned; use a rate closer to 1",
                     });
                 }
             }

@@ -110,6 +110,7 @@ mod compare;
 mod config;
 mod features;
 mod grid;
+mod plan;
 mod record;
 mod run;
 mod shard;
@@ -124,6 +125,7 @@ pub use features::{FeatureProbability, Importance, SparseFeatures};
 pub use grid::{
     Cell, CellResult, DataSource, Group, GroupInfo, sparse_stream_config_hash, stream_config_hash,
 };
+pub use plan::{FolderState, GroupPlan, Plan, plan};
 pub use report::{Aggregate, Criterion};
 pub use run::{
     AnalysisChange, CONFIG_FILE, GROUPS_DIR, NoopObserver, Observer, RunOptions, RunSummary,

@@ -215,7 +215,7 @@ fn config_text(config: &SweepConfig, info: Option<&RunInfo>) -> String {
 
 /// The differences between two configs that matter to training, `; `-separated: the
 /// `[analysis]` is left out, since it may differ.
-fn training_diff(a: &SweepConfig, b: &SweepConfig) -> String {
+pub(crate) fn training_diff(a: &SweepConfig, b: &SweepConfig) -> String {
     let lines: Vec<String> = diff(a, b)
         .into_iter()
         .filter(|line| !line.starts_with("analysis."))
@@ -227,7 +227,7 @@ fn training_diff(a: &SweepConfig, b: &SweepConfig) -> String {
 /// ([`SweepConfig::record_hashes`]) and, for records written while the analysis was part of
 /// the hash, those of the config the folder holds (whatever its analysis) and its `[run]`
 /// hash.
-fn folder_record_hashes(out: &Path, config: &SweepConfig) -> Vec<String> {
+pub(crate) fn folder_record_hashes(out: &Path, config: &SweepConfig) -> Vec<String> {
     let mut hashes = config.record_hashes();
     if let Ok((existing, info)) = SweepConfig::load_with_run(&out.join(CONFIG_FILE)) {
         hashes.extend(existing.record_hashes());

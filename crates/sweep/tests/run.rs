@@ -12,6 +12,7 @@ use sweep::{
     Aggregate, AnalysisChange, CONFIG_FILE, Criterion, GroupInfo, NoopObserver, Observer,
     RunOptions, SweepConfig, merge, read_weights, rebuild_report, record_path, run, weights_path,
 };
+use sweep::{FolderState, plan};
 use train::{Engine, Job, JobResult, Progress};
 
 /// Records what happened and cancels the sweep after `stop_after` finished groups.
@@ -1050,6 +1051,57 @@ fn training_worse_than_no_hidden_units_is_flagged() {
         &NoopObserver,
     );
     assert_eq!(healthy.unwrap().worse_than_bias_only, 0);
+}
+
+/// A dry run says what a sweep would train, and writes nothing.
+#[test]
+fn a_plan_counts_what_would_train_and_writes_nothing() {
+    let config = tiny();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let fresh = plan(&config, &dir, None).unwrap();
+    assert_eq!(fresh.folder, FolderState::New);
+    assert!(!dir.exists(), "a plan writes nothing");
+    let widths: Vec<(String, usize)> = (fresh.groups.iter())
+        .map(|g| (g.id.clone(), g.to_train()))
+        .collect();
+    assert_eq!(
+        widths,
+        [
+            ("d1-b2-tree0.5-binary".to_string(), 1),
+            ("d2-b2-tree0.5-binary".to_string(), 2)
+        ]
+    );
+    assert!(
+        fresh
+            .to_string()
+            .ends_with("to train: 3 config(s) in 2 group(s)")
+    );
+
+    run(&config, &dir, &engine(), &opts(), &NoopObserver).unwrap();
+    let done = plan(&config, &dir, None).unwrap();
+    assert_eq!(done.folder, FolderState::Same { analysis: vec![] });
+    assert!(done.groups.iter().all(|g| g.to_train() == 0));
+
+    let mut wider = config.clone();
+    wider.grid.n_hidden.push(4);
+    let grows = plan(&wider, &dir, None).unwrap();
+    assert!(matches!(grows.folder, FolderState::Grows { .. }), "{grows}");
+    assert_eq!(grows.groups[1].recorded, Some(2));
+    assert_eq!(grows.groups[1].to_train(), 1);
+
+    let mut other = config.clone();
+    other.train.steps += 1;
+    let refused = plan(&other, &dir, None).unwrap();
+    assert_eq!(
+        refused.folder,
+        FolderState::Refused {
+            diff: "train.steps: 60 → 61".into()
+        }
+    );
+    // The same folder after all this: nothing written.
+    let (saved, _) = SweepConfig::load_with_run(&dir.join(CONFIG_FILE)).unwrap();
+    assert_eq!(saved, config);
 }
 
 #[test]

@@ -1,0 +1,189 @@
+//! What a sweep would do, without doing it (`tmh sweep --dry-run`): its groups and configs,
+//! which of them the run folder already records, and whether the folder would take the config
+//! at all. Reads the folder; writes nothing.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::config::{SweepConfig, diff};
+use crate::grid::Group;
+use crate::record::GroupRecord;
+use crate::run::{CONFIG_FILE, folder_record_hashes, record_path, training_diff};
+use crate::shard::shard_groups;
+
+/// The plan of a sweep into a run folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// The run folder.
+    pub out: PathBuf,
+    /// What the folder holds, and what the sweep would make of it.
+    pub folder: FolderState,
+    /// This run's groups (its shard's, with `--shard`), in training order.
+    pub groups: Vec<GroupPlan>,
+    /// The shard, if any, and the sweep's group count.
+    pub shard: Option<(usize, usize, usize)>,
+}
+
+/// What the run folder holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FolderState {
+    /// No `config.toml` yet: a new run folder.
+    New,
+    /// This config (its training part); `analysis` lists how the analysis would change.
+    Same {
+        /// `key: old → new` per changed `[analysis]` key.
+        analysis: Vec<String>,
+    },
+    /// A config this one extends: only the new configs would train.
+    Grows {
+        /// `key: old → new` per changed key.
+        changes: Vec<String>,
+    },
+    /// Another config: the sweep would be refused.
+    Refused {
+        /// The keys that differ in what trains.
+        diff: String,
+    },
+}
+
+/// One group of the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupPlan {
+    /// Group id.
+    pub id: String,
+    /// Features of its data.
+    pub n_features: usize,
+    /// Its configs' widths, in grid order.
+    pub n_hidden: Vec<usize>,
+    /// Instances of all its configs together.
+    pub instances: usize,
+    /// Optimiser steps.
+    pub steps: u64,
+    /// How many of its configs the folder records (0 to all); `None` for a record that
+    /// cannot be read (the sweep would stop there and name it).
+    pub recorded: Option<usize>,
+}
+
+impl GroupPlan {
+    /// Configs left to train.
+    pub fn to_train(&self) -> usize {
+        self.n_hidden.len() - self.recorded.unwrap_or(0)
+    }
+}
+
+/// The plan of `config` (shard `shard`, if given) into `out`.
+pub fn plan(config: &SweepConfig, out: &Path, shard: Option<(usize, usize)>) -> Result<Plan> {
+    config.validate()?;
+    let groups = config.groups();
+    let selected: Vec<&Group> = match shard {
+        Some((k, n)) => shard_groups(&groups, k, n)?,
+        None => groups.iter().collect(),
+    };
+    let folder = match SweepConfig::load_with_run(&out.join(CONFIG_FILE)) {
+        Err(_) if !out.join(CONFIG_FILE).exists() => FolderState::New,
+        Err(e) => return Err(e.into()),
+        Ok((existing, _)) if existing.hash() == config.hash() => FolderState::Same {
+            analysis: (diff(&existing, config).into_iter())
+                .filter(|d| d.starts_with("analysis."))
+                .collect(),
+        },
+        Ok((existing, _)) if config.extends(&existing) => FolderState::Grows {
+            changes: diff(&existing, config),
+        },
+        Ok((existing, _)) => FolderState::Refused {
+            diff: training_diff(&existing, config),
+        },
+    };
+    let hashes = folder_record_hashes(out, config);
+    let groups = selected
+        .iter()
+        .map(|group| {
+            let path = record_path(out, &group.info.id);
+            let recorded = if path.exists() {
+                (GroupRecord::read(&path, group, &hashes).ok()).map(|r| r.configs().len())
+            } else {
+                Some(0)
+            };
+            GroupPlan {
+                id: group.info.id.clone(),
+                n_features: group.info.n_features,
+                n_hidden: group.cells.iter().map(|c| c.n_hidden).collect(),
+                instances: group.info.instances,
+                steps: group.info.steps,
+                recorded,
+            }
+        })
+        .collect();
+    Ok(Plan {
+        out: out.to_path_buf(),
+        folder,
+        groups,
+        shard: shard.map(|(k, n)| (k, n, config.groups().len())),
+    })
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let out = self.out.display();
+        match &self.folder {
+            FolderState::New => writeln!(f, "{out}: a new run folder")?,
+            FolderState::Same { analysis } if analysis.is_empty() => {
+                writeln!(f, "{out}: holds this sweep; recorded groups resume")?
+            }
+            FolderState::Same { analysis } => writeln!(
+                f,
+                "{out}: holds this sweep; recorded groups resume; the analysis changes: {}",
+                analysis.join("; ")
+            )?,
+            FolderState::Grows { changes } => writeln!(
+                f,
+                "{out}: grows (only the new configs train): {}",
+                changes.join("; ")
+            )?,
+            FolderState::Refused { diff } => writeln!(
+                f,
+                "{out}: holds another sweep, so this one would be refused: {diff}"
+            )?,
+        }
+        if let Some((k, n, all)) = self.shard {
+            writeln!(
+                f,
+                "shard {k}/{n}: {} of the sweep's {all} groups",
+                self.groups.len()
+            )?;
+        }
+        writeln!(
+            f,
+            "{:<28} {:>10} {:>9} {:>7}  {:<16} n_hidden",
+            "group", "n_features", "instances", "steps", "recorded"
+        )?;
+        for g in &self.groups {
+            let recorded = match g.recorded {
+                None => "not usable".to_owned(),
+                Some(k) => format!("{k} of {} configs", g.n_hidden.len()),
+            };
+            let widths: Vec<String> = g.n_hidden.iter().map(usize::to_string).collect();
+            writeln!(
+                f,
+                "{:<28} {:>10} {:>9} {:>7}  {:<16} {}",
+                g.id,
+                g.n_features,
+                g.instances,
+                g.steps,
+                recorded,
+                widths.join(" ")
+            )?;
+        }
+        let configs: usize = self.groups.iter().map(|g| g.n_hidden.len()).sum();
+        let to_train: usize = self.groups.iter().map(GroupPlan::to_train).sum();
+        let groups_to_train = self.groups.iter().filter(|g| g.to_train() > 0).count();
+        write!(
+            f,
+            "{configs} config(s) in {} group(s); to train: {to_train} config(s) in \
+             {groups_to_train} group(s)",
+            self.groups.len()
+        )
+    }
+}
