@@ -122,8 +122,8 @@ pub struct InstanceRow {
     /// The instance's loss from `runs.csv`: `exact_loss` where the data has one, else
     /// `eval_loss` (the loss the report judges it by, [`report::RunRow::loss`]).
     pub eval_loss: f64,
-    /// Whether this is the config's plotted instance (lowest eval loss, ties to the lowest
-    /// index).
+    /// Whether this is the config's plotted instance (lowest loss, divided by its bias-only
+    /// loss where the threshold is relative; ties to the lowest index).
     pub best: bool,
     /// Whether the config's features were analysed with their tree (else all pairs are
     /// unrelated, level 0).

@@ -11,7 +11,7 @@
 //! | file | written by | contents |
 //! | --- | --- | --- |
 //! | `runs.csv` | sweep | one [`RunRow`] per (config, instance); `wall_s` is the whole group's wall time, repeated on each of its rows; `feature_probability` the mean over features of their marginals |
-//! | `curves.csv` | sweep (optional) | one [`CurveRow`] per logged step and instance; `step` is the 0-based index of the step whose train loss (before its update) is logged |
+//! | `curves.csv` | sweep (the report works without it) | one [`CurveRow`] per logged step and instance; `step` is the 0-based index of the step whose train loss (before its update) is logged |
 //! | `summary.csv` | [`build`] | one [`SummaryRow`] per config ([`summarize`]) |
 //! | `min_hidden.csv` | [`build`] | one [`MinHiddenRow`] per series, depth and aggregate ([`min_hidden`]) |
 //! | `plots/*.svg`, `plots/*.png` | [`build`] | the charts, 1000×700, PNG rendered from the SVG |

@@ -265,20 +265,21 @@ pub struct SummaryRow {
     pub seed: u64,
     /// Number of instances (rows in `runs.csv`), diverged ones included.
     pub n_instances: u32,
-    /// Mean eval loss over the non-diverged instances.
+    /// Mean loss over the non-diverged instances (the loss of `loss` below, divided by the
+    /// bias-only loss where `relative`; the same for the statistics that follow).
     pub mean: f64,
-    /// Sum of the eval loss over ALL instances: the seed notebook's statistic (its
+    /// Sum of the loss over ALL instances: the seed notebook's statistic (its
     /// `calculate_loss` sums the per-instance losses over its 5 instances, and its threshold
     /// applies to that sum). NaN when any instance diverged. Equals `mean · n_instances` when
     /// none did.
     pub sum: f64,
-    /// Smallest eval loss.
+    /// Smallest loss.
     pub min: f64,
-    /// Median eval loss (mean of the two middle values for an even count).
+    /// Median loss (mean of the two middle values for an even count).
     pub median: f64,
-    /// Largest eval loss.
+    /// Largest loss.
     pub max: f64,
-    /// Population standard deviation of the eval loss.
+    /// Population standard deviation of the loss.
     pub std: f64,
     /// Number of diverged instances.
     pub n_diverged: u32,
@@ -654,7 +655,7 @@ pub struct MinHiddenRow {
     /// Whether the threshold applies to each instance's loss divided by its bias-only loss
     /// (`analysis.relative_loss`; see [`SummaryRow::relative`]) rather than to the loss.
     pub relative: bool,
-    /// Smallest tested `n_hidden` whose aggregate eval loss is below the threshold; `None`
+    /// Smallest tested `n_hidden` whose aggregate loss is below the threshold; `None`
     /// (written `none`) when no tested width reaches it. Never a fallback to the widest.
     #[serde(with = "none_or_u32")]
     pub min_n_hidden: Option<u32>,
