@@ -545,14 +545,14 @@ fn a_tms_sweep_records_feature_probability_and_importance() {
     assert!(String::from_utf8_lossy(&compare.stdout).contains("AGREE"));
 }
 
-/// Ctrl-C stops a sweep after the group in training, which is recorded; the command says so
-/// and exits with 130 (128 + SIGINT). Two copies of the signal at once are one request.
+/// Starts a sweep whose first group trains for long, waits until it trains, then sends SIGINT
+/// once per entry of `gaps` after sleeping that long; returns the exit status, stderr, stdout
+/// and the number of recorded groups.
 #[cfg(unix)]
-#[test]
-fn ctrl_c_stops_after_the_group_in_training() {
+fn interrupted_sweep(gaps: &[u64]) -> (Option<i32>, String, String, usize) {
     use std::io::{BufRead, BufReader};
     let tmp = tempfile::tempdir().unwrap();
-    // Two groups; the first trains long enough for the signal to arrive during it.
+    // Two groups; the first trains long enough for the signals to arrive during it.
     let config = write_config(
         tmp.path(),
         "long.toml",
@@ -583,8 +583,8 @@ fn ctrl_c_stops_after_the_group_in_training() {
         log.contains(": started ("),
         "the sweep never started: {log}"
     );
-    // Twice at once, as `timeout` sends it (to the process, then to its group): one request.
-    for _ in 0..2 {
+    for &gap in gaps {
+        std::thread::sleep(std::time::Duration::from_millis(gap));
         // SAFETY: a plain kill(2) of our own child.
         unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     }
@@ -593,8 +593,19 @@ fn ctrl_c_stops_after_the_group_in_training() {
         log.push('\n');
     }
     let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(130), "{log}");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let records = fs::read_dir(out.join("groups")).map_or(0, |d| d.count());
+    (output.status.code(), log, stdout, records)
+}
+
+/// Ctrl-C stops a sweep after the group in training, which is recorded; the command says so
+/// and exits with 130 (128 + SIGINT). A second signal within moments of the first, as
+/// `timeout` sends (to the process, then to its group), is the same request.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_after_the_group_in_training() {
+    let (code, log, stdout, records) = interrupted_sweep(&[0, 20]);
+    assert_eq!(code, Some(130), "{log}");
     assert!(
         log.contains("stopping after the groups in training"),
         "{log}"
@@ -604,12 +615,19 @@ fn ctrl_c_stops_after_the_group_in_training() {
         stdout.contains("(incomplete: rerun the same command to resume)"),
         "{stdout}"
     );
-    let records: Vec<_> = fs::read_dir(out.join("groups")).unwrap().collect();
     assert_eq!(
-        records.len(),
-        1,
+        records, 1,
         "the group in training is recorded, the next not started"
     );
+}
+
+/// A second Ctrl-C well after the first stops at once: nothing more is recorded.
+#[cfg(unix)]
+#[test]
+fn a_second_ctrl_c_stops_at_once() {
+    let (code, log, _, records) = interrupted_sweep(&[0, 400]);
+    assert_eq!(code, Some(130), "{log}");
+    assert_eq!(records, 0, "the group in training is lost: {log}");
 }
 
 /// `--dry-run` prints the plan and trains and writes nothing; a nameless file's default folder
@@ -639,4 +657,50 @@ fn a_dry_run_prints_the_plan_and_writes_nothing() {
         "{stdout}"
     );
     assert!(!tmp.path().join("runs").exists());
+}
+
+/// A file without `name` used to run into `runs/seed`; now it runs into `runs/<file stem>`.
+/// Where only the old folder exists and holds its sweep, the command says how to resume it.
+#[test]
+fn a_nameless_file_points_to_its_earlier_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let grid = "[grid]\ndepths = [1]\nn_hidden = [2]\n[train]\ninstances = 1\nsteps = 20\nbatch = 16\neval_batch = 16\nlog_every = 10\n";
+    // The folder an earlier tmh made of it.
+    let earlier = write_config(
+        tmp.path(),
+        "as-seed.toml",
+        &format!("name = \"seed\"\n{grid}"),
+    );
+    let made = tmh()
+        .current_dir(tmp.path())
+        .args(["sweep", "--quiet", "--config"])
+        .arg(&earlier)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let nameless = write_config(tmp.path(), "mine.toml", grid);
+    let run = |extra: &[&str]| {
+        tmh()
+            .current_dir(tmp.path())
+            .args(["sweep", "--quiet", "--config"])
+            .arg(&nameless)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let refused = run(&[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains("runs/mine does not exist, but runs/seed holds this sweep")
+            && stderr.contains("pass --out runs/seed to resume it there"),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("runs/mine").exists());
+    let dry = run(&["--dry-run"]);
+    assert!(String::from_utf8_lossy(&dry.stdout).starts_with("note: runs/mine does not exist"));
+    // As told: it resumes there, training nothing.
+    let resumed = run(&["--out", "runs/seed"]);
+    let stdout = String::from_utf8_lossy(&resumed.stdout);
+    assert!(stdout.contains("0 trained, 1 resumed"), "{stdout}");
 }

@@ -292,26 +292,50 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
         Some(path) => sweep::SweepConfig::load(path)?,
         None => sweep::SweepConfig::default(),
     };
-    if args.dry_run {
-        let out = (args.out.clone()).unwrap_or_else(|| sweep::default_out(&config));
-        out!("{}", sweep::plan(&config, &out, args.shard)?);
-        return Ok(());
-    }
     let options = backend::EngineOptions {
         device: args.device.as_deref(),
         upload: args.upload.as_deref(),
         gradients: args.gradients.as_deref(),
     };
-    let engine = backend::engine_with(&args.backend, options)?;
+    let engine = backend::engine_with(&args.backend, options);
+    // Resuming a nameless file's run from before files were named after themselves.
+    let earlier = (args.out.is_none())
+        .then(|| sweep::earlier_default_out(&config))
+        .flatten();
+    let moved = earlier.map(|dir| {
+        format!(
+            "{} does not exist, but {} holds this sweep (tmh used to run a file without `name` \
+             there): pass --out {} to resume it there, or --out {} to start anew",
+            sweep::default_out(&config).display(),
+            dir.display(),
+            dir.display(),
+            sweep::default_out(&config).display()
+        )
+    });
+    if args.dry_run {
+        if let Some(note) = &moved {
+            out!("note: {note}");
+        }
+        let out = (args.out.clone()).unwrap_or_else(|| sweep::default_out(&config));
+        // A backend this machine lacks (a GPU's, planned from a login node) is no error here.
+        let name = engine.as_ref().ok().map(|e| e.name());
+        out!(
+            "{}",
+            sweep::plan(&config, &out, args.shard, name.as_deref())?
+        );
+        return Ok(());
+    }
+    let engine = engine?;
+    if let Some(message) = moved {
+        anyhow::bail!(message);
+    }
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build_global()
             .context("setting --threads")?;
     }
-    let out = args
-        .out
-        .unwrap_or_else(|| PathBuf::from("runs").join(&config.name));
+    let out = args.out.unwrap_or_else(|| sweep::default_out(&config));
     let options = sweep::RunOptions {
         shard: args.shard,
         parallel_groups: args.parallel_groups.max(1),

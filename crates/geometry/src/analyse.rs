@@ -248,12 +248,8 @@ pub(crate) fn analyse_config(
         instances.push(InstanceGeo {
             instance: row.instance,
             eval_loss: row.loss(),
-            judged_loss: if relative_loss {
-                // `build_with` checked that every row has a positive one.
-                row.loss() / row.bias_only_loss.unwrap_or(f64::NAN)
-            } else {
-                row.loss()
-            },
+            // `build_with` checked that every row has a positive bias-only loss.
+            judged_loss: row.judged_loss(relative_loss),
             decoded: row.decoded,
             feature_probability: row.feature_probability,
             w: w.to_vec(),

@@ -187,9 +187,8 @@ impl Solved {
 
     /// `exact loss < 1.0e-5`, `relative exact loss < 1.0e-3`.
     fn below(&self, word: &str) -> String {
-        let relative = if self.relative_loss { "relative " } else { "" };
-        let threshold = report::draw::fmt_loss(self.threshold);
-        format!("{relative}{word} < {threshold}")
+        let word = report::relative_word(self.relative_loss, word);
+        format!("{word} < {}", report::draw::fmt_loss(self.threshold))
     }
 
     /// Why a config was picked: `whose best instance has exact loss < 1.0e-5`.

@@ -126,7 +126,7 @@ pub use manifest::{GEOMETRY_MANIFEST, ManifestEntry, read_manifest, write_manife
 pub use relative::{check_relative, divide_by_bias_only, worse_than_bias_only};
 pub use schema::{
     Aggregate, Criterion, CurveRow, DataSetId, MinHiddenRow, PassRule, RunRow, SummaryRow, Table,
-    read_curves, read_runs, read_table, table_to_csv, write_atomic, write_table,
+    read_curves, read_runs, read_table, relative_word, table_to_csv, write_atomic, write_table,
 };
 pub use text::min_hidden_text;
 
@@ -244,9 +244,9 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
         let mut configs: Vec<&str> = worse.iter().map(|r| r.config_id.as_str()).collect();
         configs.dedup();
         format!(
-            "Warning: {} instance(s) of {} config(s) ended with a loss above their bias-only loss \
-             (a model without hidden units does better), so their training failed: check the \
-             learning rate and the steps. First: {}.",
+            "Warning: {} instance(s) of {} config(s) ended with an exact loss above their \
+             bias-only loss (a model without hidden units does better), so their training \
+             failed: check the learning rate and the steps. First: {}.",
             worse.len(),
             configs.len(),
             configs[0]
@@ -419,10 +419,10 @@ fn facts(
             opts.rule().describe()
         ),
         format!(
-            "Display floor: charts draw {}eval and train losses below {} ({} × threshold: rounding \
+            "Display floor: charts draw {} below {} ({} × threshold: rounding \
              noise of a solved config, exact zeros included) at {} with ▼; tables and CSV files \
              keep the exact values.",
-            if opts.relative_loss { "relative " } else { "" },
+            relative_word(opts.relative_loss, "eval and train losses"),
             draw::fmt_bound(display_floor(opts.threshold)),
             NOISE_FLOOR,
             draw::fmt_bound(display_floor(opts.threshold)),

@@ -24,6 +24,7 @@ use crate::draw::{
 };
 use crate::schema::{
     Aggregate, Criterion, CurveRow, MinHiddenRow, PassRule, RunRow, SummaryRow, decoding_instances,
+    relative_word,
 };
 use crate::{NOISE_FLOOR, display_floor};
 
@@ -1067,11 +1068,7 @@ fn min_hidden_bars(
             ),
             format!(
                 "min n_hidden ({aggregate} {} < {})",
-                rows.first().map_or("loss", |r| if r.relative {
-                    "relative loss"
-                } else {
-                    "loss"
-                }),
+                relative_word(rows.first().is_some_and(|r| r.relative), "loss"),
                 fmt_loss(threshold)
             ),
         ),

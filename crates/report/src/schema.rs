@@ -121,6 +121,16 @@ impl RunRow {
         self.exact_loss.unwrap_or(self.eval_loss)
     }
 
+    /// [`RunRow::loss`], divided by the bias-only loss where the threshold is `relative`
+    /// (NaN without one).
+    pub fn judged_loss(&self, relative: bool) -> f64 {
+        if relative {
+            self.loss() / self.bias_only_loss.unwrap_or(f64::NAN)
+        } else {
+            self.loss()
+        }
+    }
+
     /// Instance `instance` of the seed sweep's config of `depth` and `n_hidden` (binary tree,
     /// stop_prob 0.5, binary magnitudes, importance 1, seed 0), with train and eval loss `loss`
     /// and a wall time of 1 s: the base that tests and examples adjust with struct update
@@ -531,14 +541,10 @@ impl PassRule {
         }
     }
 
-    /// `word` (a loss: `train loss`) as the report shows it: `relative train loss` where the
-    /// losses are divided by the bias-only loss.
+    /// `word` (a loss: `train loss`) as the report shows it under this rule
+    /// ([`relative_word`]).
     pub fn relative(&self, word: &str) -> String {
-        if self.relative_loss {
-            format!("relative {word}")
-        } else {
-            word.to_owned()
-        }
+        relative_word(self.relative_loss, word)
     }
 
     /// Whether `row` passes: [`SummaryRow::passes`] for the loss, [`SummaryRow::decodes`]
@@ -589,6 +595,16 @@ impl PassRule {
             }
             Criterion::Decoded => format!("{} decode", decoding_label(self.aggregate)),
         }
+    }
+}
+
+/// `word` (a loss: `train loss`) as it is shown where the losses are divided by the bias-only
+/// loss (`relative`): `relative train loss`; else `word` itself.
+pub fn relative_word(relative: bool, word: &str) -> String {
+    if relative {
+        format!("relative {word}")
+    } else {
+        word.to_owned()
     }
 }
 

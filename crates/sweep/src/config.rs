@@ -736,7 +736,7 @@ fn parse_error(text: &str, err: &toml::de::Error) -> ConfigError {
 /// serde's message in the file's terms: a table's shape instead of the name of the Rust type
 /// behind it, and how to write a whole number.
 fn plain_words(message: &str) -> String {
-    const TABLES: [(&str, &str); 6] = [
+    const TABLES: [(&str, &str); 7] = [
         (
             "struct RawStructure",
             "an inline table like { kind = \"tree\", stop_prob = 0.5 }",
@@ -749,6 +749,7 @@ fn plain_words(message: &str) -> String {
         ("struct RawGrid", "a table ([grid])"),
         ("struct RawTrain", "a table ([train])"),
         ("struct RawAnalysis", "a table ([analysis])"),
+        ("struct RunInfo", "a table ([run])"),
     ];
     let mut out = message.to_owned();
     for (rust, toml) in TABLES {
@@ -1040,23 +1041,12 @@ impl SweepConfig {
                     (Importance::Decay(r), _) => ("decay", *r, *n as u32 - 1),
                     _ => continue,
                 };
-                // The weight of the most decayed feature: the smallest for r < 1, else the largest.
-                let extreme = rate.powi(power as i32) as f32;
-                if !extreme.is_finite() {
+                if !(rate.powi(power as i32) as f32).is_finite() {
                     return Err(ConfigError::BadImportance {
                         field: format!("{field}.{key}"),
                         value: toml_float(rate),
                         why: "makes some feature's importance overflow f32; use a rate closer \
                               to 1",
-                    });
-                }
-                // Below f32's normal range a feature weighs nothing: it would never be learned.
-                if extreme < f32::MIN_POSITIVE {
-                    return Err(ConfigError::BadImportance {
-                        field: format!("{field}.{key}"),
-                        value: toml_float(rate),
-                        why: "makes some feature's importance underflow f32 (to 0 or nearly), so \
-                              that feature would never be learned; use a rate closer to 1",
                     });
                 }
             }
@@ -1272,6 +1262,19 @@ pub fn diff(a: &SweepConfig, b: &SweepConfig) -> Vec<String> {
         .zip(b.entries())
         .filter(|((_, x), (_, y))| x != y)
         .map(|((key, x), (_, y))| format!("{key}: {x} → {y}"))
+        .collect()
+}
+
+/// Whether a [`diff`] line is about `[analysis]`, which changes no training.
+pub(crate) fn is_analysis_change(line: &str) -> bool {
+    line.starts_with("analysis.")
+}
+
+/// The [`diff`] lines of `[analysis]` alone.
+pub(crate) fn analysis_diff(a: &SweepConfig, b: &SweepConfig) -> Vec<String> {
+    diff(a, b)
+        .into_iter()
+        .filter(|line| is_analysis_change(line))
         .collect()
 }
 

@@ -129,7 +129,8 @@ pub use plan::{FolderState, GroupPlan, Plan, plan};
 pub use report::{Aggregate, Criterion};
 pub use run::{
     AnalysisChange, CONFIG_FILE, GROUPS_DIR, NoopObserver, Observer, RunOptions, RunSummary,
-    WEIGHTS_DIR, default_out, merge, rebuild_report, record_path, run, weights_path,
+    WEIGHTS_DIR, default_out, earlier_default_out, merge, rebuild_report, record_path, run,
+    weights_path,
 };
 pub use shard::{assign_shards, check_shard, parse_shard, shard_groups};
 pub use weights::{Weights, read_weights};

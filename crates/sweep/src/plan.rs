@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::config::{SweepConfig, diff};
+use crate::config::{RunInfo, SweepConfig, analysis_diff, diff, is_analysis_change};
 use crate::grid::Group;
 use crate::record::GroupRecord;
 use crate::run::{CONFIG_FILE, folder_record_hashes, record_path, training_diff};
@@ -24,9 +24,11 @@ pub struct Plan {
     pub groups: Vec<GroupPlan>,
     /// The shard, if any, and the sweep's group count.
     pub shard: Option<(usize, usize, usize)>,
+    /// Whether the folder's engine was compared with the sweep's.
+    pub engine_checked: bool,
 }
 
-/// What the run folder holds.
+/// What the run folder holds, and what a sweep of a given config would make of it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FolderState {
     /// No `config.toml` yet: a new run folder.
@@ -35,6 +37,11 @@ pub enum FolderState {
     Same {
         /// `key: old → new` per changed `[analysis]` key.
         analysis: Vec<String>,
+    },
+    /// This config under another name: nothing more trains, the folder takes the new name.
+    Renamed {
+        /// `key: old → new` per changed key (the name, maybe the analysis).
+        changes: Vec<String>,
     },
     /// A config this one extends: only the new configs would train.
     Grows {
@@ -46,6 +53,64 @@ pub enum FolderState {
         /// The keys that differ in what trains.
         diff: String,
     },
+    /// The same config (or one it extends) trained by another engine: refused too.
+    RefusedEngine {
+        /// `engine: old → new`.
+        diff: String,
+    },
+}
+
+/// A run folder as [`folder_state`] finds it.
+pub(crate) struct Folder {
+    /// What a sweep would make of it.
+    pub state: FolderState,
+    /// Its config and `[run]` facts, when it has a `config.toml`.
+    pub existing: Option<(SweepConfig, Option<RunInfo>)>,
+}
+
+/// What the run folder `out` holds for a sweep of `config` trained by `engine` (not checked
+/// when `None`): the one decision behind both a sweep's start and a dry run.
+pub(crate) fn folder_state(
+    out: &Path,
+    config: &SweepConfig,
+    engine: Option<&str>,
+) -> Result<Folder> {
+    let path = out.join(CONFIG_FILE);
+    if !path.exists() {
+        return Ok(Folder {
+            state: FolderState::New,
+            existing: None,
+        });
+    }
+    let (existing, info) = SweepConfig::load_with_run(&path)?;
+    let trains = training_diff(&existing, config);
+    let mut state = if existing.hash() == config.hash() {
+        FolderState::Same {
+            analysis: analysis_diff(&existing, config),
+        }
+    } else if config.extends(&existing) {
+        let changes = diff(&existing, config);
+        if (changes.iter()).all(|line| line.starts_with("name:") || is_analysis_change(line)) {
+            FolderState::Renamed { changes }
+        } else {
+            FolderState::Grows { changes }
+        }
+    } else {
+        FolderState::Refused { diff: trains }
+    };
+    if let (Some(engine), Some(info)) = (engine, &info)
+        && !info.engine.is_empty()
+        && info.engine != engine
+        && !matches!(state, FolderState::Refused { .. })
+    {
+        state = FolderState::RefusedEngine {
+            diff: format!("engine: {} → {engine}", info.engine),
+        };
+    }
+    Ok(Folder {
+        state,
+        existing: Some((existing, info)),
+    })
 }
 
 /// One group of the plan.
@@ -73,29 +138,22 @@ impl GroupPlan {
     }
 }
 
-/// The plan of `config` (shard `shard`, if given) into `out`.
-pub fn plan(config: &SweepConfig, out: &Path, shard: Option<(usize, usize)>) -> Result<Plan> {
+/// The plan of `config` (shard `shard`, if given) into `out`, for a sweep trained by
+/// `engine` (whether the folder was trained by another is not checked when `None`).
+pub fn plan(
+    config: &SweepConfig,
+    out: &Path,
+    shard: Option<(usize, usize)>,
+    engine: Option<&str>,
+) -> Result<Plan> {
     config.validate()?;
     let groups = config.groups();
     let selected: Vec<&Group> = match shard {
         Some((k, n)) => shard_groups(&groups, k, n)?,
         None => groups.iter().collect(),
     };
-    let folder = match SweepConfig::load_with_run(&out.join(CONFIG_FILE)) {
-        Err(_) if !out.join(CONFIG_FILE).exists() => FolderState::New,
-        Err(e) => return Err(e.into()),
-        Ok((existing, _)) if existing.hash() == config.hash() => FolderState::Same {
-            analysis: (diff(&existing, config).into_iter())
-                .filter(|d| d.starts_with("analysis."))
-                .collect(),
-        },
-        Ok((existing, _)) if config.extends(&existing) => FolderState::Grows {
-            changes: diff(&existing, config),
-        },
-        Ok((existing, _)) => FolderState::Refused {
-            diff: training_diff(&existing, config),
-        },
-    };
+    let folder = folder_state(out, config, engine)?.state;
+    let all_groups = groups.len();
     let hashes = folder_record_hashes(out, config);
     let groups = selected
         .iter()
@@ -120,7 +178,8 @@ pub fn plan(config: &SweepConfig, out: &Path, shard: Option<(usize, usize)>) -> 
         out: out.to_path_buf(),
         folder,
         groups,
-        shard: shard.map(|(k, n)| (k, n, config.groups().len())),
+        shard: shard.map(|(k, n)| (k, n, all_groups)),
+        engine_checked: engine.is_some(),
     })
 }
 
@@ -137,6 +196,11 @@ impl fmt::Display for Plan {
                 "{out}: holds this sweep; recorded groups resume; the analysis changes: {}",
                 analysis.join("; ")
             )?,
+            FolderState::Renamed { changes } => writeln!(
+                f,
+                "{out}: holds this sweep under another name, which it takes: {}",
+                changes.join("; ")
+            )?,
             FolderState::Grows { changes } => writeln!(
                 f,
                 "{out}: grows (only the new configs train): {}",
@@ -146,6 +210,16 @@ impl fmt::Display for Plan {
                 f,
                 "{out}: holds another sweep, so this one would be refused: {diff}"
             )?,
+            FolderState::RefusedEngine { diff } => writeln!(
+                f,
+                "{out}: was trained by another engine, so this sweep would be refused: {diff}"
+            )?,
+        }
+        if !self.engine_checked {
+            writeln!(
+                f,
+                "(the folder's engine was not compared: this backend is not available here)"
+            )?;
         }
         if let Some((k, n, all)) = self.shard {
             writeln!(

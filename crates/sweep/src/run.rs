@@ -11,8 +11,9 @@ use report::{CurveRow, ReportOptions, RunRow, write_atomic, write_table};
 use toy_model::InstanceInit;
 use train::{Engine, Job, JobResult, Progress};
 
-use crate::config::{ConfigError, RunInfo, SweepConfig, diff};
+use crate::config::{ConfigError, RunInfo, SweepConfig, analysis_diff, diff, is_analysis_change};
 use crate::grid::{Cell, Group, GroupInfo};
+use crate::plan::{FolderState, folder_state};
 use crate::record::GroupRecord;
 use crate::shard::shard_groups;
 use crate::weights;
@@ -27,6 +28,23 @@ pub const WEIGHTS_DIR: &str = "weights";
 /// `runs/<name>`: where a sweep goes unless told otherwise.
 pub fn default_out(config: &SweepConfig) -> PathBuf {
     Path::new("runs").join(&config.name)
+}
+
+/// The folder an earlier tmh would have used for `config`, when that is not
+/// [`default_out`] and holds this sweep: tmh named a file without `name` "seed" (so its
+/// folder was `runs/seed`) before it named such a file after itself. `None` when
+/// `default_out` exists or `runs/seed` holds something else.
+pub fn earlier_default_out(config: &SweepConfig) -> Option<PathBuf> {
+    let seed = SweepConfig {
+        name: SweepConfig::default().name,
+        ..config.clone()
+    };
+    let (earlier, now) = (default_out(&seed), default_out(config));
+    if earlier == now || now.exists() {
+        return None;
+    }
+    let folder = folder_state(&earlier, &seed, None).ok()?;
+    matches!(folder.state, FolderState::Same { .. }).then_some(earlier)
 }
 
 /// Where a finished group's record lives.
@@ -144,46 +162,31 @@ fn prepare_folder(
     info: &RunInfo,
     check_engine: bool,
 ) -> Result<Prepared> {
-    let path = out.join(CONFIG_FILE);
-    let mut write_config = !path.exists();
-    let mut run_info = Some(info.clone());
-    let mut analysis_changes = Vec::new();
-    if path.exists() {
-        let (existing, existing_info) = SweepConfig::load_with_run(&path)?;
-        let extended = existing.hash() != info.config_hash && config.extends(&existing);
-        if existing.hash() != info.config_hash && !extended {
-            return Err(ConfigError::FolderMismatch {
-                dir: out.display().to_string(),
-                what: "config",
-                diff: training_diff(&existing, config),
-            }
-            .into());
-        }
-        if let Some(existing_info) = &existing_info
-            && check_engine
-            && !existing_info.engine.is_empty()
-            && existing_info.engine != info.engine
-        {
-            return Err(ConfigError::FolderMismatch {
-                dir: out.display().to_string(),
-                what: "engine",
-                diff: format!("engine: {} → {}", existing_info.engine, info.engine),
-            }
-            .into());
-        }
-        analysis_changes = (diff(&existing, config).into_iter())
-            .filter(|d| d.starts_with("analysis."))
-            .collect();
-        if extended || existing.analysis != config.analysis {
-            write_config = true;
-            // The folder's run keeps its own facts (version, engine), or none; the hash is
-            // today's (the records are upgraded to it first).
-            run_info = existing_info.map(|existing| RunInfo {
+    let folder = folder_state(out, config, check_engine.then_some(info.engine.as_str()))?;
+    let mismatch = |what, diff: &String| ConfigError::FolderMismatch {
+        dir: out.display().to_string(),
+        what,
+        diff: diff.clone(),
+    };
+    let write_config = match &folder.state {
+        FolderState::Refused { diff } => return Err(mismatch("config", diff).into()),
+        FolderState::RefusedEngine { diff } => return Err(mismatch("engine", diff).into()),
+        FolderState::New | FolderState::Grows { .. } | FolderState::Renamed { .. } => true,
+        // Only the analysis may differ: that changes the report, not the training.
+        FolderState::Same { analysis } => !analysis.is_empty(),
+    };
+    let (run_info, analysis_changes) = match folder.existing {
+        None => (Some(info.clone()), Vec::new()),
+        // The folder's run keeps its own facts (version, engine), or none; the hash is
+        // today's (the records are upgraded to it first).
+        Some((existing, existing_info)) => (
+            existing_info.map(|existing| RunInfo {
                 config_hash: info.config_hash.clone(),
                 ..existing
-            });
-        }
-    }
+            }),
+            analysis_diff(&existing, config),
+        ),
+    };
     for dir in [
         out.to_path_buf(),
         out.join(GROUPS_DIR),
@@ -218,7 +221,7 @@ fn config_text(config: &SweepConfig, info: Option<&RunInfo>) -> String {
 pub(crate) fn training_diff(a: &SweepConfig, b: &SweepConfig) -> String {
     let lines: Vec<String> = diff(a, b)
         .into_iter()
-        .filter(|line| !line.starts_with("analysis."))
+        .filter(|line| !is_analysis_change(line))
         .collect();
     lines.join("; ")
 }

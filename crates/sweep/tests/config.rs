@@ -767,14 +767,6 @@ fn importances_are_checked_naming_the_field() {
         "[grid]\ndepths = [3]\nimportance = [{ level_decay = 1e30 }]",
         &["grid.importance[0].level_decay = 1e30", "overflow f32"],
     );
-    assert_names(
-        "[grid]\ndepths = [6]\nimportance = [{ decay = 0.001 }]",
-        &[
-            "grid.importance[0].decay = 0.001",
-            "underflow f32",
-            "never be learned",
-        ],
-    );
     assert_names(&grid("1e300"), &["grid.importance[1] = 1e300", "finite"]);
     for form in [
         "\"high\"",

@@ -1041,7 +1041,7 @@ fn training_worse_than_no_hidden_units_is_flagged() {
             .contains("ended worse than a model without hidden units")
     );
     let html = std::fs::read_to_string(tmp.path().join("index.html")).unwrap();
-    assert!(html.contains("ended with a loss above their bias-only loss"));
+    assert!(html.contains("ended with an exact loss above their bias-only loss"));
     // A healthy run has none.
     let healthy = run(
         &tiny(),
@@ -1059,7 +1059,7 @@ fn a_plan_counts_what_would_train_and_writes_nothing() {
     let config = tiny();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
-    let fresh = plan(&config, &dir, None).unwrap();
+    let fresh = plan(&config, &dir, None, Some("ndarray")).unwrap();
     assert_eq!(fresh.folder, FolderState::New);
     assert!(!dir.exists(), "a plan writes nothing");
     let widths: Vec<(String, usize)> = (fresh.groups.iter())
@@ -1079,29 +1079,57 @@ fn a_plan_counts_what_would_train_and_writes_nothing() {
     );
 
     run(&config, &dir, &engine(), &opts(), &NoopObserver).unwrap();
-    let done = plan(&config, &dir, None).unwrap();
+    let files = |dir: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        let mut all = Vec::new();
+        for sub in ["", "groups", "weights"] {
+            for entry in std::fs::read_dir(dir.join(sub)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_file() {
+                    all.push((path.clone(), bytes(&path)));
+                }
+            }
+        }
+        all.sort();
+        all
+    };
+    let before = files(&dir);
+    let done = plan(&config, &dir, None, Some("ndarray")).unwrap();
     assert_eq!(done.folder, FolderState::Same { analysis: vec![] });
     assert!(done.groups.iter().all(|g| g.to_train() == 0));
 
     let mut wider = config.clone();
     wider.grid.n_hidden.push(4);
-    let grows = plan(&wider, &dir, None).unwrap();
+    let grows = plan(&wider, &dir, None, Some("ndarray")).unwrap();
     assert!(matches!(grows.folder, FolderState::Grows { .. }), "{grows}");
     assert_eq!(grows.groups[1].recorded, Some(2));
     assert_eq!(grows.groups[1].to_train(), 1);
 
     let mut other = config.clone();
     other.train.steps += 1;
-    let refused = plan(&other, &dir, None).unwrap();
+    let refused = plan(&other, &dir, None, Some("ndarray")).unwrap();
     assert_eq!(
         refused.folder,
         FolderState::Refused {
             diff: "train.steps: 60 → 61".into()
         }
     );
+    let mut renamed = config.clone();
+    renamed.name = "another".into();
+    let state = plan(&renamed, &dir, None, Some("ndarray")).unwrap().folder;
+    assert!(matches!(state, FolderState::Renamed { .. }), "{state:?}");
+    // Another engine is refused, as the sweep would be; no engine, no check.
+    let state = plan(&config, &dir, None, Some("fused-cpu")).unwrap().folder;
+    assert_eq!(
+        state,
+        FolderState::RefusedEngine {
+            diff: "engine: ndarray → fused-cpu".into()
+        }
+    );
+    let unchecked = plan(&config, &dir, None, None).unwrap();
+    assert_eq!(unchecked.folder, FolderState::Same { analysis: vec![] });
+    assert!(unchecked.to_string().contains("engine was not compared"));
     // The same folder after all this: nothing written.
-    let (saved, _) = SweepConfig::load_with_run(&dir.join(CONFIG_FILE)).unwrap();
-    assert_eq!(saved, config);
+    assert!(files(&dir) == before, "a plan wrote to the folder");
 }
 
 #[test]
