@@ -335,7 +335,12 @@ impl Page<'_> {
         let counts: std::collections::BTreeSet<u32> =
             self.summary.iter().map(|r| r.n_instances).collect();
         let counts: Vec<String> = counts.iter().map(u32::to_string).collect();
-        let scale = if counts == ["5"] {
+        let scale = if self.opts.relative_loss {
+            // A sum of ratios is not the notebook's sum of losses.
+            "with the losses themselves: here the threshold is relative, so the sum column \
+             sums ratios and is not the notebook's rule"
+                .to_owned()
+        } else if counts == ["5"] {
             "this run also has 5 instances per config".to_owned()
         } else {
             format!(
