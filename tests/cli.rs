@@ -545,18 +545,19 @@ fn a_tms_sweep_records_feature_probability_and_importance() {
     assert!(String::from_utf8_lossy(&compare.stdout).contains("AGREE"));
 }
 
-/// Starts a sweep whose first group trains for long, waits until it trains, then sends SIGINT
-/// once per entry of `gaps` after sleeping that long; returns the exit status, stderr, stdout
-/// and the number of recorded groups.
+/// Starts a sweep whose first group trains `steps` steps, waits until it trains, then sends
+/// SIGINT once per entry of `gaps` after sleeping that long; returns the exit status, stderr,
+/// stdout and the number of recorded groups. Fails if tmh has not exited a minute later.
 #[cfg(unix)]
-fn interrupted_sweep(gaps: &[u64]) -> (Option<i32>, String, String, usize) {
-    use std::io::{BufRead, BufReader};
+fn interrupted_sweep(steps: u64, gaps: &[u64]) -> (Option<i32>, String, String, usize) {
+    use std::io::{BufRead, BufReader, Read};
     let tmp = tempfile::tempdir().unwrap();
-    // Two groups; the first trains long enough for the signals to arrive during it.
     let config = write_config(
         tmp.path(),
         "long.toml",
-        "[grid]\ndepths = [1, 2]\nn_hidden = [2]\n[train]\ninstances = 1\nsteps = 1000000\nbatch = 64\n",
+        &format!(
+            "[grid]\ndepths = [1, 2]\nn_hidden = [2]\n[train]\ninstances = 1\nsteps = {steps}\nbatch = 64\n"
+        ),
     );
     let out = tmp.path().join("run");
     // Not quiet: the plain log (stderr is a pipe) says when the first group starts training.
@@ -588,14 +589,27 @@ fn interrupted_sweep(gaps: &[u64]) -> (Option<i32>, String, String, usize) {
         // SAFETY: a plain kill(2) of our own child.
         unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     }
-    for line in lines {
-        log.push_str(&line.unwrap());
-        log.push('\n');
-    }
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let rest = std::thread::spawn(move || lines.map(|l| l.unwrap() + "\n").collect::<String>());
+    let mut stdout_pipe = child.stdout.take().unwrap();
+    let stdout = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout_pipe.read_to_string(&mut text).unwrap();
+        text
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("tmh did not stop within a minute of the signals: {log}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    log.push_str(&rest.join().unwrap());
     let records = fs::read_dir(out.join("groups")).map_or(0, |d| d.count());
-    (output.status.code(), log, stdout, records)
+    (status.code(), log, stdout.join().unwrap(), records)
 }
 
 /// Ctrl-C stops a sweep after the group in training, which is recorded; the command says so
@@ -604,7 +618,8 @@ fn interrupted_sweep(gaps: &[u64]) -> (Option<i32>, String, String, usize) {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_after_the_group_in_training() {
-    let (code, log, stdout, records) = interrupted_sweep(&[0, 20]);
+    // The first group trains for about a second (more in debug builds).
+    let (code, log, stdout, records) = interrupted_sweep(1_000_000, &[0, 20]);
     assert_eq!(code, Some(130), "{log}");
     assert!(
         log.contains("stopping after the groups in training"),
@@ -625,7 +640,8 @@ fn ctrl_c_stops_after_the_group_in_training() {
 #[cfg(unix)]
 #[test]
 fn a_second_ctrl_c_stops_at_once() {
-    let (code, log, _, records) = interrupted_sweep(&[0, 400]);
+    // The first group would train for minutes: only the second signal ends it.
+    let (code, log, _, records) = interrupted_sweep(1_000_000_000, &[0, 400]);
     assert_eq!(code, Some(130), "{log}");
     assert_eq!(records, 0, "the group in training is lost: {log}");
 }
@@ -699,6 +715,23 @@ fn a_nameless_file_points_to_its_earlier_folder() {
     assert!(!tmp.path().join("runs/mine").exists());
     let dry = run(&["--dry-run"]);
     assert!(String::from_utf8_lossy(&dry.stdout).starts_with("note: runs/mine does not exist"));
+    // A file that names itself never ran into runs/seed: no note.
+    let named = write_config(
+        tmp.path(),
+        "named.toml",
+        &format!("name = \"named\"\n{grid}"),
+    );
+    let dry = tmh()
+        .current_dir(tmp.path())
+        .args(["sweep", "--dry-run", "--config"])
+        .arg(&named)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        stdout.starts_with("runs/named: a new run folder"),
+        "{stdout}"
+    );
     // As told: it resumes there, training nothing.
     let resumed = run(&["--out", "runs/seed"]);
     let stdout = String::from_utf8_lossy(&resumed.stdout);

@@ -299,13 +299,14 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
     };
     let engine = backend::engine_with(&args.backend, options);
     // Resuming a nameless file's run from before files were named after themselves.
-    let earlier = (args.out.is_none())
+    let nameless = (args.config.as_deref()).is_some_and(|p| !sweep::SweepConfig::file_sets_name(p));
+    let earlier = (args.out.is_none() && nameless)
         .then(|| sweep::earlier_default_out(&config))
         .flatten();
     let moved = earlier.map(|dir| {
         format!(
-            "{} does not exist, but {} holds this sweep (tmh used to run a file without `name` \
-             there): pass --out {} to resume it there, or --out {} to start anew",
+            "{} does not exist, but {} holds this sweep or a smaller one (tmh used to run a file \
+             without `name` there): pass --out {} to resume it there, or --out {} to start anew",
             sweep::default_out(&config).display(),
             dir.display(),
             dir.display(),
@@ -317,8 +318,13 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
             out!("note: {note}");
         }
         let out = (args.out.clone()).unwrap_or_else(|| sweep::default_out(&config));
-        // A backend this machine lacks (a GPU's, planned from a login node) is no error here.
-        let name = engine.as_ref().ok().map(|e| e.name());
+        // A backend this binary or machine lacks (a GPU's, planned from a login node) is no
+        // error here; a misspelt one is.
+        let engine = match engine {
+            Err(e) if !backend::all().iter().any(|b| b.name == args.backend) => return Err(e),
+            engine => engine.ok(),
+        };
+        let name = engine.map(|e| e.name());
         out!(
             "{}",
             sweep::plan(&config, &out, args.shard, name.as_deref())?

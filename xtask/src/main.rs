@@ -442,11 +442,12 @@ fn test_tch() -> Result<(), String> {
 }
 
 fn run_status(mut cmd: Command, task: &str) -> Result<(), String> {
-    forward_signals_to_the_child();
+    leave_signals_to_the_child();
     let mut child = cmd.spawn().map_err(|e| format!("running cargo: {e}"))?;
-    #[cfg(unix)]
-    CHILD.store(child.id() as i32, std::sync::atomic::Ordering::SeqCst);
-    let status = child.wait().map_err(|e| format!("running cargo: {e}"))?;
+    set_child(child.id() as i32);
+    let status = child.wait();
+    set_child(0);
+    let status = status.map_err(|e| format!("running cargo: {e}"))?;
     match status.code() {
         Some(0) => Ok(()),
         // Stopped by Ctrl-C or SIGTERM: tmh said what it kept; pass its status on.
@@ -455,28 +456,40 @@ fn run_status(mut cmd: Command, task: &str) -> Result<(), String> {
     }
 }
 
-/// The child `run_status` waits for (cargo, then tmh in its place), 0 before there is one.
+/// The child `run_status` waits for (cargo, then tmh in its place), 0 when there is none.
 #[cfg(unix)]
 static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
+fn set_child(pid: i32) {
+    #[cfg(unix)]
+    CHILD.store(pid, std::sync::atomic::Ordering::SeqCst);
+    #[cfg(not(unix))]
+    let _ = pid;
+}
+
 /// Ctrl-C reaches every process of the terminal's foreground group: tmh, which stops after
 /// the groups in training, and this process, which would die at once and hand the prompt back
-/// while tmh still trains and prints. So xtask passes SIGINT and SIGTERM on to its child and
-/// waits for it (tmh takes a copy that arrives with the terminal's as one request; a SIGTERM
-/// sent to xtask alone, by a batch system, reaches tmh too). The child starts with the default
-/// actions: exec resets handled signals, so cargo building tmh still stops on Ctrl-C.
-fn forward_signals_to_the_child() {
+/// while tmh still trains and prints. So while a child runs, xtask waits for it: SIGINT is the
+/// child's own (the terminal sent it one), and a SIGTERM, which a batch system may send to
+/// xtask alone, is passed on. Without a child both end xtask as before. The child starts with
+/// the default actions (exec resets handled signals), so cargo building tmh stops on Ctrl-C.
+fn leave_signals_to_the_child() {
     #[cfg(unix)]
     {
-        extern "C" fn forward(signal: libc::c_int) {
+        extern "C" fn on_signal(signal: libc::c_int) {
             let child = CHILD.load(std::sync::atomic::Ordering::SeqCst);
-            if child > 0 {
+            if child <= 0 {
+                // SAFETY: `_exit` is async-signal-safe.
+                unsafe { libc::_exit(128 + signal) };
+            }
+            if signal == libc::SIGTERM {
                 // SAFETY: kill(2) is async-signal-safe.
                 unsafe { libc::kill(child, signal) };
             }
         }
-        let handler = forward as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        // SAFETY: the handler reads an atomic and calls kill(2), both async-signal-safe.
+        let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // SAFETY: the handler reads an atomic and calls kill(2) or _exit, all
+        // async-signal-safe.
         unsafe {
             libc::signal(libc::SIGINT, handler);
             libc::signal(libc::SIGTERM, handler);

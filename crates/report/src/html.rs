@@ -335,12 +335,7 @@ impl Page<'_> {
         let counts: std::collections::BTreeSet<u32> =
             self.summary.iter().map(|r| r.n_instances).collect();
         let counts: Vec<String> = counts.iter().map(u32::to_string).collect();
-        let scale = if self.opts.relative_loss {
-            // A sum of ratios is not the notebook's sum of losses.
-            "with the losses themselves: here the threshold is relative, so the sum column \
-             sums ratios and is not the notebook's rule"
-                .to_owned()
-        } else if counts == ["5"] {
+        let scale = if counts == ["5"] {
             "this run also has 5 instances per config".to_owned()
         } else {
             format!(
@@ -348,6 +343,14 @@ impl Page<'_> {
                  notebook's",
                 counts.join(" or ")
             )
+        };
+        let sum = if self.opts.relative_loss {
+            // A sum of ratios is not the notebook's sum of losses.
+            "with the losses themselves the <code>sum</code> column would reproduce the \
+             notebook's exact rule, but here the threshold is relative, so it sums ratios."
+                .to_owned()
+        } else {
+            format!("the <code>sum</code> column reproduces the notebook's exact rule ({scale}).")
         };
         format!(
             "<p class=\"note\">Each column thresholds one statistic of the loss across \
@@ -362,8 +365,7 @@ impl Page<'_> {
              batch and features per instance, then <em>sums</em> over its 5 instances, and its \
              <code>loss &lt; 1e-5</code> test is applied to that sum, although its note says \
              “Currently looking at avg loss across instances”. The mean is what the note \
-             intends and is tmh's default headline; the <code>sum</code> column reproduces the \
-             notebook's exact rule ({scale}).</p>\n{}{}",
+             intends and is tmh's default headline; {sum}</p>\n{}{}",
             self.exact_note(),
             self.falling_note()
         )

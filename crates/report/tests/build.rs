@@ -1269,7 +1269,7 @@ fn a_relative_threshold_divides_by_the_bias_only_loss_everywhere() {
         "{bars}"
     );
     assert!(html.contains("the relative losses here, ratios of two losses, are the same in both"));
-    assert!(html.contains("so the sum column sums ratios and is not the notebook's rule"));
+    assert!(html.contains("but here the threshold is relative, so it sums ratios."));
     let text = report::min_hidden_text(&min_rows, &relative.rule());
     assert!(text.contains("  mean *           ≤2     3"), "{text}");
     assert!(text.contains("relative: each instance's loss divided by its bias-only loss"));

@@ -891,6 +891,14 @@ impl SweepConfig {
         Ok((config, run))
     }
 
+    /// Whether the experiment file at `path` sets `name` itself (else [`SweepConfig::load`]
+    /// names it after the file); false for a file that cannot be read or parsed.
+    pub fn file_sets_name(path: &Path) -> bool {
+        (std::fs::read_to_string(path).ok())
+            .and_then(|text| text.parse::<toml::Table>().ok())
+            .is_some_and(|table| table.contains_key("name"))
+    }
+
     /// Reads and parses an experiment file; errors are prefixed with its path. A file without
     /// `name` is named after itself (`b3.toml` runs into `runs/b3`), not after the seed sweep,
     /// whose folder it would otherwise share.

@@ -24,8 +24,9 @@ pub struct Plan {
     pub groups: Vec<GroupPlan>,
     /// The shard, if any, and the sweep's group count.
     pub shard: Option<(usize, usize, usize)>,
-    /// Whether the folder's engine was compared with the sweep's.
-    pub engine_checked: bool,
+    /// Whether the folder names an engine that was not compared with the sweep's (its
+    /// backend is not available here).
+    pub engine_unchecked: bool,
 }
 
 /// What the run folder holds, and what a sweep of a given config would make of it.
@@ -152,7 +153,10 @@ pub fn plan(
         Some((k, n)) => shard_groups(&groups, k, n)?,
         None => groups.iter().collect(),
     };
-    let folder = folder_state(out, config, engine)?.state;
+    let found = folder_state(out, config, engine)?;
+    let folder_engine = (found.existing.as_ref()).and_then(|(_, info)| info.as_ref());
+    let engine_unchecked = engine.is_none() && folder_engine.is_some_and(|i| !i.engine.is_empty());
+    let folder = found.state;
     let all_groups = groups.len();
     let hashes = folder_record_hashes(out, config);
     let groups = selected
@@ -179,7 +183,7 @@ pub fn plan(
         folder,
         groups,
         shard: shard.map(|(k, n)| (k, n, all_groups)),
-        engine_checked: engine.is_some(),
+        engine_unchecked,
     })
 }
 
@@ -215,7 +219,7 @@ impl fmt::Display for Plan {
                 "{out}: was trained by another engine, so this sweep would be refused: {diff}"
             )?,
         }
-        if !self.engine_checked {
+        if self.engine_unchecked {
             writeln!(
                 f,
                 "(the folder's engine was not compared: this backend is not available here)"

@@ -30,10 +30,10 @@ pub fn default_out(config: &SweepConfig) -> PathBuf {
     Path::new("runs").join(&config.name)
 }
 
-/// The folder an earlier tmh would have used for `config`, when that is not
-/// [`default_out`] and holds this sweep: tmh named a file without `name` "seed" (so its
-/// folder was `runs/seed`) before it named such a file after itself. `None` when
-/// `default_out` exists or `runs/seed` holds something else.
+/// The folder an earlier tmh would have used for `config`, read from a file without `name`,
+/// when that is not [`default_out`] and holds this sweep or one it extends: tmh named such a
+/// file "seed" (so its folder was `runs/seed`) before it named it after itself. `None` when
+/// `default_out` exists or `runs/seed` holds something this sweep would refuse.
 pub fn earlier_default_out(config: &SweepConfig) -> Option<PathBuf> {
     let seed = SweepConfig {
         name: SweepConfig::default().name,
@@ -44,7 +44,11 @@ pub fn earlier_default_out(config: &SweepConfig) -> Option<PathBuf> {
         return None;
     }
     let folder = folder_state(&earlier, &seed, None).ok()?;
-    matches!(folder.state, FolderState::Same { .. }).then_some(earlier)
+    let takes = matches!(
+        folder.state,
+        FolderState::Same { .. } | FolderState::Renamed { .. } | FolderState::Grows { .. }
+    );
+    takes.then_some(earlier)
 }
 
 /// Where a finished group's record lives.

@@ -1128,6 +1128,9 @@ fn a_plan_counts_what_would_train_and_writes_nothing() {
     let unchecked = plan(&config, &dir, None, None).unwrap();
     assert_eq!(unchecked.folder, FolderState::Same { analysis: vec![] });
     assert!(unchecked.to_string().contains("engine was not compared"));
+    // A new folder has no engine to compare.
+    let new = plan(&config, &tmp.path().join("new"), None, None).unwrap();
+    assert!(!new.to_string().contains("engine was not compared"));
     // The same folder after all this: nothing written.
     assert!(files(&dir) == before, "a plan wrote to the folder");
 }
