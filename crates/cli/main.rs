@@ -298,38 +298,9 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
         gradients: args.gradients.as_deref(),
     };
     let engine = backend::engine_with(&args.backend, options);
-    // Resuming a nameless file's run from before files were named after themselves.
-    let nameless = (args.config.as_deref()).is_some_and(|p| !sweep::SweepConfig::file_sets_name(p));
-    let earlier = (args.out.is_none() && nameless)
-        .then(|| sweep::earlier_default_out(&config))
-        .flatten();
-    let moved = earlier.map(|dir| {
-        format!(
-            "{} does not exist, but {} holds this sweep or a smaller one (tmh used to run a file \
-             without `name` there): pass --out {} to resume it there, or --out {} to start anew",
-            sweep::default_out(&config).display(),
-            dir.display(),
-            dir.display(),
-            sweep::default_out(&config).display()
-        )
-    });
+    let moved = earlier_folder(&args, &config);
     if args.dry_run {
-        if let Some(note) = &moved {
-            out!("note: {note}");
-        }
-        let out = (args.out.clone()).unwrap_or_else(|| sweep::default_out(&config));
-        // A backend this binary or machine lacks (a GPU's, planned from a login node) is no
-        // error here; a misspelt one is.
-        let engine = match engine {
-            Err(e) if !backend::all().iter().any(|b| b.name == args.backend) => return Err(e),
-            engine => engine.ok(),
-        };
-        let name = engine.map(|e| e.name());
-        out!(
-            "{}",
-            sweep::plan(&config, &out, args.shard, name.as_deref())?
-        );
-        return Ok(());
+        return dry_run(&args, &config, engine, moved);
     }
     let engine = engine?;
     if let Some(message) = moved {
@@ -374,6 +345,51 @@ fn run_sweep(args: SweepArgs) -> Result<()> {
             None => print_answer(&out),
         }
     }
+    Ok(())
+}
+
+/// Where a file without `name` ran before such files were named after themselves: a message
+/// that says how to resume there, when the default folder does not exist and that one holds
+/// this sweep or a smaller one.
+fn earlier_folder(args: &SweepArgs, config: &sweep::SweepConfig) -> Option<String> {
+    let nameless = (args.config.as_deref()).is_some_and(|p| !sweep::SweepConfig::file_sets_name(p));
+    if args.out.is_some() || !nameless {
+        return None;
+    }
+    let earlier = sweep::earlier_default_out(config)?;
+    let now = sweep::default_out(config);
+    Some(format!(
+        "{} does not exist, but {} holds this sweep or a smaller one (tmh used to run a file \
+         without `name` there): pass --out {} to resume it there, or --out {} to start anew",
+        now.display(),
+        earlier.display(),
+        earlier.display(),
+        now.display()
+    ))
+}
+
+/// `tmh sweep --dry-run`: the plan, and nothing trained or written.
+fn dry_run(
+    args: &SweepArgs,
+    config: &sweep::SweepConfig,
+    engine: Result<Box<dyn train::Engine>>,
+    moved: Option<String>,
+) -> Result<()> {
+    if let Some(note) = moved {
+        out!("note: {note}");
+    }
+    let out = (args.out.clone()).unwrap_or_else(|| sweep::default_out(config));
+    // A backend this binary or machine lacks (a GPU's, planned from a login node) is no error
+    // here; a misspelt one is.
+    let engine = match engine {
+        Err(e) if !backend::all().iter().any(|b| b.name == args.backend) => return Err(e),
+        engine => engine.ok(),
+    };
+    let name = engine.map(|e| e.name());
+    out!(
+        "{}",
+        sweep::plan(config, &out, args.shard, name.as_deref())?
+    );
     Ok(())
 }
 

@@ -1699,15 +1699,7 @@ mod tests {
         [0, 1].map(|i| run(depth, n_hidden, structure, i, loss))
     }
 
-    /// The pass rule of `criterion` and `aggregate` at threshold 1e-5.
-    fn rule(criterion: Criterion, aggregate: Aggregate) -> PassRule {
-        PassRule {
-            criterion,
-            aggregate,
-            threshold: 1e-5,
-            relative_loss: false,
-        }
-    }
+    use crate::schema::test_rule as rule;
 
     /// The summary of `runs` and its charts at threshold 1e-5 with headline `aggregate`.
     fn charts(runs: &[RunRow], aggregate: Aggregate) -> (Vec<SummaryRow>, Vec<Plot>) {

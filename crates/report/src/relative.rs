@@ -44,8 +44,8 @@ pub fn check_relative(runs: &[RunRow]) -> Result<()> {
 }
 
 /// Divides every loss of `runs` (train, eval, exact) and of `curves` by its instance's
-/// bias-only loss, or fails as [`check_relative`] does. Curve points of an instance that `runs` lacks are left as they are (no
-/// chart draws them).
+/// bias-only loss, or fails as [`check_relative`] does. Curve points of an instance that
+/// `runs` lacks are left as they are (no chart draws them).
 pub fn divide_by_bias_only(runs: &mut [RunRow], curves: Option<&mut [CurveRow]>) -> Result<()> {
     let mut by_instance: HashMap<(&str, u32), f64> = HashMap::new();
     for row in runs.iter() {

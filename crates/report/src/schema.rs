@@ -67,7 +67,8 @@ pub struct RunRow {
     /// Feature pairs that are never both on (`sparse` only, else 0).
     pub anticorrelated_pairs: u32,
     /// The importance rule as a label: `1`, `0.7` (constant), `0.9^i` (decay by feature index),
-    /// `0.5^(level-1)` (decay by tree level, 1 at level 1) or `list-<hash>` (a list; the hash tells lists apart).
+    /// `0.5^(level-1)` (decay by tree level, 1 at level 1) or `list-<hash>` (a list; the hash
+    /// tells lists apart).
     /// The report never parses it: it is an opaque key and printed as is.
     pub importance: String,
     /// Width of the hidden layer.
@@ -595,6 +596,18 @@ impl PassRule {
             }
             Criterion::Decoded => format!("{} decode", decoding_label(self.aggregate)),
         }
+    }
+}
+
+/// The pass rule of `criterion` and `aggregate` at the default threshold, on absolute losses:
+/// what most tests judge by.
+#[cfg(test)]
+pub(crate) fn test_rule(criterion: Criterion, aggregate: Aggregate) -> PassRule {
+    PassRule {
+        criterion,
+        aggregate,
+        threshold: crate::DEFAULT_THRESHOLD,
+        relative_loss: false,
     }
 }
 

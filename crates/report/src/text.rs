@@ -195,14 +195,7 @@ mod tests {
     use super::*;
     use crate::schema::{DataSetId, RunRow};
 
-    fn rule(criterion: Criterion, aggregate: Aggregate) -> PassRule {
-        PassRule {
-            criterion,
-            aggregate,
-            threshold: 1e-5,
-            relative_loss: false,
-        }
-    }
+    use crate::schema::test_rule as rule;
 
     #[test]
     fn the_answer_reads_as_a_table_headline_first() {

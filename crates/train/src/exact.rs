@@ -51,10 +51,10 @@ pub fn evaluate_exact(
 
 /// The loss of the best model without hidden units, `W = 0` and `b = E[x]`: the importance-
 /// weighted mean of the feature variances, `mean_f importance_f · Var(x_f)`, in the same
-/// convention as the loss (mean over features). Every width can reach it (`W = 0` is one of its
-/// models), so a trained one ends below it, and `loss / bias_only_loss` compares trees of different depths (their bias-only losses differ
-/// 28-fold between depths 1 and 6 of the seed's tree). `variances` from
-/// `DataSpec::feature_variances`.
+/// convention as the loss (mean over features). Every width can reach it (`W = 0` is one of
+/// its models), so a trained one ends below it, and `loss / bias_only_loss` compares trees of
+/// different depths (their bias-only losses differ 28-fold between depths 1 and 6 of the
+/// seed's tree). `variances` from `DataSpec::feature_variances`.
 pub fn bias_only_loss(variances: &[f64], importance: &[f32]) -> f64 {
     assert_eq!(variances.len(), importance.len(), "importance shape");
     let weighted: f64 = (variances.iter().zip(importance))
