@@ -84,7 +84,6 @@ pub(crate) fn folder_state(
         });
     }
     let (existing, info) = SweepConfig::load_with_run(&path)?;
-    let trains = training_diff(&existing, config);
     let mut state = if existing.hash() == config.hash() {
         FolderState::Same {
             analysis: analysis_diff(&existing, config),
@@ -97,7 +96,9 @@ pub(crate) fn folder_state(
             FolderState::Grows { changes }
         }
     } else {
-        FolderState::Refused { diff: trains }
+        FolderState::Refused {
+            diff: training_diff(&existing, config),
+        }
     };
     if let (Some(engine), Some(info)) = (engine, &info)
         && !info.engine.is_empty()
