@@ -61,7 +61,7 @@ enum Command {
         /// Headline statistic across instances (analysis.aggregate): min, mean, median or sum.
         #[arg(long)]
         aggregate: Option<report::Aggregate>,
-        /// Headline criterion (analysis.criterion): `loss` (the aggregate's eval loss below the
+        /// Headline criterion (analysis.criterion): `loss` (the aggregate's loss below the
         /// threshold) or `decoded` (its instances decode every possible sample; tree paths with
         /// binary magnitudes only).
         #[arg(long)]

@@ -479,7 +479,7 @@ impl std::str::FromStr for Aggregate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Criterion {
-    /// The aggregate eval loss is below the threshold ([`SummaryRow::passes`]): the notebook's
+    /// The aggregate loss is below the threshold ([`SummaryRow::passes`]): the notebook's
     /// rule, and the default.
     #[default]
     Loss,

@@ -435,12 +435,13 @@ impl TrainSettings {
 /// The `[analysis]` section: how the report turns losses into a verdict.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnalysisConfig {
-    /// A config is "good" when its aggregate eval loss is below this.
+    /// A config is "good" when its aggregate loss (exact where the data has one; divided by
+    /// the bias-only loss with `relative_loss`) is below this.
     pub threshold: f64,
     /// How instances are combined into the headline number (`min`, `mean`, `median` or `sum`;
     /// `sum` is the seed notebook's own rule).
     pub aggregate: Aggregate,
-    /// What passes in the headline: `loss` (the aggregate eval loss is below the threshold)
+    /// What passes in the headline: `loss` (the aggregate loss is below the threshold)
     /// or `decoded` (the aggregate's instances decode every possible sample; tree paths with
     /// binary magnitudes only).
     pub criterion: Criterion,
