@@ -301,7 +301,8 @@ impl Page<'_> {
             return String::new();
         }
         "<p class=\"note\"><strong>Exact evaluation.</strong> Tree paths with binary \
-         magnitudes have at most <code>n_features + 1</code> possible samples, so for them the \
+         magnitudes have at most <code>n_features + 1</code> possible samples (independent \
+         binary features up to 16 have every subset, few enough to enumerate), so for them the \
          loss throughout this report is the <em>exact loss</em>, the expected loss over all of them \
          (<code>exact_loss</code> in <code>runs.csv</code>; with a relative threshold, divided \
          by <code>bias_only_loss</code>) rather than an estimate from an evaluation batch \

@@ -319,7 +319,8 @@ pub fn check_criterion(criterion: Criterion, runs: &[RunRow]) -> Result<()> {
     {
         bail!(
             "analysis.criterion = \"decoded\" needs exact evaluation, which config {} has not: \
-             only tree paths with binary magnitudes have it, and a group recorded before tmh had \
+             tree paths with binary magnitudes have it (independent binary features up to 16 \
+             of them), and a group recorded before tmh had \
              it gets it from its saved weights when its sweep command runs again (if they are \
              missing, delete the group's record in groups/ to train it again); else use \
              criterion \"loss\"",

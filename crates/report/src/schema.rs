@@ -695,7 +695,7 @@ pub struct MinHiddenRow {
     pub min_tested: u32,
     /// Smallest tested `n_hidden` whose instances decode every possible sample
     /// ([`SummaryRow::decodes`] under this row's aggregate): `none` when no tested width does,
-    /// empty where the data has no exact evaluation (not tree paths with binary magnitudes).
+    /// empty where the data has no exact evaluation (not binary tree data with a support).
     #[serde(with = "blank_none_or_u32")]
     pub min_n_hidden_decoded: Option<Option<u32>>,
     /// How many tested widths narrower than `min_n_hidden` (all, when it is `none`) had an

@@ -192,8 +192,9 @@ pub enum ConfigError {
     },
     /// `analysis.criterion = "decoded"` on a grid with data that has no exact evaluation.
     #[error(
-        "analysis.criterion = \"decoded\" needs exact evaluation, which only tree paths with \
-         binary magnitudes have, but {field} = {value} has none; use analysis.criterion = \
+        "analysis.criterion = \"decoded\" needs exact evaluation of every config, which only \
+         tree paths with binary magnitudes are sure to have, but {field} = {value} may have \
+         none; use analysis.criterion = \
          \"loss\" or drop that data"
     )]
     NoDecoding {

@@ -1053,6 +1053,28 @@ fn training_worse_than_no_hidden_units_is_flagged() {
     assert_eq!(healthy.unwrap().worse_than_bias_only, 0);
 }
 
+/// Independent binary features with few enough subsets are judged exactly, like tree paths:
+/// the exact loss of `W = 0` would be their bias-only loss, and a trained one is below it.
+#[test]
+fn small_independent_data_gets_an_exact_loss() {
+    let mut config = tiny();
+    config.grid.structure = vec![sweep::StructureSpec {
+        kind: tree_data::Structure::Independent,
+        stop_prob: 0.5,
+    }];
+    let tmp = tempfile::tempdir().unwrap();
+    run(&config, tmp.path(), &engine(), &opts(), &NoopObserver).unwrap();
+    let runs = report::read_runs(tmp.path()).unwrap();
+    assert!(!runs.is_empty());
+    for row in &runs {
+        let (exact, bias_only) = (row.exact_loss.unwrap(), row.bias_only_loss.unwrap());
+        assert!(exact < bias_only, "{row:?}");
+        assert!(row.decoded.is_some() && row.max_error.is_some(), "{row:?}");
+    }
+    let summary: Vec<report::SummaryRow> = report::read_table(tmp.path()).unwrap();
+    assert!(summary.iter().all(|r| r.loss == "exact"));
+}
+
 /// A dry run says what a sweep would train, and writes nothing.
 #[test]
 fn a_plan_counts_what_would_train_and_writes_nothing() {

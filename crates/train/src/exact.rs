@@ -1,6 +1,7 @@
 //! The exact expected loss of trained weights, and which samples they decode, over every sample
 //! the data can produce: for tree paths with binary magnitudes there are at most
-//! `n_features + 1` (see [`Support`]), so no evaluation batch and no sampling noise are needed.
+//! `n_features + 1`, for a few independent binary features every subset (see [`Support`]), so
+//! no evaluation batch and no sampling noise are needed.
 
 use rayon::prelude::*;
 use tree_data::Support;
@@ -132,10 +133,16 @@ mod tests {
     /// other bias more (the mean minimises a squared error).
     #[test]
     fn the_mean_as_bias_gives_the_bias_only_loss() {
-        for (depth, stop_prob) in [(1, 0.5), (4, 0.5), (3, 0.0)] {
+        let tree = Structure::Tree;
+        for (depth, stop_prob, structure) in [
+            (1, 0.5, tree),
+            (4, 0.5, tree),
+            (3, 0.0, tree),
+            (3, 0.5, Structure::Independent),
+        ] {
             let data = DataSpec::tree(
                 TreeSpec::new(depth, 2, stop_prob).unwrap(),
-                Structure::Tree,
+                structure,
                 Magnitude::Binary,
             );
             let support = data.support().unwrap();

@@ -45,4 +45,4 @@ pub use rng::{Purpose, Rng, StreamKey};
 pub use sample::{DataSpec, Features, Magnitude, Structure};
 pub use sparse::{Pairs, SparseError, SparseSpec};
 pub use spec::{MAX_FEATURES, SpecError, TreeSpec};
-pub use support::Support;
+pub use support::{MAX_INDEPENDENT_EXACT, Support};

@@ -1,4 +1,5 @@
-//! The support of tree-path data: every possible sample and its exact probability.
+//! The support of binary tree data (paths, or independent features): every possible sample
+//! and its exact probability.
 
 mod common;
 
@@ -57,12 +58,16 @@ fn rows_are_paths_and_probabilities_give_the_marginals() {
     }
 }
 
-/// The sampler draws each row with the support's probability (within 5 standard errors).
+/// The sampler draws each row with the support's probability (within 5 standard errors),
+/// tree paths and independent features alike.
 #[test]
 fn the_sampler_draws_rows_with_their_probabilities() {
     const N: usize = 200_000;
-    for (depth, branching, stop_prob) in CONFIGS {
-        let spec = data(depth, branching, stop_prob, Structure::Tree);
+    let trees = CONFIGS.map(|(d, b, s)| (d, b, s, Structure::Tree));
+    let independent =
+        [(1, 2, 0.5), (2, 2, 0.5), (2, 2, 0.0)].map(|(d, b, s)| (d, b, s, Structure::Independent));
+    for (depth, branching, stop_prob, structure) in trees.into_iter().chain(independent) {
+        let spec = data(depth, branching, stop_prob, structure);
         let support = spec.support().unwrap();
         let index: HashMap<&[u32], usize> = (support.rows.iter().enumerate())
             .map(|(i, r)| (r.as_slice(), i))
@@ -83,16 +88,60 @@ fn the_sampler_draws_rows_with_their_probabilities() {
     }
 }
 
+/// Independent features: every subset, its probability the product of the marginals, which
+/// they give back; all 2^14 at depth 3, none enumerated beyond 16 features.
 #[test]
-fn only_binary_tree_paths_have_a_support() {
+fn independent_features_have_every_subset_up_to_sixteen() {
+    let spec = data(3, 2, 0.5, Structure::Independent);
+    let support = spec.support().unwrap();
+    assert_eq!(support.len(), 1 << 14);
+    let total: f64 = support.probability.iter().sum();
+    assert!((total - 1.0).abs() < 1e-12, "total {total}");
+    let p = spec.marginals(0);
+    let mut marginal = [0.0; 14];
+    for (row, prob) in support.rows.iter().zip(&support.probability) {
+        let want: f64 = (0..14)
+            .map(|f| {
+                if row.contains(&f) {
+                    p[f as usize]
+                } else {
+                    1.0 - p[f as usize]
+                }
+            })
+            .product();
+        assert!((prob - want).abs() <= 1e-15 * want.max(1e-300), "{row:?}");
+        for &f in row {
+            marginal[f as usize] += prob;
+        }
+    }
+    for (f, m) in marginal.iter().enumerate() {
+        assert!((m - p[f]).abs() < 1e-12, "feature {f}: {m} vs {}", p[f]);
+    }
+    // Without early stopping some marginals are 1/2; none are 0 or 1, so no row is dropped.
+    assert_eq!(
+        data(2, 2, 0.0, Structure::Independent)
+            .support()
+            .unwrap()
+            .len(),
+        64
+    );
+    assert_eq!(
+        data(4, 2, 0.5, Structure::Independent).support(),
+        None,
+        "30 features"
+    );
+}
+
+#[test]
+fn only_binary_tree_data_has_a_support() {
     let tree = TreeSpec::new(3, 2, 0.5).unwrap();
     let uniform = DataSpec::tree(tree, Structure::Tree, Magnitude::Uniform);
-    let independent = DataSpec::tree(tree, Structure::Independent, Magnitude::Binary);
+    let uniform_independent = DataSpec::tree(tree, Structure::Independent, Magnitude::Uniform);
     let sparse = DataSpec::sparse(
         SparseSpec::new(5, vec![vec![0.1; 5]], Pairs::default()).unwrap(),
         Magnitude::Binary,
     );
-    for spec in [uniform, independent, sparse] {
+    for spec in [uniform, uniform_independent, sparse] {
         assert_eq!(spec.support(), None, "{spec:?}");
     }
 }
