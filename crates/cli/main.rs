@@ -62,8 +62,8 @@ enum Command {
         #[arg(long)]
         aggregate: Option<report::Aggregate>,
         /// Headline criterion (analysis.criterion): `loss` (the aggregate's loss below the
-        /// threshold) or `decoded` (its instances decode every possible sample; tree paths with
-        /// binary magnitudes only).
+        /// threshold) or `decoded` (its instances decode every possible sample; binary tree paths,
+        /// or up to 16 binary independent features).
         #[arg(long)]
         criterion: Option<report::Criterion>,
         /// Whether the threshold applies to each loss divided by its instance's bias-only

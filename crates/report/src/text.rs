@@ -162,6 +162,13 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
     if shown().any(|r| r.relative) {
         out.push_str("relative: each instance's loss divided by its bias-only loss, that of the best model without hidden units (analysis.relative_loss).\n");
     }
+    if any_decoded
+        && out
+            .lines()
+            .any(|l| l.starts_with("  decoded") && l.contains(" -"))
+    {
+        out.push_str("-: no exact evaluation at that depth (too many possible samples).\n");
+    }
     if any_decoded {
         out.push_str("decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the loss is exact over those samples.\n");
     }
@@ -271,6 +278,16 @@ mod tests {
         assert_eq!(lines[7], "  decoded, best    ≤2    ≤2");
         assert!(
             lines[10].starts_with("decoded: every possible sample"),
+            "{text}"
+        );
+        assert!(!text.contains("-: no exact evaluation"), "{text}");
+        // A depth without exact evaluation (too many samples) has `-` in the decoded rows.
+        runs.extend((0..2).map(|i| RunRow::seed_example(3, 2, i, 1.0)));
+        let rows = crate::min_hidden(&crate::summarize(&runs), 1e-5);
+        let text = min_hidden_text(&rows, &rule(Criterion::Loss, Aggregate::Mean));
+        assert!(text.contains("  decoded, all     ≤2     3     -"), "{text}");
+        assert!(
+            text.contains("-: no exact evaluation at that depth"),
             "{text}"
         );
     }

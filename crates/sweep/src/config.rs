@@ -193,8 +193,8 @@ pub enum ConfigError {
     /// `analysis.criterion = "decoded"` on a grid with data that has no exact evaluation.
     #[error(
         "analysis.criterion = \"decoded\" needs exact evaluation of every config, which only \
-         tree paths with binary magnitudes are sure to have, but {field} = {value} may have \
-         none; use analysis.criterion = \
+         binary tree paths have (and binary independent features up to 16 of them), but \
+         {field} = {value} has none; use analysis.criterion = \
          \"loss\" or drop that data"
     )]
     NoDecoding {
@@ -1288,12 +1288,22 @@ pub(crate) fn analysis_diff(a: &SweepConfig, b: &SweepConfig) -> Vec<String> {
         .collect()
 }
 
-/// Fails unless every data set of the grid has exact evaluation (tree paths, binary
-/// magnitudes), naming the first that has not.
+/// Fails unless every data set of the grid has exact evaluation (binary magnitudes: tree
+/// paths, or independent features where no tree of the grid has more than
+/// [`tree_data::MAX_INDEPENDENT_EXACT`] features), naming the first that has not.
 fn check_decodable(g: &GridConfig) -> Result<(), ConfigError> {
     let refuse = |field: String, value: String| Err(ConfigError::NoDecoding { field, value });
-    if let Some((i, s)) = (g.structure.iter().enumerate()).find(|(_, s)| s.kind != Structure::Tree)
-    {
+    let widest = (g.depths.iter())
+        .flat_map(|&d| {
+            g.branching
+                .iter()
+                .map(move |&b| (1..=d).map(|l| b.pow(l) as usize).sum())
+        })
+        .max()
+        .unwrap_or(0);
+    let exact =
+        |s: &StructureSpec| s.kind == Structure::Tree || widest <= tree_data::MAX_INDEPENDENT_EXACT;
+    if let Some((i, s)) = (g.structure.iter().enumerate()).find(|(_, s)| !exact(s)) {
         return refuse(
             format!("grid.structure[{i}].kind"),
             format!("\"{}\"", s.kind_name()),

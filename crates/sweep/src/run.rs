@@ -257,12 +257,16 @@ fn load_records(
     for group in groups {
         let path = record_path(dir, &group.info.id);
         if path.exists() {
+            let before =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
             let read = GroupRecord::read(&path, group, hashes)?;
-            let upgrade = read.config_hash != hash;
             // In grid order, which a grown grid may have changed.
             let record = GroupRecord::combine(group, vec![read], hash);
-            if upgrade {
-                write_atomic(&path, &record.to_json()?)?;
+            // Saved when reading changed it (today's hash, columns filled from the config or
+            // from the weights), so that the next read need not do that work again.
+            let json = record.to_json()?;
+            if json != before {
+                write_atomic(&path, &json)?;
             }
             records.insert(group.info.id.clone(), record);
         }

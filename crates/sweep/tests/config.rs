@@ -891,6 +891,18 @@ fn relative_loss_is_refused_where_the_data_never_varies() {
     );
 }
 
+/// Independent features have exact evaluation, so decoding, while no tree has more than 16.
+#[test]
+fn small_independent_data_can_be_judged_by_decoding() {
+    let small = "[grid]\ndepths = [1, 2, 3]\nstructure = [{ kind = \"independent\" }]\n\
+                 [analysis]\ncriterion = \"decoded\"";
+    assert!(SweepConfig::from_toml_str(small).is_ok());
+    assert_names(
+        &small.replace("[1, 2, 3]", "[1, 2, 3, 4]"),
+        &["grid.structure[0].kind = \"independent\" has none"],
+    );
+}
+
 #[test]
 fn the_analysis_is_not_part_of_the_hash() {
     // The analysis changes the verdict, not the training: a folder can be analysed again.
