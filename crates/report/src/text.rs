@@ -53,7 +53,7 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
         .map(|a| star(decoded_name(a), rule.headlines_decoded(a)).len())
         .fold(LABEL, usize::max);
     let mut out = String::new();
-    let mut any_decoded = false;
+    let (mut any_decoded, mut undecodable_depth) = (false, false);
     for (s, cells) in &series {
         let Some(first) = cells.values().next() else {
             continue;
@@ -116,6 +116,15 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
             }
         };
         any_decoded |= decodes;
+        // A `-` in the decoded rows: a depth without exact evaluation.
+        undecodable_depth |= decodes
+            && (keys.iter()).any(|k| {
+                (decoded_aggregates(rule).into_iter()).any(|a| {
+                    cells
+                        .get(&(*k, a))
+                        .is_none_or(|r| r.min_n_hidden_decoded.is_none())
+                })
+            });
         if by_decoding && decodes {
             decoded_lines(&mut out);
             loss_lines(&mut out);
@@ -162,11 +171,7 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
     if shown().any(|r| r.relative) {
         out.push_str("relative: each instance's loss divided by its bias-only loss, that of the best model without hidden units (analysis.relative_loss).\n");
     }
-    if any_decoded
-        && out
-            .lines()
-            .any(|l| l.starts_with("  decoded") && l.contains(" -"))
-    {
+    if undecodable_depth {
         out.push_str("-: no exact evaluation at that depth (too many possible samples).\n");
     }
     if any_decoded {

@@ -1063,7 +1063,11 @@ impl SweepConfig {
         }
 
         if self.analysis.criterion == Criterion::Decoded {
-            check_decodable(g)?;
+            let widest_tree = (data_sets.iter())
+                .filter(|d| d.2.is_some())
+                .map(|d| d.1)
+                .max();
+            check_decodable(g, widest_tree.unwrap_or(0))?;
         }
 
         let max_features = data_sets.iter().map(|d| d.1).max().unwrap_or(0);
@@ -1289,20 +1293,13 @@ pub(crate) fn analysis_diff(a: &SweepConfig, b: &SweepConfig) -> Vec<String> {
 }
 
 /// Fails unless every data set of the grid has exact evaluation (binary magnitudes: tree
-/// paths, or independent features where no tree of the grid has more than
-/// [`tree_data::MAX_INDEPENDENT_EXACT`] features), naming the first that has not.
-fn check_decodable(g: &GridConfig) -> Result<(), ConfigError> {
+/// paths, or independent features where the widest tree of the grid, `widest_tree` features,
+/// has at most [`tree_data::MAX_INDEPENDENT_EXACT`]), naming the first that has not.
+fn check_decodable(g: &GridConfig, widest_tree: usize) -> Result<(), ConfigError> {
     let refuse = |field: String, value: String| Err(ConfigError::NoDecoding { field, value });
-    let widest = (g.depths.iter())
-        .flat_map(|&d| {
-            g.branching
-                .iter()
-                .map(move |&b| (1..=d).map(|l| b.pow(l) as usize).sum())
-        })
-        .max()
-        .unwrap_or(0);
-    let exact =
-        |s: &StructureSpec| s.kind == Structure::Tree || widest <= tree_data::MAX_INDEPENDENT_EXACT;
+    let exact = |s: &StructureSpec| {
+        s.kind == Structure::Tree || widest_tree <= tree_data::MAX_INDEPENDENT_EXACT
+    };
     if let Some((i, s)) = (g.structure.iter().enumerate()).find(|(_, s)| !exact(s)) {
         return refuse(
             format!("grid.structure[{i}].kind"),
