@@ -51,7 +51,8 @@ enum Command {
     /// Rebuild summary tables, plots and index.html of a run folder from its CSV files alone.
     ///
     /// The options change the folder's `[analysis]` first (saved in its config.toml; no
-    /// training): e.g. `--criterion decoded`, `--aggregate min` or `--relative-loss true`.
+    /// training): e.g. `--criterion decoded`, `--aggregate min`, `--relative-loss true` or
+    /// `--pool-seeds true`.
     Report {
         /// The run folder.
         dir: PathBuf,
@@ -70,6 +71,10 @@ enum Command {
         /// loss, the loss without hidden units (analysis.relative_loss): true or false.
         #[arg(long, value_name = "BOOL")]
         relative_loss: Option<bool>,
+        /// Whether configs that differ only in their seed are judged as one, whose instances
+        /// are all of theirs (analysis.pool_seeds): true or false.
+        #[arg(long, value_name = "BOOL")]
+        pool_seeds: Option<bool>,
     },
     /// Combine the run folders of `--shard K/N` runs of one config into one.
     Merge {
@@ -206,12 +211,14 @@ fn run(command: Command) -> Result<()> {
             aggregate,
             criterion,
             relative_loss,
+            pool_seeds,
         } => {
             let change = sweep::AnalysisChange {
                 threshold,
                 aggregate,
                 criterion,
                 relative_loss,
+                pool_seeds,
             };
             let index = sweep::rebuild_report(&dir, &change)?;
             say!("report: {}", index.display());

@@ -303,7 +303,7 @@ pub fn plot_dims_per_feature(points: &[DimsPoint], label: &str) -> Result<Figure
 
 /// What a dims series is keyed by: structure, n_features, correlated and anticorrelated pairs,
 /// importance, magnitude, seed and n_hidden (everything but the feature probability).
-type SeriesKey = (String, u32, u32, u32, String, String, u64, u32);
+type SeriesKey = (String, u32, u32, u32, String, String, report::Seeds, u32);
 
 fn series_key(a: &Analysed) -> SeriesKey {
     let c = &a.config;
@@ -314,7 +314,7 @@ fn series_key(a: &Analysed) -> SeriesKey {
         c.anticorrelated_pairs,
         c.importance.clone(),
         c.magnitude.clone(),
-        c.seed,
+        c.seed.clone(),
         c.n_hidden,
     )
 }

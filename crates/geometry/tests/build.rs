@@ -538,7 +538,7 @@ fn features_2d_legend_lists_the_circle_only_when_drawn_and_numbers_the_tips() {
     let mut rows = Vec::new();
     for (id, seed, scale) in [(g_id, 1, 0.4f32), (h_id, 2, 0.15)] {
         let mut r = run_row(id, "tree", 2, 2, 0, 1e-3);
-        r.seed = seed;
+        r.seed = seed.into();
         rows.push(r);
         let w: Vec<f32> = antipodal().iter().map(|v| v * scale).collect();
         write_weights(dir, id, 2, 6, &[w]);

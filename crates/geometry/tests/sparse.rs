@@ -34,7 +34,7 @@ fn make_run(dir: &Path) {
         r
     };
     let mut lone = sparse_row(LONE, 5, 2, 0, 0.1, 3e-2);
-    lone.seed = 1;
+    lone.seed = 1.into();
     let rows: Vec<RunRow> = vec![
         sparse_row(PLOG, 5, 2, 0, 1.0, 0.2),
         sparse_row(PLOG, 5, 2, 1, P_MID, 0.05),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::draw::sanitize;
 use crate::schema::{
-    Aggregate, Criterion, DataSetId, MinHiddenRow, PassRule, RunRow, SummaryRow,
+    Aggregate, Criterion, DataSetId, MinHiddenRow, PassRule, RunRow, Seeds, SummaryRow,
     decoding_instances, decoding_label,
 };
 
@@ -27,8 +27,8 @@ pub struct Series {
     pub stop_prob: f64,
     /// Feature magnitudes (`binary`, `uniform`).
     pub magnitude: String,
-    /// Base seed.
-    pub seed: u64,
+    /// Base seed, or the pooled seeds (`analysis.pool_seeds`).
+    pub seed: Seeds,
     /// Importance rule label (`1`: every feature weighs the same).
     pub importance: String,
     /// The data set of a series without a tree; `None` for tree features.
@@ -146,7 +146,7 @@ macro_rules! series_of_row {
             structure: r.structure.clone(),
             stop_prob: r.stop_prob,
             magnitude: r.magnitude.clone(),
-            seed: r.seed,
+            seed: r.seed.clone(),
             importance: r.importance.clone(),
             data: (!has_tree(r.depth)).then(|| DataSet {
                 n_features: r.n_features,
@@ -230,7 +230,7 @@ impl Series {
     /// `tree (stop_prob 0.5), b=2, binary, seed 0`; `sparse F=5, p=0.01, importance 0.9^i,
     /// uniform, seed 0`.
     pub fn label(&self) -> String {
-        format!("{}, seed {}", self.label_without_seed(), self.seed)
+        format!("{}, {}", self.label_without_seed(), self.seed.label())
     }
 
     /// File-name-safe id, e.g. `tree-s0.5_b2_binary_seed0`, `sparse_F5_p0.01_uniform_seed0`;
@@ -272,12 +272,12 @@ impl Series {
 
     /// Everything but structure, data set and importance: the key of a comparison chart.
     /// Series with and without a tree are never compared (their rows differ).
-    pub(crate) fn comparison_key(&self) -> (bool, u32, String, u64) {
+    pub(crate) fn comparison_key(&self) -> (bool, u32, String, Seeds) {
         (
             self.data.is_none(),
             self.branching,
             self.magnitude.clone(),
-            self.seed,
+            self.seed.clone(),
         )
     }
 }
@@ -345,7 +345,7 @@ pub(crate) fn short_labels(series: &[Series]) -> Vec<String> {
                 label.push_str(&format!(", {}", s.magnitude));
             }
             if seed {
-                label.push_str(&format!(", seed {}", s.seed));
+                label.push_str(&format!(", {}", s.seed.label()));
             }
             label
         })
@@ -534,7 +534,7 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
                 feature_probability_max: p.fold(f64::NEG_INFINITY, f64::max),
                 correlated_pairs: first.correlated_pairs,
                 anticorrelated_pairs: first.anticorrelated_pairs,
-                seed: first.seed,
+                seed: first.seed.clone(),
                 n_instances: rows.len() as u32,
                 mean: stats.mean,
                 // In runs.csv order (instance order), like the notebook's `.sum()`.
@@ -682,7 +682,7 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
                 feature_probability_max: data.feature_probability_max,
                 correlated_pairs: data.correlated_pairs,
                 anticorrelated_pairs: data.anticorrelated_pairs,
-                seed: series.seed,
+                seed: series.seed.clone(),
                 aggregate,
                 threshold,
                 relative: data.relative,
@@ -963,7 +963,7 @@ mod tests {
             structure: "tree".into(),
             stop_prob: 0.5,
             magnitude: "binary".into(),
-            seed: 0,
+            seed: 0.into(),
             importance: "1".into(),
             data: None,
         };

@@ -68,6 +68,13 @@
 //! `min_hidden.csv` say so in their `relative` column, and titles call it `relative exact
 //! loss`. A fixed threshold is looser in deeper trees, whose bias-only loss is smaller.
 //!
+//! # Pooled seeds
+//!
+//! With [`ReportOptions::pool_seeds`] the configs that differ only in their seed become one
+//! config as soon as the files are read ([`pool_seeds`]): its instances are all of theirs, its
+//! id reads `-s0+1+2` and its `seed` column `0+1+2`, so every statistic, table and chart judges
+//! them together. `runs.csv` and `curves.csv` keep them apart.
+//!
 //! # Figures from other crates
 //!
 //! When `plots/geometry.json` exists, [`build`] adds a Geometry section that shows every figure
@@ -109,6 +116,7 @@ mod falling;
 mod html;
 mod manifest;
 mod plots;
+mod pool;
 mod relative;
 mod schema;
 mod text;
@@ -123,10 +131,12 @@ pub use draw::{PLOT_HEIGHT, PLOT_WIDTH};
 pub use falling::{FALL_FACTOR, mark_still_falling, still_falling};
 pub use html::{broken_links, links};
 pub use manifest::{GEOMETRY_MANIFEST, ManifestEntry, read_manifest, write_manifest};
+pub use pool::pool_seeds;
 pub use relative::{check_relative, divide_by_bias_only, worse_than_bias_only};
 pub use schema::{
-    Aggregate, Criterion, CurveRow, DataSetId, MinHiddenRow, PassRule, RunRow, SummaryRow, Table,
-    read_curves, read_runs, read_table, relative_word, table_to_csv, write_atomic, write_table,
+    Aggregate, Criterion, CurveRow, DataSetId, MinHiddenRow, PassRule, RunRow, Seeds, SummaryRow,
+    Table, read_curves, read_runs, read_table, relative_word, table_to_csv, write_atomic,
+    write_table,
 };
 pub use text::min_hidden_text;
 
@@ -174,6 +184,9 @@ pub struct ReportOptions {
     /// (the sweep's `analysis.relative_loss`; see `runs.csv`'s `bias_only_loss`): the threshold
     /// then applies to that ratio, and the statistics, charts and tables show it.
     pub relative_loss: bool,
+    /// Whether configs that differ only in their seed are judged as one, whose instances are
+    /// all of theirs (the sweep's `analysis.pool_seeds`; see [`pool_seeds`]).
+    pub pool_seeds: bool,
     /// Page title.
     pub title: String,
     /// The resolved configuration text, shown verbatim in a `<pre>`.
@@ -189,6 +202,7 @@ impl Default for ReportOptions {
             aggregate: Aggregate::Mean,
             criterion: Criterion::Loss,
             relative_loss: false,
+            pool_seeds: false,
             title: "tmh run report".to_owned(),
             config_toml: None,
             notes: Vec::new(),
@@ -255,6 +269,9 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     if opts.relative_loss {
         relative::divide_by_bias_only(&mut runs, curves.as_deref_mut())
             .with_context(|| format!("reading {}", runs_path.display()))?;
+    }
+    if opts.pool_seeds {
+        pool_seeds(&mut runs, curves.as_deref_mut());
     }
     let mut summary = summarize(&runs);
     if opts.relative_loss {
@@ -379,6 +396,41 @@ pub fn check_runs(runs: &[RunRow]) -> Result<()> {
     Ok(())
 }
 
+/// How the report treats seeds: apart, or pooled (`analysis.pool_seeds`) with the instance
+/// numbers each seed's instances took.
+fn pooling_fact(runs: &[RunRow], pool_seeds: bool) -> Option<String> {
+    let seeds = Seeds::new(runs.iter().flat_map(|r| r.seed.as_slice().to_vec()));
+    let fact = match seeds {
+        Some(seeds) if pool_seeds && seeds.is_pooled() => format!(
+            "Seeds pooled (analysis.pool_seeds): configs that differ only in their seed ({}) \
+             are judged as one config whose instances are all of theirs, numbered on seed \
+             after seed (the first seed's instances first); runs.csv and curves.csv keep them \
+             apart.",
+            seeds
+                .as_slice()
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ if pool_seeds => "Seeds pooled (analysis.pool_seeds): the folder has one seed, so \
+                            there is nothing to pool."
+            .to_owned(),
+        Some(seeds) if seeds.is_pooled() => format!(
+            "Seeds apart: each of the seeds {} is a series of its own (analysis.pool_seeds = \
+             true judges them together).",
+            seeds
+                .as_slice()
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => return None,
+    };
+    Some(fact)
+}
+
 /// Facts for the notes list, computed from the data.
 fn facts(
     runs: &[RunRow],
@@ -440,6 +492,7 @@ fn facts(
             group_wall.len()
         ),
     ];
+    out.extend(pooling_fact(runs, opts.pool_seeds));
     match curves {
         Some(c) => out.push(format!("curves.csv: {} points.", c.len())),
         None => out.push("curves.csv: absent, so no training-curve charts.".to_owned()),

@@ -417,7 +417,8 @@ pub(crate) fn all_plots(
             plots.push(min_hidden_bars(&rows, tree, aggregate, threshold, decoded)?);
         }
     }
-    let mut groups: BTreeMap<(bool, u32, String, u64), Vec<Series>> = BTreeMap::new();
+    let mut groups: BTreeMap<(bool, u32, String, crate::schema::Seeds), Vec<Series>> =
+        BTreeMap::new();
     for s in series.iter().filter(|s| !s.per_instance_p()) {
         groups
             .entry(s.comparison_key())
@@ -1277,8 +1278,10 @@ fn comparison(
     let (title, stem) = if tree {
         (
             format!(
-                "{what} {word} vs n_hidden by structure — b={}, {}, seed {}",
-                first.branching, first.magnitude, first.seed
+                "{what} {word} vs n_hidden by structure — b={}, {}, {}",
+                first.branching,
+                first.magnitude,
+                first.seed.label()
             ),
             format!(
                 "b{}_{}_seed{}",
@@ -1288,8 +1291,9 @@ fn comparison(
     } else {
         (
             format!(
-                "{what} {word} vs n_hidden by data set — features without a tree, {}, seed {}",
-                first.magnitude, first.seed
+                "{what} {word} vs n_hidden by data set — features without a tree, {}, {}",
+                first.magnitude,
+                first.seed.label()
             ),
             format!("sparse_{}_seed{}", first.magnitude, first.seed),
         )

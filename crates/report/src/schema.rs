@@ -75,8 +75,8 @@ pub struct RunRow {
     pub n_hidden: u32,
     /// Number of features (tree nodes).
     pub n_features: u32,
-    /// Base seed of the configuration.
-    pub seed: u64,
+    /// Base seed of the configuration (several, `0+1+2`, once the report pools seeds).
+    pub seed: Seeds,
     /// Instance index within the configuration.
     pub instance: u32,
     /// Final train loss.
@@ -158,7 +158,7 @@ impl RunRow {
             importance: "1".into(),
             n_hidden,
             n_features,
-            seed: 0,
+            seed: 0.into(),
             instance,
             train_loss: loss,
             eval_loss: loss,
@@ -272,8 +272,9 @@ pub struct SummaryRow {
     pub correlated_pairs: u32,
     /// Feature pairs that are never both on.
     pub anticorrelated_pairs: u32,
-    /// Base seed.
-    pub seed: u64,
+    /// Base seed; with `analysis.pool_seeds`, every seed whose instances the row pools:
+    /// `0+1+2`.
+    pub seed: Seeds,
     /// Number of instances (rows in `runs.csv`), diverged ones included.
     pub n_instances: u32,
     /// Mean loss over the non-diverged instances (the loss of `loss` below, divided by the
@@ -389,6 +390,82 @@ impl DataSetId {
             name: name.to_owned(),
             in_label: false,
         }
+    }
+}
+
+/// The base seeds a row stands for: one, or with `analysis.pool_seeds` every seed of a
+/// config whose instances the report pools. Sorted and distinct; written `0`, or `0+1+2`, so
+/// a folder without pooling keeps its plain integer column.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Seeds(Vec<u64>);
+
+impl Seeds {
+    /// The seeds of `seeds`, sorted and distinct; `None` when it is empty.
+    pub fn new(seeds: impl IntoIterator<Item = u64>) -> Option<Seeds> {
+        let mut all: Vec<u64> = seeds.into_iter().collect();
+        all.sort_unstable();
+        all.dedup();
+        (!all.is_empty()).then_some(Seeds(all))
+    }
+
+    /// The seeds, ascending.
+    pub fn as_slice(&self) -> &[u64] {
+        &self.0
+    }
+
+    /// Whether this stands for more than one seed.
+    pub fn is_pooled(&self) -> bool {
+        self.0.len() > 1
+    }
+
+    /// `seed 0`, or `seeds 0+1+2`.
+    pub fn label(&self) -> String {
+        let s = if self.is_pooled() { "s" } else { "" };
+        format!("seed{s} {self}")
+    }
+}
+
+impl From<u64> for Seeds {
+    fn from(seed: u64) -> Seeds {
+        Seeds(vec![seed])
+    }
+}
+
+impl std::fmt::Display for Seeds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let words: Vec<String> = self.0.iter().map(u64::to_string).collect();
+        f.write_str(&words.join("+"))
+    }
+}
+
+impl std::str::FromStr for Seeds {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Seeds, String> {
+        let seeds = (text.split('+'))
+            .map(|w| w.trim().parse::<u64>())
+            .collect::<std::result::Result<Vec<u64>, _>>()
+            .map_err(|_| {
+                format!("expected a seed (0) or seeds joined by + (0+1+2), got {text:?}")
+            })?;
+        Seeds::new(seeds).ok_or_else(|| format!("expected at least one seed, got {text:?}"))
+    }
+}
+
+impl Serialize for Seeds {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => s.serialize_u64(*one),
+            _ => s.collect_str(self),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Seeds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Seeds, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -675,8 +752,8 @@ pub struct MinHiddenRow {
     /// that agree on every other column (a per-feature list and a constant with its mean).
     #[serde(with = "data_set_name")]
     pub data_set: DataSetId,
-    /// Base seed.
-    pub seed: u64,
+    /// Base seed, or the pooled seeds ([`SummaryRow::seed`]).
+    pub seed: Seeds,
     /// Statistic across instances that is compared with the threshold.
     pub aggregate: Aggregate,
     /// Threshold on the loss (strict `<`).
@@ -950,7 +1027,7 @@ mod tests {
             importance: "1".into(),
             n_hidden: 2,
             n_features: 2,
-            seed: 0,
+            seed: 0.into(),
             instance: 0,
             train_loss: 1e-3,
             eval_loss: f64::NAN,
@@ -988,7 +1065,7 @@ mod tests {
             feature_probability_max: 0.25,
             correlated_pairs: 0,
             anticorrelated_pairs: 0,
-            seed: 0,
+            seed: 0.into(),
             n_instances: 1,
             mean: 0.0,
             sum: 0.0,
@@ -1024,7 +1101,7 @@ mod tests {
             feature_probability_max: 0.25,
             correlated_pairs: 0,
             anticorrelated_pairs: 0,
-            seed: 0,
+            seed: 0.into(),
             aggregate: Aggregate::Mean,
             threshold: 1e-5,
             relative: false,
@@ -1116,7 +1193,7 @@ mod tests {
             feature_probability_max: 0.25,
             correlated_pairs: 0,
             anticorrelated_pairs: 0,
-            seed: 0,
+            seed: 0.into(),
             aggregate: Aggregate::Min,
             threshold: 1e-5,
             relative: false,
@@ -1146,6 +1223,34 @@ mod tests {
             assert_eq!(back.a, a);
             assert_eq!(a.to_string(), a.as_str());
             assert_eq!(a.title().to_lowercase(), a.as_str());
+        }
+    }
+
+    #[test]
+    fn seeds_are_a_plain_integer_alone_and_joined_by_plus_when_pooled() {
+        let dir = tempfile::tempdir().unwrap();
+        let pooled = MinHiddenRow {
+            seed: Seeds::new([2, 0, 1, 2]).unwrap(),
+            ..rows_first()
+        };
+        write_table(dir.path(), &[rows_first(), pooled.clone()]).unwrap();
+        let text = fs::read_to_string(dir.path().join(MinHiddenRow::FILE_NAME)).unwrap();
+        let column = |line: &str| {
+            let at = MinHiddenRow::COLUMNS
+                .iter()
+                .position(|c| *c == "seed")
+                .unwrap();
+            line.split(',').nth(at).unwrap().to_owned()
+        };
+        let seeds: Vec<String> = text.lines().skip(1).map(column).collect();
+        assert_eq!(seeds, ["0", "0+1+2"]);
+        let back: Vec<MinHiddenRow> = read_table(dir.path()).unwrap();
+        assert_eq!(back, [rows_first(), pooled]);
+        assert_eq!(back[1].seed.label(), "seeds 0+1+2");
+        assert_eq!(back[0].seed.label(), "seed 0");
+        for bad in ["", "0+", "one", "-1"] {
+            let err = bad.parse::<Seeds>().unwrap_err();
+            assert!(err.contains("seeds joined by +"), "{bad}: {err}");
         }
     }
 

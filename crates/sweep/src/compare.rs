@@ -109,8 +109,9 @@ impl Comparison {
 }
 
 /// Compares the eval losses of the run folders `a` and `b`, which must hold the same configs,
-/// judging passes as the report does under `analysis` (its threshold, its aggregate, and
-/// whether the losses are relative to the bias-only loss; not its criterion: both are shown).
+/// judging passes as the report does under `analysis` (its threshold, its aggregate, whether
+/// the losses are relative to the bias-only loss and whether seeds are pooled; not its
+/// criterion: both are shown).
 pub fn compare(
     a: &Path,
     b: &Path,
@@ -124,6 +125,10 @@ pub fn compare(
             report::divide_by_bias_only(runs, None)
                 .with_context(|| format!("reading {}", dir.display()))?;
         }
+    }
+    if analysis.pool_seeds {
+        report::pool_seeds(&mut runs_a, None);
+        report::pool_seeds(&mut runs_b, None);
     }
     let (sum_a, sum_b) = (report::summarize(&runs_a), report::summarize(&runs_b));
     let ids = |rows: &[SummaryRow]| -> Vec<String> {

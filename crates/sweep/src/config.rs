@@ -451,6 +451,9 @@ pub struct AnalysisConfig {
     /// than to the loss; the report then shows that ratio throughout. A fixed threshold is
     /// looser in deep trees, whose bias-only loss is smaller; a relative one is not.
     pub relative_loss: bool,
+    /// Whether configs that differ only in their seed are judged as one config whose instances
+    /// are all of theirs (3 seeds of 5 instances: 15), rather than as one series per seed.
+    pub pool_seeds: bool,
 }
 
 impl Default for AnalysisConfig {
@@ -460,6 +463,7 @@ impl Default for AnalysisConfig {
             aggregate: Aggregate::Mean,
             criterion: Criterion::Loss,
             relative_loss: false,
+            pool_seeds: false,
         }
     }
 }
@@ -581,6 +585,7 @@ struct RawAnalysis {
     aggregate: Option<Aggregate>,
     criterion: Option<Criterion>,
     relative_loss: Option<bool>,
+    pool_seeds: Option<bool>,
 }
 
 /// Checks `value >= min` and converts; `field` names it in the error.
@@ -880,6 +885,7 @@ impl SweepConfig {
             aggregate: analysis.aggregate.unwrap_or(default.analysis.aggregate),
             criterion: analysis.criterion.unwrap_or(default.analysis.criterion),
             relative_loss: (analysis.relative_loss).unwrap_or(default.analysis.relative_loss),
+            pool_seeds: (analysis.pool_seeds).unwrap_or(default.analysis.pool_seeds),
         };
         let config = SweepConfig {
             name: (raw.name)
@@ -1166,6 +1172,7 @@ impl SweepConfig {
                 "analysis.relative_loss",
                 self.analysis.relative_loss.to_string(),
             ),
+            ("analysis.pool_seeds", self.analysis.pool_seeds.to_string()),
         ]
     }
 
@@ -1192,11 +1199,12 @@ impl SweepConfig {
     /// (no `grid.features`, unit `grid.importance`): so the resolved text of every older config,
     /// and with it its [`SweepConfig::hash`], stays what it was.
     pub fn to_toml(&self) -> String {
-        const OMITTED_AT_DEFAULT: [(&str, &str); 4] = [
+        const OMITTED_AT_DEFAULT: [(&str, &str); 5] = [
             ("grid.features", "[]"),
             ("grid.importance", "[1.0]"),
             ("analysis.criterion", "\"loss\""),
             ("analysis.relative_loss", "false"),
+            ("analysis.pool_seeds", "false"),
         ];
         let mut out = String::new();
         let mut section = "";

@@ -428,7 +428,7 @@ impl GroupRecord {
             importance: r.importance.clone(),
             n_hidden: r.n_hidden,
             n_features: r.n_features,
-            seed: r.seed,
+            seed: r.seed.into(),
             instance: r.instance,
             train_loss: r.train_loss.0,
             eval_loss: r.eval_loss.0,

@@ -303,6 +303,8 @@ pub struct AnalysisChange {
     pub criterion: Option<report::Criterion>,
     /// `analysis.relative_loss`.
     pub relative_loss: Option<bool>,
+    /// `analysis.pool_seeds`.
+    pub pool_seeds: Option<bool>,
 }
 
 /// Rebuilds the tables, plots and report of a run folder from its files alone (`tmh report`),
@@ -324,6 +326,7 @@ pub fn rebuild_report(out: &Path, change: &AnalysisChange) -> Result<PathBuf> {
     a.aggregate = change.aggregate.unwrap_or(a.aggregate);
     a.criterion = change.criterion.unwrap_or(a.criterion);
     a.relative_loss = change.relative_loss.unwrap_or(a.relative_loss);
+    a.pool_seeds = change.pool_seeds.unwrap_or(a.pool_seeds);
     let changed = diff(&before, &config);
     let runs = report::read_runs(out)?;
     let mut notes = Vec::new();
@@ -414,6 +417,7 @@ fn build_report(
         aggregate: config.analysis.aggregate,
         criterion: config.analysis.criterion,
         relative_loss: config.analysis.relative_loss,
+        pool_seeds: config.analysis.pool_seeds,
         title: format!("tmh sweep: {}", config.name),
         config_toml: Some(config.to_toml()),
         notes,

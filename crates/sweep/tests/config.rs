@@ -891,6 +891,21 @@ fn relative_loss_is_refused_where_the_data_never_varies() {
     );
 }
 
+#[test]
+fn pooling_seeds_round_trips_and_stays_out_of_older_texts() {
+    let config =
+        SweepConfig::from_toml_str("[grid]\nseeds = [0, 1]\n[analysis]\npool_seeds = true")
+            .unwrap();
+    assert!(config.analysis.pool_seeds);
+    assert!(config.to_toml().contains("pool_seeds = true"));
+    assert_eq!(
+        SweepConfig::from_toml_str(&config.to_toml()).unwrap(),
+        config
+    );
+    assert!(!SweepConfig::default().to_toml().contains("pool_seeds"));
+    assert_names("[analysis]\npool_seeds = 1", &["pool_seeds", "boolean"]);
+}
+
 /// Independent features have exact evaluation, so decoding, while no tree has more than 16.
 #[test]
 fn small_independent_data_can_be_judged_by_decoding() {
@@ -912,6 +927,7 @@ fn the_analysis_is_not_part_of_the_hash() {
     other.analysis.aggregate = Aggregate::Min;
     other.analysis.criterion = Criterion::Decoded;
     other.analysis.relative_loss = true;
+    other.analysis.pool_seeds = true;
     assert_eq!(other.hash(), default.hash());
     assert_eq!(default.record_hashes(), [default.hash()]);
     // Records written when the analysis was hashed carry the whole config's hash.
@@ -925,7 +941,8 @@ fn the_analysis_is_not_part_of_the_hash() {
             "analysis.threshold: 1e-5 → 1e-6",
             "analysis.aggregate: \"mean\" → \"min\"",
             "analysis.criterion: \"loss\" → \"decoded\"",
-            "analysis.relative_loss: false → true"
+            "analysis.relative_loss: false → true",
+            "analysis.pool_seeds: false → true"
         ]
     );
 }

@@ -1031,6 +1031,66 @@ fn losses_are_judged_relative_to_the_bias_only_loss_on_request() {
     assert!(saved.analysis.relative_loss);
 }
 
+#[test]
+fn seeds_are_pooled_into_one_config_on_request() {
+    let mut config = tiny();
+    config.grid.seeds = vec![0, 1];
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    let runs = runs_without_wall(dir);
+    let apart: Vec<report::SummaryRow> = report::read_table(dir).unwrap();
+
+    let pool = |on: bool| AnalysisChange {
+        pool_seeds: Some(on),
+        ..AnalysisChange::default()
+    };
+    rebuild_report(dir, &pool(true)).unwrap();
+    assert_eq!(
+        runs_without_wall(dir),
+        runs,
+        "runs.csv keeps the seeds apart"
+    );
+    let pooled: Vec<report::SummaryRow> = report::read_table(dir).unwrap();
+    assert_eq!(pooled.len() * 2, apart.len());
+    let both = report::Seeds::new([0, 1]).unwrap();
+    for row in &pooled {
+        // Every instance of both seeds' configs, by hand from runs.csv.
+        let of: Vec<f64> = (runs.iter())
+            .filter(|r| r.config_id.replace("-s1", "-s0") == row.config_id.replace("-s0+1", "-s0"))
+            .map(RunRow::loss)
+            .collect();
+        assert_eq!(of.len(), 2 * config.train.instances);
+        assert_eq!(row.n_instances as usize, of.len());
+        assert!(row.config_id.contains("-s0+1"), "{}", row.config_id);
+        assert_eq!(row.seed, both);
+        let mean = of.iter().sum::<f64>() / of.len() as f64;
+        assert!((row.mean - mean).abs() <= 1e-12 * mean, "{row:?}");
+        assert_eq!(row.min, of.iter().copied().fold(f64::INFINITY, f64::min));
+    }
+    let min_hidden: Vec<report::MinHiddenRow> = report::read_table(dir).unwrap();
+    assert!(min_hidden.iter().all(|r| r.seed == both));
+    for row in min_hidden.iter().filter(|r| r.aggregate == Aggregate::Mean) {
+        let by_hand = (pooled.iter())
+            .filter(|s| s.depth == row.depth && s.mean < row.threshold)
+            .map(|s| s.n_hidden)
+            .min();
+        assert_eq!(row.min_n_hidden, by_hand, "depth {}", row.depth);
+    }
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(
+        html.contains("Seeds pooled (analysis.pool_seeds)"),
+        "{html}"
+    );
+    assert!(html.contains("seeds 0+1"));
+    assert!(html.contains("analysis.pool_seeds: false → true"));
+
+    // Apart again: the per-seed tables come back as they were.
+    rebuild_report(dir, &pool(false)).unwrap();
+    let again: Vec<report::SummaryRow> = report::read_table(dir).unwrap();
+    assert_eq!(again, apart);
+}
+
 /// A learning rate far too high kills the outputs: a model without hidden units does better,
 /// and the summary and the report say that training failed.
 #[test]
