@@ -669,6 +669,12 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
                         .find(|r| r.decodes(aggregate) == Some(true))
                         .map(|r| r.n_hidden)
                 });
+            let wider_failing = |answer: Option<u32>, passes: &dyn Fn(&SummaryRow) -> bool| {
+                answer.map(|n| {
+                    let wider = rows.iter().filter(|r| r.n_hidden > n);
+                    wider.filter(|r| !passes(r)).count() as u32
+                })
+            };
             out.push(MinHiddenRow {
                 depth,
                 branching: series.branching,
@@ -692,6 +698,10 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
                 min_n_hidden_decoded,
                 still_falling: None,
                 still_falling_decoded: None,
+                wider_failing: wider_failing(min_n_hidden, &|r| r.passes(aggregate, threshold)),
+                wider_failing_decoded: wider_failing(min_n_hidden_decoded.flatten(), &|r| {
+                    r.decodes(aggregate) == Some(true)
+                }),
                 data_set: data.data_set.clone(),
             });
         }
@@ -833,6 +843,40 @@ mod tests {
         assert!(d2.iter().all(|r| r.max_tested == 4 && r.threshold == t));
         let d3 = rows.iter().find(|r| r.depth == 3).unwrap();
         assert_eq!(d3.max_tested, 3);
+    }
+
+    #[test]
+    fn a_wider_width_that_fails_again_is_counted() {
+        // Width 3 passes, 4 fails (a stuck instance), 5 passes; decoding alike, one width on.
+        let mut runs = Vec::new();
+        for (n_hidden, loss, decoded) in [
+            (2, 1e-3, 0.5),
+            (3, 1e-7, 0.9),
+            (4, 1e-2, 1.0),
+            (5, 1e-7, 1.0),
+        ] {
+            runs.push(RunRow {
+                exact_loss: Some(loss),
+                decoded: Some(decoded),
+                max_error: Some(0.1),
+                ..run(2, n_hidden, 0, loss)
+            });
+        }
+        let rows = min_hidden(&summarize(&runs), 1e-5);
+        for r in &rows {
+            assert_eq!((r.min_n_hidden, r.wider_failing), (Some(3), Some(1)));
+            assert!(r.wider_fails(false) && r.marks(false) == "↑");
+            // Decoded from 4 on: nothing wider fails.
+            assert_eq!(r.min_n_hidden_decoded, Some(Some(4)));
+            assert_eq!(r.wider_failing_decoded, Some(0));
+            assert!(!r.wider_fails(true) && r.marks(true).is_empty());
+        }
+        // No answer, nothing to count.
+        let none = min_hidden(&summarize(&runs), 1e-9);
+        assert!(
+            none.iter()
+                .all(|r| r.min_n_hidden.is_none() && r.wider_failing.is_none())
+        );
     }
 
     #[test]

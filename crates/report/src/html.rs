@@ -372,15 +372,22 @@ impl Page<'_> {
         )
     }
 
-    /// What `↓` means, when an answer has it.
+    /// What `↓` and `↑` mean, when an answer has them.
     fn falling_note(&self) -> String {
-        let marked = self.min_hidden.iter().any(|r| {
-            r.still_falling.is_some_and(|n| n > 0) || r.still_falling_decoded.is_some_and(|n| n > 0)
-        });
-        if !marked {
-            return String::new();
+        let mut note = String::new();
+        if (self.min_hidden.iter()).any(|r| r.wider_fails(false) || r.wider_fails(true)) {
+            note.push_str(
+                "<p class=\"note\"><strong>↑: a wider width fails again.</strong> Some tested \
+                 width wider than this answer does not pass (an instance stuck with a feature \
+                 lost, say): the answer is the first width that passes, not one from which \
+                 every wider one does. <code>min_hidden.csv</code> counts such widths in \
+                 <code>wider_failing</code>.</p>\n",
+            );
         }
-        format!(
+        if !(self.min_hidden.iter()).any(|r| r.falling(false) || r.falling(true)) {
+            return note;
+        }
+        note + &format!(
             "<p class=\"note\"><strong>↓: training had not finished.</strong> A narrower width \
              than this answer (any tested width, where none passes) was still learning when training stopped: in some instance its \
              train loss fell {}× or more over the last fifth of the steps (geometric means, \
@@ -692,7 +699,7 @@ fn min_hidden_cell(row: Option<&MinHiddenRow>, headline: bool) -> String {
     };
     match row {
         Some(r) => {
-            let falling = falling_mark(r.still_falling);
+            let falling = falling_mark(r.still_falling) + &wider_mark(r.wider_failing);
             match r.min_n_hidden {
                 Some(n) => format!(
                     "<td{}{}>{}{falling}</td>",
@@ -729,6 +736,17 @@ fn falling_mark(narrower_falling: Option<u32>) -> String {
             " <span class=\"falling\" title=\"{n} width(s) narrower than this answer (any \
              tested, where none passes) still learning when training stopped: more steps may lower \
              it\">↓</span>"
+        ),
+        _ => String::new(),
+    }
+}
+
+/// ` ↑` after an answer that a wider tested width fails again ([`MinHiddenRow::wider_failing`]).
+fn wider_mark(wider_failing: Option<u32>) -> String {
+    match wider_failing {
+        Some(n) if n > 0 => format!(
+            " <span class=\"falling\" title=\"{n} tested width(s) wider than this answer fail \
+             again: it is the first width that passes\">↑</span>"
         ),
         _ => String::new(),
     }
@@ -776,7 +794,8 @@ fn fmt_fraction(v: f64) -> String {
 /// when it is the headline.
 fn decoded_cell(row: Option<&MinHiddenRow>, headline: bool) -> String {
     let bold = if headline { " headline" } else { "" };
-    let falling = falling_mark(row.and_then(|r| r.still_falling_decoded));
+    let falling = falling_mark(row.and_then(|r| r.still_falling_decoded))
+        + &wider_mark(row.and_then(|r| r.wider_failing_decoded));
     match row.map(|r| (r, r.min_n_hidden_decoded, r.max_tested)) {
         Some((r, Some(Some(n)), _)) => format!(
             "<td class=\"decoded{bold}\"{}>{}{falling}</td>",

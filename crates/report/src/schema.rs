@@ -782,6 +782,12 @@ pub struct MinHiddenRow {
     pub still_falling: Option<u32>,
     /// The same for `min_n_hidden_decoded`; empty where that is.
     pub still_falling_decoded: Option<u32>,
+    /// How many tested widths wider than `min_n_hidden` do not pass: above 0, the answer is
+    /// the first width that passes, not one from which every wider tested width passes (an
+    /// instance stuck with a feature lost can fail a wider width). Empty when it is `none`.
+    pub wider_failing: Option<u32>,
+    /// The same for `min_n_hidden_decoded`; empty where that is empty or `none`.
+    pub wider_failing_decoded: Option<u32>,
 }
 
 impl MinHiddenRow {
@@ -799,6 +805,38 @@ impl MinHiddenRow {
     /// tested, above 1.
     pub fn is_bound(&self, width: Option<u32>) -> bool {
         width.is_some_and(|n| n == self.min_tested && n > 1)
+    }
+
+    /// Whether more steps might lower the answer (`↓`), by the loss or (`decoded`) by decoding.
+    pub fn falling(&self, decoded: bool) -> bool {
+        let narrower = match decoded {
+            false => self.still_falling,
+            true => self.still_falling_decoded,
+        };
+        narrower.is_some_and(|n| n > 0)
+    }
+
+    /// Whether a tested width wider than the answer fails again (`↑`), by the loss or
+    /// (`decoded`) by decoding.
+    pub fn wider_fails(&self, decoded: bool) -> bool {
+        let wider = match decoded {
+            false => self.wider_failing,
+            true => self.wider_failing_decoded,
+        };
+        wider.is_some_and(|n| n > 0)
+    }
+
+    /// The marks the tables print after an answer: `↓` ([`MinHiddenRow::falling`]), then `↑`
+    /// ([`MinHiddenRow::wider_fails`]).
+    pub fn marks(&self, decoded: bool) -> String {
+        let mut marks = String::new();
+        if self.falling(decoded) {
+            marks.push('↓');
+        }
+        if self.wider_fails(decoded) {
+            marks.push('↑');
+        }
+        marks
     }
 }
 
@@ -828,7 +866,11 @@ impl Table for MinHiddenRow {
         "min_n_hidden_decoded",
         "still_falling",
         "still_falling_decoded",
+        "wider_failing",
+        "wider_failing_decoded",
     ];
+    const ADDED: &'static [&'static [&'static str]] =
+        &[&["wider_failing", "wider_failing_decoded"]];
 }
 
 /// `Option<Option<u32>>` as a CSV field: empty (not applicable), `none` or the number.
@@ -1111,6 +1153,8 @@ mod tests {
             min_n_hidden_decoded: None,
             still_falling: None,
             still_falling_decoded: None,
+            wider_failing: None,
+            wider_failing_decoded: None,
             data_set: DataSetId::default(),
         };
         assert_eq!(header_of(&min_hidden), MinHiddenRow::COLUMNS);
@@ -1135,12 +1179,15 @@ mod tests {
                 min_n_hidden_decoded: Some(Some(3)),
                 still_falling: Some(2),
                 still_falling_decoded: Some(0),
+                wider_failing: Some(1),
+                wider_failing_decoded: Some(0),
                 ..first.clone()
             },
             MinHiddenRow {
                 aggregate: Aggregate::Sum,
                 min_n_hidden: Some(5),
                 min_n_hidden_decoded: Some(None),
+                wider_failing: Some(0),
                 ..first.clone()
             },
             MinHiddenRow {
@@ -1157,17 +1204,18 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         // The decoded width: empty (no exact evaluation), a width, or none.
-        // Then the widths still learning: empty without curves, or a count.
+        // Then the widths still learning: empty without curves, or a count; then the wider
+        // widths failing: empty without an answer.
         assert!(
-            lines[1].ends_with(",min,0.00001,false,none,4,2,,,"),
+            lines[1].ends_with(",min,0.00001,false,none,4,2,,,,,"),
             "{text}"
         );
         assert!(
-            lines[2].ends_with(",median,0.00001,false,3,4,2,3,2,0"),
+            lines[2].ends_with(",median,0.00001,false,3,4,2,3,2,0,1,0"),
             "{text}"
         );
         assert!(
-            lines[3].ends_with(",sum,0.00001,false,5,4,2,none,,"),
+            lines[3].ends_with(",sum,0.00001,false,5,4,2,none,,,0,"),
             "{text}"
         );
         assert!(
@@ -1203,6 +1251,8 @@ mod tests {
             min_n_hidden_decoded: None,
             still_falling: None,
             still_falling_decoded: None,
+            wider_failing: None,
+            wider_failing_decoded: None,
             data_set: DataSetId::default(),
         }
     }

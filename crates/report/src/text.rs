@@ -88,8 +88,7 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
             for &a in &loss_order {
                 let widths = keys.iter().map(|k| {
                     let r = cells.get(&(*k, a))?;
-                    let falling = r.still_falling.is_some_and(|n| n > 0);
-                    Some((r.width_label(r.min_n_hidden), falling))
+                    Some((r.width_label(r.min_n_hidden), r.marks(false)))
                 });
                 line(
                     out,
@@ -104,8 +103,7 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
             for a in decoded_aggregates(rule) {
                 let widths = keys.iter().map(|k| {
                     let r = cells.get(&(*k, a))?;
-                    let falling = r.still_falling_decoded.is_some_and(|n| n > 0);
-                    r.min_n_hidden_decoded.map(|w| (r.width_label(w), falling))
+                    (r.min_n_hidden_decoded).map(|w| (r.width_label(w), r.marks(true)))
                 });
                 line(
                     out,
@@ -159,14 +157,15 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
     if shown().any(|r| r.is_bound(r.min_n_hidden) || r.is_bound(r.min_n_hidden_decoded.flatten())) {
         out.push_str("≤n: the narrowest width tested passes; narrower widths were not tried.\n");
     }
-    if shown().any(|r| {
-        r.still_falling.is_some_and(|n| n > 0) || r.still_falling_decoded.is_some_and(|n| n > 0)
-    }) {
+    if shown().any(|r| r.falling(false) || r.falling(true)) {
         let _ = writeln!(
             out,
             "↓: a narrower width (any tested one, for none) was still learning when training stopped (its train loss fell {}× or more over the last fifth of the steps): more steps may lower this answer.",
             crate::FALL_FACTOR
         );
+    }
+    if shown().any(|r| r.wider_fails(false) || r.wider_fails(true)) {
+        out.push_str("↑: a wider tested width fails again (an instance stuck with a feature lost, say): this is the first width that passes; every tested width passes only from a wider one on.\n");
     }
     if shown().any(|r| r.relative) {
         out.push_str("relative: each instance's loss divided by its bias-only loss, that of the best model without hidden units (analysis.relative_loss).\n");
@@ -184,17 +183,17 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
 const LABEL: usize = 13;
 
 /// One line of the table: a label, then per column a width, `none` or `-` (not tested),
-/// with `↓` where a narrower width was still learning.
+/// with its marks ([`MinHiddenRow::marks`]).
 fn line(
     out: &mut String,
     label: usize,
     name: &str,
-    widths: impl Iterator<Item = Option<(String, bool)>>,
+    widths: impl Iterator<Item = Option<(String, String)>>,
 ) {
     let _ = write!(out, "  {name:<label$}");
     for width in widths {
         let cell = match width {
-            Some((text, falling)) => format!("{text}{}", if falling { "↓" } else { "" }),
+            Some((text, marks)) => format!("{text}{marks}"),
             None => "-".into(),
         };
         let _ = write!(out, "{cell:>6}");
@@ -394,6 +393,17 @@ mod tests {
         assert!(
             lines[7]
                 .starts_with("↓: a narrower width (any tested one, for none) was still learning"),
+            "{text}"
+        );
+        assert!(!text.contains('↑'), "{text}");
+
+        // A wider width failing again: its own mark, after ↓, and its footnote.
+        rows[1].wider_failing = Some(2);
+        let text = min_hidden_text(&rows, &rule(Criterion::Loss, Aggregate::Mean));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[2], "  mean *          3↓↑");
+        assert!(
+            lines[8].starts_with("↑: a wider tested width fails again"),
             "{text}"
         );
     }
