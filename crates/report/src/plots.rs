@@ -20,12 +20,14 @@ use crate::analysis::{
 use crate::draw::{
     Area, Axis, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MISSING, MUTED, Mark, PLOT_HEIGHT,
     PLOT_WIDTH, categorical, chart_frame, colour_bar, floor_marker, fmt_bound, fmt_loss,
-    fmt_loss_vs, hatch, is_dark, legend, nice_ticks, outline, svg_document, text_style, viridis,
+    fmt_loss_digits, hatch, is_dark, legend, lighten, nice_ticks, outline, svg_document,
+    text_style, viridis,
 };
 use crate::schema::{
     Aggregate, Criterion, CurveRow, MinHiddenRow, PassRule, RunRow, SummaryRow, decoding_instances,
     relative_word,
 };
+use crate::text::falling_note;
 use crate::{NOISE_FLOOR, display_floor};
 
 /// The stem prefixes of this module's charts: a chart in `plots/` with one of them that the
@@ -477,7 +479,7 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
         "{} by {} and n_hidden — {}",
         capitalised(word),
         if tree { "depth" } else { "n_features" },
-        series.label_without_seed()
+        series.label()
     );
     let depths = distinct(rows.iter().map(|r| r.row_key()));
     let hiddens = distinct(rows.iter().map(|r| r.n_hidden));
@@ -523,14 +525,17 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
         ));
     }
 
-    // Each cell's fill, text and ink. With many columns a number may not fit its cell: the
-    // cell then keeps its marks only, and the footer says so.
+    // Each cell's fill, text and ink, its loss with `digits` significant figures. With many
+    // columns a number may not fit its cell: the cell then keeps its marks only (`dropped`).
     let font = if nx > 10 { 12 } else { 15 };
     let room = (PLOT_WIDTH - HEATMAP_BAR - HEATMAP_Y_LABELS - 60) / nx as u32;
-    let mut dropped = false;
-    let mut texts: HashMap<(u32, u32), (RGBColor, String, RGBColor)> = HashMap::new();
-    for depth in &depths {
-        for n_hidden in &hiddens {
+    let cell_texts = |digits: usize| {
+        let mut dropped = false;
+        let mut texts: HashMap<(u32, u32), (RGBColor, String, RGBColor)> = HashMap::new();
+        for (depth, n_hidden) in depths
+            .iter()
+            .flat_map(|d| hiddens.iter().map(move |h| (d, h)))
+        {
             let cell = match cells.get(&(*depth, *n_hidden)) {
                 None => (MISSING, "—".to_owned(), MUTED),
                 Some(r) => match shown(value(r), floor) {
@@ -553,7 +558,7 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
                         let number = if at.floored {
                             format!("≤{}", fmt_bound(floor))
                         } else {
-                            fmt_loss_vs(value(r), threshold)
+                            fmt_loss_digits(value(r), threshold, digits)
                         };
                         let full = [mark, &number, dagger]
                             .iter()
@@ -568,6 +573,13 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
             };
             texts.insert((*depth, *n_hidden), cell);
         }
+        (texts, dropped)
+    };
+    // Numbers read alike in every cell: three figures where all fit, else two; those that
+    // still do not fit are left out, and the footer says so.
+    let (mut texts, mut dropped) = cell_texts(3);
+    if dropped {
+        (texts, dropped) = cell_texts(2);
     }
     if dropped {
         footer.push_str(
@@ -1040,6 +1052,10 @@ fn draw_threshold(chart: &mut LogChart, x0: f64, x1: f64, threshold: f64) -> Res
 /// 3. Smallest `n_hidden` reaching the threshold, bars per depth, one bar per series; for
 ///    series without a tree (`tree` false), bars per n_features, side by side only with the
 ///    series that share it.
+/// A bar chart's footer line on `↑` ([`MinHiddenRow::wider_fails`]).
+const WIDER_FAILS_NOTE: &str =
+    "↑: a wider tested width fails again: this is the first width that passes, not a lasting one.";
+
 fn min_hidden_bars(
     rows: &[&MinHiddenRow],
     tree: bool,
@@ -1109,26 +1125,38 @@ fn min_hidden_bars(
             entry.push(Series::of_min_hidden(r));
         }
     }
-    let top = rows.iter().map(|r| r.max_tested + 1).max().unwrap_or(1) + 1;
-    let y_step = (top as f64 / 12.0).ceil().max(1.0) as u32;
+    // Series without exact evaluation keep their slot and colour, as in the loss charts, but
+    // have no decoded bar.
+    let drawn: Vec<&MinHiddenRow> = rows
+        .iter()
+        .copied()
+        .filter(|r| !decoded || r.min_n_hidden_decoded.is_some())
+        .collect();
+    // `none` is hatched above the widest tested, at max_tested + 1.
+    let height = |r: &MinHiddenRow| width(r).unwrap_or(r.max_tested + 1);
+    let hatched = drawn.iter().any(|r| width(r).is_none());
+    let bound = drawn.iter().any(|r| r.is_bound(width(r)));
+    let falling = drawn.iter().any(|r| r.falling(decoded));
+    let wider_fails = drawn.iter().any(|r| r.wider_fails(decoded));
+    let footer: Vec<String> = (falling.then(|| falling_note(">max", false)).into_iter())
+        .chain(wider_fails.then(|| WIDER_FAILS_NOTE.to_owned()))
+        .collect();
+    let footer = (!footer.is_empty()).then(|| footer.join("\n"));
+    let y_axis = bar_axis(drawn.iter().map(|r| height(r)).max().unwrap_or(1));
     let (dx0, dx1) = match (ticks.first(), ticks.last()) {
         (Some(a), Some(b)) => (a.0 - 0.5, b.0 + 0.5),
         _ => (0.0, 1.0),
     };
 
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let (plot, side) = chart_frame(root, &title, None, LEGEND_WIDTH)?;
+        let (plot, side) = chart_frame(root, &title, footer.as_deref(), LEGEND_WIDTH)?;
         let mut chart = ChartBuilder::on(&plot)
             .margin(12)
             .x_label_area_size(60)
             .y_label_area_size(70)
             .build_cartesian_2d(
                 Axis::new(dx0, dx1, ticks.iter().map(|t| t.0).collect()),
-                Axis::new(
-                    0.0,
-                    top as f64 + 0.5,
-                    (0..=top).step_by(y_step as usize).map(f64::from).collect(),
-                ),
+                y_axis,
             )?;
         let x_fmt = |v: &f64| {
             ticks
@@ -1153,11 +1181,7 @@ fn min_hidden_bars(
         let slot = 0.8 / ns;
         let base = chart.plotting_area().get_base_pixel();
         let pixel_area = chart.plotting_area().strip_coord_spec();
-        // Series without exact evaluation keep their slot and colour, as in the loss charts.
-        for row in rows
-            .iter()
-            .filter(|r| !decoded || r.min_n_hidden_decoded.is_some())
-        {
+        for row in &drawn {
             let this = Series::of_min_hidden(row);
             let colour = categorical(series.iter().position(|s| *s == this).unwrap_or(0));
             let here = &slots[&key_of(row)];
@@ -1167,14 +1191,22 @@ fn min_hidden_bars(
             let xa = x_of(key_of(row)) - 0.4 + slot * (i + 0.1);
             let xb = xa + slot * 0.8;
             let xc = (xa + xb) / 2.0;
-            // `none` is hatched above the widest tested, labelled as what it means: `>10`.
-            let (height, label) = match width(row) {
-                Some(n) => (n as f64, row.width_label(Some(n))),
-                None => (row.max_tested as f64 + 1.0, format!(">{}", row.max_tested)),
+            // `none` is labelled as what it means: `>10`; a bound as in the tables: `≤2`.
+            let mut label = match width(row) {
+                Some(n) => row.width_label(Some(n)),
+                None => format!(">{}", row.max_tested),
             };
-            let rect = [(xa, 0.0), (xb, height)];
+            label.push_str(&row.marks(decoded));
+            let top = f64::from(height(row));
+            let rect = [(xa, 0.0), (xb, top)];
             if width(row).is_some() {
-                chart.draw_series(std::iter::once(Rectangle::new(rect, colour.filled())))?;
+                // A bound is light: the answer may lie below it.
+                let fill = if row.is_bound(width(row)) {
+                    lighten(colour, BOUND_LIGHTEN)
+                } else {
+                    colour
+                };
+                chart.draw_series(std::iter::once(Rectangle::new(rect, fill.filled())))?;
             } else {
                 chart.draw_series(std::iter::once(Rectangle::new(rect, MISSING.filled())))?;
                 let (p0, p1) = (chart.backend_coord(&rect[0]), chart.backend_coord(&rect[1]));
@@ -1191,7 +1223,7 @@ fn min_hidden_bars(
             )))?;
             chart.draw_series(std::iter::once(Text::new(
                 label,
-                (xc, height + 0.08),
+                (xc, top + 0.08),
                 text_style(
                     if ns > 4.0 { 12 } else { 15 },
                     BLACK,
@@ -1214,22 +1246,21 @@ fn min_hidden_bars(
                 )
             })
             .collect();
-        if rows.iter().any(|r| r.is_bound(width(r))) {
+        if bound {
             entries.push((
-                "≤n: the narrowest width\ntested (none narrower tried)".to_owned(),
+                "≤n (light): the narrowest\nwidth tested (none\nnarrower tried)".to_owned(),
+                Mark::patch(lighten(MUTED, BOUND_LIGHTEN)),
+            ));
+        }
+        if hatched {
+            entries.push((
+                ">max: no width reaches it;\nbar at max tested + 1".to_owned(),
                 Mark::Patch {
-                    colour: WHITE,
-                    hatched: false,
+                    colour: MUTED,
+                    hatched: true,
                 },
             ));
         }
-        entries.push((
-            ">max: no width reaches it;\nbar at max tested + 1".to_owned(),
-            Mark::Patch {
-                colour: MUTED,
-                hatched: true,
-            },
-        ));
         legend(&side, "Series", &entries)?;
         Ok(())
     })?;
@@ -1244,6 +1275,20 @@ fn min_hidden_bars(
         series: None,
         svg,
     })
+}
+
+/// How much lighter than its series' colour a bar that is only an upper bound (`≤2`) is.
+const BOUND_LIGHTEN: f64 = 0.6;
+
+/// The y axis of a bar chart whose tallest bar is `tallest`: from 0 to a little above it, room
+/// for the bar's label, with ticks on whole numbers only (bars are widths).
+fn bar_axis(tallest: u32) -> Axis {
+    let hi = f64::from(tallest) * 1.08 + 0.3;
+    let ticks = nice_ticks(0.0, hi, 8)
+        .into_iter()
+        .filter(|t| t.fract() == 0.0)
+        .collect();
+    Axis::new(0.0, hi, ticks)
 }
 
 fn distinct_series(all: impl IntoIterator<Item = Series>) -> Vec<Series> {
@@ -1881,7 +1926,7 @@ mod tests {
         diverge(&mut runs[5]);
         let (_, plots) = charts(&runs, Aggregate::Sum);
         let t = texts(&plot(&plots, "heatmap_").svg);
-        for want in ["2.0e-3", "1/2 diverged", "diverged"] {
+        for want in ["2.00e-3", "1/2 diverged", "diverged"] {
             assert!(t.iter().any(|s| s == want), "{want} not in {t:?}");
         }
     }
@@ -2128,7 +2173,7 @@ mod tests {
         let narrow: Vec<RunRow> = (2..=4).flat_map(|h| config(5, h, "tree", 1e-7)).collect();
         let (_, plots) = charts(&narrow, Aggregate::Mean);
         let t = texts(&plot(&plots, "heatmap_").svg);
-        assert!(t.iter().any(|s| s == "✓ 1.0e-7"), "{t:?}");
+        assert!(t.iter().any(|s| s == "✓ 1.00e-7"), "{t:?}");
         assert!(!t.iter().any(|s| s.contains("too wide")), "{t:?}");
 
         let wide: Vec<RunRow> = (2..=22)
@@ -2139,12 +2184,178 @@ mod tests {
         assert_eq!(t.iter().filter(|s| *s == "✓").count(), 13, "{t:?}");
         assert!(
             !t.iter()
-                .any(|s| s.contains("1.2e-3") || s.contains("1.0e-7")),
+                .any(|s| s.contains('.') && s.parse::<f64>().is_ok()),
             "{t:?}"
         );
         assert!(
             t.iter()
                 .any(|s| s.starts_with("Numbers too wide for their cells")),
+            "{t:?}"
+        );
+    }
+
+    /// The mean's min-n_hidden bars of `runs` at threshold 1e-5 (by decoding when
+    /// `decoded`), each answer row first changed by `edit`.
+    fn bars(runs: &[RunRow], decoded: bool, edit: impl Fn(&mut MinHiddenRow)) -> Plot {
+        let mut rows = crate::min_hidden(&crate::summarize(runs), 1e-5);
+        rows.iter_mut().for_each(edit);
+        let rows: Vec<&MinHiddenRow> = rows.iter().collect();
+        min_hidden_bars(&rows, true, Aggregate::Mean, 1e-5, decoded).unwrap()
+    }
+
+    /// Depth 2 tested at n_hidden 2..=`widest`, passing from 5 on.
+    fn passes_at_five(widest: u32) -> Vec<RunRow> {
+        (2..=widest)
+            .flat_map(|h| config(2, h, "tree", if h < 5 { 1e-3 } else { 1e-7 }))
+            .collect()
+    }
+
+    /// An answer that more steps may lower reads `5↓` as in the tables, and the footer says
+    /// what `↓` means in one line; without one, no `↓` anywhere.
+    #[test]
+    fn bars_mark_answers_that_more_steps_may_lower() {
+        let runs = passes_at_five(6);
+        let plain = texts(&bars(&runs, false, |_| {}).svg);
+        assert!(plain.iter().any(|s| s == "5"), "{plain:?}");
+        assert!(!plain.iter().any(|s| s.contains('↓')), "{plain:?}");
+
+        let t = texts(&bars(&runs, false, |r| r.still_falling = Some(1)).svg);
+        assert!(t.iter().any(|s| s == "5↓"), "{t:?}");
+        let note = falling_note(">max", false);
+        assert!(t.contains(&note), "{t:?}");
+        assert!(note.starts_with("↓: a narrower width (any tested one, for >max) was still"));
+        assert!(fits_in(&note, 14, PLOT_WIDTH - 16), "{note}");
+
+        // Decoded bars follow `still_falling_decoded`, not the loss's.
+        let decoded = |loss: u32, decoded: u32| {
+            let chart = bars(&runs, true, |r| {
+                r.min_n_hidden_decoded = Some(r.min_n_hidden);
+                r.still_falling = Some(loss);
+                r.still_falling_decoded = Some(decoded);
+            });
+            texts(&chart.svg)
+        };
+        assert!(!decoded(1, 0).iter().any(|s| s.contains('↓')));
+        assert!(decoded(0, 1).iter().any(|s| s == "5↓"));
+
+        // A wider width failing again: `↑` after `↓`, and a second footer line.
+        assert!(!t.iter().any(|s| s.contains('↑')), "{t:?}");
+        let t = texts(
+            &bars(&runs, false, |r| {
+                r.still_falling = Some(1);
+                r.wider_failing = Some(1);
+            })
+            .svg,
+        );
+        assert!(t.iter().any(|s| s == "5↓↑"), "{t:?}");
+        assert!(
+            t.contains(&note) && t.contains(&WIDER_FAILS_NOTE.to_owned()),
+            "{t:?}"
+        );
+        assert!(fits_in(WIDER_FAILS_NOTE, 14, PLOT_WIDTH - 16));
+    }
+
+    /// The y axis ends a little above the tallest bar drawn, not at the widest width tested;
+    /// a hatched `none` bar (at max tested + 1) counts, and its legend entry shows only then.
+    #[test]
+    fn bars_fit_the_y_axis_and_explain_hatching_only_when_drawn() {
+        let numbers =
+            |t: &[String]| -> Vec<u32> { t.iter().filter_map(|s| s.parse().ok()).collect() };
+        let t = texts(&bars(&passes_at_five(12), false, |_| {}).svg);
+        // The x axis has depth 2; the y axis 0..=5, not up to the widest tested, 12.
+        assert_eq!(numbers(&t).into_iter().max(), Some(5), "{t:?}");
+        assert!(!t.iter().any(|s| s.starts_with(">max")), "{t:?}");
+
+        let mut runs = passes_at_five(12);
+        runs.extend((2..=9).flat_map(|h| config(3, h, "tree", 1e-3)));
+        let t = texts(&bars(&runs, false, |_| {}).svg);
+        assert!(t.iter().any(|s| s == ">9"), "{t:?}");
+        assert!(t.iter().any(|s| s == ">max: no width reaches it;"), "{t:?}");
+        assert_eq!(numbers(&t).into_iter().max(), Some(10), "{t:?}");
+
+        for tallest in [1, 2, 5, 10, 13, 21, 64, 130] {
+            let axis = bar_axis(tallest);
+            let top = f64::from(tallest);
+            assert!(axis.hi > top + 0.3 && axis.hi < 1.1 * top + 0.5, "{axis:?}");
+            assert!(axis.bold.iter().all(|t| t.fract() == 0.0), "{axis:?}");
+            assert!(axis.bold.len() >= 2 && axis.bold.len() <= 11, "{axis:?}");
+            assert!(axis.bold.last().is_some_and(|t| *t > 0.6 * top), "{axis:?}");
+        }
+    }
+
+    /// An answer that is only an upper bound (the narrowest width tested passes) reads `≤2`,
+    /// is drawn lighter than a real answer, and the legend says why; only when there is one.
+    #[test]
+    fn bars_show_upper_bounds_as_such() {
+        let light = |svg: &str| {
+            let bound = lighten(categorical(0), BOUND_LIGHTEN);
+            let hex = format!("#{:02X}{:02X}{:02X}", bound.0, bound.1, bound.2);
+            let doc = roxmltree::Document::parse(svg).unwrap();
+            doc.descendants()
+                .filter(|n| n.has_tag_name("rect"))
+                .any(|n| n.attribute("fill") == Some(hex.as_str()))
+        };
+        let runs: Vec<RunRow> = (2..=4).flat_map(|h| config(1, h, "tree", 0.0)).collect();
+        let chart = bars(&runs, false, |_| {});
+        let t = texts(&chart.svg);
+        assert!(t.iter().any(|s| s == "≤2"), "{t:?}");
+        assert!(t.iter().any(|s| s.starts_with("≤n (light)")), "{t:?}");
+        assert!(light(&chart.svg));
+
+        let chart = bars(&passes_at_five(6), false, |_| {});
+        let t = texts(&chart.svg);
+        assert!(!t.iter().any(|s| s.contains('≤')), "{t:?}");
+        assert!(!light(&chart.svg));
+    }
+
+    /// A heatmap names its series as the loss-vs-n_hidden chart does, seed included, so that
+    /// the heatmaps of two seeds tell apart.
+    #[test]
+    fn heatmap_titles_name_the_seed() {
+        let with_seed = |seed: u64| -> Vec<RunRow> {
+            (config(2, 3, "tree", 1e-3).into_iter())
+                .map(|r| RunRow { seed: seed.into(), ..r })
+                .collect()
+        };
+        let title = |seed: u64, prefix: &str| {
+            let (_, plots) = charts(&with_seed(seed), Aggregate::Mean);
+            plot(&plots, prefix).title.clone()
+        };
+        let series = |title: &str| title.split_once(" — ").unwrap().1.to_owned();
+        let heatmap = title(7, "heatmap_");
+        assert!(heatmap.ends_with(", seed 7"), "{heatmap}");
+        assert_eq!(series(&heatmap), series(&title(7, "loss_vs_hidden_")));
+        assert_ne!(heatmap, title(8, "heatmap_"));
+    }
+
+    /// Every cell's number has three significant figures, passing or not, where they fit;
+    /// where three do not fit every cell, two in every cell rather than a mix.
+    #[test]
+    fn heatmap_numbers_read_alike() {
+        let figures = |widest: u32| -> (BTreeSet<usize>, Vec<String>) {
+            let runs: Vec<RunRow> = (2..=widest)
+                .flat_map(|h| config(2, h, "tree", if h % 2 == 0 { 7.4e-5 } else { 6.333e-6 }))
+                .collect();
+            let (_, plots) = charts(&runs, Aggregate::Mean);
+            let t = texts(&plot(&plots, "heatmap_").svg);
+            let numbers = (t.iter())
+                .map(|s| s.trim_start_matches("✓ "))
+                .filter(|s| s.contains('.') && s.parse::<f64>().is_ok())
+                .map(|s| s.split('e').next().unwrap().replace('.', "").len())
+                .collect();
+            (numbers, t)
+        };
+        let (numbers, t) = figures(3);
+        assert_eq!(numbers, BTreeSet::from([3]), "{t:?}");
+        assert!(t.iter().any(|s| s == "7.40e-5"), "{t:?}");
+        assert!(t.iter().any(|s| s == "✓ 6.33e-6"), "{t:?}");
+        assert_eq!(figures(12).0, BTreeSet::from([3]));
+        // 12 columns: `✓ 6.33e-6` would not fit, `✓ 6.3e-6` does, and so every cell has two.
+        let (numbers, t) = figures(13);
+        assert_eq!(numbers, BTreeSet::from([2]), "{t:?}");
+        assert!(t.iter().any(|s| s == "✓ 6.3e-6"), "{t:?}");
+        assert!(
+            !t.iter().any(|s| s.starts_with("Numbers too wide")),
             "{t:?}"
         );
     }

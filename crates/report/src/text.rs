@@ -158,11 +158,7 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
         out.push_str("≤n: the narrowest width tested passes; narrower widths were not tried.\n");
     }
     if shown().any(|r| r.falling(false) || r.falling(true)) {
-        let _ = writeln!(
-            out,
-            "↓: a narrower width (any tested one, for none) was still learning when training stopped (its train loss fell {}× or more over the last fifth of the steps): more steps may lower this answer.",
-            crate::FALL_FACTOR
-        );
+        let _ = writeln!(out, "{}", falling_note("none", true));
     }
     if shown().any(|r| r.wider_fails(false) || r.wider_fails(true)) {
         out.push_str("↑: a wider tested width fails again (an instance stuck with a feature lost, say): this is the first width that passes; every tested width passes only from a wider one on.\n");
@@ -177,6 +173,24 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
         out.push_str("decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the loss is exact over those samples.\n");
     }
     out
+}
+
+/// The footnote on `↓` ([`MinHiddenRow::falling`]), worded alike in the tables and the
+/// charts: `none` is how they print an answer that no tested width reaches (`none`, `>max`);
+/// `why` adds what "still learning" means (a chart's one-line footer has no room for it).
+pub(crate) fn falling_note(none: &str, why: bool) -> String {
+    let why = if why {
+        format!(
+            " (its train loss fell {}× or more over the last fifth of the steps)",
+            crate::FALL_FACTOR
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "↓: a narrower width (any tested one, for {none}) was still learning when training \
+         stopped{why}: more steps may lower this answer."
+    )
 }
 
 /// Narrowest width of the label column.

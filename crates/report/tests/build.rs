@@ -977,12 +977,12 @@ fn the_headline_aggregate_decides_ticks_green_rows_and_charts() {
             let no_tick = aggregate != Aggregate::Min;
             assert_eq!(svg.contains("†: some diverged (no ✓)."), no_tick);
         }
-        // d2-h4 shows the headline's value: 4e-6 for min, mean and median; 1.2e-5 for the sum
-        // (within a factor 2 of the threshold: three digits).
+        // d2-h4 shows the headline's value, with three digits like every cell: 4e-6 for min,
+        // mean and median; 1.2e-5 for the sum.
         let cell_h4 = if aggregate == Aggregate::Sum {
             "1.20e-5"
         } else {
-            "4.0e-6"
+            "4.00e-6"
         };
         assert!(
             svg.contains(&format!(
@@ -1160,7 +1160,7 @@ fn rounding_noise_is_drawn_at_the_floor_and_kept_exact_in_the_files() {
     let heatmap = fs::read_to_string(dir.join(format!("plots/heatmap_{slug}.svg"))).unwrap();
     // n_hidden 3 and 4 are ticked at the floor; n_hidden 5's mean (1e-7) is above it.
     assert_eq!(heatmap.matches("✓ ≤1e-8").count(), 2);
-    assert!(heatmap.contains("✓ 1.0e-7"));
+    assert!(heatmap.contains("✓ 1.00e-7"));
     // The loss-vs-n_hidden chart marks each floored point (mean and min) with a ▼: n_hidden 3
     // and 4 for both, n_hidden 5 for the min only; plus the legend's.
     let lines = fs::read_to_string(dir.join(format!("plots/loss_vs_hidden_{slug}.svg"))).unwrap();

@@ -120,15 +120,21 @@ pub fn fmt_loss(v: f64) -> String {
 /// number is below the threshold exactly when the loss is. `NaN` and `inf` are spelled out;
 /// a threshold that is not a positive number gives [`fmt_loss`].
 pub fn fmt_loss_vs(v: f64, threshold: f64) -> String {
-    if !(v.is_finite() && threshold.is_finite() && threshold > 0.0) {
-        return fmt_loss(v);
-    }
-    let ratio = v / threshold;
-    let mut decimals: usize = if (0.5..=2.0).contains(&ratio) { 2 } else { 1 };
+    let near = (0.5..=2.0).contains(&(v / threshold));
+    fmt_loss_digits(v, threshold, if near { 3 } else { 2 })
+}
+
+/// A loss with `digits` significant digits (at least one), more where those would round it
+/// to the other side of `threshold` (strict `<`), as in [`fmt_loss_vs`]: for numbers that
+/// should all read alike, a table's or a heatmap's. `NaN` and `inf` are spelled out; beside
+/// a threshold that is not a positive number, just `digits` digits.
+pub fn fmt_loss_digits(v: f64, threshold: f64, digits: usize) -> String {
+    let sided = v.is_finite() && threshold.is_finite() && threshold > 0.0;
+    let mut decimals = digits.max(1) - 1;
     loop {
         let s = format!("{v:.decimals$e}");
         let shown: f64 = s.parse().unwrap_or(v);
-        if (shown < threshold) == (v < threshold) || decimals >= 16 {
+        if !sided || (shown < threshold) == (v < threshold) || decimals >= 16 {
             return s;
         }
         decimals += 1;
@@ -189,6 +195,13 @@ mod tests {
         assert_eq!(fmt_loss_vs(0.0, t), "0.0e0");
         assert_eq!(fmt_loss_vs(f64::NAN, t), "NaN");
         assert_eq!(fmt_loss_vs(f64::INFINITY, t), "inf");
+        // A fixed number of digits, far from the threshold too; more only to keep the side.
+        assert_eq!(fmt_loss_digits(7.4e-5, t, 3), "7.40e-5");
+        assert_eq!(fmt_loss_digits(6.333e-6, t, 3), "6.33e-6");
+        assert_eq!(fmt_loss_digits(9.96e-6, t, 2), "9.96e-6");
+        assert_eq!(fmt_loss_digits(9.9996e-6, t, 3), "9.9996e-6");
+        assert_eq!(fmt_loss_digits(f64::NAN, t, 3), "NaN");
+        assert_eq!(fmt_loss_digits(3.21e-7, 0.0, 3), "3.21e-7");
         // The property, over a sweep of values around two thresholds.
         for t in [1e-5, 3e-4] {
             for k in -400..=400 {

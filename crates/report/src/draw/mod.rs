@@ -12,7 +12,8 @@
 //!   [`GRID_LIGHT`], [`MISSING`], [`MUTED`];
 //! - **axes and numbers**: [`Axis`], an f64 axis with explicit ticks, [`nice_ticks`],
 //!   [`fmt_num`], [`fmt_loss`], [`fmt_loss_vs`] (a loss beside a pass/fail verdict: enough
-//!   digits to show its side of the threshold), [`fmt_bound`];
+//!   digits to show its side of the threshold), [`fmt_loss_digits`] (the same, with a fixed
+//!   number of digits), [`fmt_bound`];
 //! - **chart frame**: [`svg_document`] (a white canvas), [`chart_frame`] (= [`titled`],
 //!   [`with_footer`] and [`side_column`]), [`text_style`], [`outline`], [`hatch`], [`legend`] / [`legend_at`] with
 //!   [`Mark`], [`colour_bar`], and [`floor_marker`] (the ▼ of a value drawn at a display
@@ -44,7 +45,7 @@ mod files;
 mod frame;
 mod raster;
 
-pub use axis::{Axis, fmt_bound, fmt_loss, fmt_loss_vs, fmt_num, nice_ticks};
+pub use axis::{Axis, fmt_bound, fmt_loss, fmt_loss_digits, fmt_loss_vs, fmt_num, nice_ticks};
 pub use colour::{
     GRID, GRID_LIGHT, MISSING, MUTED, categorical, diverging, is_dark, lighten, viridis,
 };
