@@ -265,7 +265,9 @@ impl Series {
             }
         };
         if self.importance != "1" {
-            raw.push_str(&format!("_imp{}", self.importance));
+            // As in config ids: `imp0.9i`, `imp0.5lvl`.
+            let short = (self.importance.replace("^(level-1)", "lvl")).replace("^i", "i");
+            raw.push_str(&format!("_imp{short}"));
         }
         sanitize(&raw)
     }
@@ -1059,7 +1061,7 @@ mod tests {
         paired.correlated_pairs = 1;
         let mut tree_weighted = run(1, 2, 0, 1.0);
         tree_weighted.config_id = "tree-imp".into();
-        tree_weighted.importance = "0.5^level".into();
+        tree_weighted.importance = "0.5^(level-1)".into();
         runs.extend([other_p, weighted, paired, tree_weighted]);
         let summary = summarize(&runs);
         let series = series_of(&summary);
@@ -1067,7 +1069,7 @@ mod tests {
         assert_eq!(
             labels,
             vec![
-                "tree (stop_prob 0.5), b=2, importance 0.5^level, binary, seed 0",
+                "tree (stop_prob 0.5), b=2, importance 0.5^(level-1), binary, seed 0",
                 "tree (stop_prob 0.5), b=2, binary, seed 0",
                 "sparse F=5, p=0.01, importance 0.9^i, uniform, seed 0",
                 "sparse F=5, p=0.01, uniform, seed 0",
@@ -1079,7 +1081,7 @@ mod tests {
         let slugs: std::collections::BTreeSet<String> = series.iter().map(Series::slug).collect();
         assert_eq!(slugs.len(), series.len());
         assert!(slugs.contains("sparse_F5_p0.01_c1_uniform_seed0"));
-        assert!(slugs.contains("tree-s0.5_b2_binary_seed0_imp0.5-level"));
+        assert!(slugs.contains("tree-s0.5_b2_binary_seed0_imp0.5lvl"));
         // One min-hidden row per aggregate for each data set, its n_features in the row.
         let rows = min_hidden(&summary, 1e-5);
         assert_eq!(rows.len(), series.len() * Aggregate::ALL.len());
@@ -1171,7 +1173,7 @@ mod tests {
         for slug in [
             "sparse_F3_p0.2_uniform_seed0_f3-plist-1a2b3c4d",
             "sparse_F3_p0.2_uniform_seed0_f3-p0.2",
-            "sparse_F3_p0.2_uniform_seed0_f3-p0.2_imp0.9-i",
+            "sparse_F3_p0.2_uniform_seed0_f3-p0.2_imp0.9i",
             "sparse_F3_p0.5_uniform_seed0",
         ] {
             assert!(slugs.contains(slug), "{slug} not in {slugs:?}");

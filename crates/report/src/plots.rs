@@ -2314,7 +2314,10 @@ mod tests {
     fn heatmap_titles_name_the_seed() {
         let with_seed = |seed: u64| -> Vec<RunRow> {
             (config(2, 3, "tree", 1e-3).into_iter())
-                .map(|r| RunRow { seed: seed.into(), ..r })
+                .map(|r| RunRow {
+                    seed: seed.into(),
+                    ..r
+                })
                 .collect()
         };
         let title = |seed: u64, prefix: &str| {

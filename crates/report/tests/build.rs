@@ -716,7 +716,7 @@ fn per_instance_p_series_get_their_own_table_and_chart() {
     // Constant-p data sets keep the usual charts, by n_features; both min-hidden chart kinds.
     for stem in [
         "heatmap_sparse_F20_p0.01_uniform_seed0",
-        "heatmap_sparse_F5_p0.01_uniform_seed0_imp0.9-i",
+        "heatmap_sparse_F5_p0.01_uniform_seed0_imp0.9i",
         "heatmap_tree-s0.5_b2_binary_seed0",
         "min_hidden_mean",
         "min_hidden_sparse_mean",

@@ -124,6 +124,10 @@ pub struct GroupPlan {
     pub n_features: usize,
     /// Its configs' widths, in grid order.
     pub n_hidden: Vec<usize>,
+    /// Its distinct seeds, ascending.
+    pub seeds: Vec<u64>,
+    /// How many distinct importance rules its configs have.
+    pub importances: usize,
     /// Instances of all its configs together.
     pub instances: usize,
     /// Optimiser steps.
@@ -134,6 +138,26 @@ pub struct GroupPlan {
 }
 
 impl GroupPlan {
+    /// Its distinct widths, then what repeats them: `2 3 4`, `2 3 4 × seeds 0 1 2`,
+    /// `2 3 4 × 2 importances`.
+    pub fn widths_text(&self) -> String {
+        let words = |v: Vec<String>| v.join(" ");
+        let mut text = words(
+            distinct(self.n_hidden.iter())
+                .iter()
+                .map(|w| w.to_string())
+                .collect(),
+        );
+        if self.seeds.len() > 1 {
+            text.push_str(" × seeds ");
+            text.push_str(&words(self.seeds.iter().map(u64::to_string).collect()));
+        }
+        if self.importances > 1 {
+            text.push_str(&format!(" × {} importances", self.importances));
+        }
+        text
+    }
+
     /// Configs left to train.
     pub fn to_train(&self) -> usize {
         self.n_hidden.len() - self.recorded.unwrap_or(0)
@@ -173,6 +197,8 @@ pub fn plan(
                 id: group.info.id.clone(),
                 n_features: group.info.n_features,
                 n_hidden: group.cells.iter().map(|c| c.n_hidden).collect(),
+                seeds: distinct(group.cells.iter().map(|c| c.seed)),
+                importances: distinct(group.cells.iter().map(|c| c.importance.label())).len(),
                 instances: group.info.instances,
                 steps: group.info.steps,
                 recorded,
@@ -243,7 +269,6 @@ impl fmt::Display for Plan {
                 None => "not usable".to_owned(),
                 Some(k) => format!("{k} of {} configs", g.n_hidden.len()),
             };
-            let widths: Vec<String> = g.n_hidden.iter().map(usize::to_string).collect();
             writeln!(
                 f,
                 "{:<28} {:>10} {:>9} {:>7}  {:<16} {}",
@@ -252,7 +277,7 @@ impl fmt::Display for Plan {
                 g.instances,
                 g.steps,
                 recorded,
-                widths.join(" ")
+                g.widths_text()
             )?;
         }
         let configs: usize = self.groups.iter().map(|g| g.n_hidden.len()).sum();
@@ -264,5 +289,36 @@ impl fmt::Display for Plan {
              {groups_to_train} group(s)",
             self.groups.len()
         )
+    }
+}
+
+/// The distinct values of `values`, ascending.
+fn distinct<T: Ord>(values: impl Iterator<Item = T>) -> Vec<T> {
+    let set: std::collections::BTreeSet<T> = values.collect();
+    set.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_are_listed_once_with_what_repeats_them() {
+        let group = |n_hidden: Vec<usize>, seeds: Vec<u64>, importances: usize| GroupPlan {
+            id: "d2-b2-tree0.5-binary".into(),
+            n_features: 6,
+            n_hidden,
+            seeds,
+            importances,
+            instances: 5,
+            steps: 100,
+            recorded: Some(0),
+        };
+        assert_eq!(group(vec![2, 3, 4], vec![0], 1).widths_text(), "2 3 4");
+        let repeated = group(vec![2, 3, 2, 3, 2, 3], vec![0, 1, 2], 1);
+        assert_eq!(repeated.widths_text(), "2 3 × seeds 0 1 2");
+        assert_eq!(repeated.to_train(), 6, "every config still counts");
+        let both = group(vec![3, 2, 3, 2], vec![0, 1], 2);
+        assert_eq!(both.widths_text(), "2 3 × seeds 0 1 × 2 importances");
     }
 }
