@@ -558,6 +558,8 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
                 decoded_max: decoded.as_ref().map(|d| d.max),
                 max_error_min: worst.as_ref().map(|w| w.min),
                 max_error_max: worst.as_ref().map(|w| w.max),
+                n_passing: None,
+                n_decoded: exact.then(|| live().filter(|r| r.decoded == Some(1.0)).count() as u32),
                 data_set: if has_tree(first.depth) {
                     DataSetId::default()
                 } else {
@@ -575,6 +577,19 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
             .then(a.config_id.cmp(&b.config_id))
     });
     out
+}
+
+/// Sets every row's `n_passing`: how many of its instances (`runs`, as summarised) are not
+/// diverged and have a loss strictly below `threshold`.
+pub fn count_passing(summary: &mut [SummaryRow], runs: &[RunRow], threshold: f64) {
+    let mut passing: BTreeMap<&str, u32> = BTreeMap::new();
+    for r in runs {
+        let n = passing.entry(&r.config_id).or_default();
+        *n += u32::from(!is_diverged(r) && r.loss() < threshold);
+    }
+    for row in summary {
+        row.n_passing = Some(passing.get(row.config_id.as_str()).copied().unwrap_or(0));
+    }
 }
 
 /// Sets [`DataSetId::in_label`] on every row of a data set that shares a series label with
@@ -845,6 +860,29 @@ mod tests {
         assert!(d2.iter().all(|r| r.max_tested == 4 && r.threshold == t));
         let d3 = rows.iter().find(|r| r.depth == 3).unwrap();
         assert_eq!(d3.max_tested, 3);
+    }
+
+    #[test]
+    fn passing_and_decoding_instances_are_counted() {
+        let loss = [1e-7, 9.99e-6, 1e-5, 1e-3, f64::NAN];
+        let runs: Vec<RunRow> = (loss.iter().enumerate())
+            .map(|(i, &l)| RunRow {
+                exact_loss: Some(l),
+                decoded: Some(if l < 1e-4 { 1.0 } else { 0.75 }),
+                max_error: Some(0.1),
+                diverged: l.is_nan(),
+                ..run(2, 3, i as u32, l)
+            })
+            .collect();
+        let mut summary = summarize(&runs);
+        assert_eq!(summary[0].n_passing, None, "not judged yet");
+        count_passing(&mut summary, &runs, 1e-5);
+        // Strictly below: 1e-5 itself fails; the diverged one never passes or decodes.
+        assert_eq!(summary[0].n_passing, Some(2));
+        assert_eq!(summary[0].n_decoded, Some(3));
+        // Sampled data cannot say which decode.
+        let sampled: Vec<RunRow> = (0..2).map(|i| run(2, 3, i, 1e-7)).collect();
+        assert_eq!(summarize(&sampled)[0].n_decoded, None);
     }
 
     #[test]

@@ -399,6 +399,21 @@ impl Page<'_> {
         )
     }
 
+    /// What the summary's `passing` column counts, under the headline criterion.
+    fn passing_title(&self) -> String {
+        match self.opts.criterion {
+            Criterion::Loss => format!(
+                "instances whose own {} is below {} (summary.csv's n_passing), of all",
+                self.opts.rule().loss_name(),
+                fmt_loss(self.opts.threshold)
+            ),
+            Criterion::Decoded => {
+                "instances that decode every possible sample (summary.csv's n_decoded), of all"
+                    .to_owned()
+            }
+        }
+    }
+
     fn summary_table(&self, series: &Series) -> String {
         // Without a tree the row is n_features (depth is 0) and p is the data set's.
         let tree = series.data.is_none();
@@ -441,7 +456,9 @@ impl Page<'_> {
             h,
             "<div class=\"wide\"><table class=\"summary\">\n<thead><tr><th class=\"id\">config_id</th>\
              {depth_th}<th>n_hidden</th><th>n_features</th>{p_th}<th>instances</th><th>diverged</th>\
+             <th title=\"{}\">passing</th>\
              <th>mean</th><th>sum</th><th>min</th><th>median</th><th>max</th><th>std</th>{decoded_th}</tr></thead>\n<tbody>\n",
+            esc(&self.passing_title()),
         );
         for r in rows() {
             let class = if self.opts.rule().passes(r) {
@@ -460,15 +477,20 @@ impl Page<'_> {
                     ),
                 )
             };
+            let passing = match self.opts.criterion {
+                Criterion::Loss => r.n_passing,
+                Criterion::Decoded => r.n_decoded,
+            };
             let _ = writeln!(
                 h,
                 "<tr{class}><td class=\"id\">{}</td>{depth_td}<td>{}</td><td>{}</td>{p_td}<td>{}</td><td>{}</td>\
-                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
+                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
                 esc(&r.config_id),
                 r.n_hidden,
                 r.n_features,
                 r.n_instances,
                 r.n_diverged,
+                passing.map_or("—".to_owned(), |k| format!("{k}/{}", r.n_instances)),
                 fmt_loss_vs(r.mean, t),
                 fmt_loss_vs(r.sum, t),
                 fmt_loss_vs(r.min, t),

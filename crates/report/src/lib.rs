@@ -126,7 +126,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
 
-pub use analysis::{DataSet, Series, fmt_p, is_diverged, min_hidden, summarize};
+pub use analysis::{DataSet, Series, count_passing, fmt_p, is_diverged, min_hidden, summarize};
 pub use draw::{PLOT_HEIGHT, PLOT_WIDTH};
 pub use falling::{FALL_FACTOR, mark_still_falling, still_falling};
 pub use html::{broken_links, links};
@@ -274,6 +274,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
         pool_seeds(&mut runs, curves.as_deref_mut());
     }
     let mut summary = summarize(&runs);
+    count_passing(&mut summary, &runs, opts.threshold);
     if opts.relative_loss {
         relative::mark(&mut summary);
     }

@@ -317,6 +317,13 @@ pub struct SummaryRow {
     pub max_error_min: Option<f64>,
     /// Largest: the worst instance's.
     pub max_error_max: Option<f64>,
+    /// How many instances pass the report's threshold alone: not diverged, their loss (as in
+    /// the statistics above) strictly below `min_hidden.csv`'s `threshold`. Empty until the
+    /// report judges the rows.
+    pub n_passing: Option<u32>,
+    /// How many instances decode every possible sample (`decoded` = 1); empty without exact
+    /// evaluation.
+    pub n_decoded: Option<u32>,
     /// The data set of a config without a tree (from `runs.csv`'s `group`); empty for tree
     /// configs. Not a column: `summary.csv` names the data set in `config_id`.
     #[serde(skip)]
@@ -357,7 +364,10 @@ impl Table for SummaryRow {
         "decoded_max",
         "max_error_min",
         "max_error_max",
+        "n_passing",
+        "n_decoded",
     ];
+    const ADDED: &'static [&'static [&'static str]] = &[&["n_passing", "n_decoded"]];
 }
 
 /// The data set a config without a tree (structure `sparse`) draws from: part of its series'
@@ -1124,6 +1134,8 @@ mod tests {
             decoded_max: None,
             max_error_min: None,
             max_error_max: None,
+            n_passing: None,
+            n_decoded: None,
             data_set: DataSetId::default(),
         };
         assert_eq!(header_of(&summary), SummaryRow::COLUMNS);

@@ -1067,6 +1067,11 @@ fn seeds_are_pooled_into_one_config_on_request() {
         let mean = of.iter().sum::<f64>() / of.len() as f64;
         assert!((row.mean - mean).abs() <= 1e-12 * mean, "{row:?}");
         assert_eq!(row.min, of.iter().copied().fold(f64::INFINITY, f64::min));
+        let passing = of
+            .iter()
+            .filter(|l| **l < config.analysis.threshold)
+            .count();
+        assert_eq!(row.n_passing, Some(passing as u32));
     }
     let min_hidden: Vec<report::MinHiddenRow> = report::read_table(dir).unwrap();
     assert!(min_hidden.iter().all(|r| r.seed == both));
