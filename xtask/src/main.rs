@@ -20,9 +20,10 @@ cargo xtask <task> [args]
 tasks:
   sweep [--config FILE] [--out DIR] [--backend NAME] [--device cuda:N] [--upload dense|sparse|counts]
         [--gradients autodiff|by-hand] [--threads N] [--parallel-groups N] [--pack-groups N]
-        [--shard K/N] [--quiet]
+        [--shard K/N] [--dry-run] [--quiet]
                       run a sweep (default: the seed's full experiment) into runs/<name>/
   report DIR [--threshold T] [--aggregate min|mean|median|sum] [--criterion loss|decoded]
+        [--relative-loss true|false] [--pool-seeds true|false]
                       rebuild the tables, plots and index.html of a run folder from its CSVs,
                       first changing its [analysis] as asked (saved; nothing retrains)
   merge DIRS... --out DIR

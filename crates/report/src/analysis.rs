@@ -319,7 +319,8 @@ impl PartialEq for Series {
 impl Eq for Series {}
 
 /// Legend labels for a set of series: structure and stop probability (or data set) always,
-/// and branching, importance, magnitude or seed only where they differ between the series.
+/// and branching, importance, magnitude or seed only where they differ between the series
+/// (pooled seeds always).
 pub(crate) fn short_labels(series: &[Series]) -> Vec<String> {
     let varies = |f: &dyn Fn(&Series) -> String| {
         series
@@ -346,7 +347,8 @@ pub(crate) fn short_labels(series: &[Series]) -> Vec<String> {
             if m {
                 label.push_str(&format!(", {}", s.magnitude));
             }
-            if seed {
+            // Pooled seeds are always named: the chart holds more instances than one seed's.
+            if seed || s.seed.is_pooled() {
                 label.push_str(&format!(", {}", s.seed.label()));
             }
             label
@@ -887,7 +889,7 @@ mod tests {
 
     #[test]
     fn a_wider_width_that_fails_again_is_counted() {
-        // Width 3 passes, 4 fails (a stuck instance), 5 passes; decoding alike, one width on.
+        // Width 3 passes, 4 fails (a stuck instance), 5 passes; decoding from width 4 on.
         let mut runs = Vec::new();
         for (n_hidden, loss, decoded) in [
             (2, 1e-3, 0.5),

@@ -37,6 +37,9 @@ pub(crate) struct Geometry {
     pub listed: Listed,
     /// The geometry tables present in the run folder (relative paths).
     pub data_files: Vec<String>,
+    /// Per-seed config ids → pooled ids, when seeds are pooled: the figures name the configs
+    /// as trained.
+    pub pooled_ids: BTreeMap<String, String>,
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -767,7 +770,7 @@ fn falling_mark(narrower_falling: Option<u32>) -> String {
 fn wider_mark(wider_failing: Option<u32>) -> String {
     match wider_failing {
         Some(n) if n > 0 => format!(
-            " <span class=\"falling\" title=\"{n} tested width(s) wider than this answer fail \
+            " <span class=\"wider\" title=\"{n} tested width(s) wider than this answer fail \
              again: it is the first width that passes\">↑</span>"
         ),
         _ => String::new(),
@@ -960,10 +963,8 @@ impl Page<'_> {
                 let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(blurb));
             }
             let series_of_figure = |f: &Figure| {
-                f.entry
-                    .config_id
-                    .as_deref()
-                    .and_then(|id| series_of_config.get(id))
+                let id = f.entry.config_id.as_deref()?;
+                series_of_config.get(g.pooled_ids.get(id).map_or(id, String::as_str))
             };
             if series.len() < 2 {
                 of_kind.iter().for_each(|f| h.push_str(&listed_figure(f)));

@@ -131,7 +131,7 @@ pub use draw::{PLOT_HEIGHT, PLOT_WIDTH};
 pub use falling::{FALL_FACTOR, mark_still_falling, still_falling};
 pub use html::{broken_links, links};
 pub use manifest::{GEOMETRY_MANIFEST, ManifestEntry, read_manifest, write_manifest};
-pub use pool::pool_seeds;
+pub use pool::{Pooled, pool_seeds};
 pub use relative::{check_relative, divide_by_bias_only, worse_than_bias_only};
 pub use schema::{
     Aggregate, Criterion, CurveRow, DataSetId, MinHiddenRow, PassRule, RunRow, Seeds, SummaryRow,
@@ -270,9 +270,11 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
         relative::divide_by_bias_only(&mut runs, curves.as_deref_mut())
             .with_context(|| format!("reading {}", runs_path.display()))?;
     }
-    if opts.pool_seeds {
-        pool_seeds(&mut runs, curves.as_deref_mut());
-    }
+    let pooled = if opts.pool_seeds {
+        pool_seeds(&mut runs, curves.as_deref_mut())
+    } else {
+        Pooled::default()
+    };
     let mut summary = summarize(&runs);
     count_passing(&mut summary, &runs, opts.threshold);
     if opts.relative_loss {
@@ -309,6 +311,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
             .filter(|f| dir.join(f).is_file())
             .map(|f| (*f).to_owned())
             .collect(),
+        pooled_ids: pooled.ids.clone(),
     });
     let page = html::Page {
         opts,
@@ -317,7 +320,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
         min_hidden: &min_rows,
         plots: &plots,
         facts: (worse_note.into_iter())
-            .chain(facts(&runs, &summary, curves.as_deref(), opts))
+            .chain(facts(&runs, &summary, curves.as_deref(), opts, &pooled))
             .collect(),
         data_files,
         geometry,
@@ -357,7 +360,7 @@ pub fn check_threshold(threshold: f64) -> Result<()> {
     Ok(())
 }
 
-/// Checks the rows of `runs.csv`: each (config, instance) once, and every row of a config
+/// Checks the rows of `runs.csv`: one seed per row, each (config, instance) once, and every row of a config
 /// agreeing on the config columns (all but the instance's own: `feature_probability`, the
 /// losses, `wall_s`, `diverged`). Errors give 1-based line numbers of the file.
 pub fn check_runs(runs: &[RunRow]) -> Result<()> {
@@ -365,6 +368,15 @@ pub fn check_runs(runs: &[RunRow]) -> Result<()> {
     let mut first: HashMap<&str, &RunRow> = HashMap::new();
     for (i, r) in runs.iter().enumerate() {
         // Line numbers: 1-based, after the header.
+        if r.seed.is_pooled() {
+            bail!(
+                "config {} has seed {} (line {}): runs.csv holds one seed per row; the report \
+                 pools seeds itself (analysis.pool_seeds)",
+                r.config_id,
+                r.seed,
+                i + 2
+            );
+        }
         if let Some(prev) = seen.insert((&r.config_id, r.instance), i) {
             bail!(
                 "config {} instance {} appears twice (lines {} and {})",
@@ -399,37 +411,39 @@ pub fn check_runs(runs: &[RunRow]) -> Result<()> {
 
 /// How the report treats seeds: apart, or pooled (`analysis.pool_seeds`) with the instance
 /// numbers each seed's instances took.
-fn pooling_fact(runs: &[RunRow], pool_seeds: bool) -> Option<String> {
+fn pooling_facts(runs: &[RunRow], pool_seeds: bool, pooled: &Pooled) -> Vec<String> {
     let seeds = Seeds::new(runs.iter().flat_map(|r| r.seed.as_slice().to_vec()));
-    let fact = match seeds {
-        Some(seeds) if pool_seeds && seeds.is_pooled() => format!(
+    let mut facts = match seeds {
+        Some(seeds) if pool_seeds && seeds.is_pooled() => vec![format!(
             "Seeds pooled (analysis.pool_seeds): configs that differ only in their seed ({}) \
-             are judged as one config whose instances are all of theirs, numbered on seed \
-             after seed (the first seed's instances first); runs.csv and curves.csv keep them \
-             apart.",
-            seeds
-                .as_slice()
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        _ if pool_seeds => "Seeds pooled (analysis.pool_seeds): the folder has one seed, so \
-                            there is nothing to pool."
-            .to_owned(),
-        Some(seeds) if seeds.is_pooled() => format!(
+             are judged as one config whose instances are all of theirs, seed after seed \
+             (the smallest seed's instances first, each seed's at the same numbers in every \
+             config); runs.csv and curves.csv keep them apart. The sum over instances grows \
+             with their number.",
+            seeds.join(", ")
+        )],
+        _ if pool_seeds => vec![
+            "Seeds pooled (analysis.pool_seeds): the folder has one seed, so there is nothing \
+             to pool."
+                .to_owned(),
+        ],
+        Some(seeds) if seeds.is_pooled() => vec![format!(
             "Seeds apart: each of the seeds {} is a series of its own (analysis.pool_seeds = \
              true judges them together).",
-            seeds
-                .as_slice()
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        _ => return None,
+            seeds.join(", ")
+        )],
+        _ => Vec::new(),
     };
-    Some(fact)
+    if let Some((id, has)) = pooled.short.first() {
+        facts.push(format!(
+            "Warning: {} pooled config(s) lack some seeds (an interrupted or growing sweep), so \
+             their statistics are over fewer instances than their neighbours'. First: {id}, \
+             which has seed(s) {}.",
+            pooled.short.len(),
+            has.join(", ")
+        ));
+    }
+    facts
 }
 
 /// Facts for the notes list, computed from the data.
@@ -438,6 +452,7 @@ fn facts(
     summary: &[SummaryRow],
     curves: Option<&[CurveRow]>,
     opts: &ReportOptions,
+    pooled: &Pooled,
 ) -> Vec<String> {
     let diverged = runs.iter().filter(|r| is_diverged(r)).count();
     let mut group_wall: BTreeMap<&str, f64> = BTreeMap::new();
@@ -482,9 +497,15 @@ fn facts(
             draw::fmt_bound(display_floor(opts.threshold)),
         ),
         format!(
-            "runs.csv: {} instance rows, {} configurations, {} series; {} diverged instance(s).",
+            "runs.csv: {} instance rows, {} configurations{}, {} series; {} diverged \
+             instance(s).",
             runs.len(),
             summary.len(),
+            if pooled.ids.is_empty() {
+                String::new()
+            } else {
+                format!(" (pooled from {})", pooled.ids.len())
+            },
             analysis::series_of(summary).len(),
             diverged
         ),
@@ -493,7 +514,7 @@ fn facts(
             group_wall.len()
         ),
     ];
-    out.extend(pooling_fact(runs, opts.pool_seeds));
+    out.extend(pooling_facts(runs, opts.pool_seeds, pooled));
     match curves {
         Some(c) => out.push(format!("curves.csv: {} points.", c.len())),
         None => out.push("curves.csv: absent, so no training-curve charts.".to_owned()),

@@ -27,7 +27,7 @@ use crate::schema::{
     Aggregate, Criterion, CurveRow, MinHiddenRow, PassRule, RunRow, SummaryRow, decoding_instances,
     relative_word,
 };
-use crate::text::falling_note;
+use crate::text::{WIDER_FAILS_NOTE, falling_note};
 use crate::{NOISE_FLOOR, display_floor};
 
 /// The stem prefixes of this module's charts: a chart in `plots/` with one of them that the
@@ -1052,10 +1052,6 @@ fn draw_threshold(chart: &mut LogChart, x0: f64, x1: f64, threshold: f64) -> Res
 /// 3. Smallest `n_hidden` reaching the threshold, bars per depth, one bar per series; for
 ///    series without a tree (`tree` false), bars per n_features, side by side only with the
 ///    series that share it.
-/// A bar chart's footer line on `↑` ([`MinHiddenRow::wider_fails`]).
-const WIDER_FAILS_NOTE: &str =
-    "↑: a wider tested width fails again: this is the first width that passes, not a lasting one.";
-
 fn min_hidden_bars(
     rows: &[&MinHiddenRow],
     tree: bool,

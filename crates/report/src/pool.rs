@@ -26,37 +26,53 @@ fn split_at_seed(config_id: &str, seed: u64) -> Option<(&str, &str)> {
     Some((&config_id[..start], &config_id[start + token.len()..]))
 }
 
+/// What [`pool_seeds`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pooled {
+    /// Each pooled config's id before pooling → its id after (`…-s1` → `…-s0+1+2`), so that
+    /// files named by the per-seed configs (geometry figures) find their series.
+    pub ids: BTreeMap<String, String>,
+    /// Pooled configs that some seed of the folder lacks (an interrupted or grown sweep), with
+    /// the seeds they have: their statistics are over fewer instances than their neighbours'.
+    pub short: Vec<(String, Seeds)>,
+}
+
 /// Pools the configs of `runs` that differ only in their seed (see the module docs), and
 /// renames the matching points of `curves` alike. A config id without its seed's token (not
 /// written by tmh) stays a config of its own, with its own seed. Does nothing where the folder
 /// has one seed.
-pub fn pool_seeds(runs: &mut [RunRow], curves: Option<&mut [CurveRow]>) {
+///
+/// Every pooled config names all the folder's seeds, so that a series stays one series, and
+/// a seed's instances take the same numbers in every config: seed k's instance i is
+/// `i + Σ` (instances of each smaller seed), whether or not a config has every seed.
+pub fn pool_seeds(runs: &mut [RunRow], curves: Option<&mut [CurveRow]>) -> Pooled {
     let Some(all) = Seeds::new(runs.iter().flat_map(|r| r.seed.as_slice().to_vec())) else {
-        return;
+        return Pooled::default();
     };
     if !all.is_pooled() {
-        return;
+        return Pooled::default();
     }
+    let seed_of = |row: &RunRow| row.seed.as_slice()[0];
     let pooled_id = |row: &RunRow| -> Option<String> {
-        let (head, tail) = split_at_seed(&row.config_id, *row.seed.as_slice().first()?)?;
+        let (head, tail) = split_at_seed(&row.config_id, seed_of(row))?;
         Some(format!("{head}s{all}{tail}"))
     };
-    // Per pooled config and seed, how many instance numbers the seed's config takes.
-    let mut spans: BTreeMap<String, BTreeMap<u64, u32>> = BTreeMap::new();
+    // How many instance numbers each seed takes, over the whole folder.
+    let mut spans: BTreeMap<u64, u32> = BTreeMap::new();
     for row in runs.iter() {
-        if let Some(id) = pooled_id(row) {
-            let span = (spans.entry(id).or_default())
-                .entry(row.seed.as_slice()[0])
-                .or_default();
-            *span = (*span).max(row.instance + 1);
-        }
+        let span = spans.entry(seed_of(row)).or_default();
+        *span = (*span).max(row.instance + 1);
     }
-    let offset =
-        |id: &str, seed: u64| -> u32 { spans[id].range(..seed).map(|(_, span)| span).sum() };
+    let offset = |seed: u64| -> u32 { spans.range(..seed).map(|(_, span)| span).sum() };
+    let mut pooled = Pooled::default();
+    let mut seeds_of: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     let mut renamed: HashMap<(String, u32), (String, u32)> = HashMap::new();
     for row in runs.iter_mut() {
         let Some(id) = pooled_id(row) else { continue };
-        let instance = row.instance + offset(&id, row.seed.as_slice()[0]);
+        let seed = seed_of(row);
+        let instance = row.instance + offset(seed);
+        seeds_of.entry(id.clone()).or_default().push(seed);
+        pooled.ids.insert(row.config_id.clone(), id.clone());
         renamed.insert(
             (row.config_id.clone(), row.instance),
             (id.clone(), instance),
@@ -71,6 +87,11 @@ pub fn pool_seeds(runs: &mut [RunRow], curves: Option<&mut [CurveRow]>) {
             point.instance = *instance;
         }
     }
+    pooled.short = (seeds_of.into_iter())
+        .filter_map(|(id, seeds)| Seeds::new(seeds).map(|s| (id, s)))
+        .filter(|(_, seeds)| *seeds != all)
+        .collect();
+    pooled
 }
 
 #[cfg(test)]
@@ -174,6 +195,36 @@ mod tests {
             assert_eq!(s.mean, losses.iter().sum::<f64>() / 5.0);
             assert_eq!(s.seed.as_slice(), [1, 3]);
         }
+    }
+
+    #[test]
+    fn a_seed_takes_the_same_numbers_where_another_is_missing() {
+        // Width 2 has seeds 0 and 5, width 3 only seed 5 (an interrupted sweep).
+        let mut runs: Vec<RunRow> = (0..3).map(|i| row(2, 2, 0, i, 0.1)).collect();
+        runs.extend((0..3).flat_map(|i| [row(2, 2, 5, i, 0.1), row(2, 3, 5, i, 0.1)]));
+        let pooled = pool_seeds(&mut runs, None);
+        for r in &runs {
+            assert_eq!(r.seed.to_string(), "0+5", "one series: {r:?}");
+        }
+        let numbers = |n_hidden: u32| -> Vec<u32> {
+            let mut n: Vec<u32> = (runs.iter())
+                .filter(|r| r.n_hidden == n_hidden)
+                .map(|r| r.instance)
+                .collect();
+            n.sort();
+            n
+        };
+        assert_eq!(numbers(2), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(numbers(3), [3, 4, 5], "seed 5's numbers, as at width 2");
+        assert_eq!(
+            pooled.short,
+            [("d2-h3-b2-tree0.5-binary-s0+5".to_owned(), 5.into())]
+        );
+        assert_eq!(
+            pooled.ids["d2-h2-b2-tree0.5-binary-s5"],
+            "d2-h2-b2-tree0.5-binary-s0+5"
+        );
+        assert_eq!(pooled.ids.len(), 3);
     }
 
     #[test]

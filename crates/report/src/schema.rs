@@ -428,6 +428,12 @@ impl Seeds {
         self.0.len() > 1
     }
 
+    /// The seeds joined by `sep`: `0, 1, 2`.
+    pub fn join(&self, sep: &str) -> String {
+        let words: Vec<String> = self.0.iter().map(u64::to_string).collect();
+        words.join(sep)
+    }
+
     /// `seed 0`, or `seeds 0+1+2`.
     pub fn label(&self) -> String {
         let s = if self.is_pooled() { "s" } else { "" };
@@ -443,8 +449,7 @@ impl From<u64> for Seeds {
 
 impl std::fmt::Display for Seeds {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let words: Vec<String> = self.0.iter().map(u64::to_string).collect();
-        f.write_str(&words.join("+"))
+        f.write_str(&self.join("+"))
     }
 }
 

@@ -161,7 +161,7 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
         let _ = writeln!(out, "{}", falling_note("none", true));
     }
     if shown().any(|r| r.wider_fails(false) || r.wider_fails(true)) {
-        out.push_str("↑: a wider tested width fails again (an instance stuck with a feature lost, say): this is the first width that passes; every tested width passes only from a wider one on.\n");
+        let _ = writeln!(out, "{WIDER_FAILS_NOTE}");
     }
     if shown().any(|r| r.relative) {
         out.push_str("relative: each instance's loss divided by its bias-only loss, that of the best model without hidden units (analysis.relative_loss).\n");
@@ -174,6 +174,10 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
     }
     out
 }
+
+/// The footnote on `↑` ([`MinHiddenRow::wider_fails`]), the same in the tables and the charts.
+pub(crate) const WIDER_FAILS_NOTE: &str = "↑: a wider tested width fails again: this is the first \
+     width that passes, not one from which every wider one does.";
 
 /// The footnote on `↓` ([`MinHiddenRow::falling`]), worded alike in the tables and the
 /// charts: `none` is how they print an answer that no tested width reaches (`none`, `>max`);

@@ -310,6 +310,79 @@ fn entry(stem: &str, kind: &str, config_id: Option<&str>) -> ManifestEntry {
     }
 }
 
+/// Two seeds of two series, pooled: one series each, the per-seed geometry figures under
+/// their pooled series, and a config that lacks a seed named.
+#[test]
+fn pooled_seeds_keep_their_figures_and_name_missing_seeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let seed0 = small(false).write(dir);
+    let mut runs = seed0.clone();
+    for row in &seed0 {
+        if row.config_id != "d3-h4-b2-tree0.5-binary-s0" {
+            runs.push(RunRow {
+                config_id: row.config_id.replace("-s0", "-s1"),
+                seed: 1.into(),
+                ..row.clone()
+            });
+        }
+    }
+    write_table(dir, &runs).unwrap();
+    let plots = dir.join("plots");
+    let svg = toolkit_chart("small", 1);
+    report::draw::write_charts(
+        &plots,
+        &[("geometry_cosines_a", &svg), ("geometry_gram_b", &svg)],
+    )
+    .unwrap();
+    let entries = vec![
+        entry(
+            "geometry_cosines_a",
+            "cosines",
+            Some("d3-h3-b2-tree0.5-binary-s1"),
+        ),
+        entry(
+            "geometry_gram_b",
+            "gram",
+            Some("d3-h4-b2-independent0.5-binary-s0"),
+        ),
+    ];
+    report::write_manifest(&plots.join(report::GEOMETRY_MANIFEST), &entries).unwrap();
+    let opts = ReportOptions {
+        pool_seeds: true,
+        ..options()
+    };
+    let files = build(dir, &opts).unwrap();
+    let html = fs::read_to_string(&files.index).unwrap();
+    for expected in [
+        "<h4>tree (stop_prob 0.5), b=2, binary, seeds 0+1</h4>",
+        "<h4>independent (stop_prob 0.5), b=2, binary, seeds 0+1</h4>",
+        "configurations (pooled from",
+        "Seeds pooled (analysis.pool_seeds): configs that differ only in their seed (0, 1)",
+        "Warning: 1 pooled config(s) lack some seeds",
+        "First: d3-h4-b2-tree0.5-binary-s0+1, which has seed(s) 0.",
+    ] {
+        assert!(html.contains(expected), "{expected}");
+    }
+    assert!(!html.contains("Not tied to one series"));
+    let summary: Vec<SummaryRow> = read_table(dir).unwrap();
+    let instances = |id: &str| {
+        summary
+            .iter()
+            .find(|r| r.config_id == id)
+            .unwrap()
+            .n_instances
+    };
+    assert_eq!(instances("d3-h3-b2-tree0.5-binary-s0+1"), 6);
+    assert_eq!(instances("d3-h4-b2-tree0.5-binary-s0+1"), 3);
+
+    // runs.csv holds one seed per row: a pooled one is refused, naming the line.
+    runs[0].seed = report::Seeds::new([0, 1]).unwrap();
+    write_table(dir, &runs).unwrap();
+    let err = format!("{:#}", build(dir, &opts).unwrap_err());
+    assert!(err.contains("has seed 0+1 (line 2)"), "{err}");
+}
+
 #[test]
 fn geometry_manifest_figures_are_embedded_and_linked() {
     let tmp = tempfile::tempdir().unwrap();
@@ -488,7 +561,7 @@ fn exact_evaluation_shows_in_tables_notes_and_charts() {
         ">decoded, all</th>",
         ">decoded, best</th>",
         // Width 4 misses one sample: 3 is the first width that decodes, not a lasting one.
-        "<td class=\"decoded\">3 <span class=\"falling\" title=\"1 tested width(s) wider",
+        "<td class=\"decoded\">3 <span class=\"wider\" title=\"1 tested width(s) wider",
         "<strong>↑: a wider width fails again.</strong>",
         "<td>0.500–0.625</td>",
         "<td>1.000</td>",
@@ -519,7 +592,7 @@ fn exact_evaluation_shows_in_tables_notes_and_charts() {
     for expected in [
         "<th class=\"decoded headline\" title=\"headline: smallest n_hidden at which every \
          instance decodes every possible sample\">decoded, all</th>",
-        "<td class=\"decoded headline\">3 <span class=\"falling\"",
+        "<td class=\"decoded headline\">3 <span class=\"wider\"",
         "Headline criterion (analysis.criterion): decoded: a config passes when every instance \
          decodes every possible sample.",
         "Green rows: every instance decodes every possible sample.",
