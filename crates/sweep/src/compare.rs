@@ -312,6 +312,39 @@ mod tests {
         );
     }
 
+    /// Two seeds: seed 1's instance passes alone; pooled with seed 0's failing one, the mean
+    /// does not.
+    #[test]
+    fn pooled_seeds_are_judged_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = [(0, 1e-3), (1, 1e-7)].map(|(seed, loss)| report::RunRow {
+            seed: seed.into(),
+            ..row(&format!("d2-h2-b2-tree0.5-binary-s{seed}"), 2, 0, loss)
+        });
+        report::write_table(dir.path(), &rows).unwrap();
+        let judge = |pool_seeds: bool| {
+            let analysis = AnalysisConfig {
+                pool_seeds,
+                ..AnalysisConfig::default()
+            };
+            let c = compare(dir.path(), dir.path(), &analysis, 2.0).unwrap();
+            (c.cells.iter())
+                .map(|c| (c.config_id.clone(), c.passes.0, c.instances.0))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            judge(false),
+            [
+                ("d2-h2-b2-tree0.5-binary-s0".to_owned(), false, 1),
+                ("d2-h2-b2-tree0.5-binary-s1".to_owned(), true, 1)
+            ]
+        );
+        assert_eq!(
+            judge(true),
+            [("d2-h2-b2-tree0.5-binary-s0+1".to_owned(), false, 2)]
+        );
+    }
+
     #[test]
     fn rounding_noise_of_solved_configs_agrees() {
         // Backends solve h3 and h10 to different noise, one to exactly 0.
