@@ -138,7 +138,7 @@ pub use schema::{
     Table, read_curves, read_runs, read_table, relative_word, table_to_csv, write_atomic,
     write_table,
 };
-pub use text::min_hidden_text;
+pub use text::{AnswerTable, Answers, answers, min_hidden_text};
 
 /// The geometry crate's tables, linked from the Geometry section when present.
 const GEOMETRY_TABLES: [&str; 3] = [
@@ -157,6 +157,11 @@ pub const DEFAULT_THRESHOLD: f64 = 1e-5;
 /// ▼ marker, and label the bottom of the axis or colour bar `≤ floor`; the CSV files keep the
 /// exact values. The sweep's run comparison counts them as the floor too.
 pub const NOISE_FLOOR: f64 = 1e-3;
+
+/// The answer tables as Markdown, written by [`build`] beside `min_hidden.csv`.
+pub const ANSWERS_MARKDOWN: &str = "min_hidden.md";
+/// The answer tables as LaTeX `tabular`s (booktabs), written by [`build`].
+pub const ANSWERS_LATEX: &str = "min_hidden.tex";
 
 /// The display floor of `threshold`: [`NOISE_FLOOR`] × threshold (`1e-8` for the default
 /// `1e-5`). Losses below it are drawn at it.
@@ -234,6 +239,7 @@ pub struct ReportFiles {
 /// Rebuilds the report of the run folder `dir` from its CSV files.
 ///
 /// Reads `runs.csv` (and `curves.csv` when present); writes `summary.csv`, `min_hidden.csv`,
+/// the answer tables as `min_hidden.md` and `min_hidden.tex` ([`Answers`]),
 /// `plots/<chart>.svg` and `plots/<chart>.png` for every chart, and `index.html`, each
 /// atomically. When `plots/geometry.json` exists, the page gets a Geometry section with the
 /// figures it lists (see the crate docs); a malformed manifest is an error too. Fails, naming the file, when a CSV is missing or malformed, when `runs.csv` is
@@ -286,6 +292,15 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
         mark_still_falling(&mut min_rows, &summary, &falling);
     }
     let mut files = vec![write_table(dir, &summary)?, write_table(dir, &min_rows)?];
+    // The answer tables for a paper or a README, as the terminal prints them.
+    let answers = text::answers(&min_rows, &opts.rule());
+    for (name, body) in [
+        (ANSWERS_MARKDOWN, answers.markdown()),
+        (ANSWERS_LATEX, answers.latex()),
+    ] {
+        write_atomic(&dir.join(name), body.as_bytes())?;
+        files.push(dir.join(name));
+    }
 
     let plot_dir = dir.join("plots");
     let plots = plots::all_plots(&summary, &min_rows, &runs, curves.as_deref(), opts.rule())?;
@@ -304,6 +319,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     }
     data_files.push(SummaryRow::FILE_NAME.to_owned());
     data_files.push(MinHiddenRow::FILE_NAME.to_owned());
+    data_files.extend([ANSWERS_MARKDOWN, ANSWERS_LATEX].map(str::to_owned));
     let geometry = manifest::load_listed(dir, GEOMETRY_MANIFEST)?.map(|listed| html::Geometry {
         listed,
         data_files: GEOMETRY_TABLES

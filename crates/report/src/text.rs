@@ -30,6 +30,35 @@ use crate::schema::{Aggregate, Criterion, MinHiddenRow, PassRule};
 /// decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the loss is exact over those samples.
 /// ```
 pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
+    answers(rows, rule).text()
+}
+
+/// The answer tables of [`min_hidden_text`], before they are laid out: as plain text
+/// ([`Answers::text`]), Markdown ([`Answers::markdown`]) or LaTeX ([`Answers::latex`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answers {
+    /// One table per series.
+    pub tables: Vec<AnswerTable>,
+    /// What the marks and words of the tables mean, one sentence each.
+    pub notes: Vec<String>,
+}
+
+/// The answers of one series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerTable {
+    /// `tree (stop_prob 0.5), b=2, binary, seed 0: smallest n_hidden with exact loss < 1.0e-5`.
+    pub title: String,
+    /// What the columns are: `depth`, or `n_features` without a tree.
+    pub head: &'static str,
+    /// The columns: depths (or n_features).
+    pub columns: Vec<u32>,
+    /// One line per aggregate (and decoding rule): its name (`mean *` for the headline) and an
+    /// answer per column with its marks (`≤2`, `7↓`, `none`), `None` where there is none.
+    pub lines: Vec<(String, Vec<Option<String>>)>,
+}
+
+/// The answers of `rows` under `rule`: see [`min_hidden_text`].
+pub fn answers(rows: &[MinHiddenRow], rule: &PassRule) -> Answers {
     let mut series: BTreeMap<Series, BTreeMap<(u32, Aggregate), &MinHiddenRow>> = BTreeMap::new();
     for r in rows {
         let s = Series::of_min_hidden(r);
@@ -47,23 +76,17 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
         .collect();
     let by_decoding = rule.criterion == Criterion::Decoded;
     let star = |name: String, headline: bool| if headline { format!("{name} *") } else { name };
-    // The label column fits the longest label: `decoded, median *` by decoding.
-    let label = decoded_aggregates(rule)
-        .into_iter()
-        .map(|a| star(decoded_name(a), rule.headlines_decoded(a)).len())
-        .fold(LABEL, usize::max);
-    let mut out = String::new();
+    let mut tables = Vec::new();
     let (mut any_decoded, mut undecodable_depth) = (false, false);
     for (s, cells) in &series {
         let Some(first) = cells.values().next() else {
             continue;
         };
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        let keys: BTreeSet<u32> = cells.keys().map(|&(k, _)| k).collect();
-        let _ = writeln!(
-            out,
+        let columns: Vec<u32> = (cells.keys().map(|&(k, _)| k))
+            .collect::<BTreeSet<u32>>()
+            .into_iter()
+            .collect();
+        let title = format!(
             "{}: smallest n_hidden {}with {} < {}",
             s.label(),
             if by_decoding {
@@ -74,68 +97,60 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
             loss_word_of_answers(cells.values().copied()),
             fmt_loss(first.threshold)
         );
-        let head = if has_tree(first.depth) {
-            "depth"
-        } else {
-            "n_features"
-        };
-        let _ = write!(out, "  {head:<label$}");
-        for k in &keys {
-            let _ = write!(out, "{k:>6}");
-        }
-        out.push('\n');
-        let loss_lines = |out: &mut String| {
-            for &a in &loss_order {
-                let widths = keys.iter().map(|k| {
+        let loss_lines = || {
+            (loss_order.iter()).map(|&a| {
+                let answers = columns.iter().map(|k| {
                     let r = cells.get(&(*k, a))?;
-                    Some((r.width_label(r.min_n_hidden), r.marks(false)))
+                    Some(r.width_label(r.min_n_hidden) + &r.marks(false))
                 });
-                line(
-                    out,
-                    label,
-                    &star(a.to_string(), rule.headlines_loss(a)),
-                    widths,
-                );
-            }
+                (
+                    star(a.to_string(), rule.headlines_loss(a)),
+                    answers.collect(),
+                )
+            })
         };
         let decodes = cells.values().any(|r| r.min_n_hidden_decoded.is_some());
-        let decoded_lines = |out: &mut String| {
-            for a in decoded_aggregates(rule) {
-                let widths = keys.iter().map(|k| {
+        let decoded_lines = || {
+            (decoded_aggregates(rule).into_iter()).map(|a| {
+                let answers = columns.iter().map(|k| {
                     let r = cells.get(&(*k, a))?;
-                    (r.min_n_hidden_decoded).map(|w| (r.width_label(w), r.marks(true)))
+                    (r.min_n_hidden_decoded).map(|w| r.width_label(w) + &r.marks(true))
                 });
-                line(
-                    out,
-                    label,
-                    &star(decoded_name(a), rule.headlines_decoded(a)),
-                    widths,
-                );
-            }
+                (
+                    star(decoded_name(a), rule.headlines_decoded(a)),
+                    answers.collect(),
+                )
+            })
         };
         any_decoded |= decodes;
         // A `-` in the decoded rows: a depth without exact evaluation.
         undecodable_depth |= decodes
-            && (keys.iter()).any(|k| {
+            && (columns.iter()).any(|k| {
                 (decoded_aggregates(rule).into_iter()).any(|a| {
                     cells
                         .get(&(*k, a))
                         .is_none_or(|r| r.min_n_hidden_decoded.is_none())
                 })
             });
-        if by_decoding && decodes {
-            decoded_lines(&mut out);
-            loss_lines(&mut out);
-        } else {
-            loss_lines(&mut out);
-            if decodes {
-                decoded_lines(&mut out);
-            }
-        }
+        let lines: Vec<(String, Vec<Option<String>>)> = match (by_decoding, decodes) {
+            (true, true) => decoded_lines().chain(loss_lines()).collect(),
+            (false, true) => loss_lines().chain(decoded_lines()).collect(),
+            (_, false) => loss_lines().collect(),
+        };
+        tables.push(AnswerTable {
+            title,
+            head: if has_tree(first.depth) {
+                "depth"
+            } else {
+                "n_features"
+            },
+            columns,
+            lines,
+        });
     }
+    let mut notes = Vec::new();
     if !series.is_empty() {
-        let _ = writeln!(
-            out,
+        notes.push(format!(
             "* headline ({}); sum: {}; none: no tested width passes.",
             if by_decoding {
                 "analysis.criterion, analysis.aggregate"
@@ -148,29 +163,151 @@ pub fn min_hidden_text(rows: &[MinHiddenRow], rule: &PassRule) -> String {
             } else {
                 "the seed notebook's own rule"
             }
-        );
+        ));
     }
     let shown = || {
         rows.iter()
             .filter(|r| !Series::of_min_hidden(r).per_instance_p())
     };
     if shown().any(|r| r.is_bound(r.min_n_hidden) || r.is_bound(r.min_n_hidden_decoded.flatten())) {
-        out.push_str("≤n: the narrowest width tested passes; narrower widths were not tried.\n");
+        notes.push("≤n: the narrowest width tested passes; narrower widths were not tried.".into());
     }
     if shown().any(|r| r.falling(false) || r.falling(true)) {
-        let _ = writeln!(out, "{}", falling_note("none", true));
+        notes.push(falling_note("none", true));
     }
     if shown().any(|r| r.wider_fails(false) || r.wider_fails(true)) {
-        let _ = writeln!(out, "{WIDER_FAILS_NOTE}");
+        notes.push(WIDER_FAILS_NOTE.to_owned());
     }
     if shown().any(|r| r.relative) {
-        out.push_str("relative: each instance's loss divided by its bias-only loss, that of the best model without hidden units (analysis.relative_loss).\n");
+        notes.push("relative: each instance's loss divided by its bias-only loss, that of the best model without hidden units (analysis.relative_loss).".into());
     }
     if undecodable_depth {
-        out.push_str("-: no exact evaluation at that depth (too many possible samples).\n");
+        notes.push("-: no exact evaluation at that depth (too many possible samples).".into());
     }
     if any_decoded {
-        out.push_str("decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the loss is exact over those samples.\n");
+        notes.push("decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the loss is exact over those samples.".into());
+    }
+    Answers { tables, notes }
+}
+
+impl Answers {
+    /// The tables for the terminal: columns of 6 characters, then the notes.
+    pub fn text(&self) -> String {
+        // The label column fits the longest line name: `decoded, median *` by decoding.
+        let label = (self.tables.iter())
+            .flat_map(|t| t.lines.iter().map(|(name, _)| name.chars().count()))
+            .fold(LABEL, usize::max);
+        let mut out = String::new();
+        for (i, t) in self.tables.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{}", t.title);
+            let _ = write!(out, "  {:<label$}", t.head);
+            for k in &t.columns {
+                let _ = write!(out, "{k:>6}");
+            }
+            out.push('\n');
+            for (name, answers) in &t.lines {
+                let _ = write!(out, "  {name:<label$}");
+                for answer in answers {
+                    let _ = write!(out, "{:>6}", answer.as_deref().unwrap_or("-"));
+                }
+                out.push('\n');
+            }
+        }
+        for note in &self.notes {
+            let _ = writeln!(out, "{note}");
+        }
+        out
+    }
+
+    /// The tables as Markdown (GitHub style): a bold title, a pipe table, then the notes as a
+    /// list.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        for t in &self.tables {
+            let _ = writeln!(out, "**{}**\n", md_escape(&t.title));
+            let head: Vec<String> = t.columns.iter().map(u32::to_string).collect();
+            let _ = writeln!(out, "| {} | {} |", t.head, head.join(" | "));
+            let _ = writeln!(out, "| --- |{}", " ---: |".repeat(t.columns.len()));
+            for (name, answers) in &t.lines {
+                let cells: Vec<String> = (answers.iter())
+                    .map(|a| md_escape(a.as_deref().unwrap_or("-")))
+                    .collect();
+                let _ = writeln!(out, "| {} | {} |", md_escape(name), cells.join(" | "));
+            }
+            out.push('\n');
+        }
+        for note in &self.notes {
+            let _ = writeln!(out, "- {}", md_escape(note));
+        }
+        out
+    }
+
+    /// The tables as LaTeX `tabular`s (booktabs rules), each after its title and the notes as
+    /// `%` comments, ready to `\input` inside a `table` whose caption the paper writes.
+    pub fn latex(&self) -> String {
+        let mut out = String::from(
+            "% The answers of a tmh run (min_hidden.csv); needs \\usepackage{booktabs}.\n",
+        );
+        for note in &self.notes {
+            let _ = writeln!(out, "% {note}");
+        }
+        for t in &self.tables {
+            let _ = writeln!(out, "\n% {}", t.title);
+            let _ = writeln!(
+                out,
+                "\\begin{{tabular}}{{l{}}}",
+                "r".repeat(t.columns.len())
+            );
+            out.push_str("\\toprule\n");
+            let head: Vec<String> = t.columns.iter().map(u32::to_string).collect();
+            let _ = writeln!(out, "{} & {} \\\\", tex_escape(t.head), head.join(" & "));
+            out.push_str("\\midrule\n");
+            for (name, answers) in &t.lines {
+                let cells: Vec<String> = (answers.iter())
+                    .map(|a| tex_escape(a.as_deref().unwrap_or("--")))
+                    .collect();
+                let _ = writeln!(out, "{} & {} \\\\", tex_escape(name), cells.join(" & "));
+            }
+            out.push_str("\\bottomrule\n\\end{tabular}\n");
+        }
+        out
+    }
+}
+
+/// `text` with Markdown's table and emphasis characters escaped.
+fn md_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '|' | '*' | '_' | '\\' | '<' | '>') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `text` as LaTeX: its special characters escaped and the marks tmh prints (≤, ↓, ↑) in
+/// math mode.
+fn tex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\\' => out.push_str("\\textbackslash{}"),
+            '~' => out.push_str("\\textasciitilde{}"),
+            '^' => out.push_str("\\textasciicircum{}"),
+            '≤' => out.push_str("$\\le$"),
+            '↓' => out.push_str("$^{\\downarrow}$"),
+            '↑' => out.push_str("$^{\\uparrow}$"),
+            '*' => out.push_str("$^{*}$"),
+            c => out.push(c),
+        }
     }
     out
 }
@@ -199,25 +336,6 @@ pub(crate) fn falling_note(none: &str, why: bool) -> String {
 
 /// Narrowest width of the label column.
 const LABEL: usize = 13;
-
-/// One line of the table: a label, then per column a width, `none` or `-` (not tested),
-/// with its marks ([`MinHiddenRow::marks`]).
-fn line(
-    out: &mut String,
-    label: usize,
-    name: &str,
-    widths: impl Iterator<Item = Option<(String, String)>>,
-) {
-    let _ = write!(out, "  {name:<label$}");
-    for width in widths {
-        let cell = match width {
-            Some((text, marks)) => format!("{text}{marks}"),
-            None => "-".into(),
-        };
-        let _ = write!(out, "{cell:>6}");
-    }
-    out.push('\n');
-}
 
 #[cfg(test)]
 mod tests {
@@ -390,6 +508,53 @@ mod tests {
             2,
             "one star and its footnote"
         );
+    }
+
+    #[test]
+    fn markdown_and_latex_hold_the_printed_answers() {
+        let runs: Vec<RunRow> = [(1, 2, 0.0), (2, 2, 1e-2), (2, 3, 6e-6)]
+            .into_iter()
+            .flat_map(|(d, h, l)| (0..2).map(move |i| RunRow::seed_example(d, h, i, l)))
+            .collect();
+        let mut rows = crate::min_hidden(&crate::summarize(&runs), 1e-5);
+        for r in rows.iter_mut().filter(|r| r.depth == 2) {
+            r.still_falling = Some(1);
+        }
+        let a = answers(&rows, &rule(Criterion::Loss, Aggregate::Mean));
+        let markdown = a.markdown();
+        let md: Vec<&str> = markdown.lines().collect();
+        assert_eq!(
+            md[..6],
+            [
+                "**tree (stop\\_prob 0.5), b=2, binary, seed 0: smallest n\\_hidden with eval loss \\< 1.0e-5**",
+                "",
+                "| depth | 1 | 2 |",
+                "| --- | ---: | ---: |",
+                "| mean \\* | ≤2 | 3↓ |",
+                "| min | ≤2 | 3↓ |",
+            ]
+        );
+        assert!(markdown.contains("| sum | ≤2 | none↓ |"), "{markdown}");
+        assert!(
+            markdown.contains("- ≤n: the narrowest width tested passes"),
+            "{markdown}"
+        );
+        let latex = a.latex();
+        for line in [
+            "\\begin{tabular}{lrr}",
+            "depth & 1 & 2 \\\\",
+            "mean $^{*}$ & $\\le$2 & 3$^{\\downarrow}$ \\\\",
+            "sum & $\\le$2 & none$^{\\downarrow}$ \\\\",
+            "% ≤n: the narrowest width tested passes; narrower widths were not tried.",
+            "% tree (stop_prob 0.5), b=2, binary, seed 0: smallest n_hidden with eval loss < 1.0e-5",
+        ] {
+            assert!(latex.lines().any(|l| l == line), "{line}\n{latex}");
+        }
+        // Every character LaTeX treats specially is escaped outside comments.
+        for l in latex.lines().filter(|l| !l.starts_with('%')) {
+            let plain = l.replace("\\_", "").replace("\\&", "");
+            assert!(!plain.contains('_') && !plain.contains('#'), "{l}");
+        }
     }
 
     #[test]

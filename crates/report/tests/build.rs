@@ -89,7 +89,19 @@ fn build_writes_every_file_and_they_all_parse() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(got, want);
-    assert_eq!(files.files.len(), 2 + want.len() + 1);
+    // summary, min_hidden, the answers as Markdown and LaTeX, the charts, index.html.
+    assert_eq!(files.files.len(), 4 + want.len() + 1);
+    let answers = report::min_hidden_text(&report::read_table(dir).unwrap(), &options().rule());
+    let markdown = fs::read_to_string(dir.join(report::ANSWERS_MARKDOWN)).unwrap();
+    let latex = fs::read_to_string(dir.join(report::ANSWERS_LATEX)).unwrap();
+    // The same tables: as many lines as the printed answer has (heads included).
+    let rows_of = |text: &str, start: &str| text.lines().filter(|l| l.starts_with(start)).count();
+    assert_eq!(
+        rows_of(&markdown, "| ") - rows_of(&markdown, "| --- |"),
+        rows_of(&answers, "  "),
+        "{markdown}"
+    );
+    assert_eq!(latex.matches("\\begin{tabular}").count(), 2, "{latex}");
 
     // No temporary file left anywhere.
     for folder in [dir.to_path_buf(), dir.join("plots")] {
