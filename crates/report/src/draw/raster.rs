@@ -1,8 +1,10 @@
 //! The embedded font, and SVG → PNG rasterisation with it.
 //!
-//! Charts are drawn once, as SVG, with the generic family `sans-serif`. plotters measures text
+//! Charts are drawn once, as SVG, naming `DejaVu Sans, sans-serif`. plotters measures text
 //! with the embedded DejaVu Sans (its `ab_glyph` feature) and resvg renders the PNG with the
 //! same font, loaded from bytes: no system font, no fontconfig, identical output everywhere.
+//! An SVG opened elsewhere (a browser, Inkscape, a LaTeX toolchain) uses DejaVu Sans where it
+//! is installed, so text keeps the widths it was laid out for, and its sans-serif otherwise.
 
 use std::sync::{Arc, OnceLock};
 
@@ -12,8 +14,8 @@ use resvg::{tiny_skia, usvg};
 /// DejaVu Sans (Bitstream Vera licence, see `assets/DejaVuSans-LICENSE.txt`).
 static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
-/// The family name charts use; mapped to the embedded font for measuring and rendering.
-pub const FONT: &str = "sans-serif";
+/// The font family charts name; mapped to the embedded font for measuring and rendering.
+pub const FONT: &str = "DejaVu Sans, sans-serif";
 
 /// Registers the embedded font with plotters under [`FONT`] (once per process).
 ///
