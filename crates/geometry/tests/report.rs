@@ -85,12 +85,22 @@ fn report_shows_the_geometry_figures_of_a_42_config_sweep() {
         })
         .count();
     assert!(big >= 4, "only {big} large SVGs");
-    assert_eq!(embedded.len(), big);
-    let report_charts = files
+    // The report's figures for a paper (`figures/`) go in as PNG too.
+    let in_plots = |f: &&std::path::PathBuf| f.parent() == Some(&dir.join("plots"));
+    let svgs = |f: &&std::path::PathBuf| f.extension().is_some_and(|e| e == "svg");
+    let paper = files
         .files
         .iter()
-        .filter(|f| f.extension().is_some_and(|e| e == "svg"))
+        .filter(svgs)
+        .filter(|f| !in_plots(f))
         .count();
+    assert_eq!(
+        paper,
+        1 + 2 * 2,
+        "the answer, and a loss figure and heatmap per series"
+    );
+    assert_eq!(embedded.len(), big + paper);
+    let report_charts = files.files.iter().filter(svgs).filter(in_plots).count();
     assert_eq!(
         html.matches("<svg").count(),
         report_charts + geo.figures.len() - big

@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::ReportOptions;
 use crate::analysis::{
@@ -29,6 +31,16 @@ pub(crate) struct Page<'a> {
     pub data_files: Vec<String>,
     /// The geometry crate's figures (`plots/geometry.json`), when it has run.
     pub geometry: Option<Geometry>,
+    /// The figures for a paper (`figures/`).
+    pub paper: Paper,
+}
+
+/// What the "Figures for a paper" section shows.
+pub(crate) struct Paper {
+    /// Each figure's stem, title and PNG.
+    pub figures: Vec<(String, String, Vec<u8>)>,
+    /// The series the `min_hidden` figure leaves out (without a tree).
+    pub left_out: Vec<String>,
 }
 
 /// What the Geometry section shows.
@@ -88,6 +100,8 @@ table.min-hidden .headline { font-weight: bold; }
 figure { margin: 1.2rem 0 2rem; break-inside: avoid; page-break-inside: avoid; }
 figure svg, figure img { display: block; width: 100%; max-width: 1000px; height: auto; border: 1px solid var(--rule); }
 figcaption { color: var(--muted); font-size: 13px; margin-top: .3rem; }
+figure.paper { display: inline-block; vertical-align: top; width: 325px; margin: .4rem 1rem .8rem 0; }
+figure.paper img { width: 325px; max-width: 100%; }
 a { color: #1a5fa8; }
 @media print {
   body { margin: 0; max-width: none; font-size: 11pt; }
@@ -129,6 +143,9 @@ impl Page<'_> {
         }
         if self.geometry.is_some() {
             h.push_str("<li><a href=\"#geometry\">Geometry of the trained weights</a></li>\n");
+        }
+        if !self.paper.figures.is_empty() {
+            h.push_str("<li><a href=\"#paper\">Figures for a paper</a></li>\n");
         }
         h.push_str("<li><a href=\"#summary\">Summary table</a></li>\n");
         if self.opts.config_toml.is_some() {
@@ -212,6 +229,7 @@ impl Page<'_> {
         if let Some(g) = &self.geometry {
             h.push_str(&self.geometry_section(g));
         }
+        h.push_str(&self.paper_section());
 
         let _ = writeln!(
             h,
@@ -988,6 +1006,47 @@ impl Page<'_> {
                 h.push_str("<h4>Not tied to one series</h4>\n");
                 rest.iter().for_each(|f| h.push_str(&listed_figure(f)));
             }
+        }
+        h
+    }
+}
+
+impl Page<'_> {
+    /// The figures for a paper: what they are, links to their files, and their PNGs, small.
+    fn paper_section(&self) -> String {
+        let paper = &self.paper;
+        if paper.figures.is_empty() {
+            return String::new();
+        }
+        let mut h = String::from(
+            "<h2 id=\"paper\">Figures for a paper</h2>\n<p>In <code>figures/</code>, for one \
+             column of a two-column paper: 3.25 × 2.4 in (the SVG sized in inches, the PNG at \
+             300 dpi), 8 pt tick labels and legends and 9 pt axis labels in DejaVu Sans; titles \
+             and notes are left out, so the caption goes in the paper.</p>\n<p class=\"note\">\
+             In <code>min_hidden</code> a hollow marker is an upper bound (≤: the narrowest \
+             width tested passes), and one with a <code>^</code> at the <code>&gt;max</code> \
+             tick means that no tested width passes; in the loss figures a hollow marker is \
+             where a line reaches the display floor.</p>\n",
+        );
+        if !paper.left_out.is_empty() {
+            let _ = writeln!(
+                h,
+                "<p class=\"note\">Left out of <code>min_hidden</code> (no tree, so no depth): \
+                 {}.</p>",
+                esc(&paper.left_out.join("; "))
+            );
+        }
+        for (stem, title, png) in &paper.figures {
+            let stem = esc(stem);
+            let _ = writeln!(
+                h,
+                "<figure class=\"paper\" id=\"figure-{stem}\">\n<img src=\"data:image/png;base64,{}\" \
+                 alt=\"{}\">\n<figcaption>{} — <a href=\"figures/{stem}.svg\">SVG</a> · \
+                 <a href=\"figures/{stem}.png\">PNG</a></figcaption>\n</figure>",
+                BASE64.encode(png),
+                esc(title),
+                esc(title)
+            );
         }
         h
     }

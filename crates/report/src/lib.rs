@@ -15,6 +15,7 @@
 //! | `summary.csv` | [`build`] | one [`SummaryRow`] per config ([`summarize`]) |
 //! | `min_hidden.csv` | [`build`] | one [`MinHiddenRow`] per series, depth and aggregate ([`min_hidden`]) |
 //! | `plots/*.svg`, `plots/*.png` | [`build`] | the charts, 1000×700, PNG rendered from the SVG |
+//! | `figures/*.svg`, `figures/*.png` | [`build`] | figures for a paper: the answer, loss and heatmap at one column's size (3.25 × 2.4 in, 8–9 pt text, no titles; see below) |
 //! | `plots/geometry.json`, `plots/geometry_*` | geometry crate (optional) | figures listed as [`ManifestEntry`] |
 //! | `geometry*.csv` | geometry crate (optional) | geometry tables, linked from the report |
 //! | `index.html` | [`build`] | the report, charts inline, no external reference |
@@ -104,6 +105,15 @@
 //! instance. The TMS paper and other tools SUM over features, so their thresholds are
 //! n_features times larger than the ones here.
 //!
+//! # Figures for a paper
+//!
+//! The charts are screen pictures. Besides them [`build`] writes `figures/`: the headline answer
+//! by depth (`min_hidden`), and per series the loss vs n_hidden (`loss_vs_hidden_<series>`) and
+//! the heatmap (`heatmap_<series>`), drawn at the size of one column of a two-column paper (3.25
+//! × 2.4 in, the SVG sized in inches, the PNG at 300 dpi), with 8 pt tick labels and legends,
+//! 9 pt axis labels, colour-blind-safe colours and no title or footer, so that the caption goes
+//! in the paper. Stale ones are removed like stale charts.
+//!
 //! # Fonts
 //!
 //! PNGs are rendered with resvg from the SVG, using DejaVu Sans embedded in the binary
@@ -115,6 +125,7 @@ pub mod draw;
 mod falling;
 mod html;
 mod manifest;
+mod paper;
 mod plots;
 mod pool;
 mod relative;
@@ -240,8 +251,9 @@ pub struct ReportFiles {
 ///
 /// Reads `runs.csv` (and `curves.csv` when present); writes `summary.csv`, `min_hidden.csv`,
 /// the answer tables as `min_hidden.md` and `min_hidden.tex` ([`Answers`]),
-/// `plots/<chart>.svg` and `plots/<chart>.png` for every chart, and `index.html`, each
-/// atomically. When `plots/geometry.json` exists, the page gets a Geometry section with the
+/// `plots/<chart>.svg` and `plots/<chart>.png` for every chart, the figures for a paper in
+/// `figures/`, and `index.html`, each atomically. When `plots/geometry.json` exists, the page
+/// gets a Geometry section with the
 /// figures it lists (see the crate docs); a malformed manifest is an error too. Fails, naming the file, when a CSV is missing or malformed, when `runs.csv` is
 /// empty or lists a (config, instance) twice, or when a config's rows disagree on its columns.
 pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
@@ -313,6 +325,21 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     let ours = |stem: &str| plots::KINDS.iter().any(|k| stem.starts_with(k));
     draw::remove_stale_charts(&plot_dir, ours, &keep)?;
 
+    let figure_dir = dir.join(paper::DIR);
+    let figures = paper::figures(&summary, &min_rows, opts.rule())?;
+    files.extend(paper::write(&figure_dir, &figures)?);
+    let paper = html::Paper {
+        figures: (figures.iter())
+            .map(|f| {
+                let png = figure_dir.join(format!("{}.png", f.stem));
+                let bytes =
+                    std::fs::read(&png).with_context(|| format!("reading {}", png.display()))?;
+                Ok((f.stem.clone(), f.title.clone(), bytes))
+            })
+            .collect::<Result<_>>()?,
+        left_out: paper::left_out(&min_rows),
+    };
+
     let mut data_files = vec![RunRow::FILE_NAME.to_owned()];
     if curves.is_some() {
         data_files.push(CurveRow::FILE_NAME.to_owned());
@@ -340,6 +367,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
             .collect(),
         data_files,
         geometry,
+        paper,
     };
     let index = dir.join("index.html");
     write_atomic(&index, page.render().as_bytes())?;

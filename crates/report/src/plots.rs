@@ -55,7 +55,7 @@ pub struct Plot {
     pub svg: String,
 }
 
-const DIVERGED: RGBColor = RGBColor(150, 150, 150);
+pub(crate) const DIVERGED: RGBColor = RGBColor(150, 150, 150);
 /// Passing cells and curves (orange).
 const PASS: RGBColor = RGBColor(255, 127, 14);
 /// Failing curves beside passing ones (blue, [`categorical`]`(0)`).
@@ -69,28 +69,28 @@ fn depth_colour(i: usize, n: usize) -> RGBColor {
 /// A log10 axis: its range, major (decade) and minor (2..9 × decade) ticks, and, for a loss
 /// axis with values below the display floor, that floor.
 #[derive(Debug, Clone, PartialEq)]
-struct LogAxis {
-    lo: f64,
-    hi: f64,
-    major: Vec<f64>,
+pub(crate) struct LogAxis {
+    pub lo: f64,
+    pub hi: f64,
+    pub major: Vec<f64>,
     minor: Vec<f64>,
     /// The display floor (value, log10) when some value lies below it and is drawn at it: the
     /// axis then starts at the floor and its lowest tick reads `≤ floor`.
-    floor: Option<(f64, f64)>,
+    pub floor: Option<(f64, f64)>,
 }
 
 /// Where a loss sits on a log axis with a display floor.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Shown {
+pub(crate) struct Shown {
     /// log10 of the loss, or of the floor when the loss is below it.
-    log: f64,
+    pub log: f64,
     /// The loss is below the floor (rounding noise) and drawn at it.
-    floored: bool,
+    pub floored: bool,
 }
 
 /// Where `v` sits on a log loss axis whose display floor is `floor`: a loss below the floor
 /// (exact zeros included) at the floor; negative or non-finite losses nowhere.
-fn shown(v: f64, floor: f64) -> Option<Shown> {
+pub(crate) fn shown(v: f64, floor: f64) -> Option<Shown> {
     if !(v.is_finite() && v >= 0.0) {
         None
     } else if v < floor {
@@ -110,7 +110,7 @@ impl LogAxis {
     /// An axis for losses whose display floor is `floor` ([`crate::display_floor`]): losses
     /// below it count as the floor ([`shown`]), and when there are any the axis starts at the
     /// floor, with a tick there.
-    fn losses(values: impl IntoIterator<Item = f64>, floor: f64) -> LogAxis {
+    pub(crate) fn losses(values: impl IntoIterator<Item = f64>, floor: f64) -> LogAxis {
         let mut floored = false;
         let logs: Vec<f64> = values
             .into_iter()
@@ -185,7 +185,7 @@ impl LogAxis {
 
     /// The bottom of a line chart's y range: a little below the floor when there is one, so
     /// that the ▼ markers drawn at it stay clear of the x axis.
-    fn bottom(&self) -> f64 {
+    pub(crate) fn bottom(&self) -> f64 {
         match self.floor {
             Some(_) => self.lo - 0.035 * (self.hi - self.lo),
             None => self.lo,
@@ -199,14 +199,14 @@ impl LogAxis {
     }
 
     /// A tick label: `1e-5` for a decade, `≤ 1e-8` at the floor.
-    fn label(&self, v: &f64) -> String {
+    pub(crate) fn label(&self, v: &f64) -> String {
         match self.floor {
             Some((floor, f)) if (v - f).abs() < 1e-9 => format!("≤ {}", fmt_bound(floor)),
             _ => format!("1e{}", v.round() as i64),
         }
     }
 
-    fn fraction(&self, log_value: f64) -> f64 {
+    pub(crate) fn fraction(&self, log_value: f64) -> f64 {
         (log_value - self.lo) / (self.hi - self.lo)
     }
 }
@@ -222,8 +222,14 @@ fn floor_note(floor: f64) -> String {
 /// which all sit at the floor at one n_hidden stay visible side by side: 4 to 10 pixels
 /// apart, together within 80 % of `unit_px`, the pixels between neighbouring n_hidden.
 fn dodge(i: usize, n: usize, unit_px: i32) -> i32 {
+    dodge_within(i, n, unit_px, 10.0)
+}
+
+/// [`dodge`] with at most `widest` pixels between neighbours (a figure drawn at another
+/// scale has larger markers).
+pub(crate) fn dodge_within(i: usize, n: usize, unit_px: i32, widest: f64) -> i32 {
     let n = n.max(1) as f64;
-    let spacing = (0.8 * f64::from(unit_px) / n).clamp(4.0, 10.0);
+    let spacing = (0.8 * f64::from(unit_px) / n).clamp(4.0, widest.max(4.0));
     ((i as f64 - (n - 1.0) / 2.0) * spacing).round() as i32
 }
 
@@ -331,7 +337,12 @@ const LEGEND_TEXT_WIDTH: u32 = LEGEND_WIDTH - 54;
 /// `label` with `, ` turned into line breaks where a line would not fit in a legend, measured
 /// with the chart font (a data set's label is long: `sparse F=20, p=0.01, importance 0.9^i`).
 fn fit_legend(label: &str) -> String {
-    let fits = |line: &str| fits_in(line, 15, LEGEND_TEXT_WIDTH);
+    wrap_at_commas(label, |line| fits_in(line, 15, LEGEND_TEXT_WIDTH)).join("\n")
+}
+
+/// `label` broken into lines after its `, ` where a line would not `fit` (the comma stays at
+/// the end of the line); a part that does not fit alone keeps a line of its own.
+pub(crate) fn wrap_at_commas(label: &str, fits: impl Fn(&str) -> bool) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     for part in label.split(", ") {
         match lines.last_mut() {
@@ -346,7 +357,7 @@ fn fit_legend(label: &str) -> String {
             None => lines.push(part.to_owned()),
         }
     }
-    lines.join("\n")
+    lines
 }
 
 /// Legend labels of `series` ([`short_labels`]), wrapped to the legend.
@@ -460,7 +471,7 @@ pub(crate) fn all_plots(
     Ok(plots)
 }
 
-fn distinct<T: Ord + Copy>(values: impl IntoIterator<Item = T>) -> Vec<T> {
+pub(crate) fn distinct<T: Ord + Copy>(values: impl IntoIterator<Item = T>) -> Vec<T> {
     values
         .into_iter()
         .collect::<BTreeSet<_>>()
@@ -1029,7 +1040,7 @@ fn loss_vs_inverse_p(series: &Series, runs: &[&RunRow], rule: PassRule) -> Resul
     })
 }
 
-fn x_span(hiddens: &[u32]) -> (f64, f64) {
+pub(crate) fn x_span(hiddens: &[u32]) -> (f64, f64) {
     match (hiddens.first(), hiddens.last()) {
         (Some(a), Some(b)) => (*a as f64 - 0.5, *b as f64 + 0.5),
         _ => (0.0, 1.0),
@@ -1727,10 +1738,16 @@ fn fmt_step(v: &f64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn run(depth: u32, n_hidden: u32, structure: &str, instance: u32, eval_loss: f64) -> RunRow {
+    pub(crate) fn run(
+        depth: u32,
+        n_hidden: u32,
+        structure: &str,
+        instance: u32,
+        eval_loss: f64,
+    ) -> RunRow {
         RunRow {
             config_id: format!("d{depth}-h{n_hidden}-b2-{structure}-binary-s0"),
             group: format!("d{depth}-b2-{structure}-binary"),
@@ -1740,7 +1757,7 @@ mod tests {
     }
 
     /// Two instances per config, both with `loss`.
-    fn config(depth: u32, n_hidden: u32, structure: &str, loss: f64) -> [RunRow; 2] {
+    pub(crate) fn config(depth: u32, n_hidden: u32, structure: &str, loss: f64) -> [RunRow; 2] {
         [0, 1].map(|i| run(depth, n_hidden, structure, i, loss))
     }
 
@@ -1760,7 +1777,7 @@ mod tests {
     }
 
     /// The texts of an SVG document, in order.
-    fn texts(svg: &str) -> Vec<String> {
+    pub(crate) fn texts(svg: &str) -> Vec<String> {
         let doc = roxmltree::Document::parse(svg).unwrap();
         doc.descendants()
             .filter(|n| n.has_tag_name("text"))

@@ -49,6 +49,16 @@ fn expected_stems(curves: bool) -> BTreeSet<String> {
     stems
 }
 
+/// The figures for a paper in `figures/`: the answer, and a loss figure and heatmap per series.
+fn expected_figures() -> BTreeSet<String> {
+    let mut stems = BTreeSet::from(["min_hidden".to_owned()]);
+    for slug in SLUGS {
+        stems.insert(format!("loss_vs_hidden_{slug}"));
+        stems.insert(format!("heatmap_{slug}"));
+    }
+    stems
+}
+
 fn options() -> ReportOptions {
     ReportOptions {
         title: "Synthetic <test> run".to_owned(),
@@ -89,8 +99,10 @@ fn build_writes_every_file_and_they_all_parse() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(got, want);
-    // summary, min_hidden, the answers as Markdown and LaTeX, the charts, index.html.
-    assert_eq!(files.files.len(), 4 + want.len() + 1);
+    // summary, min_hidden, the answers as Markdown and LaTeX, the charts, the figures for a
+    // paper, index.html.
+    let figures = expected_figures();
+    assert_eq!(files.files.len(), 4 + want.len() + 2 * figures.len() + 1);
     let answers = report::min_hidden_text(&report::read_table(dir).unwrap(), &options().rule());
     let markdown = fs::read_to_string(dir.join(report::ANSWERS_MARKDOWN)).unwrap();
     let latex = fs::read_to_string(dir.join(report::ANSWERS_LATEX)).unwrap();
@@ -103,8 +115,35 @@ fn build_writes_every_file_and_they_all_parse() {
     );
     assert_eq!(latex.matches("\\begin{tabular}").count(), 2, "{latex}");
 
+    // figures/: each figure's SVG sized in inches and its PNG at 300 dpi.
+    let got: BTreeSet<String> = fs::read_dir(dir.join("figures"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let want: BTreeSet<String> = (figures.iter())
+        .flat_map(|s| [format!("{s}.svg"), format!("{s}.png")])
+        .collect();
+    assert_eq!(got, want);
+    for stem in &figures {
+        let svg = fs::read_to_string(dir.join("figures").join(format!("{stem}.svg"))).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let root = doc.root_element();
+        assert_eq!(root.attribute("width"), Some("3.25in"), "{stem}");
+        assert_eq!(root.attribute("height"), Some("2.4in"), "{stem}");
+        assert_eq!(root.attribute("viewBox"), Some("0 0 325 240"), "{stem}");
+        let file = fs::File::open(dir.join("figures").join(format!("{stem}.png"))).unwrap();
+        let reader = png::Decoder::new(std::io::BufReader::new(file))
+            .read_info()
+            .unwrap();
+        assert_eq!(
+            (reader.info().width, reader.info().height),
+            (975, 720),
+            "{stem}"
+        );
+    }
+
     // No temporary file left anywhere.
-    for folder in [dir.to_path_buf(), dir.join("plots")] {
+    for folder in [dir.to_path_buf(), dir.join("plots"), dir.join("figures")] {
         for e in fs::read_dir(folder).unwrap() {
             let name = e.unwrap().file_name().into_string().unwrap();
             assert!(!name.contains(".tmp-"), "{name}");
@@ -177,6 +216,22 @@ fn build_writes_every_file_and_they_all_parse() {
             "{stem}.png not linked"
         );
     }
+    // The figures for a paper: linked, shown as PNGs, after the charts.
+    let section = &html[html
+        .find("<h2 id=\"paper\">Figures for a paper</h2>")
+        .unwrap()..];
+    assert!(html.find("id=\"summary\"").unwrap() > html.find("id=\"paper\"").unwrap());
+    assert!(section.contains("3.25 × 2.4 in") && section.contains("caption goes in the paper"));
+    for stem in &figures {
+        for ext in ["svg", "png"] {
+            let link = format!("figures/{stem}.{ext}");
+            assert!(refs.contains(&link), "{link} not linked");
+        }
+    }
+    assert_eq!(
+        section.matches("<img src=\"data:image/png;base64,").count(),
+        figures.len()
+    );
     assert!(!html.contains("https://") && !html.contains("<link") && !html.contains("<script"));
     // No geometry manifest, no Geometry section.
     assert!(!html.contains("id=\"geometry\""));
@@ -206,6 +261,7 @@ fn build_without_curves_skips_curve_charts() {
         .files
         .iter()
         .filter(|f| f.extension().is_some_and(|e| e == "svg"))
+        .filter(|f| f.parent() == Some(&dir.join("plots")))
         .count();
     assert_eq!(charts, expected_stems(false).len());
     let html = fs::read_to_string(&files.index).unwrap();
@@ -452,7 +508,8 @@ fn geometry_manifest_figures_are_embedded_and_linked() {
     // The big chart as a PNG data URI, the small ones inline.
     let refs = links(&html);
     let pngs: Vec<&String> = refs.iter().filter(|r| r.starts_with("data:")).collect();
-    assert_eq!(pngs.len(), 1);
+    // The figures for a paper come after, as PNGs too.
+    assert_eq!(pngs.len(), 1 + expected_figures().len());
     assert!(pngs[0].starts_with("data:image/png;base64,iVBORw0KGgo"));
     let report_charts = expected_stems(false).len();
     assert_eq!(html.matches("<svg").count(), report_charts + 2);
@@ -1273,7 +1330,16 @@ fn a_rebuild_removes_the_charts_it_no_longer_draws() {
     assert!(plots.join("min_hidden_sum.svg").is_file());
     fs::write(plots.join("geometry_gram_x.svg"), "<svg/>").unwrap();
     fs::write(plots.join("notes.txt"), "mine").unwrap();
+    // A figure of a series no longer in the run, and a file of the user's.
+    let figures = dir.join("figures");
+    fs::write(figures.join("heatmap_gone.svg"), "<svg/>").unwrap();
+    fs::write(figures.join("heatmap_gone.png"), "").unwrap();
+    fs::write(figures.join("notes.txt"), "mine").unwrap();
     build(dir, &options()).unwrap();
+    assert!(!figures.join("heatmap_gone.svg").exists());
+    assert!(!figures.join("heatmap_gone.png").exists());
+    assert!(figures.join("min_hidden.svg").is_file());
+    assert!(figures.join("notes.txt").is_file());
     assert!(!plots.join("min_hidden_sum.svg").exists());
     assert!(!plots.join("min_hidden_sum.png").exists());
     assert!(plots.join("min_hidden_mean.svg").is_file());

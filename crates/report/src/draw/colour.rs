@@ -31,6 +31,24 @@ pub fn categorical(i: usize) -> RGBColor {
     TABLEAU[i % TABLEAU.len()]
 }
 
+/// Okabe–Ito, a categorical palette designed to stay distinct for colour-blind readers; its
+/// yellow, weak on white, comes last.
+const OKABE_ITO: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+    RGBColor(240, 228, 66),
+];
+
+/// The `i`-th Okabe–Ito colour (cycling after 8).
+pub fn okabe_ito(i: usize) -> RGBColor {
+    OKABE_ITO[i % OKABE_ITO.len()]
+}
+
 /// Piecewise-linear interpolation through evenly spaced colour stops, `t` in 0..=1 (clamped;
 /// NaN counts as 0).
 fn interpolate(stops: &[(u8, u8, u8)], t: f64) -> RGBColor {

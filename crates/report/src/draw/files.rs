@@ -31,13 +31,23 @@ pub fn is_safe_stem(stem: &str) -> bool {
 /// Writes `plot_dir/<stem>.svg` and `plot_dir/<stem>.png` (rendered from the SVG by
 /// [`svg_to_png`]), each atomically, creating `plot_dir` if needed; returns the two paths.
 pub fn write_chart(plot_dir: &Path, stem: &str, svg: &str) -> Result<[PathBuf; 2]> {
+    write_chart_with(plot_dir, stem, svg, &svg_to_png)
+}
+
+/// [`write_chart`] with the PNG rendered by `png` (e.g. [`super::svg_to_png_scaled`]).
+pub fn write_chart_with(
+    plot_dir: &Path,
+    stem: &str,
+    svg: &str,
+    png: &Render,
+) -> Result<[PathBuf; 2]> {
     ensure!(
         is_safe_stem(stem),
         "chart stem {stem:?} is not a plain file name"
     );
     fs::create_dir_all(plot_dir).with_context(|| format!("creating {}", plot_dir.display()))?;
     let png_path = plot_dir.join(format!("{stem}.png"));
-    let png = svg_to_png(svg).with_context(|| format!("rendering {}", png_path.display()))?;
+    let png = png(svg).with_context(|| format!("rendering {}", png_path.display()))?;
     let svg_path = plot_dir.join(format!("{stem}.svg"));
     write_atomic(&svg_path, svg.as_bytes())?;
     write_atomic(&png_path, &png)?;
@@ -47,6 +57,18 @@ pub fn write_chart(plot_dir: &Path, stem: &str, svg: &str) -> Result<[PathBuf; 2
 /// [`write_chart`] for every `(stem, svg)` of `charts`, rendering on all available cores
 /// (the charts are independent); returns the paths written, SVG then PNG, in `charts` order.
 pub fn write_charts(plot_dir: &Path, charts: &[(&str, &str)]) -> Result<Vec<PathBuf>> {
+    write_charts_with(plot_dir, charts, &svg_to_png)
+}
+
+/// How a chart's PNG is rendered from its SVG.
+pub type Render = dyn Fn(&str) -> Result<Vec<u8>> + Sync;
+
+/// [`write_charts`] with the PNGs rendered by `png`.
+pub fn write_charts_with(
+    plot_dir: &Path,
+    charts: &[(&str, &str)],
+    png: &Render,
+) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(plot_dir).with_context(|| format!("creating {}", plot_dir.display()))?;
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -55,7 +77,7 @@ pub fn write_charts(plot_dir: &Path, charts: &[(&str, &str)]) -> Result<Vec<Path
     let write = |part: &[(&str, &str)]| -> Result<Vec<PathBuf>> {
         let mut out = Vec::with_capacity(2 * part.len());
         for (stem, svg) in part {
-            out.extend(write_chart(plot_dir, stem, svg)?);
+            out.extend(write_chart_with(plot_dir, stem, svg, png)?);
         }
         Ok(out)
     };

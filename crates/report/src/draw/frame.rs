@@ -277,6 +277,37 @@ pub fn legend_at(area: &Area, y: i32, heading: &str, entries: &[(String, Mark)])
 /// The chart a [`colour_bar`] draws into, for marks on the scale (a threshold line, say).
 pub type ColourBar<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, Axis>>;
 
+/// The sizes of a [`colour_bar_with`], in pixels; plotters font sizes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BarStyle {
+    /// Margins around the bar: top, bottom, left, right.
+    pub margin: [u32; 4],
+    /// Width of the area right of the bar, for tick labels and the description.
+    pub label_area: u32,
+    /// Font size of the tick labels.
+    pub tick_font: f64,
+    /// Font size of the description.
+    pub label_font: f64,
+    /// Length of the tick marks; `None`: plotters' own.
+    pub tick_mark: Option<u32>,
+    /// Width of the bar's outline.
+    pub outline: u32,
+}
+
+impl Default for BarStyle {
+    /// The report's charts' colour bar.
+    fn default() -> Self {
+        BarStyle {
+            margin: [12, 64, 10, 12],
+            label_area: 86,
+            tick_font: 16.0,
+            label_font: 17.0,
+            tick_mark: None,
+            outline: 1,
+        }
+    }
+}
+
 /// A vertical colour bar filling `area` (a column beside the chart): values along `axis`,
 /// coloured by `colour(value)`, ticks labelled by `tick_label` on the right, `label` along
 /// its side. Returns the bar's chart, x in 0..1 and y in `axis`'s units.
@@ -287,24 +318,40 @@ pub fn colour_bar<'a, 'b>(
     tick_label: &dyn Fn(&f64) -> String,
     colour: impl Fn(f64) -> RGBColor,
 ) -> Result<ColourBar<'a, 'b>> {
+    colour_bar_with(area, axis, label, tick_label, colour, &BarStyle::default())
+}
+
+/// [`colour_bar`] with the sizes of `style`.
+pub fn colour_bar_with<'a, 'b>(
+    area: &'a Area<'b>,
+    axis: Axis,
+    label: &str,
+    tick_label: &dyn Fn(&f64) -> String,
+    colour: impl Fn(f64) -> RGBColor,
+    style: &BarStyle,
+) -> Result<ColourBar<'a, 'b>> {
     const STEPS: usize = 200;
     let (lo, hi) = (axis.lo, axis.hi);
+    let [top, bottom, left, right] = style.margin;
     let mut chart = ChartBuilder::on(area)
-        .margin_top(12)
-        .margin_bottom(64)
-        .margin_left(10)
-        .margin_right(12)
-        .right_y_label_area_size(86)
+        .margin_top(top)
+        .margin_bottom(bottom)
+        .margin_left(left)
+        .margin_right(right)
+        .right_y_label_area_size(style.label_area)
         .build_cartesian_2d(0.0..1.0, axis)?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_mesh()
         .disable_x_axis()
         .y_desc(label)
         .y_label_formatter(tick_label)
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 17))
-        .draw()?;
+        .label_style((FONT, style.tick_font))
+        .axis_desc_style((FONT, style.label_font))
+        .axis_style(BLACK.stroke_width(style.outline));
+    if let Some(size) = style.tick_mark {
+        mesh.set_all_tick_mark_size(size);
+    }
+    mesh.draw()?;
     // Each step reaches half a step into the next, which paints over it: no seams between
     // steps when a browser antialiases their edges.
     let h = (hi - lo) / STEPS as f64;
@@ -317,7 +364,7 @@ pub fn colour_bar<'a, 'b>(
     }))?;
     chart.draw_series(std::iter::once(Rectangle::new(
         [(0.0, lo), (1.0, hi)],
-        BLACK.stroke_width(1),
+        BLACK.stroke_width(style.outline),
     )))?;
     Ok(chart)
 }
