@@ -15,11 +15,12 @@ use crate::schema::{CurveRow, MinHiddenRow, SummaryRow};
 pub const FALL_FACTOR: f64 = 2.0;
 
 /// Per config, how many instances were still learning when training stopped: their train
-/// loss, floored at `floor` (rounding noise below it is no progress), had a geometric mean
-/// over the last fifth of the logged steps at least [`FALL_FACTOR`] times below the one over
-/// the fifth before. An instance with a non-finite loss, or without a logged step in either
-/// window, does not count.
-pub fn still_falling(curves: &[CurveRow], floor: f64) -> HashMap<String, u32> {
+/// loss, floored at `floor(config)` (progress below it cannot change a verdict), had a
+/// geometric mean over the last fifth of the logged steps at least [`FALL_FACTOR`] times below
+/// the one over the fifth before, and its last logged value is still above the floor. An
+/// instance with a non-finite loss, or without a logged step in either window, does not
+/// count.
+pub fn still_falling(curves: &[CurveRow], floor: impl Fn(&str) -> f64) -> HashMap<String, u32> {
     let mut by_instance: BTreeMap<(&str, u32), Vec<(u64, f64)>> = BTreeMap::new();
     for c in curves {
         by_instance
@@ -30,16 +31,21 @@ pub fn still_falling(curves: &[CurveRow], floor: f64) -> HashMap<String, u32> {
     let mut out: HashMap<String, u32> = HashMap::new();
     for ((config, _), points) in by_instance {
         let count = out.entry(config.to_owned()).or_default();
-        if falls(&points, floor) {
+        if falls(&points, floor(config)) {
             *count += 1;
         }
     }
     out
 }
 
-/// Whether one instance's curve fell by [`FALL_FACTOR`] from the fourth fifth to the last.
+/// Whether one instance's curve fell by [`FALL_FACTOR`] from the fourth fifth to the last and
+/// still ends above `floor`: one that got below it late has finished what matters.
 fn falls(points: &[(u64, f64)], floor: f64) -> bool {
     if points.iter().any(|p| !p.1.is_finite()) {
+        return false;
+    }
+    let end = points.iter().max_by_key(|p| p.0);
+    if end.is_none_or(|p| p.1 <= floor) {
         return false;
     }
     let last = points.iter().map(|p| p.0).max().unwrap_or(0) as f64;
@@ -111,11 +117,17 @@ mod tests {
         curves.extend(curve("solved", 0, |s| 10f64.powf(-10.0 - s as f64 / 100.0)));
         // Diverged.
         curves.extend(curve("nan", 0, |s| if s > 900 { f64::NAN } else { 1.0 }));
-        let falling = still_falling(&curves, 1e-8);
+        let falling = still_falling(&curves, |_| 1e-8);
         assert_eq!(falling["slow"], 0);
         assert_eq!(falling["fast"], 1);
         assert_eq!(falling["solved"], 0);
         assert_eq!(falling["nan"], 0);
+        // Fell fast but got below the floor before the end: done with what matters.
+        let late = curve("late", 0, |s| if s < 900 { 1e-3 } else { 1e-12 });
+        assert_eq!(still_falling(&late, |_| 1e-8)["late"], 0);
+        // A floor per config: "fast" falls from 1e-3 to 1e-6, all below a floor of 1e-2.
+        let falling = still_falling(&curves, |c| if c == "fast" { 1e-2 } else { 1e-8 });
+        assert_eq!(falling["fast"], 0);
     }
 
     #[test]

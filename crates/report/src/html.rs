@@ -410,9 +410,10 @@ impl Page<'_> {
         }
         note + &format!(
             "<p class=\"note\"><strong>↓: training had not finished.</strong> A narrower width \
-             than this answer (any tested width, where none passes) was still learning when training stopped: in some instance its \
-             train loss fell {}× or more over the last fifth of the steps (geometric means, \
-             rounding noise below the display floor aside). With more steps \
+             than this answer (any tested width, where none passes) was still learning when \
+             training stopped: some instance still above its share of the threshold \
+             (threshold / instances) had a train loss that fell {}× or more over the last \
+             fifth of the steps (geometric means). With more steps \
              (<code>train.steps</code>) that width may pass, so the answer holds for this many \
              steps. <code>min_hidden.csv</code> counts such widths in \
              <code>still_falling</code>.</p>\n",

@@ -300,7 +300,15 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     }
     let mut min_rows = min_hidden(&summary, opts.threshold);
     if let Some(curves) = &curves {
-        let falling = still_falling(curves, display_floor(opts.threshold));
+        // An instance below its share of the threshold (the sum's rule: t / n) cannot turn a
+        // failing width into a passing one by learning more; only one above it can.
+        let t = opts.threshold;
+        let instances: HashMap<&str, u32> = (summary.iter())
+            .map(|r| (r.config_id.as_str(), r.n_instances.max(1)))
+            .collect();
+        let floor =
+            |id: &str| display_floor(t).max(t / f64::from(instances.get(id).map_or(1, |n| *n)));
+        let falling = still_falling(curves, floor);
         mark_still_falling(&mut min_rows, &summary, &falling);
     }
     let mut files = vec![write_table(dir, &summary)?, write_table(dir, &min_rows)?];

@@ -322,7 +322,7 @@ pub(crate) const WIDER_FAILS_NOTE: &str = "↑: a wider tested width fails again
 pub(crate) fn falling_note(none: &str, why: bool) -> String {
     let why = if why {
         format!(
-            " (its train loss fell {}× or more over the last fifth of the steps)",
+            " (an instance above its share of the threshold, whose train loss fell {}× or more over the last fifth of the steps)",
             crate::FALL_FACTOR
         )
     } else {
