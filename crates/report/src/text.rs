@@ -157,9 +157,11 @@ pub fn answers(rows: &[MinHiddenRow], rule: &PassRule) -> Answers {
             } else {
                 "analysis.aggregate"
             },
-            // The notebook sums losses, not losses divided by the bias-only loss.
+            // The notebook sums the losses of its 5 instances, not ratios, nor pooled seeds'.
             if rows.iter().any(|r| r.relative) {
                 "the sum over instances"
+            } else if rows.iter().any(|r| r.seed.is_pooled()) {
+                "the sum over every pooled seed's instances (the seed notebook sums over 5)"
             } else {
                 "the seed notebook's own rule"
             }
@@ -182,7 +184,7 @@ pub fn answers(rows: &[MinHiddenRow], rule: &PassRule) -> Answers {
         notes.push("relative: each instance's loss divided by its bias-only loss, that of the best model without hidden units (analysis.relative_loss).".into());
     }
     if undecodable_depth {
-        notes.push("-: no exact evaluation at that depth (too many possible samples).".into());
+        notes.push("-: no exact evaluation at that depth (too many possible samples); its loss rows judge the eval loss of a sampled batch.".into());
     }
     if any_decoded {
         notes.push("decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the loss is exact over those samples.".into());
@@ -229,7 +231,7 @@ impl Answers {
         for t in &self.tables {
             let _ = writeln!(out, "**{}**\n", md_escape(&t.title));
             let head: Vec<String> = t.columns.iter().map(u32::to_string).collect();
-            let _ = writeln!(out, "| {} | {} |", t.head, head.join(" | "));
+            let _ = writeln!(out, "| {} | {} |", md_escape(t.head), head.join(" | "));
             let _ = writeln!(out, "| --- |{}", " ---: |".repeat(t.columns.len()));
             for (name, answers) in &t.lines {
                 let cells: Vec<String> = (answers.iter())
@@ -256,12 +258,22 @@ impl Answers {
         }
         for t in &self.tables {
             let _ = writeln!(out, "\n% {}", t.title);
-            let _ = writeln!(
-                out,
-                "\\begin{{tabular}}{{l{}}}",
-                "r".repeat(t.columns.len())
-            );
+            let columns = t.columns.len();
+            let _ = writeln!(out, "\\begin{{tabular}}{{l{}}}", "r".repeat(columns));
             out.push_str("\\toprule\n");
+            // Several tables in one float: each names its series.
+            if self.tables.len() > 1 {
+                let series = t
+                    .title
+                    .split_once(": ")
+                    .map_or(t.title.as_str(), |(s, _)| s);
+                let _ = writeln!(
+                    out,
+                    "\\multicolumn{{{}}}{{l}}{{{}}} \\\\\n\\midrule",
+                    columns + 1,
+                    tex_escape(series)
+                );
+            }
             let head: Vec<String> = t.columns.iter().map(u32::to_string).collect();
             let _ = writeln!(out, "{} & {} \\\\", tex_escape(t.head), head.join(" & "));
             out.push_str("\\midrule\n");
@@ -269,7 +281,9 @@ impl Answers {
                 let cells: Vec<String> = (answers.iter())
                     .map(|a| tex_escape(a.as_deref().unwrap_or("--")))
                     .collect();
-                let _ = writeln!(out, "{} & {} \\\\", tex_escape(name), cells.join(" & "));
+                // `mean *` → `mean$^{*}$`: the headline's star without a space before it.
+                let name = tex_escape(name).replace(" $^{*}$", "$^{*}$");
+                let _ = writeln!(out, "{name} & {} \\\\", cells.join(" & "));
             }
             out.push_str("\\bottomrule\n\\end{tabular}\n");
         }
@@ -289,8 +303,8 @@ fn md_escape(text: &str) -> String {
     out
 }
 
-/// `text` as LaTeX: its special characters escaped and the marks tmh prints (≤, ↓, ↑) in
-/// math mode.
+/// `text` as LaTeX text mode: its special characters escaped, and the symbols tmh prints
+/// (≤, ↓, ↑, <, >, ×, −, …, dashes) as commands that work with any font encoding.
 fn tex_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -303,6 +317,14 @@ fn tex_escape(text: &str) -> String {
             '~' => out.push_str("\\textasciitilde{}"),
             '^' => out.push_str("\\textasciicircum{}"),
             '≤' => out.push_str("$\\le$"),
+            '<' => out.push_str("$<$"),
+            '>' => out.push_str("$>$"),
+            '|' => out.push_str("$|$"),
+            '×' => out.push_str("$\\times$"),
+            '−' => out.push_str("$-$"),
+            '…' => out.push_str("\\dots{}"),
+            '—' => out.push_str("---"),
+            '–' => out.push_str("--"),
             '↓' => out.push_str("$^{\\downarrow}$"),
             '↑' => out.push_str("$^{\\uparrow}$"),
             '*' => out.push_str("$^{*}$"),
@@ -543,7 +565,7 @@ mod tests {
         for line in [
             "\\begin{tabular}{lrr}",
             "depth & 1 & 2 \\\\",
-            "mean $^{*}$ & $\\le$2 & 3$^{\\downarrow}$ \\\\",
+            "mean$^{*}$ & $\\le$2 & 3$^{\\downarrow}$ \\\\",
             "sum & $\\le$2 & none$^{\\downarrow}$ \\\\",
             "% ≤n: the narrowest width tested passes; narrower widths were not tried.",
             "% tree (stop_prob 0.5), b=2, binary, seed 0: smallest n_hidden with eval loss < 1.0e-5",
@@ -555,6 +577,36 @@ mod tests {
             let plain = l.replace("\\_", "").replace("\\&", "");
             assert!(!plain.contains('_') && !plain.contains('#'), "{l}");
         }
+    }
+
+    #[test]
+    fn latex_names_each_series_when_there_are_several_and_escapes_what_it_prints() {
+        let table = |series: &str| AnswerTable {
+            title: format!("{series}: smallest n_hidden with exact loss < 1.0e-5"),
+            head: "depth",
+            columns: vec![1, 2],
+            lines: vec![("mean *".into(), vec![Some("≤2".into()), None])],
+        };
+        let one = Answers {
+            tables: vec![table("tree (stop_prob 0.5), seed 0")],
+            notes: Vec::new(),
+        };
+        assert!(
+            !one.latex().contains("\\multicolumn"),
+            "one table: the caption names it"
+        );
+        let two = Answers {
+            tables: vec![table("tree (stop_prob 0.5)"), table("tree (stop_prob 0)")],
+            notes: Vec::new(),
+        };
+        let latex = two.latex();
+        assert!(latex.contains("\\multicolumn{3}{l}{tree (stop\\_prob 0.5)} \\\\\n\\midrule\n"));
+        assert!(latex.contains("\\multicolumn{3}{l}{tree (stop\\_prob 0)} \\\\"));
+        assert!(latex.contains("mean$^{*}$ & $\\le$2 & -- \\\\"), "{latex}");
+        assert_eq!(
+            tex_escape("a<b>c|d×e−f…g—h–i_j&k%l#m{n}~^\\"),
+            "a$<$b$>$c$|$d$\\times$e$-$f\\dots{}g---h--i\\_j\\&k\\%l\\#m\\{n\\}\\textasciitilde{}\\textasciicircum{}\\textbackslash{}"
+        );
     }
 
     #[test]

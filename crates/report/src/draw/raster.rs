@@ -69,11 +69,48 @@ pub fn svg_to_png(svg: &str) -> Result<Vec<u8>> {
 
 /// [`svg_to_png`] at `scale` times the SVG's size in CSS pixels (96 per inch when the size is
 /// in inches): an SVG `3.25in` wide at `scale` 300 / 96 gives a 975-pixel, 300 dpi PNG.
+///
+/// The PNG says its resolution (a `pHYs` chunk: `96 · scale` dots per inch), so LaTeX and word
+/// processors place it at the SVG's physical size.
 pub fn svg_to_png_scaled(svg: &str, scale: f32) -> Result<Vec<u8>> {
     let tree = parse_svg(svg)?;
     let size = tree.size();
     let px = |v: f32| (v * scale).round() as u32;
-    render(&tree, px(size.width()), px(size.height()), scale)
+    let png = render(&tree, px(size.width()), px(size.height()), scale)?;
+    with_density(png, 96.0 * f64::from(scale))
+}
+
+/// `png` with a `pHYs` chunk saying `dpi` dots per inch, inserted after its header chunk.
+fn with_density(png: Vec<u8>, dpi: f64) -> Result<Vec<u8>> {
+    // Signature (8) + IHDR's length, type, 13 data bytes and CRC.
+    const AFTER_IHDR: usize = 8 + 4 + 4 + 13 + 4;
+    if png.len() < AFTER_IHDR || &png[12..16] != b"IHDR" {
+        bail!("the PNG encoder wrote no header chunk first");
+    }
+    let per_metre = (dpi / 0.0254).round() as u32;
+    let mut chunk = b"pHYs".to_vec();
+    chunk.extend(per_metre.to_be_bytes());
+    chunk.extend(per_metre.to_be_bytes());
+    chunk.push(1); // unit: the metre
+    let mut out = Vec::with_capacity(png.len() + 21);
+    out.extend(&png[..AFTER_IHDR]);
+    out.extend(9u32.to_be_bytes());
+    out.extend(&chunk);
+    out.extend(crc32(&chunk).to_be_bytes());
+    out.extend(&png[AFTER_IHDR..]);
+    Ok(out)
+}
+
+/// The CRC-32 of PNG chunks (ISO 3309, reflected polynomial 0xEDB88320).
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    !crc
 }
 
 fn render(tree: &usvg::Tree, width: u32, height: u32, scale: f32) -> Result<Vec<u8>> {
@@ -82,4 +119,26 @@ fn render(tree: &usvg::Tree, width: u32, height: u32, scale: f32) -> Result<Vec<
     let transform = tiny_skia::Transform::from_scale(scale, scale);
     resvg::render(tree, transform, &mut pixmap.as_mut());
     pixmap.encode_png().context("encoding PNG")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaled_pngs_say_their_resolution() {
+        // PNG's own check value: the CRC of "IEND" with no data.
+        assert_eq!(crc32(b"IEND"), 0xAE42_6082);
+        let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="1in" height="0.5in"
+            viewBox="0 0 100 50"><rect width="100" height="50" fill="black"/></svg>"#;
+        let png = svg_to_png_scaled(svg, 300.0 / 96.0).unwrap();
+        // Decodes (resvg's own parser would refuse a bad CRC), at 300 × 150 pixels.
+        let pixmap = tiny_skia::Pixmap::decode_png(&png).unwrap();
+        assert_eq!((pixmap.width(), pixmap.height()), (300, 150));
+        let at = png.windows(4).position(|w| w == b"pHYs").unwrap();
+        assert_eq!(at, 8 + 25 + 4, "right after the header chunk");
+        let ppm = u32::from_be_bytes(png[at + 4..at + 8].try_into().unwrap());
+        assert_eq!(ppm, 11811, "300 dpi");
+        assert_eq!(png[at + 12], 1, "per metre");
+    }
 }
