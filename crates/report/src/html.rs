@@ -1025,9 +1025,10 @@ impl Page<'_> {
              300 dpi), 8 pt tick labels and legends and 9 pt axis labels in DejaVu Sans; titles \
              and notes are left out, so the caption goes in the paper.</p>\n<p class=\"note\">\
              In <code>min_hidden</code> a hollow marker is an upper bound (≤: the narrowest \
-             width tested passes), and one with a <code>^</code> at the <code>&gt;max</code> \
-             tick means that no tested width passes; in the loss figures a hollow marker is \
-             where a line reaches the display floor.</p>\n",
+             width tested passes), an arrow in the band labelled <code>none</code> means that \
+             no tested width passes, and ↓ / ↑ follow an answer as in the tables; in the loss \
+             figures a hollow marker is where a line reaches the display floor; in the \
+             heatmaps, which share one colour scale, † marks diverged instances.</p>\n",
         );
         if !paper.left_out.is_empty() {
             let _ = writeln!(

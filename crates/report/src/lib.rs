@@ -15,7 +15,7 @@
 //! | `summary.csv` | [`build`] | one [`SummaryRow`] per config ([`summarize`]) |
 //! | `min_hidden.csv` | [`build`] | one [`MinHiddenRow`] per series, depth and aggregate ([`min_hidden`]) |
 //! | `plots/*.svg`, `plots/*.png` | [`build`] | the charts, 1000×700, PNG rendered from the SVG |
-//! | `figures/*.svg`, `figures/*.png` | [`build`] | figures for a paper: the answer, loss and heatmap at one column's size (3.25 × 2.4 in, 8–9 pt text, no titles; see below) |
+//! | `figures/*.svg`, `figures/*.png`, `figures/.tmh-figures` | [`build`] | figures for a paper: the answer, loss and heatmap at one column's size (3.25 × 2.4 in, 7–9 pt text, no titles; see below), and the list of them |
 //! | `plots/geometry.json`, `plots/geometry_*` | geometry crate (optional) | figures listed as [`ManifestEntry`] |
 //! | `geometry*.csv` | geometry crate (optional) | geometry tables, linked from the report |
 //! | `index.html` | [`build`] | the report, charts inline, no external reference |
@@ -112,7 +112,8 @@
 //! the heatmap (`heatmap_<series>`), drawn at the size of one column of a two-column paper (3.25
 //! × 2.4 in, the SVG sized in inches, the PNG at 300 dpi), with 8 pt tick labels and legends,
 //! 9 pt axis labels, colour-blind-safe colours and no title or footer, so that the caption goes
-//! in the paper. Stale ones are removed like stale charts.
+//! in the paper. `figures/.tmh-figures` lists the figures written, so that a later build
+//! removes those it no longer draws and nothing else.
 //!
 //! # Fonts
 //!

@@ -4,21 +4,25 @@
 //! The report's charts are screen pictures: 1000 × 700 px with 11–19 px text and a title and a
 //! footer inside; shrunk to a 3.3-inch column their text is about 3 pt. These figures are drawn
 //! at their print size instead, 3.25 × 2.4 in: 8 pt tick labels and legend text, 9 pt axis
-//! labels, about 1 pt lines and 4–5 pt markers, in DejaVu Sans like every chart. They have no
-//! title and no footer, so the caption goes in the paper; the axis labels say what is drawn
-//! (`mean exact loss`, `min n_hidden (mean loss < 1e-5)`). Series take Okabe–Ito colours;
-//! depths, which are ordered, viridis without its pale yellow end, and every series or depth a
-//! marker shape of its own so that lines stay apart in greyscale.
+//! labels, 7 pt marks (`↓`, `↑`) beside answers and a crowded legend (its floor), about 1 pt
+//! lines and 4–5 pt markers, in DejaVu Sans like every chart. They have no title and no
+//! footer, so the caption goes in the paper; the axis labels say what is drawn (`mean exact
+//! loss`, `min n_hidden (mean loss < 1e-5)`). Series take Okabe–Ito colours; depths, which are
+//! ordered, viridis without its pale yellow end, and every series or depth a marker shape of
+//! its own so that lines stay apart in greyscale.
 //!
 //! | file | what it shows |
 //! | --- | --- |
-//! | `min_hidden` | the headline answer ([`crate::ReportOptions::rule`]) vs depth, a line per tree series; `none` an open marker with a `^` at `max_tested + 1`, whose tick reads `>max`; a bound (`≤2`) a hollow marker |
-//! | `loss_vs_hidden_<series>` | the headline aggregate's loss vs n_hidden, a line per depth, log axis down to the display floor, the threshold dashed |
-//! | `heatmap_<series>` | the same loss by depth × n_hidden, log viridis scale, a check mark where the config passes |
+//! | `min_hidden` | the headline answer ([`crate::ReportOptions::rule`]) vs depth, a line per tree series; a bound (`≤2`) a hollow marker; `none` an upward arrow in one band above every width, labelled `none`, reached by a dashed line; `↓` / `↑` beside an answer that more steps may lower / that a wider width fails above |
+//! | `loss_vs_hidden_<series>` | the headline aggregate's loss vs n_hidden, a line per depth, log axis down to the display floor, broken where a loss diverged; the threshold dashed when the checks follow the loss |
+//! | `heatmap_<series>` | the same loss by depth × n_hidden on one log viridis scale for all the run's heatmaps, a check mark where the config passes, `†` where instances diverged |
 //!
 //! Series without a tree stay out of `min_hidden` (their x axis would be n_features, not
 //! depth), and series whose instances differ in p out of all three, as from the report's
 //! headline.
+//!
+//! `figures/.tmh-figures` lists the stems this module wrote: a later build removes the listed
+//! ones it no longer draws, and never a file it did not write.
 //!
 //! # Units
 //!
@@ -28,10 +32,10 @@
 //! `scale(0.25)` group maps the drawing onto that viewBox, so that LaTeX, Inkscape and
 //! browsers agree on the size. The PNG is rendered from the SVG at 300 dpi (975 × 720 px).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::FontTransform;
@@ -42,20 +46,20 @@ use crate::analysis::{
 };
 use crate::display_floor;
 use crate::draw::{
-    self, Area, Axis, BarStyle, FONT, GRID, MISSING, MUTED, colour_bar_with, fmt_bound, is_dark,
-    nice_ticks, okabe_ito, side_column, svg_document, viridis,
+    self, Area, Axis, BarStyle, FONT, GRID, GRID_LIGHT, MISSING, MUTED, fmt_bound, is_dark,
+    is_safe_stem, nice_ticks, okabe_ito, side_column, svg_document, viridis,
 };
 use crate::plots::{
-    DIVERGED, LogAxis, Plot, distinct, dodge_within, shown, wrap_at_commas, x_span,
+    DIVERGED, LogAxis, Plot, aggregate_loss, depth_colour, distinct, dodge_within, loss_colour_bar,
+    partly_diverged, shown, wrap_at_commas, x_span,
 };
-use crate::schema::{Aggregate, Criterion, MinHiddenRow, PassRule, SummaryRow};
+use crate::schema::{Criterion, MinHiddenRow, PassRule, SummaryRow, write_atomic};
 
 /// The folder of the figures, inside the run folder.
 pub(crate) const DIR: &str = "figures";
 
-/// The stem prefixes of the figures: one in `figures/` that the last build did not draw is
-/// stale.
-pub(crate) const KINDS: [&str; 3] = ["min_hidden", "loss_vs_hidden_", "heatmap_"];
+/// The list, inside `figures/`, of the stems this module wrote last, one a line.
+const MANIFEST: &str = ".tmh-figures";
 
 /// Drawing pixels per inch (see the module docs).
 const DPI: f64 = 400.0;
@@ -71,6 +75,8 @@ const PNG_DPI: f64 = 300.0;
 const TICK_PT: f64 = 8.0;
 /// Axis labels.
 const LABEL_PT: f64 = 9.0;
+/// The smallest text: marks beside markers, and a crowded legend.
+const SMALL_PT: f64 = 7.0;
 
 /// Lines of data (≈ 1.1 pt).
 const LINE: u32 = 6;
@@ -78,10 +84,15 @@ const LINE: u32 = 6;
 const THIN: u32 = 4;
 /// Marker radius (≈ 4.3 pt across).
 const RADIUS: i32 = 12;
+/// How far the widest marker (the star) reaches from its centre.
+const REACH: i32 = 3 * RADIUS / 2;
 /// Tick marks; plotters puts the labels twice as far from the axis.
 const TICK: u32 = 10;
 const MARGIN: u32 = 20;
 const GAP: u32 = 14;
+
+/// How far up viridis the depths go: its pale yellow end fades on paper.
+const DEPTH_END: f64 = 0.85;
 
 /// Room above a plot or colour bar: half a tick label sticks out above the top tick.
 fn top_margin() -> u32 {
@@ -118,8 +129,14 @@ fn x_area() -> u32 {
     px(TICK_PT).round() as u32 + 2 * TICK + GAP + label_line()
 }
 
+/// The threshold a figure draws: the rule's, unless its checks follow decoding instead.
+fn drawn_threshold(rule: PassRule) -> Option<f64> {
+    (rule.criterion == Criterion::Loss).then_some(rule.threshold)
+}
+
 /// The figures of a run: the answer by depth (tree series), and per series the loss chart and
-/// the heatmap, all under `rule`, the report's headline.
+/// the heatmap, all under `rule`, the report's headline. The heatmaps share one colour scale,
+/// so that they can be compared.
 pub(crate) fn figures(
     summary: &[SummaryRow],
     min_rows: &[MinHiddenRow],
@@ -127,28 +144,78 @@ pub(crate) fn figures(
 ) -> Result<Vec<Plot>> {
     draw::ensure_font()?;
     let mut out: Vec<Plot> = min_hidden_figure(min_rows, rule)?.into_iter().collect();
-    for s in series_of(summary).iter().filter(|s| !s.per_instance_p()) {
-        let rows: Vec<&SummaryRow> = summary
-            .iter()
-            .filter(|r| Series::of_summary(r) == *s)
-            .collect();
-        out.push(loss_figure(s, &rows, rule)?);
-        out.push(heatmap_figure(s, &rows, rule)?);
+    let series: Vec<(Series, Vec<&SummaryRow>)> = (series_of(summary).into_iter())
+        .filter(|s| !s.per_instance_p())
+        .map(|s| {
+            let rows = summary
+                .iter()
+                .filter(|r| Series::of_summary(r) == s)
+                .collect();
+            (s, rows)
+        })
+        .collect();
+    let scale = LogAxis::losses(
+        (series.iter().flat_map(|s| &s.1)).map(|r| r.aggregate(rule.aggregate)),
+        display_floor(rule.threshold),
+    );
+    for (s, rows) in &series {
+        out.push(loss_figure(s, rows, rule)?);
+        out.push(heatmap_figure(s, rows, rule, &scale)?);
     }
     Ok(out)
 }
 
 /// Writes `figures` into `dir` (SVG and a 300 dpi PNG each, atomically) and removes the
-/// figures there that this build did not draw; returns the paths written.
+/// figures there that an earlier build wrote (the manifest lists them) but this one did not;
+/// a file this module did not write stays. Returns the paths written.
 pub(crate) fn write(dir: &Path, figures: &[Plot]) -> Result<Vec<PathBuf>> {
     let charts: Vec<(&str, &str)> = figures
         .iter()
         .map(|f| (f.stem.as_str(), f.svg.as_str()))
         .collect();
+    let now: BTreeSet<&str> = charts.iter().map(|c| c.0).collect();
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let before = read_manifest(dir)?;
+    // Listed before they are written, so that a build stopped halfway leaves none unlisted.
+    let both: BTreeSet<&str> = before
+        .iter()
+        .map(String::as_str)
+        .chain(now.clone())
+        .collect();
+    write_manifest(dir, &both)?;
     let files = draw::write_charts_with(dir, &charts, &png)?;
-    let keep: HashSet<&str> = charts.iter().map(|c| c.0).collect();
-    draw::remove_stale_charts(dir, |stem| KINDS.iter().any(|k| stem.starts_with(k)), &keep)?;
+    for stem in before.iter().filter(|s| !now.contains(s.as_str())) {
+        for ext in ["svg", "png"] {
+            let path = dir.join(format!("{stem}.{ext}"));
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("removing {}", path.display()));
+                }
+                _ => {}
+            }
+        }
+    }
+    write_manifest(dir, &now)?;
     Ok(files)
+}
+
+/// The stems the manifest in `dir` lists; none without one. A line that is not a plain file
+/// stem is ignored, so an edited manifest cannot reach outside `dir`.
+fn read_manifest(dir: &Path) -> Result<Vec<String>> {
+    let path = dir.join(MANIFEST);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok((text.lines())
+            .filter(|l| is_safe_stem(l))
+            .map(str::to_owned)
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn write_manifest(dir: &Path, stems: &BTreeSet<&str>) -> Result<()> {
+    let text: String = stems.iter().map(|s| format!("{s}\n")).collect();
+    write_atomic(&dir.join(MANIFEST), text.as_bytes())
 }
 
 /// A figure's PNG: its SVG at 300 dpi (the SVG's size is in inches, 96 CSS pixels each).
@@ -190,7 +257,8 @@ fn figure_svg(draw: impl FnOnce(&Area) -> Result<()>) -> Result<String> {
 
 // --- Marks -------------------------------------------------------------------------------
 
-/// A marker shape: each series (or depth) has its own, so lines stay apart in greyscale.
+/// A marker shape: each series (or depth) has its own, so lines stay apart in greyscale; the
+/// arrow is `none`'s, whatever the series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shape {
     Circle,
@@ -201,6 +269,8 @@ enum Shape {
     Pentagon,
     Hexagon,
     Star,
+    /// An upward arrow: more than any width tested.
+    Arrow,
 }
 
 const SHAPES: [Shape; 8] = [
@@ -246,6 +316,19 @@ impl Shape {
                     (radius * a.cos(), radius * a.sin())
                 })
                 .collect(),
+            // Head, then shaft, within the star's reach.
+            Shape::Arrow => [
+                (0.0, -1.5),
+                (1.1, -0.15),
+                (0.35, -0.15),
+                (0.35, 1.4),
+                (-0.35, 1.4),
+                (-0.35, -0.15),
+                (-1.1, -0.15),
+            ]
+            .iter()
+            .map(|(x, y)| (x * r, y * r))
+            .collect(),
         };
         Some(
             corners
@@ -291,11 +374,36 @@ fn line(area: &Area, points: Vec<(i32, i32)>, style: ShapeStyle, dashed: bool) -
 
 // --- Legend ------------------------------------------------------------------------------
 
-/// A legend entry: a sample line and marker (none for a heading such as `depth`) and text.
+/// A legend entry: a sample line and marker (none for a heading such as `depth`) and text,
+/// and a shorter text for a crowded legend.
 #[derive(Debug, Clone)]
 struct Key {
     sample: Option<Sample>,
     text: String,
+    short: Option<String>,
+}
+
+impl Key {
+    fn new(sample: Option<Sample>, text: &str) -> Key {
+        Key {
+            sample,
+            text: text.to_owned(),
+            short: None,
+        }
+    }
+
+    /// An entry whose sample is a marker in grey: what a kind of marker means.
+    fn marker(shape: Shape, filled: bool, text: &str, short: &str) -> Key {
+        let sample = Sample {
+            colour: MUTED,
+            line: None,
+            marker: Some((shape, filled)),
+        };
+        Key {
+            short: Some(short.to_owned()),
+            ..Key::new(Some(sample), text)
+        }
+    }
 }
 
 /// What a legend entry shows before its text.
@@ -311,42 +419,88 @@ struct Sample {
 /// Length of a legend sample, and the space after it and between entries.
 const SAMPLE: u32 = 64;
 const KEY_GAP: u32 = 40;
+/// The most of a figure's height that its legend may take: past it, smaller text and shorter
+/// labels.
+const LEGEND_CAP: u32 = HEIGHT * 3 / 10;
 
-/// Height of a legend row.
-fn key_row() -> u32 {
-    (px(TICK_PT) * 1.35).round() as u32
+/// Height of a legend row of text at `pt`.
+fn key_row(pt: f64) -> u32 {
+    (px(pt) * 1.35).round() as u32
 }
 
-/// A legend entry's place: its text's lines and its top-left corner.
-type Placed = (Vec<String>, (u32, u32));
+/// A legend laid out: its text size, each entry's lines and top-left corner, its height.
+struct Layout {
+    pt: f64,
+    placed: Vec<(Vec<String>, (u32, u32))>,
+    height: u32,
+}
 
-/// Lays `keys` out left to right in rows `width` pixels wide, an entry too wide for a row
-/// broken after its commas: where each goes, and the legend's height.
-fn layout_keys(keys: &[Key], width: u32) -> (Vec<Placed>, u32) {
+/// Lays `keys` out within `width` pixels, the first way that fits [`LEGEND_CAP`]: the full
+/// texts at 8 pt, then at 7 pt, then the short texts at 8 and 7 pt, then the short texts cut
+/// to a third of the width, which is kept whatever its height.
+fn fit_legend(keys: &[Key], width: u32) -> Layout {
+    let full: Vec<&str> = keys.iter().map(|k| k.text.as_str()).collect();
+    let short: Vec<&str> = (keys.iter())
+        .map(|k| k.short.as_deref().unwrap_or(&k.text))
+        .collect();
+    for texts in [&full, &short] {
+        for pt in [TICK_PT, SMALL_PT] {
+            let layout = layout_keys(keys, texts, pt, width, None);
+            if layout.height <= LEGEND_CAP {
+                return layout;
+            }
+        }
+    }
+    layout_keys(keys, &short, SMALL_PT, width, Some(width / 3))
+}
+
+/// Lays `keys` (their `texts` at `pt`) out left to right in rows `width` pixels wide: an
+/// entry too wide for a row is broken after its commas or, with `cut`, cut to one line within
+/// that width.
+fn layout_keys(keys: &[Key], texts: &[&str], pt: f64, width: u32, cut: Option<u32>) -> Layout {
     let (mut x, mut y, mut row_h) = (0, 0, 0);
-    let mut out = Vec::new();
-    for key in keys {
+    let mut placed = Vec::new();
+    for (key, text) in keys.iter().zip(texts) {
         let lead = if key.sample.is_some() {
             SAMPLE + GAP
         } else {
             0
         };
-        let room = width.saturating_sub(lead);
-        let lines = wrap_at_commas(&key.text, |l| text_size(l, TICK_PT).0 <= room);
-        let w = lead
-            + lines
-                .iter()
-                .map(|l| text_size(l, TICK_PT).0)
-                .max()
-                .unwrap_or(0);
+        let lines = match cut {
+            None => {
+                let room = width.saturating_sub(lead);
+                wrap_at_commas(text, |l| text_size(l, pt).0 <= room)
+            }
+            Some(cell) => vec![ellipsized(text, pt, cell.saturating_sub(lead + KEY_GAP))],
+        };
+        let w = lead + (lines.iter().map(|l| text_size(l, pt).0).max()).unwrap_or(0);
         if x > 0 && x + w > width {
             (x, y, row_h) = (0, y + row_h, 0);
         }
-        row_h = row_h.max(key_row() * lines.len() as u32);
-        out.push((lines, (x, y)));
+        row_h = row_h.max(key_row(pt) * lines.len() as u32);
+        placed.push((lines, (x, y)));
         x += w + KEY_GAP;
     }
-    (out, y + row_h)
+    Layout {
+        pt,
+        placed,
+        height: y + row_h,
+    }
+}
+
+/// `text`, or as much of it as fits in `room` pixels at `pt` followed by `…`.
+fn ellipsized(text: &str, pt: f64, room: u32) -> String {
+    let mut cut = text.to_owned();
+    if text_size(&cut, pt).0 <= room {
+        return cut;
+    }
+    while cut.pop().is_some() {
+        let shorter = format!("{}…", cut.trim_end());
+        if text_size(&shorter, pt).0 <= room {
+            return shorter;
+        }
+    }
+    "…".to_owned()
 }
 
 /// Draws `keys` across the top of `root`; returns the area below them (all of `root` when
@@ -356,10 +510,10 @@ fn legend<'a>(root: &Area<'a>, keys: &[Key]) -> Result<Area<'a>> {
         return Ok(root.clone());
     }
     let (w, _) = root.dim_in_pixel();
-    let (placed, height) = layout_keys(keys, w - 2 * MARGIN);
-    let (top, rest) = root.split_vertically(MARGIN + height);
-    let row = key_row() as i32;
-    for (key, (lines, (x, y))) in keys.iter().zip(placed) {
+    let layout = fit_legend(keys, w - 2 * MARGIN);
+    let (top, rest) = root.split_vertically(MARGIN + layout.height);
+    let row = key_row(layout.pt) as i32;
+    for (key, (lines, (x, y))) in keys.iter().zip(layout.placed) {
         let (x, y) = ((x + MARGIN) as i32, (y + MARGIN) as i32);
         let mut tx = x;
         if let Some(s) = key.sample {
@@ -378,13 +532,34 @@ fn legend<'a>(root: &Area<'a>, keys: &[Key]) -> Result<Area<'a>> {
             top.draw(&Text::new(
                 l.clone(),
                 (tx, y + row * k as i32 + row / 2),
-                text(TICK_PT, HPos::Left, VPos::Center),
+                text(layout.pt, HPos::Left, VPos::Center),
             ))?;
         }
     }
     Ok(rest)
 }
 
+/// Each of `labels` without the `, `-separated parts that every label has: what tells them
+/// apart (`importance 1` of `tree (stop_prob 0.5), importance 1`). A label left empty stays
+/// whole.
+fn distinct_parts(labels: &[String]) -> Vec<String> {
+    let parts = |l: &String| -> Vec<String> { l.split(", ").map(str::to_owned).collect() };
+    let common: BTreeSet<String> = (labels.iter().map(|l| parts(l).into_iter().collect()))
+        .reduce(|a: BTreeSet<String>, b| a.intersection(&b).cloned().collect())
+        .unwrap_or_default();
+    (labels.iter())
+        .map(|l| {
+            let kept: Vec<String> = (parts(l).into_iter())
+                .filter(|p| labels.len() < 2 || !common.contains(p))
+                .collect();
+            if kept.is_empty() {
+                l.clone()
+            } else {
+                kept.join(", ")
+            }
+        })
+        .collect()
+}
 // --- Axes --------------------------------------------------------------------------------
 
 /// A figure's axes: x has whole-number ticks (`(coordinate, label)`; some go unlabelled where
@@ -500,12 +675,10 @@ fn at(chart: &Chart, x: f64, y: f64) -> (i32, i32) {
     chart.backend_coord(&(x, y))
 }
 
-/// What `{aggregate} {word}` reads on an axis: `mean exact loss`, `summed eval loss`.
-fn aggregate_loss(headline: Aggregate, word: &str) -> String {
-    match headline {
-        Aggregate::Sum => format!("summed {word}"),
-        a => format!("{a} {word}"),
-    }
+/// The pixel columns a marker centred at `x` may take so that it stays inside the plot.
+fn inside(chart: &Chart, x: i32) -> i32 {
+    let xs = chart.plotting_area().get_pixel_range().0;
+    x.clamp(xs.start + REACH, xs.end - REACH)
 }
 
 // --- 1. The answer -----------------------------------------------------------------------
@@ -538,42 +711,55 @@ impl Answer {
         })
     }
 
-    /// Where it is drawn: the width, or `max_tested + 1` for `none`.
-    fn y(self) -> u32 {
+    /// The width drawn; `None` for `none`, which is drawn in a band above every width.
+    pub(crate) fn width(self) -> Option<u32> {
         match self {
-            Answer::Width(n) | Answer::Bound(n) => n,
-            Answer::None { max_tested } => max_tested + 1,
+            Answer::Width(n) | Answer::Bound(n) => Some(n),
+            Answer::None { .. } => None,
         }
     }
 
-    /// How it is drawn: (filled marker, a `^` above it, the line to it dashed).
-    fn look(self) -> (bool, bool, bool) {
+    /// Its marker, for a series drawn with `shape`: that shape filled (an answer) or hollow (a
+    /// bound), or a filled arrow up (`none`).
+    fn glyph(self, shape: Shape) -> (Shape, bool) {
         match self {
-            Answer::Width(_) => (true, false, false),
-            Answer::Bound(_) => (false, false, false),
-            Answer::None { .. } => (false, true, true),
+            Answer::Width(_) => (shape, true),
+            Answer::Bound(_) => (shape, false),
+            Answer::None { .. } => (Shape::Arrow, true),
         }
     }
+}
+
+/// One point of the answer figure: a series' answer at one depth, and the marks the tables
+/// print after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Point {
+    pub depth: u32,
+    pub answer: Answer,
+    /// `↓`, `↑`, both or none ([`MinHiddenRow::marks`]).
+    pub marks: String,
 }
 
 /// The min-n_hidden figure's points: the answers under `rule` by depth, per tree series. Rows
 /// of other aggregates, series without a tree and series whose instances differ in p are left
 /// out, as from the report's headline.
-pub(crate) fn answer_points(
-    rows: &[MinHiddenRow],
-    rule: PassRule,
-) -> BTreeMap<Series, Vec<(u32, Answer)>> {
-    let mut out: BTreeMap<Series, Vec<(u32, Answer)>> = BTreeMap::new();
+pub(crate) fn answer_points(rows: &[MinHiddenRow], rule: PassRule) -> BTreeMap<Series, Vec<Point>> {
+    let decoded = rule.criterion == Criterion::Decoded;
+    let mut out: BTreeMap<Series, Vec<Point>> = BTreeMap::new();
     for r in rows
         .iter()
         .filter(|r| r.aggregate == rule.aggregate && has_tree(r.depth))
     {
         let series = Series::of_min_hidden(r);
         if let (false, Some(answer)) = (series.per_instance_p(), Answer::of(r, rule)) {
-            out.entry(series).or_default().push((r.depth, answer));
+            out.entry(series).or_default().push(Point {
+                depth: r.depth,
+                answer,
+                marks: r.marks(decoded),
+            });
         }
     }
-    out.values_mut().for_each(|v| v.sort_by_key(|p| p.0));
+    out.values_mut().for_each(|v| v.sort_by_key(|p| p.depth));
     out
 }
 
@@ -583,78 +769,117 @@ fn answer_desc(rule: PassRule) -> String {
     match rule.criterion {
         Criterion::Loss => format!(
             "min n_hidden ({} < {})",
-            aggregate_loss(rule.aggregate, rule.loss_name()),
+            aggregate_loss(rule.aggregate, rule.loss_name(), false),
             fmt_bound(rule.threshold)
         ),
         Criterion::Decoded => format!("min n_hidden ({})", rule.short()),
     }
 }
 
-/// The answer's y axis: whole widths from just below the lowest answer to just above the
-/// highest, and a tick at each `max_tested + 1` where a `none` is drawn (`beyond`); plain
-/// ticks closer than a step to those go.
-fn answer_axis(lo: u32, hi: u32, beyond: &[u32]) -> Axis {
-    let (lo, hi) = ((f64::from(lo) - 0.6).max(0.0), f64::from(hi) + 0.6);
-    let plain: Vec<f64> = (nice_ticks(lo, hi, 6).into_iter())
-        .filter(|t| t.fract() == 0.0)
-        .collect();
-    let step = plain.get(1).map_or(1.0, |b| b - plain[0]);
-    let mut ticks: Vec<f64> = (plain.into_iter())
-        .filter(|t| beyond.iter().all(|b| (t - f64::from(*b)).abs() >= step))
-        .chain(beyond.iter().map(|b| f64::from(*b)))
-        .collect();
-    ticks.sort_by(f64::total_cmp);
-    Axis::new(lo, hi, ticks)
+/// The answer's y axis: whole widths from just below `lo` to just above `hi`, and with `none`
+/// answers one level for them all in a band above, its tick labelled `none`: no width can be
+/// drawn there, and `none`s at different depths read alike.
+struct AnswerAxis {
+    axis: Axis,
+    /// The level of `none`, and the bottom of its band.
+    none: Option<(f64, f64)>,
+}
+
+impl AnswerAxis {
+    fn new(lo: u32, hi: u32, with_none: bool) -> AnswerAxis {
+        let (lo, top) = ((f64::from(lo) - 0.6).max(0.0), f64::from(hi) + 0.6);
+        let mut ticks: Vec<f64> = (nice_ticks(lo, top, 6).into_iter())
+            .filter(|t| t.fract() == 0.0)
+            .collect();
+        if !with_none {
+            return AnswerAxis {
+                axis: Axis::new(lo, top, ticks),
+                none: None,
+            };
+        }
+        // At least an eighth of the axis above the widths, so that `none` stands apart.
+        let gap = (0.15 * (top - lo)).max(1.0);
+        let level = top + gap;
+        ticks.push(level);
+        AnswerAxis {
+            axis: Axis::new(lo, level + gap / 2.0, ticks),
+            none: Some((level, top + gap / 2.0)),
+        }
+    }
+
+    /// Where `answer` is drawn.
+    fn level(&self, answer: Answer) -> f64 {
+        match (answer.width(), self.none) {
+            (Some(n), _) => f64::from(n),
+            (None, Some((level, _))) => level,
+            (None, None) => self.axis.hi,
+        }
+    }
+
+    fn label(&self, v: &f64) -> String {
+        match self.none {
+            Some((level, _)) if (v - level).abs() < 1e-9 => "none".to_owned(),
+            _ => (v.round() as u32).to_string(),
+        }
+    }
+}
+
+/// The legend entries of the answer figure: the series (when several), then what each kind of
+/// marker or mark drawn means.
+fn answer_keys(answers: &BTreeMap<Series, Vec<Point>>) -> Vec<Key> {
+    let series: Vec<Series> = answers.keys().cloned().collect();
+    let mut keys: Vec<Key> = Vec::new();
+    if series.len() > 1 {
+        let labels = short_labels(&series);
+        for (i, (label, short)) in labels.iter().zip(distinct_parts(&labels)).enumerate() {
+            let sample = Sample {
+                colour: okabe_ito(i),
+                line: Some(false),
+                marker: Some((shape(i), true)),
+            };
+            keys.push(Key {
+                short: Some(short),
+                ..Key::new(Some(sample), label)
+            });
+        }
+    }
+    let points = || answers.values().flatten();
+    if points().any(|p| matches!(p.answer, Answer::Bound(_))) {
+        let text = "hollow: at most (narrowest width tested)";
+        keys.push(Key::marker(Shape::Circle, false, text, "hollow: at most"));
+    }
+    if points().any(|p| p.answer.width().is_none()) {
+        let text = "none: no tested width passes";
+        keys.push(Key::marker(Shape::Arrow, true, text, "none"));
+    }
+    for (mark, text) in [('↓', "↓ still learning"), ('↑', "↑ a wider width fails")] {
+        if points().any(|p| p.marks.contains(mark)) {
+            keys.push(Key::new(None, text));
+        }
+    }
+    keys
 }
 
 /// 1. The headline answer vs depth, a line per tree series; `None` without tree series.
 fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plot>> {
     let answers = answer_points(rows, rule);
     let points = || answers.values().flatten();
-    let (Some(lo), Some(hi)) = (
-        points().map(|p| p.1.y()).min(),
-        points().map(|p| p.1.y()).max(),
-    ) else {
+    let widths: Vec<u32> = points().filter_map(|p| p.answer.width()).collect();
+    let tested: Vec<u32> = (points())
+        .filter_map(|p| match p.answer {
+            Answer::None { max_tested } => Some(max_tested),
+            _ => None,
+        })
+        .collect();
+    // With no width passing anywhere, the widths tested give the axis its scale.
+    let span = if widths.is_empty() { &tested } else { &widths };
+    let (Some(lo), Some(hi)) = (span.iter().min(), span.iter().max()) else {
         return Ok(None);
     };
-    let depths = distinct(points().map(|p| p.0));
-    let beyond = distinct(points().filter_map(|p| match p.1 {
-        Answer::None { max_tested } => Some(max_tested + 1),
-        _ => None,
-    }));
-    let y = answer_axis(lo, hi, &beyond);
-    let y_label = |v: &f64| {
-        let n = v.round() as u32;
-        if beyond.contains(&n) {
-            format!(">{}", n - 1)
-        } else {
-            n.to_string()
-        }
-    };
-    let series: Vec<Series> = answers.keys().cloned().collect();
-    let mut keys: Vec<Key> = Vec::new();
-    if series.len() > 1 {
-        for (i, label) in short_labels(&series).into_iter().enumerate() {
-            keys.push(Key {
-                sample: Some(Sample {
-                    colour: okabe_ito(i),
-                    line: Some(false),
-                    marker: Some((shape(i), true)),
-                }),
-                text: label,
-            });
-        }
-    }
-    if points().any(|p| matches!(p.1, Answer::Bound(_))) {
-        keys.push(Key {
-            sample: Some(Sample {
-                colour: MUTED,
-                line: None,
-                marker: Some((Shape::Circle, false)),
-            }),
-            text: "hollow: at most (narrowest width tested)".to_owned(),
-        });
-    }
+    let y = AnswerAxis::new(*lo, *hi, !tested.is_empty());
+    let depths = distinct(points().map(|p| p.depth));
+    let keys = answer_keys(&answers);
+    let y_label = |v: &f64| y.label(v);
     let frame = Frame {
         x: (
             f64::from(depths[0]) - 0.4,
@@ -662,7 +887,7 @@ fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plo
         ),
         x_ticks: depths.iter().map(|d| (f64::from(*d), *d)).collect(),
         x_desc: "depth".to_owned(),
-        y,
+        y: y.axis.clone(),
         y_label: &y_label,
         y_desc: answer_desc(rule),
         grid: true,
@@ -670,32 +895,30 @@ fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plo
     let svg = figure_svg(|root| {
         let area = legend(root, &keys)?;
         let chart = axes(&area, &frame)?;
+        if let Some((_, band)) = y.none {
+            let corners = [
+                at(&chart, frame.x.0, y.axis.hi),
+                at(&chart, frame.x.1, band),
+            ];
+            root.draw(&Rectangle::new(corners, GRID_LIGHT.filled()))?;
+        }
         let unit = at(&chart, 1.0, 0.0).0 - at(&chart, 0.0, 0.0).0;
+        let n = answers.len();
         for (i, pts) in answers.values().enumerate() {
-            let (colour, dx) = (okabe_ito(i), dodge_within(i, series.len(), unit, 14.0));
-            let pixel = |(d, a): &(u32, Answer)| {
-                let (x, y) = at(&chart, f64::from(*d), f64::from(a.y()));
-                (x + dx, y)
+            let (colour, dx) = (okabe_ito(i), dodge_within(i, n, unit, 14.0));
+            let pixel = |p: &Point| {
+                let (x, py) = at(&chart, f64::from(p.depth), y.level(p.answer));
+                (x + dx, py)
             };
             for pair in pts.windows(2) {
-                let dashed = pair.iter().any(|p| p.1.look().2);
+                let dashed = pair.iter().any(|p| p.answer.width().is_none());
                 let ends = vec![pixel(&pair[0]), pixel(&pair[1])];
                 line(root, ends, colour.stroke_width(LINE), dashed)?;
             }
             for p in pts {
-                let (filled, caret, _) = p.1.look();
-                let (x, y) = pixel(p);
-                marker(root, (x, y), shape(i), colour, filled)?;
-                if caret {
-                    // `^` above: more than the widest tested.
-                    let top = y - 2 * RADIUS - 10;
-                    let caret = vec![
-                        (x - RADIUS, top + RADIUS),
-                        (x, top),
-                        (x + RADIUS, top + RADIUS),
-                    ];
-                    line(root, caret, colour.stroke_width(THIN), false)?;
-                }
+                let (glyph, filled) = p.answer.glyph(shape(i));
+                marker(root, pixel(p), glyph, colour, filled)?;
+                answer_marks(root, &chart, pixel(p), &p.marks, colour)?;
             }
         }
         Ok(())
@@ -708,60 +931,76 @@ fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plo
     }))
 }
 
-// --- 2. Loss vs n_hidden -----------------------------------------------------------------
-
-/// The colour of the `i`-th of `n` depths: viridis without its pale yellow end.
-fn depth_colour(i: usize, n: usize) -> RGBColor {
-    viridis(0.85 * i as f64 / (n.max(2) - 1) as f64)
+/// Writes `marks` (`↓`, `↑`) small beside the marker at pixel `at`, above its right shoulder
+/// (its left one where the plot ends first).
+fn answer_marks(
+    root: &Area,
+    chart: &Chart,
+    at: (i32, i32),
+    marks: &str,
+    ink: RGBColor,
+) -> Result<()> {
+    if marks.is_empty() {
+        return Ok(());
+    }
+    let right = chart.plotting_area().get_pixel_range().0.end;
+    let (w, _) = text_size(marks, SMALL_PT);
+    let (x, h) = if at.0 + REACH + w as i32 <= right {
+        (at.0 + REACH, HPos::Left)
+    } else {
+        (at.0 - REACH, HPos::Right)
+    };
+    let style = text(SMALL_PT, h, VPos::Bottom).color(&ink);
+    root.draw(&Text::new(marks.to_owned(), (x, at.1 - RADIUS / 2), style))?;
+    Ok(())
 }
+
+// --- 2. Loss vs n_hidden -----------------------------------------------------------------
 
 /// The legend entries of a series' rows: `depth 1 2 3 …` for a tree, else the row's name.
 fn depth_keys(rows: &[&SummaryRow], depths: &[u32]) -> Vec<Key> {
     let tree = rows.iter().any(|r| has_tree(r.depth));
     let mut keys: Vec<Key> = Vec::new();
     if tree {
-        keys.push(Key {
-            sample: None,
-            text: "depth".to_owned(),
-        });
+        keys.push(Key::new(None, "depth"));
     }
     for (i, d) in depths.iter().enumerate() {
         let r = rows.iter().find(|r| r.row_key() == *d);
-        keys.push(Key {
-            sample: Some(Sample {
-                colour: depth_colour(i, depths.len()),
-                line: Some(false),
-                marker: Some((shape(i), true)),
-            }),
-            text: match (tree, r) {
-                (false, Some(r)) => row_name(r.depth, r.n_features),
-                _ => d.to_string(),
-            },
-        });
+        let sample = Sample {
+            colour: depth_colour(i, depths.len(), DEPTH_END),
+            line: Some(false),
+            marker: Some((shape(i), true)),
+        };
+        let text = match (tree, r) {
+            (false, Some(r)) => row_name(r.depth, r.n_features),
+            _ => d.to_string(),
+        };
+        keys.push(Key::new(Some(sample), &text));
     }
     keys
 }
 
-/// 2. The headline aggregate's loss vs n_hidden, a line per depth, the threshold dashed.
+/// 2. The headline aggregate's loss vs n_hidden, a line per depth, the threshold dashed when
+///    the checks follow the loss.
 fn loss_figure(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot> {
-    let (threshold, headline) = (rule.threshold, rule.aggregate);
+    let (threshold, headline) = (drawn_threshold(rule), rule.aggregate);
     let word = loss_word(rows.iter().copied());
-    let floor = display_floor(threshold);
+    let floor = display_floor(rule.threshold);
     let depths = distinct(rows.iter().map(|r| r.row_key()));
     let hiddens = distinct(rows.iter().map(|r| r.n_hidden));
     let axis = LogAxis::losses(
-        (rows.iter().map(|r| r.aggregate(headline))).chain(std::iter::once(threshold)),
+        (rows.iter().map(|r| r.aggregate(headline))).chain(threshold),
         floor,
     );
     let mut keys = depth_keys(rows, &depths);
-    keys.push(Key {
-        sample: Some(Sample {
+    if threshold.is_some() {
+        let sample = Sample {
             colour: BLACK,
             line: Some(true),
             marker: None,
-        }),
-        text: "threshold".to_owned(),
-    });
+        };
+        keys.push(Key::new(Some(sample), "threshold"));
+    }
     let y_label = |v: &f64| axis.label(v);
     let frame = Frame {
         x: x_span(&hiddens),
@@ -769,43 +1008,35 @@ fn loss_figure(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<
         x_desc: "n_hidden".to_owned(),
         y: Axis::new(axis.bottom(), axis.hi, axis.major.clone()),
         y_label: &y_label,
-        y_desc: aggregate_loss(headline, word),
+        y_desc: aggregate_loss(headline, word, false),
         grid: true,
     };
     let svg = figure_svg(|root| {
         let area = legend(root, &keys)?;
         let chart = axes(&area, &frame)?;
-        let t = threshold.log10();
-        let ends = vec![at(&chart, frame.x.0, t), at(&chart, frame.x.1, t)];
-        line(root, ends, BLACK.stroke_width(THIN), true)?;
+        if let Some(t) = threshold {
+            let t = t.log10();
+            let ends = vec![at(&chart, frame.x.0, t), at(&chart, frame.x.1, t)];
+            line(root, ends, BLACK.stroke_width(THIN), true)?;
+        }
         let unit = at(&chart, 1.0, 0.0).0 - at(&chart, 0.0, 0.0).0;
         for (i, depth) in depths.iter().enumerate() {
-            let colour = depth_colour(i, depths.len());
-            let points: Vec<((i32, i32), bool)> = (rows.iter())
+            let mut of_depth: Vec<&SummaryRow> = (rows.iter().copied())
                 .filter(|r| r.row_key() == *depth)
-                .filter_map(|r| {
+                .collect();
+            of_depth.sort_by_key(|r| r.n_hidden);
+            // Depths that reach the floor together stay apart: their points there, line and
+            // marker alike, are shifted sideways, within the plot.
+            let dx = dodge_within(i, depths.len(), unit, f64::from(RADIUS));
+            let points: Vec<Option<((i32, i32), bool)>> = (of_depth.iter())
+                .map(|r| {
                     let s = shown(r.aggregate(headline), floor)?;
-                    Some((at(&chart, f64::from(r.n_hidden), s.log), s.floored))
+                    let (x, y) = at(&chart, f64::from(r.n_hidden), s.log);
+                    let x = if s.floored { inside(&chart, x + dx) } else { x };
+                    Some(((x, y), s.floored))
                 })
                 .collect();
-            line(
-                root,
-                points.iter().map(|p| p.0).collect(),
-                colour.stroke_width(LINE),
-                false,
-            )?;
-            // At the floor a hollow marker where the line reaches it (markers all along would
-            // pile up), shifted sideways so that depths reaching it together stay visible.
-            let dx = dodge_within(i, depths.len(), unit, f64::from(RADIUS));
-            let mut was_floored = false;
-            for ((x, y), floored) in points {
-                if !floored {
-                    marker(root, (x, y), shape(i), colour, true)?;
-                } else if !was_floored {
-                    marker(root, (x + dx, y), shape(i), colour, false)?;
-                }
-                was_floored = floored;
-            }
+            depth_line(root, &points, i, depth_colour(i, depths.len(), DEPTH_END))?;
         }
         Ok(())
     })?;
@@ -813,7 +1044,7 @@ fn loss_figure(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<
         stem: format!("loss_vs_hidden_{}", series.slug()),
         title: format!(
             "{} vs n_hidden — {}",
-            capitalised(&aggregate_loss(headline, word)),
+            capitalised(&aggregate_loss(headline, word, false)),
             series.label()
         ),
         series: Some(series.clone()),
@@ -821,19 +1052,51 @@ fn loss_figure(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<
     })
 }
 
+/// Draws the `i`-th depth's `points` (pixel, at the floor), `None` where its loss has no place
+/// on the axis (a diverged instance's NaN): the line breaks there rather than bridge it. A
+/// filled marker at each point above the floor; at the floor a hollow one where the line
+/// reaches it (markers all along would pile up).
+fn depth_line(
+    root: &Area,
+    points: &[Option<((i32, i32), bool)>],
+    i: usize,
+    colour: RGBColor,
+) -> Result<()> {
+    for piece in points.split(Option::is_none) {
+        let pixels: Vec<(i32, i32)> = piece.iter().flatten().map(|p| p.0).collect();
+        line(root, pixels, colour.stroke_width(LINE), false)?;
+    }
+    let mut was_floored = false;
+    for p in points {
+        let floored = p.is_some_and(|p| p.1);
+        if let Some((at, _)) = p
+            && !(floored && was_floored)
+        {
+            marker(root, *at, shape(i), colour, !floored)?;
+        }
+        was_floored = floored;
+    }
+    Ok(())
+}
+
 // --- 3. Heatmap --------------------------------------------------------------------------
 
-/// 3. The headline aggregate's loss by depth (rows) × n_hidden (columns), log viridis scale,
-///    a check mark where the config passes `rule`.
-fn heatmap_figure(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot> {
-    let (threshold, headline) = (rule.threshold, rule.aggregate);
+/// 3. The headline aggregate's loss by depth (rows) × n_hidden (columns) on `scale`, one log
+///    viridis scale for every heatmap of the run; a check mark where the config passes
+///    `rule`, a dagger where instances diverged (grey: none of its loss is shown).
+fn heatmap_figure(
+    series: &Series,
+    rows: &[&SummaryRow],
+    rule: PassRule,
+    scale: &LogAxis,
+) -> Result<Plot> {
+    let headline = rule.aggregate;
     let word = loss_word(rows.iter().copied());
-    let floor = display_floor(threshold);
+    let floor = display_floor(rule.threshold);
     let tree = series.data.is_none();
     let depths = distinct(rows.iter().map(|r| r.row_key()));
     let hiddens = distinct(rows.iter().map(|r| r.n_hidden));
     let (nx, ny) = (hiddens.len(), depths.len());
-    let scale = LogAxis::losses(rows.iter().map(|r| r.aggregate(headline)), floor);
 
     // The colour bar's column: bar, ticks, tick labels, description.
     const BAR: u32 = 40;
@@ -845,8 +1108,8 @@ fn heatmap_figure(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Resu
     let column = GAP + BAR + label_area + MARGIN;
     let bar_height = HEIGHT - top_margin() - MARGIN - x_area();
     let bar_desc = [
-        aggregate_loss(headline, word),
-        aggregate_loss(headline, rule.loss_name()),
+        aggregate_loss(headline, word, false),
+        aggregate_loss(headline, rule.loss_name(), false),
     ]
     .into_iter()
     .find(|d| text_size(d, LABEL_PT).0 <= bar_height)
@@ -877,21 +1140,8 @@ fn heatmap_figure(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Resu
     };
     let svg = figure_svg(|root| {
         let (main, side) = side_column(root, column);
-        let mut bar = colour_bar_with(
-            &side,
-            Axis::new(scale.lo, scale.hi, scale.major.clone()),
-            &bar_desc,
-            &|v| scale.label(v),
-            |y| viridis(scale.fraction(y)),
-            &bar_style,
-        )?;
-        let t = threshold.log10();
-        if (scale.lo..=scale.hi).contains(&t) {
-            bar.draw_series(std::iter::once(PathElement::new(
-                vec![(0.0, t), (1.0, t)],
-                BLACK.stroke_width(THIN),
-            )))?;
-        }
+        let threshold = drawn_threshold(rule).map(|t| (t, BLACK.stroke_width(THIN)));
+        loss_colour_bar(&side, scale, &bar_desc, &bar_style, threshold)?;
 
         let chart = axes(&main, &frame)?;
         // Depth 1 is the top row, like a table.
@@ -902,6 +1152,8 @@ fn heatmap_figure(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Resu
                 let row = rows
                     .iter()
                     .find(|r| r.row_key() == *depth && r.n_hidden == *n_hidden);
+                // Not run: the palest grey, blank; every instance diverged (or the aggregate
+                // with them): a darker grey with a dagger.
                 let fill = match row.map(|r| shown(r.aggregate(headline), floor)) {
                     None => MISSING,
                     Some(None) => DIVERGED,
@@ -910,9 +1162,16 @@ fn heatmap_figure(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Resu
                 let (a, b) = (at(&chart, x - 0.5, y + 0.5), at(&chart, x + 0.5, y - 0.5));
                 root.draw(&Rectangle::new([a, b], fill.filled()))?;
                 root.draw(&Rectangle::new([a, b], WHITE.stroke_width(3)))?;
-                if row.is_some_and(|r| rule.passes(r)) {
-                    let ink = if is_dark(fill) { WHITE } else { BLACK };
-                    check(root, at(&chart, x, y), (b.0 - a.0).min(b.1 - a.1), ink)?;
+                let Some(row) = row else { continue };
+                let (ink, cell) = (
+                    if is_dark(fill) { WHITE } else { BLACK },
+                    (b.0 - a.0).min(b.1 - a.1),
+                );
+                if rule.passes(row) {
+                    check(root, at(&chart, x, y), cell, ink)?;
+                }
+                if fill == DIVERGED || partly_diverged(row, headline, floor) {
+                    dagger(root, a, cell, ink)?;
                 }
             }
         }
@@ -922,13 +1181,18 @@ fn heatmap_figure(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Resu
         stem: format!("heatmap_{}", series.slug()),
         title: format!(
             "{} by {} and n_hidden — {}",
-            capitalised(&aggregate_loss(headline, word)),
+            capitalised(&aggregate_loss(headline, word, false)),
             if tree { "depth" } else { "n_features" },
             series.label()
         ),
         series: Some(series.clone()),
         svg,
     })
+}
+
+/// The stroke width of a mark drawn `s` pixels across.
+fn mark_width(s: f64) -> u32 {
+    (s / 7.0).round().clamp(2.0, f64::from(LINE)) as u32
 }
 
 /// A check mark centred on pixel `at`, sized to a cell `cell` pixels across: drawn, not a
@@ -941,20 +1205,33 @@ fn check(area: &Area, at: (i32, i32), cell: i32, ink: RGBColor) -> Result<()> {
             at.1 + (dy * s).round() as i32,
         )
     };
-    let width = (s / 7.0).round().clamp(2.0, f64::from(LINE)) as u32;
     line(
         area,
         vec![p(-0.45, 0.0), p(-0.12, 0.35), p(0.5, -0.4)],
-        ink.stroke_width(width),
+        ink.stroke_width(mark_width(s)),
         false,
     )
 }
 
+/// A dagger (†, diverged instances) in the upper left corner of the cell whose top-left
+/// pixel is `corner`, sized to the cell (`cell` pixels across) like [`check`] and clear of it.
+fn dagger(area: &Area, corner: (i32, i32), cell: i32, ink: RGBColor) -> Result<()> {
+    let s = f64::from(cell.min(5 * RADIUS));
+    let p = |dx: f64, dy: f64| {
+        (
+            corner.0 + (dx * s).round() as i32,
+            corner.1 + (dy * s).round() as i32,
+        )
+    };
+    let style = ink.stroke_width(mark_width(0.5 * s));
+    line(area, vec![p(0.28, 0.08), p(0.28, 0.56)], style, false)?;
+    line(area, vec![p(0.16, 0.22), p(0.4, 0.22)], style, false)
+}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plots::tests::{config, texts};
-    use crate::schema::{RunRow, test_rule as rule};
+    use crate::plots::tests::{config, polygons, texts};
+    use crate::schema::{Aggregate, RunRow, test_rule as rule};
     use resvg::usvg;
 
     /// Depths × widths of a tree and an independent series, two instances each: a width passes
@@ -1042,8 +1319,8 @@ mod tests {
         (tree.size(), out)
     }
 
-    /// The figures' files: sized in inches on a viewBox of 1/100 in, every text 8 or 9 pt, no
-    /// title, and the PNG at 300 dpi.
+    /// The figures' files: sized in inches on a viewBox of 1/100 in, every text 8 or 9 pt (no
+    /// marks and an uncrowded legend here), no title, and the PNG at 300 dpi.
     #[test]
     fn figures_are_one_column_wide_with_print_sized_text() {
         let all = figures_of(&sweep(1..=4, 2..=8), rule(Criterion::Loss, Aggregate::Mean));
@@ -1067,7 +1344,9 @@ mod tests {
             let sizes = font_sizes(&f.svg);
             assert!(sizes.len() > 5, "{sizes:?}");
             for (s, pt) in &sizes {
-                assert!((7.0..=10.0).contains(pt), "{}: {s:?} at {pt} pt", f.stem);
+                // plotters rounds the colour bar's sizes a little.
+                let print = [TICK_PT, LABEL_PT].iter().any(|p| (p - pt).abs() < 0.05);
+                assert!(print, "{}: {s:?} at {pt} pt", f.stem);
             }
             // Titles and footers are for the report: none here.
             assert!(
@@ -1114,31 +1393,36 @@ mod tests {
                 &sweep(depths.clone(), widths.clone()),
                 rule(Criterion::Loss, Aggregate::Mean),
             ) {
-                let (size, boxes) = text_boxes(&f.svg);
                 let case = format!("{} at depths {depths:?}, widths {widths:?}", f.stem);
-                assert!(!boxes.is_empty(), "{case}");
-                for (s, b) in &boxes {
-                    let inside = b.left() >= 0.0
-                        && b.top() >= 0.0
-                        && b.right() <= size.width()
-                        && b.bottom() <= size.height();
-                    assert!(inside, "{case}: {s:?} at {b:?} leaves {size:?}");
-                }
-                for (i, (s, a)) in boxes.iter().enumerate() {
-                    for (t, b) in &boxes[i + 1..] {
-                        let overlap = a.left() < b.right() - 0.2
-                            && b.left() < a.right() - 0.2
-                            && a.top() < b.bottom() - 0.2
-                            && b.top() < a.bottom() - 0.2;
-                        assert!(!overlap, "{case}: {s:?} {a:?} overlaps {t:?} {b:?}");
-                    }
-                }
+                assert_texts_fit(&f.svg, &case);
+            }
+        }
+    }
+
+    /// No text of `svg` leaves the canvas or overlaps another, as the PNG renders them.
+    fn assert_texts_fit(svg: &str, case: &str) {
+        let (size, boxes) = text_boxes(svg);
+        assert!(!boxes.is_empty(), "{case}");
+        for (s, b) in &boxes {
+            let inside = b.left() >= 0.0
+                && b.top() >= 0.0
+                && b.right() <= size.width()
+                && b.bottom() <= size.height();
+            assert!(inside, "{case}: {s:?} at {b:?} leaves {size:?}");
+        }
+        for (i, (s, a)) in boxes.iter().enumerate() {
+            for (t, b) in &boxes[i + 1..] {
+                let overlap = a.left() < b.right() - 0.2
+                    && b.left() < a.right() - 0.2
+                    && a.top() < b.bottom() - 0.2
+                    && b.top() < a.bottom() - 0.2;
+                assert!(!overlap, "{case}: {s:?} {a:?} overlaps {t:?} {b:?}");
             }
         }
     }
 
     /// The answer figure draws `min_hidden.csv`'s headline answers: the rule's aggregate, by
-    /// loss or by decoding, `≤n` as a bound and `none` at max_tested + 1.
+    /// loss or by decoding, `≤n` as a bound, `none` as such, with the tables' marks.
     #[test]
     fn the_answers_are_min_hidden_csv_under_the_headline_rule() {
         let runs = sweep(1..=6, 2..=8);
@@ -1157,62 +1441,56 @@ mod tests {
                     Criterion::Loss => r.min_n_hidden,
                     Criterion::Decoded => r.min_n_hidden_decoded.unwrap(),
                 };
-                let (_, answer) = answers[&Series::of_min_hidden(r)]
-                    .iter()
-                    .find(|p| p.0 == r.depth)
-                    .copied()
+                let p = (answers[&Series::of_min_hidden(r)].iter())
+                    .find(|p| p.depth == r.depth)
                     .unwrap();
-                let drawn = match answer {
-                    Answer::Width(n) => n.to_string(),
-                    Answer::Bound(n) => format!("≤{n}"),
-                    Answer::None { max_tested } => {
-                        assert_eq!(answer.y(), max_tested + 1);
-                        "none".to_owned()
-                    }
-                };
-                assert_eq!(drawn, r.width_label(width), "{rule:?} depth {}", r.depth);
+                let case = format!("{rule:?} depth {}", r.depth);
+                assert_eq!(p.answer.width(), width, "{case}");
+                assert_eq!(
+                    matches!(p.answer, Answer::Bound(_)),
+                    r.is_bound(width),
+                    "{case}"
+                );
+                assert_eq!(p.marks, r.marks(rule.criterion == Criterion::Decoded));
                 seen += 1;
             }
             assert_eq!(seen, 12);
             // The same as the headline (starred) line of the printed answer tables.
-            for (table, (_, points)) in crate::answers(&rows, &rule).tables.iter().zip(&answers) {
+            let tables = crate::answers(&rows, &rule).tables;
+            for (table, (series, points)) in tables.iter().zip(&answers) {
                 let (_, line) = table.lines.iter().find(|l| l.0.ends_with('*')).unwrap();
                 let drawn: Vec<String> = (points.iter())
-                    .map(|(_, a)| match a {
-                        Answer::Width(n) => n.to_string(),
-                        Answer::Bound(n) => format!("≤{n}"),
-                        Answer::None { .. } => "none".to_owned(),
+                    .map(|p| {
+                        let row = (rows.iter())
+                            .find(|r| {
+                                r.aggregate == rule.aggregate
+                                    && r.depth == p.depth
+                                    && Series::of_min_hidden(r) == *series
+                            })
+                            .unwrap();
+                        format!("{}{}", row.width_label(p.answer.width()), p.marks)
                     })
                     .collect();
-                let printed: Vec<String> = (line.iter().flatten())
-                    .map(|s| s.trim_end_matches(['↓', '↑']).to_owned())
-                    .collect();
+                let printed: Vec<String> = line.iter().flatten().cloned().collect();
                 assert_eq!(drawn, printed, "{rule:?} {}", table.title);
             }
         }
         // By the loss, the tree's depth 1 passes at the narrowest width (a bound), depth 6 of
         // the independent series nowhere; by decoding, one width later.
         let by_loss = answer_points(&rows, rule(Criterion::Loss, Aggregate::Mean));
-        let tree = by_loss
-            .iter()
-            .find(|(s, _)| s.structure == "tree")
-            .unwrap()
-            .1;
+        let of = |points: &BTreeMap<Series, Vec<Point>>, tree: bool| -> Vec<(u32, Answer)> {
+            let (_, points) = (points.iter())
+                .find(|(s, _)| (s.structure == "tree") == tree)
+                .unwrap();
+            points.iter().map(|p| (p.depth, p.answer)).collect()
+        };
+        let tree = of(&by_loss, true);
         assert_eq!(tree[0], (1, Answer::Bound(2)));
         assert_eq!(tree[1], (2, Answer::Width(3)));
-        let independent = by_loss
-            .iter()
-            .find(|(s, _)| s.structure != "tree")
-            .unwrap()
-            .1;
+        let independent = of(&by_loss, false);
         assert_eq!(independent[5], (6, Answer::None { max_tested: 8 }));
         let by_decoding = answer_points(&rows, rule(Criterion::Decoded, Aggregate::Mean));
-        let tree = by_decoding
-            .iter()
-            .find(|(s, _)| s.structure == "tree")
-            .unwrap()
-            .1;
-        assert_eq!(tree[1], (2, Answer::Width(4)));
+        assert_eq!(of(&by_decoding, true)[1], (2, Answer::Width(4)));
     }
 
     /// Series without a tree or with per-instance p are not in the answer figure (the former
@@ -1263,46 +1541,465 @@ mod tests {
         assert!(t.iter().any(|s| s == "n_features"), "{t:?}");
     }
 
-    /// A real answer is a filled marker, a bound a hollow one, `none` a hollow one with a `^`
-    /// reached by a dashed line, at a tick that reads `>max`.
-    #[test]
-    fn none_and_bounds_are_drawn_apart_from_answers() {
-        let looks = [
-            Answer::Width(3),
-            Answer::Bound(2),
-            Answer::None { max_tested: 8 },
-        ]
-        .map(Answer::look);
-        assert!(looks[0] != looks[1] && looks[1] != looks[2] && looks[0] != looks[2]);
-        assert!(looks[0].0 && !looks[1].0 && !looks[2].0);
+    /// The runs of `sweep` for one structure only.
+    fn only(runs: Vec<RunRow>, structure: &str) -> Vec<RunRow> {
+        runs.into_iter()
+            .filter(|r| r.structure == structure)
+            .collect()
+    }
 
-        let all = figures_of(&sweep(1..=6, 2..=8), rule(Criterion::Loss, Aggregate::Mean));
-        let svg = &figure(&all, "min_hidden").svg;
-        let t = texts(svg);
-        assert!(t.iter().any(|s| s == ">8"), "{t:?}");
-        assert!(
-            !t.iter().any(|s| s == "8" || s == "9"),
-            "no plain tick beside >8: {t:?}"
-        );
-        assert!(t.iter().any(|s| s.starts_with("hollow: at most")), "{t:?}");
-        // Hollow markers: white inside an outline of the series' colour.
+    /// `svg`'s elements named `tag`, each as its attributes.
+    fn elements(svg: &str, tag: &str) -> Vec<BTreeMap<String, String>> {
         let doc = roxmltree::Document::parse(svg).unwrap();
-        let white = (doc.descendants())
-            .filter(|n| n.attribute("fill") == Some("#FFFFFF"))
-            .count();
-        assert!(white > 2, "{white}");
+        (doc.descendants().filter(|n| n.has_tag_name(tag)))
+            .map(|n| {
+                (n.attributes())
+                    .map(|a| (a.name().to_owned(), a.value().to_owned()))
+                    .collect()
+            })
+            .collect()
+    }
 
-        // Without bounds and `none`, neither the legend entry nor a `>` tick.
-        let runs: Vec<RunRow> = sweep(2..=3, 2..=8)
-            .into_iter()
-            .filter(|r| r.structure == "tree")
+    /// A polyline: stroke colour, stroke width and points (drawing pixels).
+    type Polyline = (String, String, Vec<(f64, f64)>);
+
+    /// The polylines of `svg`.
+    fn polylines(svg: &str) -> Vec<Polyline> {
+        (elements(svg, "polyline").into_iter())
+            .map(|a| {
+                let points = (a["points"].split_whitespace())
+                    .map(|p| {
+                        let (x, y) = p.split_once(',').unwrap();
+                        (x.parse().unwrap(), y.parse().unwrap())
+                    })
+                    .collect();
+                (a["stroke"].clone(), a["stroke-width"].clone(), points)
+            })
+            .collect()
+    }
+
+    fn hex(c: RGBColor) -> String {
+        format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+    }
+
+    /// The centre of each marker of `svg` filled with `fill` (drawing pixels): circles, and
+    /// polygons other than arrows; arrows (7 corners) apart, by their tips.
+    fn markers(svg: &str, fill: &str) -> [Vec<(f64, f64)>; 2] {
+        let circles = (elements(svg, "circle").into_iter())
+            .filter(|a| a.get("fill").map(String::as_str) == Some(fill))
+            .map(|a| (a["cx"].parse().unwrap(), a["cy"].parse().unwrap()));
+        let filled: Vec<bool> = (elements(svg, "polygon").iter())
+            .map(|a| a["fill"] == fill)
+            .collect();
+        let mut shapes: Vec<(f64, f64)> = circles.collect();
+        let mut arrows = Vec::new();
+        for (ring, _) in polygons(svg).into_iter().zip(filled).filter(|p| p.1) {
+            let corners = &ring[..ring.len() - 1];
+            if corners.len() == 7 {
+                arrows.push(corners[0]);
+            } else {
+                let n = corners.len() as f64;
+                let sum = corners
+                    .iter()
+                    .fold((0.0, 0.0), |s, c| (s.0 + c.0, s.1 + c.1));
+                shapes.push((sum.0 / n, sum.1 / n));
+            }
+        }
+        [shapes, arrows]
+    }
+
+    /// Every `none` sits at one level, above every width drawn and labelled `none` on the
+    /// axis, whatever the widest width tested at its depth: here the independent series tests
+    /// up to 2 × depth, so depth 1's `none` (widest 2) lies below depth 3's answer (6).
+    #[test]
+    fn every_none_is_drawn_in_one_band_above_the_widths() {
+        let runs: Vec<RunRow> = (only(sweep(1..=6, 2..=8), "independent").into_iter())
+            .filter(|r| r.n_hidden <= 2 * r.depth)
             .collect();
         let all = figures_of(&runs, rule(Criterion::Loss, Aggregate::Mean));
-        let t = texts(&figure(&all, "min_hidden").svg);
+        let svg = &figure(&all, "min_hidden").svg;
+        let colour = hex(okabe_ito(0));
+        let [widths, arrows] = markers(svg, &colour);
+        assert_eq!(arrows.len(), 3, "depths 1, 2 and 6: {arrows:?}");
+        assert_eq!(widths.len(), 3, "depths 3 to 5: {widths:?}");
+        let level = arrows[0].1 + 1.5 * f64::from(RADIUS);
+        assert!(arrows.iter().all(|a| (a.1 - arrows[0].1).abs() < 1.0));
+        for w in &widths {
+            assert!(w.1 > level + 4.0 * f64::from(RADIUS), "{w:?} vs {level}");
+        }
+        // The tick at that level reads `none`; every number sits below it.
+        let (_, boxes) = text_boxes(svg);
+        let centre = |b: &usvg::Rect| 4.0 * (b.top() + b.bottom()) as f64 / 2.0;
+        let none = boxes.iter().find(|(s, _)| s == "none").unwrap();
+        // (A text's box is its line's, a little above its glyphs.)
+        assert!(
+            (centre(&none.1) - level).abs() < 16.0,
+            "{none:?} vs {level}"
+        );
+        let numbers: Vec<&(String, usvg::Rect)> = (boxes.iter())
+            .filter(|(s, _)| s.parse::<u32>().is_ok())
+            .collect();
+        assert!(numbers.len() > 4, "{boxes:?}");
+        assert!(numbers.iter().all(|(_, b)| b.top() > none.1.bottom()));
+        let t = texts(svg);
+        assert!(!t.iter().any(|s| s.starts_with('>')), "{t:?}");
+        assert!(
+            t.iter().any(|s| s == "none: no tested width passes"),
+            "{t:?}"
+        );
+        assert!(!t.iter().any(|s| s.starts_with("hollow")), "{t:?}");
+        // The legend's arrow is grey.
+        assert_eq!(markers(svg, &hex(MUTED))[1].len(), 1);
+        assert_texts_fit(svg, "none band");
+    }
+
+    /// An answer is a filled marker, a bound a hollow one, `none` an arrow; the legend says
+    /// what the hollow marker and the arrow mean only when they are drawn.
+    #[test]
+    fn none_and_bounds_are_drawn_apart_from_answers() {
+        let circle = Shape::Circle;
+        assert_eq!(Answer::Width(3).glyph(circle), (circle, true));
+        assert_eq!(Answer::Bound(2).glyph(circle), (circle, false));
+        let none = Answer::None { max_tested: 8 };
+        assert_eq!(none.glyph(circle), (Shape::Arrow, true));
+
+        let runs = sweep(1..=6, 2..=8);
+        let all = figures_of(&runs, rule(Criterion::Loss, Aggregate::Mean));
+        let svg = &figure(&all, "min_hidden").svg;
+        let t = texts(svg);
+        assert!(t.iter().any(|s| s.starts_with("hollow: at most")), "{t:?}");
+        assert!(
+            t.iter().any(|s| s == "none: no tested width passes"),
+            "{t:?}"
+        );
+        // Hollow markers (white inside) are the bounds and the legend's sample: the tree's
+        // depth 1 passes at the narrowest width.
+        let [hollow, _] = markers(svg, "#FFFFFF");
+        assert_eq!(hollow.len(), 2, "{hollow:?}");
+
+        // Without bounds and `none`, neither legend entry, nor an arrow, nor a `none` tick.
+        let runs = only(sweep(2..=3, 2..=8), "tree");
+        let all = figures_of(&runs, rule(Criterion::Loss, Aggregate::Mean));
+        let svg = &figure(&all, "min_hidden").svg;
+        let t = texts(svg);
         assert!(
             !t.iter()
-                .any(|s| s.starts_with('>') || s.starts_with("hollow")),
+                .any(|s| s.starts_with("none") || s.starts_with("hollow")),
             "{t:?}"
+        );
+        assert!(markers(svg, &hex(okabe_ito(0)))[1].is_empty());
+        assert!(markers(svg, "#FFFFFF")[0].is_empty());
+    }
+
+    /// `↓` and `↑` stand beside the answers that carry them, as in the tables, under the
+    /// rule's criterion, each explained in the legend only when drawn.
+    #[test]
+    fn answers_carry_their_marks() {
+        let runs = only(sweep(1..=5, 2..=8), "tree");
+        let summary = crate::summarize(&runs);
+        let mut rows = crate::min_hidden(&summary, 1e-5);
+        for r in rows.iter_mut() {
+            match r.depth {
+                3 => r.still_falling = Some(1),
+                4 => r.wider_failing = Some(1),
+                5 => r.still_falling_decoded = Some(2),
+                _ => {}
+            }
+        }
+        let by_loss = figures(&summary, &rows, rule(Criterion::Loss, Aggregate::Mean)).unwrap();
+        let svg = &figure(&by_loss, "min_hidden").svg;
+        let t = texts(svg);
+        assert_eq!(t.iter().filter(|s| *s == "↓").count(), 1, "{t:?}");
+        assert_eq!(t.iter().filter(|s| *s == "↑").count(), 1, "{t:?}");
+        assert!(t.iter().any(|s| s == "↓ still learning"), "{t:?}");
+        assert!(t.iter().any(|s| s == "↑ a wider width fails"), "{t:?}");
+        for (s, pt) in font_sizes(svg) {
+            if s == "↓" || s == "↑" {
+                assert!((pt - SMALL_PT).abs() < 0.01, "{s} at {pt} pt");
+            }
+        }
+        assert_texts_fit(svg, "marks");
+        // Beside their own marker: `↓` (depth 3) left of `↑` (depth 4), above its line.
+        let (_, boxes) = text_boxes(svg);
+        let down = boxes.iter().find(|b| b.0 == "↓").unwrap().1;
+        let up = boxes.iter().find(|b| b.0 == "↑").unwrap().1;
+        assert!(down.right() < up.left() && down.bottom() > up.bottom());
+
+        let by_decoding =
+            figures(&summary, &rows, rule(Criterion::Decoded, Aggregate::Mean)).unwrap();
+        let t = texts(&figure(&by_decoding, "min_hidden").svg);
+        assert_eq!(t.iter().filter(|s| *s == "↓").count(), 1, "{t:?}");
+        assert!(t.iter().any(|s| s == "↓ still learning"), "{t:?}");
+        assert!(!t.iter().any(|s| s.contains('↑')), "{t:?}");
+    }
+
+    /// Black horizontal two-point lines right of the main plot: the colour bar's ticks and
+    /// the threshold on it.
+    fn bar_lines(svg: &str) -> usize {
+        (polylines(svg).into_iter())
+            .filter(|(stroke, _, p)| {
+                stroke == "#000000" && p.len() == 2 && p[0].1 == p[1].1 && p[0].0 > 900.0
+            })
+            .count()
+    }
+
+    /// Under the decoding criterion the checks follow decoding: no threshold line in the loss
+    /// figure or on the heatmap's colour bar.
+    #[test]
+    fn the_threshold_is_drawn_only_when_the_checks_follow_it() {
+        let runs = sweep(1..=4, 2..=6);
+        let by_loss = figures_of(&runs, rule(Criterion::Loss, Aggregate::Mean));
+        let by_decoding = figures_of(&runs, rule(Criterion::Decoded, Aggregate::Mean));
+        let t = texts(&figure(&by_loss, "loss_vs_hidden_tree").svg);
+        assert!(t.iter().any(|s| s == "threshold"), "{t:?}");
+        let t = texts(&figure(&by_decoding, "loss_vs_hidden_tree").svg);
+        assert!(!t.iter().any(|s| s == "threshold"), "{t:?}");
+        // Dashes: black thin pieces longer than a tick mark, shorter than an axis.
+        let dashes = |svg: &str| {
+            (polylines(svg).into_iter())
+                .filter(|(stroke, width, p)| {
+                    let long = (p[p.len() - 1].0 - p[0].0).abs();
+                    *stroke == "#000000" && *width == THIN.to_string() && long > 15.0 && long < 30.0
+                })
+                .count()
+        };
+        assert!(dashes(&figure(&by_loss, "loss_vs_hidden_tree").svg) > 10);
+        assert_eq!(dashes(&figure(&by_decoding, "loss_vs_hidden_tree").svg), 0);
+        assert_eq!(
+            bar_lines(&figure(&by_loss, "heatmap_tree").svg),
+            bar_lines(&figure(&by_decoding, "heatmap_tree").svg) + 1
+        );
+    }
+
+    /// Two-point lines: a dagger has two, a check mark none (it has three points).
+    fn two_point_lines(svg: &str) -> usize {
+        polylines(svg).iter().filter(|l| l.2.len() == 2).count()
+    }
+
+    /// A diverged loss breaks its line; a heatmap cell with diverged instances has a dagger,
+    /// on its colour (some diverged) or on a grey darker than a not-run cell's, which is blank.
+    #[test]
+    fn diverged_instances_are_marked_and_not_bridged() {
+        let clean = only(sweep(1..=3, 2..=6), "tree");
+        let diverge = |runs: &[RunRow], depth: u32, h: u32, instances: &[u32]| -> Vec<RunRow> {
+            (runs.iter().cloned())
+                .map(|r| match r.depth == depth && r.n_hidden == h {
+                    true if instances.contains(&r.instance) => RunRow {
+                        eval_loss: f64::NAN,
+                        exact_loss: None,
+                        diverged: true,
+                        ..r
+                    },
+                    _ => r,
+                })
+                .collect()
+        };
+        let mean = rule(Criterion::Loss, Aggregate::Mean);
+        let heatmap = |runs: &[RunRow]| figure(&figures_of(runs, mean), "heatmap").svg.clone();
+        let fills = |svg: &str, c: RGBColor| {
+            (elements(svg, "rect").iter())
+                .filter(|a| a["fill"] == hex(c))
+                .count()
+        };
+        let base = heatmap(&clean);
+        assert_eq!(two_point_lines(&base), two_point_lines(&heatmap(&clean)));
+        let missing = fills(&base, MISSING);
+        assert_eq!(fills(&base, DIVERGED), 0);
+
+        // Some diverged: the colour of the rest, and a dagger.
+        let some = heatmap(&diverge(&clean, 3, 5, &[1]));
+        assert_eq!(two_point_lines(&some), two_point_lines(&base) + 2);
+        assert_eq!(fills(&some, DIVERGED), 0);
+        // All diverged: grey with a dagger (no check), unlike a not-run cell.
+        let all_diverged = diverge(&clean, 2, 4, &[0, 1]);
+        let all = heatmap(&all_diverged);
+        assert_eq!(two_point_lines(&all), two_point_lines(&base) + 2);
+        assert_eq!((fills(&all, DIVERGED), fills(&all, MISSING)), (1, missing));
+        const { assert!(MISSING.0 - DIVERGED.0 > 60, "apart in greyscale too") };
+        // Not run: the pale grey, blank.
+        let fewer: Vec<RunRow> = (clean.iter())
+            .filter(|r| !(r.depth == 2 && r.n_hidden == 4))
+            .cloned()
+            .collect();
+        let not_run = heatmap(&fewer);
+        assert_eq!(fills(&not_run, MISSING), missing + 1);
+        assert_eq!(two_point_lines(&not_run), two_point_lines(&base));
+
+        // The loss line of depth 2 breaks at width 4: two pieces, beside its legend sample.
+        let all = figures_of(&all_diverged, mean);
+        let loss = &figure(&all, "loss_vs_hidden").svg;
+        let colour = hex(depth_colour(1, 3, DEPTH_END));
+        let pieces: Vec<usize> = (polylines(loss).into_iter())
+            .filter(|(stroke, width, _)| *stroke == colour && *width == LINE.to_string())
+            .map(|l| l.2.len())
+            .collect();
+        assert_eq!(pieces, [2, 2, 2], "sample, widths 2-3, widths 5-6");
+    }
+
+    /// The heatmaps of a run share one colour scale: from the lowest loss of any series to the
+    /// highest.
+    #[test]
+    fn heatmaps_share_one_colour_scale() {
+        let runs: Vec<RunRow> = (sweep(1..=3, 2..=6).into_iter())
+            .map(|r| match r.structure.as_str() {
+                "independent" => RunRow {
+                    eval_loss: r.eval_loss * 1e3,
+                    exact_loss: r.exact_loss.map(|l| l * 1e3),
+                    ..r
+                },
+                _ => r,
+            })
+            .collect();
+        let scale = |all: &[Plot], prefix: &str| -> Vec<String> {
+            (texts(&figure(all, prefix).svg).into_iter())
+                .filter(|s| s.starts_with("1e") || s.starts_with('≤'))
+                .collect()
+        };
+        let mean = rule(Criterion::Loss, Aggregate::Mean);
+        let all = figures_of(&runs, mean);
+        let tree = scale(&all, "heatmap_tree");
+        assert_eq!(tree, scale(&all, "heatmap_independent"));
+        // Up to the independent series' losses, above the tree's own.
+        let alone = scale(&figures_of(&only(runs, "tree"), mean), "heatmap_tree");
+        assert_eq!(tree.last().unwrap(), "1e2");
+        assert_eq!(alone.last().unwrap(), "1e-3", "{alone:?}");
+    }
+
+    /// Depths at the floor together are shifted apart, the line's end with its marker, and
+    /// every marker stays inside the plot.
+    #[test]
+    fn floor_markers_sit_on_their_lines_inside_the_plot() {
+        let runs = only(sweep(1..=6, 2..=7), "tree");
+        let all = figures_of(&runs, rule(Criterion::Loss, Aggregate::Mean));
+        let svg = &figure(&all, "loss_vs_hidden").svg;
+        let lines = polylines(svg);
+        let right = (lines.iter())
+            .filter(|l| l.0 == "#000000" && l.1 == THIN.to_string())
+            .flat_map(|l| l.2.iter().map(|p| p.0))
+            .fold(f64::NEG_INFINITY, f64::max);
+        let [hollow, _] = markers(svg, "#FFFFFF");
+        assert_eq!(hollow.len(), 5, "depths 1 to 5 reach the floor: {hollow:?}");
+        let xs: BTreeSet<i64> = hollow.iter().map(|m| m.0.round() as i64).collect();
+        assert!(xs.len() > 1, "shifted apart: {hollow:?}");
+        for m in &hollow {
+            let on_line = (lines.iter().filter(|l| l.1 == LINE.to_string())).any(|l| {
+                l.2.iter()
+                    .any(|p| (p.0 - m.0).abs() < 1.5 && (p.1 - m.1).abs() < 1.5)
+            });
+            assert!(on_line, "{m:?} off its line");
+            assert!(m.0 + f64::from(REACH) <= right, "{m:?} past {right}");
+        }
+    }
+
+    /// With eight series the legend stays within its share of the height (shorter labels,
+    /// smaller text, never below 7 pt) and no text overlaps or leaves the canvas.
+    #[test]
+    fn eight_series_keep_the_legend_within_bounds() {
+        let runs: Vec<RunRow> = (1..=8)
+            .flat_map(|k| {
+                (only(sweep(1..=4, 2..=6), "tree").into_iter()).map(move |r| RunRow {
+                    config_id: format!("{}-i{k}", r.config_id),
+                    group: format!("{}-i{k}", r.group),
+                    importance: format!("0.{k}^level"),
+                    ..r
+                })
+            })
+            .collect();
+        let all = figures_of(&runs, rule(Criterion::Loss, Aggregate::Mean));
+        let svg = &figure(&all, "min_hidden").svg;
+        let t = texts(svg);
+        for k in 1..=8 {
+            let label = format!("0.{k}^level");
+            assert!(t.iter().any(|s| s.contains(&label)), "{label}: {t:?}");
+        }
+        assert_texts_fit(svg, "eight series");
+        let sizes = font_sizes(svg);
+        assert!(
+            sizes.iter().all(|(_, pt)| *pt >= SMALL_PT - 0.01),
+            "{sizes:?}"
+        );
+        let (_, boxes) = text_boxes(svg);
+        let legend_bottom = (boxes.iter())
+            .filter(|(s, _)| s.contains("^level") || s.starts_with("hollow"))
+            .map(|(_, b)| f64::from(b.bottom()) * 4.0)
+            .fold(0.0, f64::max);
+        assert!(
+            legend_bottom <= f64::from(MARGIN + LEGEND_CAP),
+            "{legend_bottom}"
+        );
+    }
+
+    #[test]
+    fn crowded_legends_shorten_their_labels() {
+        draw::ensure_font().unwrap();
+        let labels: Vec<String> = [
+            "tree (stop_prob 0.5), importance 1",
+            "tree (stop_prob 0.5), importance 0.5^level",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        assert_eq!(
+            distinct_parts(&labels),
+            ["importance 1", "importance 0.5^level"]
+        );
+        assert_eq!(distinct_parts(&labels[..1]), labels[..1]);
+        let cut = ellipsized("tree (stop_prob 0.5), importance 0.5^level", SMALL_PT, 300);
+        assert!(
+            cut.ends_with('…') && text_size(&cut, SMALL_PT).0 <= 300,
+            "{cut}"
+        );
+        assert_eq!(ellipsized("depth", SMALL_PT, 300), "depth");
+    }
+
+    /// Only the figures this module wrote are removed when no longer drawn: the manifest lists
+    /// them, and a user's files beside them with our prefixes stay.
+    #[test]
+    fn stale_figures_are_removed_and_other_files_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join(DIR);
+        let all = figures_of(&sweep(1..=2, 2..=3), rule(Criterion::Loss, Aggregate::Mean));
+        write(&dir, &all).unwrap();
+        let listed = |dir: &Path| std::fs::read_to_string(dir.join(MANIFEST)).unwrap();
+        let mut stems: Vec<&str> = all.iter().map(|f| f.stem.as_str()).collect();
+        stems.sort();
+        assert_eq!(
+            listed(&dir),
+            stems.iter().map(|s| format!("{s}\n")).collect::<String>()
+        );
+        let mine = [
+            "heatmap_x_v2.png",
+            "min_hidden_edited.svg",
+            "loss_vs_hidden_old.svg",
+        ];
+        for f in mine {
+            std::fs::write(dir.join(f), "mine").unwrap();
+        }
+        // Outside the folder: an edited manifest cannot reach it.
+        std::fs::write(tmp.path().join("outside.svg"), "mine").unwrap();
+        let text = format!("{}../outside\n", listed(&dir));
+        std::fs::write(dir.join(MANIFEST), text).unwrap();
+
+        let kept = &all[..3];
+        write(&dir, kept).unwrap();
+        for f in &all {
+            for ext in ["svg", "png"] {
+                let path = dir.join(format!("{}.{ext}", f.stem));
+                assert_eq!(
+                    path.exists(),
+                    kept.iter().any(|k| k.stem == f.stem),
+                    "{path:?}"
+                );
+            }
+        }
+        for f in mine {
+            assert!(dir.join(f).exists(), "{f}");
+        }
+        assert!(tmp.path().join("outside.svg").exists());
+        let mut stems: Vec<&str> = kept.iter().map(|f| f.stem.as_str()).collect();
+        stems.sort();
+        assert_eq!(
+            listed(&dir),
+            stems.iter().map(|s| format!("{s}\n")).collect::<String>()
         );
     }
 

@@ -18,8 +18,8 @@ use crate::analysis::{
     loss_word_of_answers, row_name, series_of, short_labels,
 };
 use crate::draw::{
-    Area, Axis, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MISSING, MUTED, Mark, PLOT_HEIGHT,
-    PLOT_WIDTH, categorical, chart_frame, colour_bar, floor_marker, fmt_bound, fmt_loss,
+    Area, Axis, BarStyle, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MISSING, MUTED, Mark, PLOT_HEIGHT,
+    PLOT_WIDTH, categorical, chart_frame, colour_bar_with, floor_marker, fmt_bound, fmt_loss,
     fmt_loss_digits, hatch, is_dark, legend, lighten, nice_ticks, outline, svg_document,
     text_style, viridis,
 };
@@ -61,9 +61,14 @@ const PASS: RGBColor = RGBColor(255, 127, 14);
 /// Failing curves beside passing ones (blue, [`categorical`]`(0)`).
 const FAILS: RGBColor = RGBColor(78, 121, 167);
 
-/// An ordinal colour for the `i`-th of `n` depths (dark = shallow, light = deep).
-fn depth_colour(i: usize, n: usize) -> RGBColor {
-    viridis(0.88 * i as f64 / (n.max(2) - 1) as f64)
+/// How far up viridis the screen charts' depths go (the figures for a paper stop lower, short
+/// of its pale yellow, which fades on paper).
+const DEPTH_END: f64 = 0.88;
+
+/// An ordinal colour for the `i`-th of `n` depths (dark = shallow, light = deep): viridis from
+/// its dark end up to `end`.
+pub(crate) fn depth_colour(i: usize, n: usize, end: f64) -> RGBColor {
+    viridis(end * i as f64 / (n.max(2) - 1) as f64)
 }
 
 /// A log10 axis: its range, major (decade) and minor (2..9 × decade) ticks, and, for a loss
@@ -365,13 +370,22 @@ fn legend_labels(series: &[Series]) -> Vec<String> {
     short_labels(series).iter().map(|l| fit_legend(l)).collect()
 }
 
-/// `mean exact loss over instances`: what a chart of the `headline` aggregate of a loss
-/// called `word` ([`loss_word`]) shows.
-pub(crate) fn loss_over_instances(headline: Aggregate, word: &str) -> String {
-    match headline {
-        Aggregate::Sum => format!("{word} summed over instances"),
-        a => format!("{a} {word} over instances"),
+/// What a chart of the `headline` aggregate of a loss called `word` ([`loss_word`]) shows:
+/// `mean exact loss over instances`, `eval loss summed over instances`; without
+/// `over_instances` (a short axis label), `mean exact loss`, `summed eval loss`.
+pub(crate) fn aggregate_loss(headline: Aggregate, word: &str, over_instances: bool) -> String {
+    match (headline, over_instances) {
+        (Aggregate::Sum, true) => format!("{word} summed over instances"),
+        (Aggregate::Sum, false) => format!("summed {word}"),
+        (a, true) => format!("{a} {word} over instances"),
+        (a, false) => format!("{a} {word}"),
     }
+}
+
+/// Whether some but not all of `row`'s instances diverged: its `headline` loss is still shown
+/// (marked †), but only the min over instances may pass.
+pub(crate) fn partly_diverged(row: &SummaryRow, headline: Aggregate, floor: f64) -> bool {
+    row.n_diverged > 0 && shown(row.aggregate(headline), floor).is_some()
 }
 
 /// Every chart of a run. The `rule`'s aggregate is what the heatmaps, loss-vs-n_hidden charts
@@ -504,8 +518,7 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
     let scale = LogAxis::losses(rows.iter().map(|r| value(r)), floor);
     let colour_of = |s: Shown| viridis(scale.fraction(s.log));
     let (nx, ny) = (hiddens.len(), depths.len());
-    // † marks a cell with some (not all) instances diverged: shown, but only the min may pass.
-    let partly_diverged = |r: &SummaryRow| r.n_diverged > 0 && shown(value(r), floor).is_some();
+    let some_diverged = |r: &SummaryRow| partly_diverged(r, headline, floor);
 
     let pass = match rule.criterion {
         Criterion::Loss => format!("below the threshold {}", fmt_loss(threshold)),
@@ -516,9 +529,9 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
     };
     let mut footer = format!(
         "Cell: {}.  ✓ + orange outline: {pass}.  — : not run.",
-        loss_over_instances(headline, word),
+        aggregate_loss(headline, word, true),
     );
-    if rows.iter().any(|r| partly_diverged(r)) {
+    if rows.iter().any(|r| some_diverged(r)) {
         footer.push_str(&format!(
             "  †: some diverged{}.",
             if headline.needs_every_instance() {
@@ -564,7 +577,7 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
                     Some(at) => {
                         let c = colour_of(at);
                         let mark = if rule.passes(r) { "✓" } else { "" };
-                        let dagger = if partly_diverged(r) { "†" } else { "" };
+                        let dagger = if some_diverged(r) { "†" } else { "" };
                         let ink = if is_dark(c) { WHITE } else { BLACK };
                         let number = if at.floored {
                             format!("≤{}", fmt_bound(floor))
@@ -681,8 +694,9 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
         loss_colour_bar(
             &bar,
             &scale,
-            threshold,
             &format!("{word} ({headline} over instances, log scale)"),
+            &BarStyle::default(),
+            Some((threshold, PASS.stroke_width(4))),
         )
     })?;
     Ok(Plot {
@@ -707,21 +721,31 @@ fn fit_cell(text: String, short: String, size: u32, room: u32, dropped: &mut boo
     }
 }
 
-/// The heatmap's log colour scale, with the threshold marked.
-fn loss_colour_bar(area: &Area, scale: &LogAxis, threshold: f64, label: &str) -> Result<()> {
-    let mut chart = colour_bar(
+/// A heatmap's log colour scale, sized by `style`, with a `threshold` (when the cells' checks
+/// follow it) a line across it in its style.
+pub(crate) fn loss_colour_bar(
+    area: &Area,
+    scale: &LogAxis,
+    label: &str,
+    style: &BarStyle,
+    threshold: Option<(f64, ShapeStyle)>,
+) -> Result<()> {
+    let mut chart = colour_bar_with(
         area,
         Axis::new(scale.lo, scale.hi, scale.major.clone()),
         label,
         &|v| scale.label(v),
         |y| viridis(scale.fraction(y)),
+        style,
     )?;
-    let t = threshold.log10();
-    if (scale.lo..=scale.hi).contains(&t) {
-        chart.draw_series(std::iter::once(PathElement::new(
-            vec![(0.0, t), (1.0, t)],
-            PASS.stroke_width(4),
-        )))?;
+    if let Some((threshold, line)) = threshold {
+        let t = threshold.log10();
+        if (scale.lo..=scale.hi).contains(&t) {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, t), (1.0, t)],
+                line,
+            )))?;
+        }
     }
     Ok(())
 }
@@ -769,7 +793,7 @@ fn loss_vs_hidden(
 
         let mut entries = Vec::new();
         for (i, depth) in depths.iter().enumerate() {
-            let colour = depth_colour(i, depths.len());
+            let colour = depth_colour(i, depths.len(), DEPTH_END);
             let of_depth: Vec<&&SummaryRow> =
                 rows.iter().filter(|r| r.row_key() == *depth).collect();
             let points = |a: Aggregate| -> Vec<(f64, Shown)> {
@@ -886,7 +910,7 @@ fn decoded_vs_hidden(series: &Series, rows: &[&SummaryRow]) -> Result<Plot> {
         let mut chart = hidden_chart(&plot, &hiddens, fraction, y_desc, &y_label)?;
         let mut entries = Vec::new();
         for (i, depth) in depths.iter().enumerate() {
-            let colour = depth_colour(i, depths.len());
+            let colour = depth_colour(i, depths.len(), DEPTH_END);
             let of_depth: Vec<&&SummaryRow> =
                 rows.iter().filter(|r| r.row_key() == *depth).collect();
             // A linear fraction in `Shown::log`: `draw_line` only places it, and nothing floors.
@@ -1006,7 +1030,7 @@ fn loss_vs_inverse_p(series: &Series, runs: &[&RunRow], rule: PassRule) -> Resul
 
         let mut entries = Vec::new();
         for (i, n_hidden) in hiddens.iter().enumerate() {
-            let colour = depth_colour(i, hiddens.len());
+            let colour = depth_colour(i, hiddens.len(), DEPTH_END);
             let mut points: Vec<(f64, Shown)> = runs
                 .iter()
                 .filter(|r| r.n_hidden == *n_hidden && !is_diverged(r))
@@ -1786,7 +1810,7 @@ pub(crate) mod tests {
     }
 
     /// The polygons of an SVG document: their points, parsed.
-    fn polygons(svg: &str) -> Vec<Vec<(f64, f64)>> {
+    pub(crate) fn polygons(svg: &str) -> Vec<Vec<(f64, f64)>> {
         let doc = roxmltree::Document::parse(svg).unwrap();
         doc.descendants()
             .filter(|n| n.has_tag_name("polygon"))

@@ -655,7 +655,7 @@ impl PassRule {
         match self.criterion {
             Criterion::Loss => format!(
                 "{} < {}",
-                crate::plots::loss_over_instances(self.aggregate, self.loss_name()),
+                crate::plots::aggregate_loss(self.aggregate, self.loss_name(), true),
                 crate::draw::fmt_loss(self.threshold)
             ),
             Criterion::Decoded => format!(

@@ -120,8 +120,10 @@ fn build_writes_every_file_and_they_all_parse() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
+    // With the list of the figures written, for the next build's removal of stale ones.
     let want: BTreeSet<String> = (figures.iter())
         .flat_map(|s| [format!("{s}.svg"), format!("{s}.png")])
+        .chain([".tmh-figures".to_owned()])
         .collect();
     assert_eq!(got, want);
     for stem in &figures {
@@ -1330,16 +1332,28 @@ fn a_rebuild_removes_the_charts_it_no_longer_draws() {
     assert!(plots.join("min_hidden_sum.svg").is_file());
     fs::write(plots.join("geometry_gram_x.svg"), "<svg/>").unwrap();
     fs::write(plots.join("notes.txt"), "mine").unwrap();
-    // A figure of a series no longer in the run, and a file of the user's.
+    // A figure of a series no longer in the run (listed as written before), and files of the
+    // user's, some named like figures.
     let figures = dir.join("figures");
     fs::write(figures.join("heatmap_gone.svg"), "<svg/>").unwrap();
     fs::write(figures.join("heatmap_gone.png"), "").unwrap();
-    fs::write(figures.join("notes.txt"), "mine").unwrap();
+    let listed = fs::read_to_string(figures.join(".tmh-figures")).unwrap();
+    fs::write(
+        figures.join(".tmh-figures"),
+        format!("{listed}heatmap_gone\n"),
+    )
+    .unwrap();
+    let mine = ["notes.txt", "heatmap_x_v2.png", "min_hidden_edited.svg"];
+    for f in mine {
+        fs::write(figures.join(f), "mine").unwrap();
+    }
     build(dir, &options()).unwrap();
     assert!(!figures.join("heatmap_gone.svg").exists());
     assert!(!figures.join("heatmap_gone.png").exists());
     assert!(figures.join("min_hidden.svg").is_file());
-    assert!(figures.join("notes.txt").is_file());
+    for f in mine {
+        assert!(figures.join(f).is_file(), "{f}: not written by the report");
+    }
     assert!(!plots.join("min_hidden_sum.svg").exists());
     assert!(!plots.join("min_hidden_sum.png").exists());
     assert!(plots.join("min_hidden_mean.svg").is_file());
