@@ -46,8 +46,8 @@ use crate::analysis::{
 };
 use crate::display_floor;
 use crate::draw::{
-    self, Area, Axis, BarStyle, FONT, GRID, GRID_LIGHT, MISSING, MUTED, fmt_bound, is_dark,
-    is_safe_stem, nice_ticks, okabe_ito, side_column, svg_document, viridis,
+    self, Area, Axis, BarStyle, FONT, GRID, GRID_LIGHT, MISSING, MUTED, categorical, fmt_bound,
+    is_dark, is_safe_stem, nice_ticks, side_column, svg_document, viridis,
 };
 use crate::plots::{
     DIVERGED, LogAxis, Plot, aggregate_loss, depth_colour, distinct, dodge_within, loss_colour_bar,
@@ -833,7 +833,7 @@ fn answer_keys(answers: &BTreeMap<Series, Vec<Point>>) -> Vec<Key> {
         let labels = short_labels(&series);
         for (i, (label, short)) in labels.iter().zip(distinct_parts(&labels)).enumerate() {
             let sample = Sample {
-                colour: okabe_ito(i),
+                colour: categorical(i),
                 line: Some(false),
                 marker: Some((shape(i), true)),
             };
@@ -905,7 +905,7 @@ fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plo
         let unit = at(&chart, 1.0, 0.0).0 - at(&chart, 0.0, 0.0).0;
         let n = answers.len();
         for (i, pts) in answers.values().enumerate() {
-            let (colour, dx) = (okabe_ito(i), dodge_within(i, n, unit, 14.0));
+            let (colour, dx) = (categorical(i), dodge_within(i, n, unit, 14.0));
             let pixel = |p: &Point| {
                 let (x, py) = at(&chart, f64::from(p.depth), y.level(p.answer));
                 (x + dx, py)
@@ -1618,7 +1618,7 @@ mod tests {
             .collect();
         let all = figures_of(&runs, rule(Criterion::Loss, Aggregate::Mean));
         let svg = &figure(&all, "min_hidden").svg;
-        let colour = hex(okabe_ito(0));
+        let colour = hex(categorical(0));
         let [widths, arrows] = markers(svg, &colour);
         assert_eq!(arrows.len(), 3, "depths 1, 2 and 6: {arrows:?}");
         assert_eq!(widths.len(), 3, "depths 3 to 5: {widths:?}");
@@ -1687,7 +1687,7 @@ mod tests {
                 .any(|s| s.starts_with("none") || s.starts_with("hollow")),
             "{t:?}"
         );
-        assert!(markers(svg, &hex(okabe_ito(0)))[1].is_empty());
+        assert!(markers(svg, &hex(categorical(0)))[1].is_empty());
         assert!(markers(svg, "#FFFFFF")[0].is_empty());
     }
 

@@ -59,7 +59,7 @@ pub(crate) const DIVERGED: RGBColor = RGBColor(150, 150, 150);
 /// Passing cells and curves (orange).
 const PASS: RGBColor = RGBColor(255, 127, 14);
 /// Failing curves beside passing ones (blue, [`categorical`]`(0)`).
-const FAILS: RGBColor = RGBColor(78, 121, 167);
+const FAILS: RGBColor = RGBColor(0, 114, 178);
 
 /// How far up viridis the screen charts' depths go (the figures for a paper stop lower, short
 /// of its pale yellow, which fades on paper).

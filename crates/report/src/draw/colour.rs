@@ -11,28 +11,8 @@ pub const MISSING: RGBColor = RGBColor(236, 236, 236);
 /// Secondary text and neutral marks.
 pub const MUTED: RGBColor = RGBColor(110, 110, 110);
 
-/// Tableau 10, a categorical palette that stays distinct in print and for most colour-blind
-/// readers.
-const TABLEAU: [RGBColor; 10] = [
-    RGBColor(78, 121, 167),
-    RGBColor(242, 142, 43),
-    RGBColor(225, 87, 89),
-    RGBColor(118, 183, 178),
-    RGBColor(89, 161, 79),
-    RGBColor(237, 201, 72),
-    RGBColor(176, 122, 161),
-    RGBColor(255, 157, 167),
-    RGBColor(156, 117, 95),
-    RGBColor(186, 176, 172),
-];
-
-/// The `i`-th categorical colour (Tableau 10, cycling after 10).
-pub fn categorical(i: usize) -> RGBColor {
-    TABLEAU[i % TABLEAU.len()]
-}
-
-/// Okabe–Ito, a categorical palette designed to stay distinct for colour-blind readers; its
-/// yellow, weak on white, comes last.
+/// Okabe–Ito, a categorical palette designed to stay distinct for colour-blind readers and in
+/// greyscale print; its yellow, weak on white, comes last.
 const OKABE_ITO: [RGBColor; 8] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
@@ -44,8 +24,9 @@ const OKABE_ITO: [RGBColor; 8] = [
     RGBColor(240, 228, 66),
 ];
 
-/// The `i`-th Okabe–Ito colour (cycling after 8).
-pub fn okabe_ito(i: usize) -> RGBColor {
+/// The `i`-th categorical colour (Okabe–Ito, cycling after 8): every chart and paper figure
+/// gives a series the same colour.
+pub fn categorical(i: usize) -> RGBColor {
     OKABE_ITO[i % OKABE_ITO.len()]
 }
 
@@ -127,6 +108,6 @@ mod tests {
         assert_eq!(diverging(-1.0), RGBColor(5, 48, 97));
         assert_eq!(diverging(1.0), RGBColor(103, 0, 31));
         assert_eq!(lighten(BLACK, 1.0), WHITE);
-        assert_eq!(categorical(10), categorical(0));
+        assert_eq!(categorical(8), categorical(0));
     }
 }

@@ -7,8 +7,8 @@
 //! - **font and raster**: [`FONT`] is the family every chart names; [`ensure_font`] maps it to
 //!   the embedded DejaVu Sans for plotters' text layout and [`svg_to_png`] renders with the
 //!   same font, so no system font or fontconfig is involved;
-//! - **colours**: [`categorical`] (Tableau 10), [`okabe_ito`] (colour-blind safe, for the
-//!   figures for a paper), [`viridis`] (sequential), [`diverging`]
+//! - **colours**: [`categorical`] (Okabe–Ito, colour-blind safe), [`viridis`] (sequential),
+//!   [`diverging`]
 //!   (RdBu, centred at 0), [`lighten`], [`is_dark`], and the grey tones [`GRID`],
 //!   [`GRID_LIGHT`], [`MISSING`], [`MUTED`];
 //! - **axes and numbers**: [`Axis`], an f64 axis with explicit ticks, [`nice_ticks`],
@@ -49,7 +49,7 @@ mod raster;
 
 pub use axis::{Axis, fmt_bound, fmt_loss, fmt_loss_digits, fmt_loss_vs, fmt_num, nice_ticks};
 pub use colour::{
-    GRID, GRID_LIGHT, MISSING, MUTED, categorical, diverging, is_dark, lighten, okabe_ito, viridis,
+    GRID, GRID_LIGHT, MISSING, MUTED, categorical, diverging, is_dark, lighten, viridis,
 };
 pub use files::{
     Render, is_safe_stem, remove_stale_charts, sanitize, write_chart, write_chart_with,
