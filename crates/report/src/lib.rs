@@ -254,9 +254,10 @@ pub struct ReportFiles {
 /// the answer tables as `min_hidden.md` and `min_hidden.tex` ([`Answers`]),
 /// `plots/<chart>.svg` and `plots/<chart>.png` for every chart, the figures for a paper in
 /// `figures/`, and `index.html`, each atomically. When `plots/geometry.json` exists, the page
-/// gets a Geometry section with the
-/// figures it lists (see the crate docs); a malformed manifest is an error too. Fails, naming the file, when a CSV is missing or malformed, when `runs.csv` is
-/// empty or lists a (config, instance) twice, or when a config's rows disagree on its columns.
+/// gets a Geometry section with the figures it lists (see the crate docs); a malformed
+/// manifest is an error too. Fails, naming the file, when a CSV is missing or malformed, when
+/// `runs.csv` is empty or lists a (config, instance) twice, or when a config's rows disagree on
+/// its columns.
 pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     check_threshold(opts.threshold)?;
     let mut runs = read_runs(dir)?;
@@ -413,9 +414,10 @@ pub fn check_threshold(threshold: f64) -> Result<()> {
     Ok(())
 }
 
-/// Checks the rows of `runs.csv`: one seed per row, each (config, instance) once, and every row of a config
-/// agreeing on the config columns (all but the instance's own: `feature_probability`, the
-/// losses, `wall_s`, `diverged`). Errors give 1-based line numbers of the file.
+/// Checks the rows of `runs.csv`: one seed per row, each (config, instance) once, and every
+/// row of a config agreeing on the config columns (all but the instance's own:
+/// `feature_probability`, the losses, `wall_s`, `diverged`). Errors give 1-based line numbers of
+/// the file.
 pub fn check_runs(runs: &[RunRow]) -> Result<()> {
     let mut seen: HashMap<(&str, u32), usize> = HashMap::new();
     let mut first: HashMap<&str, &RunRow> = HashMap::new();
