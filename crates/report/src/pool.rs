@@ -4,8 +4,9 @@
 //!
 //! Every instance of tmh already draws its init and its batches from its own random stream,
 //! keyed by seed, config and instance, so a seed adds independent instances of the same
-//! config: pooling 3 seeds of 5 instances is a config of 15. (`train.instances` adds them too,
-//! without repeating the sweep.)
+//! config: pooling 3 seeds of 5 instances is a config of 15, each initialised at the scale of
+//! 5. (`train.instances = 15` adds instances too, but the notebook's init scale depends on the
+//! instance count, so it changes every instance's init.)
 //!
 //! Like the relative losses, pooling rewrites the rows in memory right after reading them:
 //! config ids read `-s0+1+2` where they read `-s0`, the `seed` column holds every seed of the
