@@ -654,7 +654,7 @@ fn a_dry_run_prints_the_plan_and_writes_nothing() {
     let config = write_config(
         tmp.path(),
         "my-trees.toml",
-        "[grid]\ndepths = [1, 2]\nn_hidden = [2, 3]\n",
+        "[grid]\ndepths = [1, 2]\nn_hidden = [2, 3]\n[train]\nsteps = 400\nbatch = 64\n",
     );
     let output = tmh()
         .current_dir(tmp.path())
@@ -670,6 +670,12 @@ fn a_dry_run_prints_the_plan_and_writes_nothing() {
     );
     assert!(
         stdout.contains("to train: 3 config(s) in 2 group(s)"),
+        "{stdout}"
+    );
+    // Timed on the default engine: 4 and 8 of the 400 steps of both groups.
+    assert!(
+        stdout.contains("estimated training time: about ")
+            && stdout.contains("(timed 4 and 8 steps of each of 2 group(s) in "),
         "{stdout}"
     );
     assert!(!tmp.path().join("runs").exists());

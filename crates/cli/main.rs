@@ -392,11 +392,21 @@ fn dry_run(
         Err(e) if !backend::all().iter().any(|b| b.name == args.backend) => return Err(e),
         engine => engine.ok(),
     };
-    let name = engine.map(|e| e.name());
-    out!(
-        "{}",
-        sweep::plan(config, &out, args.shard, name.as_deref())?
-    );
+    let name = engine.as_ref().map(|e| e.name());
+    let plan = sweep::plan(config, &out, args.shard, name.as_deref())?;
+    out!("{plan}");
+    let to_train = plan.groups.iter().any(|g| g.to_train() > 0);
+    match engine {
+        // Refused folders train nothing; neither does a finished one.
+        Some(engine) if to_train && plan.folder.trains() => {
+            out!("{}", sweep::estimate(config, &plan, engine.as_ref())?);
+        }
+        None if to_train => out!(
+            "no estimate: backend {} is not available here to time it",
+            args.backend
+        ),
+        _ => {}
+    }
     Ok(())
 }
 

@@ -108,6 +108,7 @@
 
 mod compare;
 mod config;
+mod estimate;
 mod features;
 mod grid;
 mod plan;
@@ -121,6 +122,7 @@ pub use config::{
     AnalysisConfig, ConfigError, GridConfig, MAX_SWEEP_FEATURES, RunInfo, StructureSpec,
     SweepConfig, TrainSettings, diff, magnitude_name, structure_name,
 };
+pub use estimate::{Estimate, estimate, extrapolate, probe_steps};
 pub use features::{FeatureProbability, Importance, SparseFeatures};
 pub use grid::{
     Cell, CellResult, DataSource, Group, GroupInfo, sparse_stream_config_hash, stream_config_hash,

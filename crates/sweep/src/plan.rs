@@ -61,6 +61,16 @@ pub enum FolderState {
     },
 }
 
+impl FolderState {
+    /// Whether a sweep would train into the folder at all (it is not refused).
+    pub fn trains(&self) -> bool {
+        !matches!(
+            self,
+            FolderState::Refused { .. } | FolderState::RefusedEngine { .. }
+        )
+    }
+}
+
 /// A run folder as [`folder_state`] finds it.
 pub(crate) struct Folder {
     /// What a sweep would make of it.

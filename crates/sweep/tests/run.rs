@@ -1031,6 +1031,33 @@ fn losses_are_judged_relative_to_the_bias_only_loss_on_request() {
     assert!(saved.analysis.relative_loss);
 }
 
+/// The estimate times what is left to train, and only that, writing nothing.
+#[test]
+fn an_estimate_times_the_groups_left_to_train() {
+    let config = tiny();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let fresh = plan(&config, &dir, None, None).unwrap();
+    let estimate = sweep::estimate(&config, &fresh, &engine()).unwrap();
+    assert_eq!(estimate.groups, 2);
+    assert_eq!(estimate.probe_steps, sweep::probe_steps(config.train.steps));
+    assert!(
+        estimate.seconds > 0.0 && estimate.probe_seconds > 0.0,
+        "{estimate:?}"
+    );
+    assert!(!dir.exists(), "an estimate writes nothing");
+    assert!(
+        estimate
+            .to_string()
+            .starts_with("estimated training time: about ")
+    );
+
+    run(&config, &dir, &engine(), &opts(), &NoopObserver).unwrap();
+    let done = plan(&config, &dir, None, None).unwrap();
+    let estimate = sweep::estimate(&config, &done, &engine()).unwrap();
+    assert_eq!((estimate.groups, estimate.seconds), (0, 0.0));
+}
+
 #[test]
 fn seeds_are_pooled_into_one_config_on_request() {
     let mut config = tiny();
