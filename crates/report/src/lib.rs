@@ -74,7 +74,8 @@
 //! With [`ReportOptions::pool_seeds`] the configs that differ only in their seed become one
 //! config as soon as the files are read ([`pool_seeds`]): its instances are all of theirs, its
 //! id reads `-s0+1+2` and its `seed` column `0+1+2`, so every statistic, table and chart judges
-//! them together. `runs.csv` and `curves.csv` keep them apart.
+//! them together. `runs.csv` and `curves.csv` keep them apart, and `min_hidden.csv` (with the
+//! answer tables and charts drawn from it) keeps each seed's own answers after the pooled ones.
 //!
 //! # Figures from other crates
 //!
@@ -290,28 +291,22 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
         relative::divide_by_bias_only(&mut runs, curves.as_deref_mut())
             .with_context(|| format!("reading {}", runs_path.display()))?;
     }
+    // Pooled seeds keep their own answers beside the pooled one: is the answer robust?
+    let per_seed = opts.pool_seeds.then(|| (runs.clone(), curves.clone()));
     let pooled = if opts.pool_seeds {
         pool_seeds(&mut runs, curves.as_deref_mut())
     } else {
         Pooled::default()
     };
-    let mut summary = summarize(&runs);
-    count_passing(&mut summary, &runs, opts.threshold);
-    if opts.relative_loss {
-        relative::mark(&mut summary);
-    }
-    let mut min_rows = min_hidden(&summary, opts.threshold);
-    if let Some(curves) = &curves {
-        // An instance below its share of the threshold (the sum's rule: t / n) cannot turn a
-        // failing width into a passing one by learning more; only one above it can.
-        let t = opts.threshold;
-        let instances: HashMap<&str, u32> = (summary.iter())
-            .map(|r| (r.config_id.as_str(), r.n_instances.max(1)))
-            .collect();
-        let floor =
-            |id: &str| display_floor(t).max(t / f64::from(instances.get(id).map_or(1, |n| *n)));
-        let falling = still_falling(curves, floor);
-        mark_still_falling(&mut min_rows, &summary, &falling);
+    let summary = judged_summary(&runs, opts);
+    let mut min_rows = marked_min_hidden(&summary, curves.as_deref(), opts.threshold);
+    if let Some((runs, curves)) = per_seed.filter(|_| !pooled.ids.is_empty()) {
+        let summary = judged_summary(&runs, opts);
+        min_rows.extend(marked_min_hidden(
+            &summary,
+            curves.as_deref(),
+            opts.threshold,
+        ));
     }
     let mut files = vec![write_table(dir, &summary)?, write_table(dir, &min_rows)?];
     // The answer tables for a paper or a README, as the terminal prints them.
@@ -383,6 +378,36 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     write_atomic(&index, page.render().as_bytes())?;
     files.push(index.clone());
     Ok(ReportFiles { index, files })
+}
+
+/// The summary of `runs` as the report judges it: with `n_passing`, and marked relative.
+fn judged_summary(runs: &[RunRow], opts: &ReportOptions) -> Vec<SummaryRow> {
+    let mut summary = summarize(runs);
+    count_passing(&mut summary, runs, opts.threshold);
+    if opts.relative_loss {
+        relative::mark(&mut summary);
+    }
+    summary
+}
+
+/// The `min_hidden.csv` rows of `summary`, with their `↓` marks where there are `curves`.
+fn marked_min_hidden(
+    summary: &[SummaryRow],
+    curves: Option<&[CurveRow]>,
+    t: f64,
+) -> Vec<MinHiddenRow> {
+    let mut rows = min_hidden(summary, t);
+    if let Some(curves) = curves {
+        // An instance below its share of the threshold (the sum's rule: t / n) cannot turn a
+        // failing width into a passing one by learning more; only one above it can.
+        let instances: HashMap<&str, u32> = (summary.iter())
+            .map(|r| (r.config_id.as_str(), r.n_instances.max(1)))
+            .collect();
+        let floor =
+            |id: &str| display_floor(t).max(t / f64::from(instances.get(id).map_or(1, |n| *n)));
+        mark_still_falling(&mut rows, summary, &still_falling(curves, floor));
+    }
+    rows
 }
 
 /// Fails when `criterion` is [`Criterion::Decoded`] and a row of `runs` has no decoded
@@ -474,7 +499,8 @@ fn pooling_facts(runs: &[RunRow], pool_seeds: bool, pooled: &Pooled) -> Vec<Stri
              are judged as one config whose instances are all of theirs, seed after seed \
              (the smallest seed's instances first, each seed's at the same numbers in every \
              config); runs.csv and curves.csv keep them apart. The sum over instances grows \
-             with their number.",
+             with their number. Each seed's own answers follow the pooled ones (min_hidden.csv \
+             rows with one seed), so that the answer's robustness shows.",
             seeds.join(", ")
         )],
         _ if pool_seeds => vec![

@@ -406,8 +406,22 @@ impl DataSetId {
 /// The base seeds a row stands for: one, or with `analysis.pool_seeds` every seed of a
 /// config whose instances the report pools. Sorted and distinct; written `0`, or `0+1+2`, so
 /// a folder without pooling keeps its plain integer column.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Pooled seeds sort before single ones, so a pooled answer comes before its seeds' own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Seeds(Vec<u64>);
+
+impl Ord for Seeds {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (other.is_pooled().cmp(&self.is_pooled())).then_with(|| self.0.cmp(&other.0))
+    }
+}
+
+impl PartialOrd for Seeds {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Seeds {
     /// The seeds of `seeds`, sorted and distinct; `None` when it is empty.

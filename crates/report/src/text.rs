@@ -161,7 +161,7 @@ pub fn answers(rows: &[MinHiddenRow], rule: &PassRule) -> Answers {
             if rows.iter().any(|r| r.relative) {
                 "the sum over instances"
             } else if rows.iter().any(|r| r.seed.is_pooled()) {
-                "the sum over every pooled seed's instances (the seed notebook sums over 5)"
+                "the sum over a table's instances (the seed notebook's own rule for one seed of 5)"
             } else {
                 "the seed notebook's own rule"
             }

@@ -1067,6 +1067,7 @@ fn seeds_are_pooled_into_one_config_on_request() {
     run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
     let runs = runs_without_wall(dir);
     let apart: Vec<report::SummaryRow> = report::read_table(dir).unwrap();
+    let answers_apart: Vec<report::MinHiddenRow> = report::read_table(dir).unwrap();
 
     let pool = |on: bool| AnalysisChange {
         pool_seeds: Some(on),
@@ -1100,8 +1101,12 @@ fn seeds_are_pooled_into_one_config_on_request() {
             .count();
         assert_eq!(row.n_passing, Some(passing as u32));
     }
-    let min_hidden: Vec<report::MinHiddenRow> = report::read_table(dir).unwrap();
-    assert!(min_hidden.iter().all(|r| r.seed == both));
+    let all_answers: Vec<report::MinHiddenRow> = report::read_table(dir).unwrap();
+    // Each seed's own answers stay beside the pooled ones, as the report apart gives them.
+    let (min_hidden, per_seed): (Vec<_>, Vec<_>) =
+        all_answers.into_iter().partition(|r| r.seed == both);
+    assert_eq!(per_seed, answers_apart);
+    assert_eq!(min_hidden.len() * 2, per_seed.len());
     for row in min_hidden.iter().filter(|r| r.aggregate == Aggregate::Mean) {
         let by_hand = (pooled.iter())
             .filter(|s| s.depth == row.depth && s.mean < row.threshold)
