@@ -696,7 +696,8 @@ fn heatmap(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<Plot
             &scale,
             &format!("{word} ({headline} over instances, log scale)"),
             &BarStyle::default(),
-            Some((threshold, PASS.stroke_width(4))),
+            // Under the decoded criterion the outlines follow decoding, not this threshold.
+            (rule.criterion == Criterion::Loss).then_some((threshold, PASS.stroke_width(4))),
         )
     })?;
     Ok(Plot {
@@ -2171,6 +2172,26 @@ pub(crate) mod tests {
         assert!(t.iter().any(|s| s == "exact loss (log scale)"), "{t:?}");
         let (summary, by_decoding) = charts_by(&runs, rule(Criterion::Decoded, Aggregate::Mean));
         assert_eq!(marked(&by_decoding).len(), 1, "only width 3 decodes");
+        // The colour bar's threshold line (two points, the outlines' width) shows only where the
+        // outlines follow that threshold: losses on both sides of it put it on the bar.
+        let spread: Vec<RunRow> = (runs.iter().cloned())
+            .map(|r| match r.n_hidden {
+                2 => RunRow {
+                    exact_loss: Some(1e-3),
+                    ..r
+                },
+                _ => r,
+            })
+            .collect();
+        let bar_lines = |plots: &[Plot]| {
+            let svg = &plot(plots, "heatmap_").svg;
+            (svg.split("<polyline").skip(1))
+                .filter(|p| p.contains("stroke-width=\"4\"") && p.matches(',').count() == 2)
+                .count()
+        };
+        let by = |criterion| charts_by(&spread, rule(criterion, Aggregate::Mean)).1;
+        assert_eq!(bar_lines(&by(Criterion::Loss)), 1);
+        assert_eq!(bar_lines(&by(Criterion::Decoded)), 0);
         let footer = texts(&plot(&by_decoding, "heatmap_").svg);
         assert!(
             footer
