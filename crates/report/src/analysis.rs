@@ -489,7 +489,8 @@ pub fn is_diverged(row: &RunRow) -> bool {
     row.diverged || !row.eval_loss.is_finite()
 }
 
-/// One [`SummaryRow`] per `config_id`, sorted by series, depth, `n_hidden`.
+/// One [`SummaryRow`] per `config_id`, sorted by series (in the order their first configs
+/// appear in `runs`: the experiment file's), depth, `n_hidden`.
 ///
 /// Config columns come from the config's first row. Diverged instances ([`is_diverged`]) are
 /// counted in `n_diverged` and excluded from the statistics (NaN when all diverged), except
@@ -571,9 +572,24 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
         })
         .collect();
     name_alike_data_sets(&mut out);
+    // Series in the order of the experiment file: runs.csv lists configs in grid order.
+    let mut first: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        first.entry(&r.config_id).or_insert(i);
+    }
+    let mut rank: BTreeMap<Series, usize> = BTreeMap::new();
+    for row in &out {
+        let at = first
+            .get(row.config_id.as_str())
+            .copied()
+            .unwrap_or(usize::MAX);
+        let r = rank.entry(Series::of_summary(row)).or_insert(at);
+        *r = (*r).min(at);
+    }
     out.sort_by(|a, b| {
-        Series::of_summary(a)
-            .cmp(&Series::of_summary(b))
+        let (sa, sb) = (Series::of_summary(a), Series::of_summary(b));
+        (rank[&sa].cmp(&rank[&sb]))
+            .then(sa.cmp(&sb))
             .then(a.depth.cmp(&b.depth))
             .then(a.n_hidden.cmp(&b.n_hidden))
             .then(a.config_id.cmp(&b.config_id))
@@ -659,7 +675,8 @@ impl Stats {
 /// reaches `threshold` under that aggregate ([`SummaryRow::passes`]: strictly below it, and for
 /// mean, median and sum with no diverged instance), or `None` when no tested width reaches it.
 ///
-/// Rows are sorted by series, depth, then aggregate (min, mean, median, sum). NaN aggregates
+/// Rows are sorted by series (in the summary's order), depth, then aggregate (min, mean, median,
+/// sum). NaN aggregates
 /// (all instances diverged; for the sum, any) never reach the threshold. A series without a
 /// tree has one row per aggregate (depth 0; its n_features is part of the series). The data
 /// columns come from the first config of the group (they share one data set).
@@ -671,8 +688,13 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
             .or_default()
             .push(row);
     }
+    let keys = in_order_of_appearance(summary.iter().map(Series::of_summary));
     let mut out = Vec::new();
-    for ((series, depth), mut rows) in groups {
+    let ordered = keys
+        .iter()
+        .flat_map(|s| (groups.iter()).filter(move |((series, _), _)| series == s));
+    for ((series, depth), rows) in ordered {
+        let (series, depth, mut rows) = (series.clone(), *depth, rows.clone());
         rows.sort_by_key(|r| r.n_hidden);
         let max_tested = rows.last().map_or(0, |r| r.n_hidden);
         let min_tested = rows.first().map_or(0, |r| r.n_hidden);
@@ -728,12 +750,41 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
     out
 }
 
-/// Distinct series of a summary, sorted.
+/// Distinct series of a summary, in its order (the experiment file's, see [`summarize`]).
 pub(crate) fn series_of(summary: &[SummaryRow]) -> Vec<Series> {
-    let mut all: Vec<Series> = summary.iter().map(Series::of_summary).collect();
-    all.sort();
-    all.dedup();
-    all
+    in_order_of_appearance(summary.iter().map(Series::of_summary))
+}
+
+/// A series' answers by column (depth, or n_features without a tree) and aggregate.
+pub(crate) type AnswerCells<'a> = BTreeMap<(u32, Aggregate), &'a MinHiddenRow>;
+
+/// `items` grouped by `key`, the groups in the order their first items appear (see
+/// [`in_order_of_appearance`]).
+pub(crate) fn group_in_order<T, K: PartialEq>(
+    items: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> K,
+) -> Vec<(K, Vec<T>)> {
+    let mut groups: Vec<(K, Vec<T>)> = Vec::new();
+    for item in items {
+        let k = key(&item);
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, members)) => members.push(item),
+            None => groups.push((k, vec![item])),
+        }
+    }
+    groups
+}
+
+/// The distinct values of `items` in the order they first appear: series follow the
+/// experiment file (runs.csv is written in grid order), not their sort order.
+pub(crate) fn in_order_of_appearance<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -1039,7 +1090,8 @@ mod tests {
             .filter(|r| r.aggregate == Aggregate::Mean)
             .map(|r| (r.structure.as_str(), r.min_n_hidden))
             .collect();
-        assert_eq!(mean, vec![("independent", Some(2)), ("tree", None)]);
+        // The experiment file's order (runs.csv's), not the series' sort order.
+        assert_eq!(mean, vec![("tree", None), ("independent", Some(2))]);
     }
 
     #[test]
@@ -1106,16 +1158,17 @@ mod tests {
         let summary = summarize(&runs);
         let series = series_of(&summary);
         let labels: Vec<String> = series.iter().map(Series::label).collect();
+        // In the order their first rows come in `runs` (the experiment file's).
         assert_eq!(
             labels,
             vec![
-                "tree (stop_prob 0.5), b=2, importance 0.5^(level-1), binary, seed 0",
-                "tree (stop_prob 0.5), b=2, binary, seed 0",
-                "sparse F=5, p=0.01, importance 0.9^i, uniform, seed 0",
                 "sparse F=5, p=0.01, uniform, seed 0",
-                "sparse F=5, p=0.01, 1 correlated pair, uniform, seed 0",
-                "sparse F=5, p=0.1, uniform, seed 0",
                 "sparse F=20, p=0.01, uniform, seed 0",
+                "tree (stop_prob 0.5), b=2, binary, seed 0",
+                "sparse F=5, p=0.1, uniform, seed 0",
+                "sparse F=5, p=0.01, importance 0.9^i, uniform, seed 0",
+                "sparse F=5, p=0.01, 1 correlated pair, uniform, seed 0",
+                "tree (stop_prob 0.5), b=2, importance 0.5^(level-1), binary, seed 0",
             ]
         );
         let slugs: std::collections::BTreeSet<String> = series.iter().map(Series::slug).collect();
@@ -1135,7 +1188,10 @@ mod tests {
         assert_eq!((f5.max_tested, f5.feature_probability), (3, 0.01));
         let f5_row = summary.iter().find(|r| r.config_id == "f5-h2").unwrap();
         assert_eq!(f5_row.row_label(), "n_features = 5");
-        assert_eq!(summary[0].row_label(), "depth 1 (n_features 2)");
+        let tree = summary
+            .iter()
+            .find(|r| r.config_id == "d1-h2-b2-tree0.5-binary-s0");
+        assert_eq!(tree.unwrap().row_label(), "depth 1 (n_features 2)");
     }
 
     /// A config of `runs.csv` group `group` (data set `group` less `-uniform`) with 3
@@ -1194,18 +1250,19 @@ mod tests {
         assert_eq!(tree.data_set, DataSetId::default());
         let series = series_of(&summary);
         let labels: Vec<String> = series.iter().map(Series::label).collect();
+        // In the order their first rows come in `runs`.
         assert_eq!(
             labels,
             vec![
-                "tree (stop_prob 0.5), b=2, binary, seed 0",
-                "sparse F=3, p=0.01, data set f3-p0.01, uniform, seed 0",
-                "sparse F=3, p=0.01, data set f3-p0.010001, uniform, seed 0",
+                "sparse F=3, p=0.2, data set f3-plist-1a2b3c4d, uniform, seed 0",
+                "sparse F=3, p=0.2, data set f3-p0.2, uniform, seed 0",
+                "sparse F=3, p=0.2, data set f3-p0.2, importance 0.9^i, uniform, seed 0",
                 "sparse F=3, p=0.1…1 per instance, data set f3-pinst-aaaaaaaa, uniform, seed 0",
                 "sparse F=3, p=0.1…1 per instance, data set f3-pinst-bbbbbbbb, uniform, seed 0",
-                "sparse F=3, p=0.2, data set f3-p0.2, importance 0.9^i, uniform, seed 0",
-                "sparse F=3, p=0.2, data set f3-p0.2, uniform, seed 0",
-                "sparse F=3, p=0.2, data set f3-plist-1a2b3c4d, uniform, seed 0",
+                "sparse F=3, p=0.01, data set f3-p0.01, uniform, seed 0",
+                "sparse F=3, p=0.01, data set f3-p0.010001, uniform, seed 0",
                 "sparse F=3, p=0.5, uniform, seed 0",
+                "tree (stop_prob 0.5), b=2, binary, seed 0",
             ]
         );
         let slugs: std::collections::BTreeSet<String> = series.iter().map(Series::slug).collect();

@@ -10,8 +10,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::ReportOptions;
 use crate::analysis::{
-    Series, capitalised, decoded_aggregates, decoded_name, decoded_title, fmt_p, has_tree,
-    is_diverged, loss_word, loss_word_of_answers, p_key, p_range, series_of,
+    AnswerCells, Series, capitalised, decoded_aggregates, decoded_name, decoded_title, fmt_p,
+    group_in_order, has_tree, is_diverged, loss_word, loss_word_of_answers, p_key, p_range,
+    series_of,
 };
 use crate::draw::{fmt_loss, fmt_loss_vs};
 use crate::manifest::{Embed, Figure, Listed};
@@ -625,13 +626,17 @@ fn aggregate_th(a: Aggregate, rule: &PassRule) -> String {
 /// headline columns bold.
 fn by_depth_table(rows: &[&MinHiddenRow], rule: &PassRule) -> String {
     let decoded = decoded_aggregates(rule);
-    let mut groups: BTreeMap<Series, BTreeMap<(u32, Aggregate), &MinHiddenRow>> = BTreeMap::new();
-    for r in rows {
-        groups
-            .entry(Series::of_min_hidden(r))
-            .or_default()
-            .insert((r.depth, r.aggregate), r);
-    }
+    let groups: Vec<(Series, AnswerCells)> =
+        (group_in_order(rows.iter().copied(), |r| Series::of_min_hidden(r)).into_iter())
+            .map(|(s, rows)| {
+                (
+                    s,
+                    rows.into_iter()
+                        .map(|r| ((r.depth, r.aggregate), r))
+                        .collect(),
+                )
+            })
+            .collect();
     let depths: std::collections::BTreeSet<u32> = rows.iter().map(|r| r.depth).collect();
     let mut h = String::from(
         "<div class=\"wide\"><table class=\"min-hidden\">\n<thead>\n<tr><th rowspan=\"2\">depth</th>",
@@ -649,7 +654,7 @@ fn by_depth_table(rows: &[&MinHiddenRow], rule: &PassRule) -> String {
         );
     }
     h.push_str("</tr>\n<tr>");
-    for cells in groups.values() {
+    for (_, cells) in &groups {
         for a in Aggregate::ALL {
             h.push_str(&aggregate_th(a, rule));
         }
@@ -672,7 +677,7 @@ fn by_depth_table(rows: &[&MinHiddenRow], rule: &PassRule) -> String {
     h.push_str("</tr>\n</thead>\n<tbody>\n");
     for d in &depths {
         let _ = write!(h, "<tr><th>{d}</th>");
-        for cells in groups.values() {
+        for (_, cells) in &groups {
             for a in Aggregate::ALL {
                 h.push_str(&min_hidden_cell(
                     cells.get(&(*d, a)).copied(),
@@ -697,13 +702,10 @@ fn by_depth_table(rows: &[&MinHiddenRow], rule: &PassRule) -> String {
 /// Series without a tree, a row each (its n_features is in its label); the `rule`'s headline
 /// aggregate's column bold.
 fn by_series_table(rows: &[&MinHiddenRow], rule: &PassRule) -> String {
-    let mut groups: BTreeMap<Series, BTreeMap<Aggregate, &MinHiddenRow>> = BTreeMap::new();
-    for r in rows {
-        groups
-            .entry(Series::of_min_hidden(r))
-            .or_default()
-            .insert(r.aggregate, r);
-    }
+    let groups: Vec<(Series, BTreeMap<Aggregate, &MinHiddenRow>)> =
+        (group_in_order(rows.iter().copied(), |r| Series::of_min_hidden(r)).into_iter())
+            .map(|(s, rows)| (s, rows.into_iter().map(|r| (r.aggregate, r)).collect()))
+            .collect();
     let mut h = format!(
         "<div class=\"wide\"><table class=\"min-hidden\">\n<thead>\n<tr><th rowspan=\"2\" \
          class=\"label\">series</th><th colspan=\"{}\">smallest n_hidden</th></tr>\n<tr>",

@@ -32,7 +32,7 @@
 //! `scale(0.25)` group maps the drawing onto that viewBox, so that LaTeX, Inkscape and
 //! browsers agree on the size. The PNG is rendered from the SVG at 300 dpi (975 × 720 px).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -42,7 +42,7 @@ use plotters::style::FontTransform;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::analysis::{
-    Series, capitalised, has_tree, loss_word, row_name, series_of, short_labels,
+    Series, capitalised, group_in_order, has_tree, loss_word, row_name, series_of, short_labels,
 };
 use crate::display_floor;
 use crate::draw::{
@@ -743,25 +743,33 @@ pub(crate) struct Point {
 /// The min-n_hidden figure's points: the answers under `rule` by depth, per tree series. Rows
 /// of other aggregates, series without a tree and series whose instances differ in p are left
 /// out, as from the report's headline.
-pub(crate) fn answer_points(rows: &[MinHiddenRow], rule: PassRule) -> BTreeMap<Series, Vec<Point>> {
+/// Series come in the rows' order (the experiment file's).
+pub(crate) fn answer_points(rows: &[MinHiddenRow], rule: PassRule) -> SeriesPoints {
     let decoded = rule.criterion == Criterion::Decoded;
-    let mut out: BTreeMap<Series, Vec<Point>> = BTreeMap::new();
-    for r in rows
-        .iter()
+    let shown = (rows.iter())
         .filter(|r| r.aggregate == rule.aggregate && has_tree(r.depth))
-    {
-        let series = Series::of_min_hidden(r);
-        if let (false, Some(answer)) = (series.per_instance_p(), Answer::of(r, rule)) {
-            out.entry(series).or_default().push(Point {
-                depth: r.depth,
-                answer,
-                marks: r.marks(decoded),
-            });
-        }
-    }
-    out.values_mut().for_each(|v| v.sort_by_key(|p| p.depth));
+        .filter(|r| !Series::of_min_hidden(r).per_instance_p());
+    let mut out: SeriesPoints = (group_in_order(shown, |r| Series::of_min_hidden(r)).into_iter())
+        .map(|(series, rows)| {
+            let points = (rows.into_iter())
+                .filter_map(|r| {
+                    Answer::of(r, rule).map(|answer| Point {
+                        depth: r.depth,
+                        answer,
+                        marks: r.marks(decoded),
+                    })
+                })
+                .collect();
+            (series, points)
+        })
+        .filter(|(_, points): &(Series, Vec<Point>)| !points.is_empty())
+        .collect();
+    out.iter_mut().for_each(|(_, v)| v.sort_by_key(|p| p.depth));
     out
 }
+
+/// The answer points of each series, in order ([`answer_points`]).
+pub(crate) type SeriesPoints = Vec<(Series, Vec<Point>)>;
 
 /// What the y axis of the answer says: `min n_hidden (mean loss < 1e-5)`, `min n_hidden (all
 /// decode)`.
@@ -826,8 +834,8 @@ impl AnswerAxis {
 
 /// The legend entries of the answer figure: the series (when several), then what each kind of
 /// marker or mark drawn means.
-fn answer_keys(answers: &BTreeMap<Series, Vec<Point>>) -> Vec<Key> {
-    let series: Vec<Series> = answers.keys().cloned().collect();
+fn answer_keys(answers: &SeriesPoints) -> Vec<Key> {
+    let series: Vec<Series> = answers.iter().map(|(s, _)| s.clone()).collect();
     let mut keys: Vec<Key> = Vec::new();
     if series.len() > 1 {
         let labels = short_labels(&series);
@@ -843,7 +851,7 @@ fn answer_keys(answers: &BTreeMap<Series, Vec<Point>>) -> Vec<Key> {
             });
         }
     }
-    let points = || answers.values().flatten();
+    let points = || answers.iter().flat_map(|(_, points)| points);
     if points().any(|p| matches!(p.answer, Answer::Bound(_))) {
         let text = "hollow: at most (narrowest width tested)";
         keys.push(Key::marker(Shape::Circle, false, text, "hollow: at most"));
@@ -863,7 +871,7 @@ fn answer_keys(answers: &BTreeMap<Series, Vec<Point>>) -> Vec<Key> {
 /// 1. The headline answer vs depth, a line per tree series; `None` without tree series.
 fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plot>> {
     let answers = answer_points(rows, rule);
-    let points = || answers.values().flatten();
+    let points = || answers.iter().flat_map(|(_, points)| points);
     let widths: Vec<u32> = points().filter_map(|p| p.answer.width()).collect();
     let tested: Vec<u32> = (points())
         .filter_map(|p| match p.answer {
@@ -904,7 +912,7 @@ fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plo
         }
         let unit = at(&chart, 1.0, 0.0).0 - at(&chart, 0.0, 0.0).0;
         let n = answers.len();
-        for (i, pts) in answers.values().enumerate() {
+        for (i, (_, pts)) in answers.iter().enumerate() {
             let (colour, dx) = (categorical(i), dodge_within(i, n, unit, 14.0));
             let pixel = |p: &Point| {
                 let (x, py) = at(&chart, f64::from(p.depth), y.level(p.answer));
@@ -1329,10 +1337,10 @@ mod tests {
             stems,
             [
                 "min_hidden",
-                "loss_vs_hidden_independent-s0.5_b2_binary_seed0",
-                "heatmap_independent-s0.5_b2_binary_seed0",
                 "loss_vs_hidden_tree-s0.5_b2_binary_seed0",
                 "heatmap_tree-s0.5_b2_binary_seed0",
+                "loss_vs_hidden_independent-s0.5_b2_binary_seed0",
+                "heatmap_independent-s0.5_b2_binary_seed0",
             ]
         );
         for f in &all {
@@ -1441,9 +1449,9 @@ mod tests {
                     Criterion::Loss => r.min_n_hidden,
                     Criterion::Decoded => r.min_n_hidden_decoded.unwrap(),
                 };
-                let p = (answers[&Series::of_min_hidden(r)].iter())
-                    .find(|p| p.depth == r.depth)
-                    .unwrap();
+                let series = Series::of_min_hidden(r);
+                let (_, points) = answers.iter().find(|(s, _)| *s == series).unwrap();
+                let p = (points.iter()).find(|p| p.depth == r.depth).unwrap();
                 let case = format!("{rule:?} depth {}", r.depth);
                 assert_eq!(p.answer.width(), width, "{case}");
                 assert_eq!(
@@ -1478,7 +1486,7 @@ mod tests {
         // By the loss, the tree's depth 1 passes at the narrowest width (a bound), depth 6 of
         // the independent series nowhere; by decoding, one width later.
         let by_loss = answer_points(&rows, rule(Criterion::Loss, Aggregate::Mean));
-        let of = |points: &BTreeMap<Series, Vec<Point>>, tree: bool| -> Vec<(u32, Answer)> {
+        let of = |points: &SeriesPoints, tree: bool| -> Vec<(u32, Answer)> {
             let (_, points) = (points.iter())
                 .find(|(s, _)| (s.structure == "tree") == tree)
                 .unwrap();
@@ -1526,8 +1534,8 @@ mod tests {
         let headline = rule(Criterion::Loss, Aggregate::Mean);
         assert!(
             answer_points(&rows, headline)
-                .keys()
-                .all(|s| s.data.is_none())
+                .iter()
+                .all(|(s, _)| s.data.is_none())
         );
         assert_eq!(left_out(&rows), ["sparse F=5, p=0.01, uniform, seed 0"]);
         let all = figures(&summary, &rows, headline).unwrap();
@@ -1549,7 +1557,7 @@ mod tests {
     }
 
     /// `svg`'s elements named `tag`, each as its attributes.
-    fn elements(svg: &str, tag: &str) -> Vec<BTreeMap<String, String>> {
+    fn elements(svg: &str, tag: &str) -> Vec<std::collections::BTreeMap<String, String>> {
         let doc = roxmltree::Document::parse(svg).unwrap();
         (doc.descendants().filter(|n| n.has_tag_name(tag)))
             .map(|n| {

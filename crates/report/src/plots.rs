@@ -1323,11 +1323,9 @@ fn bar_axis(tallest: u32) -> Axis {
     Axis::new(0.0, hi, ticks)
 }
 
+/// The distinct series of `all`, in their order (the experiment file's).
 fn distinct_series(all: impl IntoIterator<Item = Series>) -> Vec<Series> {
-    let mut v: Vec<Series> = all.into_iter().collect();
-    v.sort();
-    v.dedup();
-    v
+    crate::analysis::in_order_of_appearance(all)
 }
 
 /// Grid of `n` panels: (rows, columns).

@@ -1,10 +1,13 @@
 //! The run's answer as plain text, for the terminal: the smallest n_hidden that passes the
 //! threshold, per series and depth, for each aggregate across instances.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::analysis::{Series, decoded_aggregates, decoded_name, has_tree, loss_word_of_answers};
+use crate::analysis::{
+    AnswerCells, Series, decoded_aggregates, decoded_name, group_in_order, has_tree,
+    loss_word_of_answers,
+};
 use crate::draw::fmt_loss;
 use crate::schema::{Aggregate, Criterion, MinHiddenRow, PassRule};
 
@@ -59,18 +62,28 @@ pub struct AnswerTable {
 
 /// The answers of `rows` under `rule`: see [`min_hidden_text`].
 pub fn answers(rows: &[MinHiddenRow], rule: &PassRule) -> Answers {
-    let mut series: BTreeMap<Series, BTreeMap<(u32, Aggregate), &MinHiddenRow>> = BTreeMap::new();
-    for r in rows {
-        let s = Series::of_min_hidden(r);
-        if !s.per_instance_p() {
-            let key = if has_tree(r.depth) {
+    // Series in the rows' order (the experiment file's), each keyed by column and aggregate.
+    let shown = rows
+        .iter()
+        .filter(|r| !Series::of_min_hidden(r).per_instance_p());
+    let series: Vec<(Series, AnswerCells)> = (group_in_order(shown, |r| Series::of_min_hidden(r))
+        .into_iter())
+    .map(|(s, rows)| {
+        let column = |r: &MinHiddenRow| {
+            if has_tree(r.depth) {
                 r.depth
             } else {
                 r.n_features
-            };
-            series.entry(s).or_default().insert((key, r.aggregate), r);
-        }
-    }
+            }
+        };
+        (
+            s,
+            rows.into_iter()
+                .map(|r| ((column(r), r.aggregate), r))
+                .collect(),
+        )
+    })
+    .collect();
     let loss_order: Vec<Aggregate> = std::iter::once(rule.aggregate)
         .chain(Aggregate::ALL.into_iter().filter(|&a| a != rule.aggregate))
         .collect();
@@ -529,6 +542,29 @@ mod tests {
             loss.iter().filter(|l| l.contains('*')).count(),
             2,
             "one star and its footnote"
+        );
+    }
+
+    /// Series come in the experiment file's order (that of runs.csv), not sorted: stop
+    /// probability 0.5 listed first stays first.
+    #[test]
+    fn series_keep_the_order_of_the_experiment_file() {
+        let mut runs: Vec<RunRow> = (0..2)
+            .map(|i| RunRow::seed_example(2, 3, i, 1e-7))
+            .collect();
+        runs.extend((0..2).map(|i| RunRow {
+            config_id: "d2-h3-b2-tree0-binary-s0".into(),
+            stop_prob: 0.0,
+            ..RunRow::seed_example(2, 3, i, 1e-7)
+        }));
+        let rows = crate::min_hidden(&crate::summarize(&runs), 1e-5);
+        let text = min_hidden_text(&rows, &rule(Criterion::Loss, Aggregate::Mean));
+        let titles: Vec<&str> = text.lines().filter(|l| l.starts_with("tree")).collect();
+        assert!(titles[0].starts_with("tree (stop_prob 0.5)"), "{text}");
+        assert!(titles[1].starts_with("tree (stop_prob 0)"), "{text}");
+        assert!(
+            Series::of_min_hidden(&rows[4]) < Series::of_min_hidden(&rows[0]),
+            "sorted, 0 first"
         );
     }
 
