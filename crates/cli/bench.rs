@@ -11,7 +11,7 @@ use anyhow::Result;
 use std::fmt::Write as _;
 use std::time::Instant;
 use sweep::{Group, SweepConfig};
-use train::{Engine, Job, TrainConfig};
+use train::{Engine, TrainConfig};
 
 pub struct BenchArgs {
     /// Steps timed per group on the fused engine.
@@ -24,12 +24,6 @@ pub struct BenchArgs {
 
 /// Wall seconds per step of `engine` on `group`, over `steps` steps (after one warm-up step).
 fn seconds_per_step(engine: &dyn Engine, group: &Group, steps: u64) -> f64 {
-    let instances: Vec<_> = group
-        .cells
-        .iter()
-        .flat_map(|c| c.instance_inits())
-        .collect();
-    let importance = group.importance();
     let run = |steps| {
         let config = TrainConfig {
             steps,
@@ -37,15 +31,7 @@ fn seconds_per_step(engine: &dyn Engine, group: &Group, steps: u64) -> f64 {
             log_every: 100,
             ..TrainConfig::default()
         };
-        let job = Job {
-            data: &group.data,
-            instances: &instances,
-            importance: &importance,
-            config: &config,
-        };
-        let start = Instant::now();
-        engine.run(&job, &mut |_| {});
-        start.elapsed().as_secs_f64()
+        sweep::seconds_to_train(engine, group, &config)
     };
     run(1);
     run(steps) / steps as f64

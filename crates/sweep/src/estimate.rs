@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use train::Engine;
 
 use crate::config::SweepConfig;
+use crate::grid::Group;
 use crate::plan::Plan;
 
 /// A planned sweep's training time, as measured by [`estimate`].
@@ -46,6 +47,21 @@ pub fn extrapolate(short: f64, long: f64, k: u64, steps: u64) -> f64 {
     fixed + per_step * steps as f64
 }
 
+/// Wall seconds `engine` takes to train every instance of `group` under `train` (nothing is
+/// kept or written).
+pub fn seconds_to_train(engine: &dyn Engine, group: &Group, train: &train::TrainConfig) -> f64 {
+    let (instances, importance) = (group.instance_inits(), group.importance());
+    let job = train::Job {
+        data: &group.data,
+        instances: &instances,
+        importance: &importance,
+        config: train,
+    };
+    let start = Instant::now();
+    engine.run(&job, &mut |_| {});
+    start.elapsed().as_secs_f64()
+}
+
 /// Times the groups of `plan` that have configs to train on `engine` (see the module docs). A
 /// group that the folder partly holds counts by the share of its configs left to train.
 pub fn estimate(config: &SweepConfig, plan: &Plan, engine: &dyn Engine) -> Result<Estimate> {
@@ -59,22 +75,12 @@ pub fn estimate(config: &SweepConfig, plan: &Plan, engine: &dyn Engine) -> Resul
         let group = (groups.iter())
             .find(|g| g.info.id == planned.id)
             .with_context(|| format!("group {} is not in the grid", planned.id))?;
-        let instances = group.instance_inits();
-        let importance = group.importance();
         let time = |steps: u64| {
             let train = train::TrainConfig {
                 steps,
                 ..full.clone()
             };
-            let job = train::Job {
-                data: &group.data,
-                instances: &instances,
-                importance: &importance,
-                config: &train,
-            };
-            let start = Instant::now();
-            engine.run(&job, &mut |_| {});
-            start.elapsed().as_secs_f64()
+            seconds_to_train(engine, group, &train)
         };
         let (short, long) = (time(k), time(2 * k));
         let share = planned.to_train() as f64 / planned.n_hidden.len() as f64;

@@ -122,7 +122,7 @@ pub use config::{
     AnalysisConfig, ConfigError, GridConfig, MAX_SWEEP_FEATURES, RunInfo, StructureSpec,
     SweepConfig, TrainSettings, diff, magnitude_name, structure_name,
 };
-pub use estimate::{Estimate, estimate, extrapolate, probe_steps};
+pub use estimate::{Estimate, estimate, extrapolate, probe_steps, seconds_to_train};
 pub use features::{FeatureProbability, Importance, SparseFeatures};
 pub use grid::{
     Cell, CellResult, DataSource, Group, GroupInfo, sparse_stream_config_hash, stream_config_hash,
