@@ -360,6 +360,32 @@ fn report_rebuilds_from_the_csvs_alone() {
     assert_ok(&tmh().arg("report").arg(&out).output().unwrap());
     assert!(out.join("index.html").is_file() && out.join("summary.csv").is_file());
     assert!(fs::read_dir(out.join("plots")).unwrap().count() >= 6);
+
+    // Names for series, saved in the folder's config; an unknown key is refused, listing them.
+    let label = |arg: &str| {
+        tmh()
+            .args(["report", "--label", arg])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    assert_ok(&label("tree0.5=early stopping"));
+    let table = fs::read_to_string(out.join("min_hidden.md")).unwrap();
+    assert!(table.contains("early stopping"), "{table}");
+    let config = fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(config.contains(r#"labels = { "tree0.5" = "early stopping" }"#));
+    let refused = label("tree0=x");
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains(r#"analysis.labels."tree0" names no structure"#),
+        "{err}"
+    );
+    assert!(err.contains(r#"use one of "tree0.5""#), "{err}");
+    assert!(!label("tree0.5").status.success(), "KEY=NAME is required");
+    assert_ok(&label("tree0.5="));
+    let config = fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(!config.contains("labels"), "{config}");
 }
 
 /// The GPU upload path (entries scattered into the batch on the device) trains exactly as the

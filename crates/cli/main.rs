@@ -51,8 +51,8 @@ enum Command {
     /// Rebuild summary tables, plots and index.html of a run folder from its CSV files alone.
     ///
     /// The options change the folder's `[analysis]` first (saved in its config.toml; no
-    /// training): e.g. `--criterion decoded`, `--aggregate min`, `--relative-loss true` or
-    /// `--pool-seeds true`.
+    /// training): e.g. `--criterion decoded`, `--aggregate min`, `--relative-loss true`,
+    /// `--pool-seeds true` or `--label tree0="no early stopping"`.
     Report {
         /// The run folder.
         dir: PathBuf,
@@ -75,6 +75,11 @@ enum Command {
         /// are all of theirs (analysis.pool_seeds): true or false.
         #[arg(long, value_name = "BOOL")]
         pool_seeds: Option<bool>,
+        /// Name a series in tables, legends and titles (analysis.labels): KEY as config ids
+        /// name its structure or data set (`tree0`, `tree0.5`, `indep0.5`, `f5-p0.01`);
+        /// an empty NAME gives back tmh's own. Repeatable.
+        #[arg(long = "label", value_name = "KEY=NAME", value_parser = parse_label)]
+        labels: Vec<(String, String)>,
     },
     /// Combine the run folders of `--shard K/N` runs of one config into one.
     Merge {
@@ -212,6 +217,7 @@ fn run(command: Command) -> Result<()> {
             criterion,
             relative_loss,
             pool_seeds,
+            labels,
         } => {
             let change = sweep::AnalysisChange {
                 threshold,
@@ -219,6 +225,7 @@ fn run(command: Command) -> Result<()> {
                 criterion,
                 relative_loss,
                 pool_seeds,
+                labels,
             };
             let index = sweep::rebuild_report(&dir, &change)?;
             say!("report: {}", index.display());
@@ -426,4 +433,16 @@ fn print_answer(dir: &std::path::Path) {
 /// The commit this binary was built from (see `build.rs`).
 fn git_commit() -> String {
     env!("TMH_GIT_COMMIT").to_string()
+}
+
+/// `--label KEY=NAME` as (key, name).
+fn parse_label(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, name)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), name.trim().to_owned()))
+        }
+        _ => Err(format!(
+            "{text:?} is not KEY=NAME; write e.g. --label tree0=\"no early stopping\""
+        )),
+    }
 }

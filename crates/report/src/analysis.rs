@@ -33,6 +33,9 @@ pub struct Series {
     pub importance: String,
     /// The data set of a series without a tree; `None` for tree features.
     pub data: Option<DataSet>,
+    /// The name its rows carry ([`SummaryRow::label`]); empty: tmh's own. Not part of the
+    /// key: a name is given to a key.
+    pub label: String,
 }
 
 /// The data set of a series without a tree: the columns that a tree's depth would fix, and
@@ -156,6 +159,7 @@ macro_rules! series_of_row {
                 anticorrelated_pairs: r.anticorrelated_pairs,
                 id: r.data_set.clone(),
             }),
+            label: r.label.clone(),
         }
     }};
 }
@@ -177,11 +181,14 @@ impl Series {
         self.data.as_ref().is_some_and(DataSet::per_instance_p)
     }
 
-    /// `tree (stop_prob 0.5)`: structure and stop probability; without a tree, structure and
-    /// data set: `sparse F=5, p=0.01`, with pairs when there are any, and the data set's id
-    /// when another data set of the run would print alike
-    /// (`sparse F=3, p=0.2, data set f3-plist-1a2b3c4d`).
+    /// The series' name ([`Series::label`]), or tmh's own: `tree (stop_prob 0.5)`, structure
+    /// and stop probability; without a tree, structure and data set: `sparse F=5, p=0.01`,
+    /// with pairs when there are any, and the data set's id when another data set of the run
+    /// would print alike (`sparse F=3, p=0.2, data set f3-plist-1a2b3c4d`).
     pub fn structure_label(&self) -> String {
+        if !self.label.is_empty() {
+            return self.label.clone();
+        }
         match &self.data {
             None => format!("{} (stop_prob {})", self.structure, self.stop_prob),
             Some(d) => {
@@ -563,6 +570,8 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
                 max_error_max: worst.as_ref().map(|w| w.max),
                 n_passing: None,
                 n_decoded: exact.then(|| live().filter(|r| r.decoded == Some(1.0)).count() as u32),
+                // Set below, once the data sets that print alike are known.
+                label: String::new(),
                 data_set: if has_tree(first.depth) {
                     DataSetId::default()
                 } else {
@@ -572,6 +581,9 @@ pub fn summarize(runs: &[RunRow]) -> Vec<SummaryRow> {
         })
         .collect();
     name_alike_data_sets(&mut out);
+    for row in &mut out {
+        row.label = Series::of_summary(row).structure_label();
+    }
     // Series in the order of the experiment file: runs.csv lists configs in grid order.
     let mut first: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, r) in runs.iter().enumerate() {
@@ -607,6 +619,52 @@ pub fn count_passing(summary: &mut [SummaryRow], runs: &[RunRow], threshold: f64
     }
     for row in summary {
         row.n_passing = Some(passing.get(row.config_id.as_str()).copied().unwrap_or(0));
+    }
+}
+
+/// A name the experiment file gives the series of one structure or data set (its
+/// `analysis.labels`): tables, legends and titles show it in place of tmh's own
+/// ([`Series::structure_label`]); file names keep tmh's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesName {
+    /// Whose series it names.
+    pub of: Named,
+    /// The name, e.g. `no early stopping`.
+    pub name: String,
+}
+
+/// What a [`SeriesName`] names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Named {
+    /// Every series with this structure (`tree`, `independent`) and stop probability.
+    Structure {
+        /// `runs.csv`'s `structure`.
+        structure: String,
+        /// `runs.csv`'s `stop_prob`.
+        stop_prob: f64,
+    },
+    /// Every series of the data set without a tree of this name ([`DataSetId::name`]).
+    DataSet(String),
+}
+
+impl Named {
+    fn names(&self, row: &SummaryRow) -> bool {
+        match self {
+            Named::Structure {
+                structure,
+                stop_prob,
+            } => has_tree(row.depth) && row.structure == *structure && row.stop_prob == *stop_prob,
+            Named::DataSet(name) => !has_tree(row.depth) && row.data_set.name == *name,
+        }
+    }
+}
+
+/// Gives every row of `summary` that one of `names` names that name as its `label`.
+pub fn name_series(summary: &mut [SummaryRow], names: &[SeriesName]) {
+    for row in summary {
+        if let Some(n) = names.iter().find(|n| n.of.names(row)) {
+            row.label = n.name.clone();
+        }
     }
 }
 
@@ -717,6 +775,7 @@ pub fn min_hidden(summary: &[SummaryRow], threshold: f64) -> Vec<MinHiddenRow> {
                 })
             };
             out.push(MinHiddenRow {
+                label: series.structure_label(),
                 depth,
                 branching: series.branching,
                 structure: series.structure.clone(),
@@ -1095,6 +1154,81 @@ mod tests {
     }
 
     #[test]
+    fn names_replace_the_labels_of_the_series_they_name() {
+        let mut independent = run(1, 2, 0, 1e-9);
+        independent.structure = "independent".into();
+        independent.config_id = "d1-h2-b2-indep0.5-binary-s0".into();
+        let mut stops_never = run(1, 2, 0, 1e-9);
+        stops_never.stop_prob = 0.0;
+        stops_never.config_id = "d1-h2-b2-tree0-binary-s0".into();
+        let runs = vec![
+            run(1, 2, 0, 1.0),
+            stops_never,
+            independent,
+            sparse(5, 2, 0, 0.01),
+        ];
+        let mut summary = summarize(&runs);
+        let labels =
+            |s: &[SummaryRow]| -> Vec<String> { s.iter().map(|r| r.label.clone()).collect() };
+        assert_eq!(
+            labels(&summary),
+            [
+                "tree (stop_prob 0.5)",
+                "tree (stop_prob 0)",
+                "independent (stop_prob 0.5)",
+                "sparse F=5, p=0.01"
+            ]
+        );
+        let data_set = summary[3].data_set.name.clone();
+        let name = |of: Named, name: &str| SeriesName {
+            of,
+            name: name.into(),
+        };
+        let names = [
+            name(
+                Named::Structure {
+                    structure: "tree".into(),
+                    stop_prob: 0.0,
+                },
+                "no early stopping",
+            ),
+            // Same stop probability, other structure: only the independent series.
+            name(
+                Named::Structure {
+                    structure: "independent".into(),
+                    stop_prob: 0.5,
+                },
+                "no hierarchy",
+            ),
+            name(Named::DataSet(data_set), "TMS"),
+        ];
+        name_series(&mut summary, &names);
+        assert_eq!(
+            labels(&summary),
+            [
+                "tree (stop_prob 0.5)",
+                "no early stopping",
+                "no hierarchy",
+                "TMS"
+            ]
+        );
+        let series = series_of(&summary);
+        assert_eq!(series[1].label(), "no early stopping, b=2, binary, seed 0");
+        assert_eq!(
+            series[1].slug(),
+            "tree-s0_b2_binary_seed0",
+            "file names keep tmh's"
+        );
+        assert_eq!(short_labels(&series[..3])[2], "no hierarchy");
+        let rows = min_hidden(&summary, 1e-5);
+        assert!(
+            rows.iter()
+                .any(|r| r.label == "TMS" && r.structure == "sparse")
+        );
+        assert!(rows.iter().all(|r| r.label != "tree (stop_prob 0)"));
+    }
+
+    #[test]
     fn slugs_and_labels() {
         let s = Series {
             branching: 2,
@@ -1104,6 +1238,7 @@ mod tests {
             seed: 0.into(),
             importance: "1".into(),
             data: None,
+            label: String::new(),
         };
         assert_eq!(s.slug(), "tree-s0.5_b2_binary_seed0");
         assert_eq!(s.label(), "tree (stop_prob 0.5), b=2, binary, seed 0");

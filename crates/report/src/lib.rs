@@ -139,7 +139,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
 
-pub use analysis::{DataSet, Series, count_passing, fmt_p, is_diverged, min_hidden, summarize};
+pub use analysis::{
+    DataSet, Named, Series, SeriesName, count_passing, fmt_p, is_diverged, min_hidden, name_series,
+    summarize,
+};
 pub use draw::{PLOT_HEIGHT, PLOT_WIDTH};
 pub use falling::{FALL_FACTOR, mark_still_falling, still_falling};
 pub use html::{broken_links, links};
@@ -205,6 +208,8 @@ pub struct ReportOptions {
     /// Whether configs that differ only in their seed are judged as one, whose instances are
     /// all of theirs (the sweep's `analysis.pool_seeds`; see [`pool_seeds`]).
     pub pool_seeds: bool,
+    /// Names for series (the sweep's `analysis.labels`; see [`name_series`]).
+    pub series_names: Vec<SeriesName>,
     /// Page title.
     pub title: String,
     /// The resolved configuration text, shown verbatim in a `<pre>`.
@@ -221,6 +226,7 @@ impl Default for ReportOptions {
             criterion: Criterion::Loss,
             relative_loss: false,
             pool_seeds: false,
+            series_names: Vec::new(),
             title: "tmh run report".to_owned(),
             config_toml: None,
             notes: Vec::new(),
@@ -383,6 +389,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
 /// The summary of `runs` as the report judges it: with `n_passing`, and marked relative.
 fn judged_summary(runs: &[RunRow], opts: &ReportOptions) -> Vec<SummaryRow> {
     let mut summary = summarize(runs);
+    name_series(&mut summary, &opts.series_names);
     count_passing(&mut summary, runs, opts.threshold);
     if opts.relative_loss {
         relative::mark(&mut summary);

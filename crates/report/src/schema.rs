@@ -324,6 +324,12 @@ pub struct SummaryRow {
     /// How many instances decode every possible sample (`decoded` = 1); empty without exact
     /// evaluation.
     pub n_decoded: Option<u32>,
+    /// The series' name in the report's tables and legends: the experiment file's
+    /// `analysis.labels` entry for its structure or data set, else tmh's own
+    /// (`tree (stop_prob 0.5)`, `sparse F=5, p=0.01`; [`crate::Series::structure_label`]).
+    /// Empty in rows read from a folder written before the column existed.
+    #[serde(default)]
+    pub label: String,
     /// The data set of a config without a tree (from `runs.csv`'s `group`); empty for tree
     /// configs. Not a column: `summary.csv` names the data set in `config_id`.
     #[serde(skip)]
@@ -366,8 +372,9 @@ impl Table for SummaryRow {
         "max_error_max",
         "n_passing",
         "n_decoded",
+        "label",
     ];
-    const ADDED: &'static [&'static [&'static str]] = &[&["n_passing", "n_decoded"]];
+    const ADDED: &'static [&'static [&'static str]] = &[&["n_passing", "n_decoded"], &["label"]];
 }
 
 /// The data set a config without a tree (structure `sparse`) draws from: part of its series'
@@ -817,6 +824,9 @@ pub struct MinHiddenRow {
     pub wider_failing: Option<u32>,
     /// The same for `min_n_hidden_decoded`; empty where that is empty or `none`.
     pub wider_failing_decoded: Option<u32>,
+    /// The series' name, as in [`SummaryRow::label`].
+    #[serde(default)]
+    pub label: String,
 }
 
 impl MinHiddenRow {
@@ -897,9 +907,10 @@ impl Table for MinHiddenRow {
         "still_falling_decoded",
         "wider_failing",
         "wider_failing_decoded",
+        "label",
     ];
     const ADDED: &'static [&'static [&'static str]] =
-        &[&["wider_failing", "wider_failing_decoded"]];
+        &[&["wider_failing", "wider_failing_decoded"], &["label"]];
 }
 
 /// `Option<Option<u32>>` as a CSV field: empty (not applicable), `none` or the number.
@@ -1155,6 +1166,7 @@ mod tests {
             max_error_max: None,
             n_passing: None,
             n_decoded: None,
+            label: "tree (stop_prob 0.5)".into(),
             data_set: DataSetId::default(),
         };
         assert_eq!(header_of(&summary), SummaryRow::COLUMNS);
@@ -1187,6 +1199,7 @@ mod tests {
             wider_failing: None,
             wider_failing_decoded: None,
             data_set: DataSetId::default(),
+            label: "tree (stop_prob 0.5)".into(),
         };
         assert_eq!(header_of(&min_hidden), MinHiddenRow::COLUMNS);
     }
@@ -1236,17 +1249,17 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         // The decoded width: empty (no exact evaluation), a width, or none.
         // Then the widths still learning: empty without curves, or a count; then the wider
-        // widths failing: empty without an answer.
+        // widths failing: empty without an answer; then the series' name.
         assert!(
-            lines[1].ends_with(",min,0.00001,false,none,4,2,,,,,"),
+            lines[1].ends_with(",min,0.00001,false,none,4,2,,,,,,tree (stop_prob 0.5)"),
             "{text}"
         );
         assert!(
-            lines[2].ends_with(",median,0.00001,false,3,4,2,3,2,0,1,0"),
+            lines[2].ends_with(",median,0.00001,false,3,4,2,3,2,0,1,0,tree (stop_prob 0.5)"),
             "{text}"
         );
         assert!(
-            lines[3].ends_with(",sum,0.00001,false,5,4,2,none,,,0,"),
+            lines[3].ends_with(",sum,0.00001,false,5,4,2,none,,,0,,tree (stop_prob 0.5)"),
             "{text}"
         );
         assert!(
@@ -1285,6 +1298,7 @@ mod tests {
             wider_failing: None,
             wider_failing_decoded: None,
             data_set: DataSetId::default(),
+            label: "tree (stop_prob 0.5)".into(),
         }
     }
 

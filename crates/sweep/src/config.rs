@@ -4,6 +4,7 @@
 //! that a negative size or a missing key is ours to explain (serde would only say "expected
 //! usize"), then through [`SweepConfig::validate`], which every public entry point runs.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -290,6 +291,14 @@ pub enum ConfigError {
         /// What was wrong in it.
         error: Box<ConfigError>,
     },
+    /// A bad `analysis.labels` entry.
+    #[error("analysis.labels.{key} {why}")]
+    BadLabel {
+        /// The entry's key, quoted as TOML writes it.
+        key: String,
+        /// What is wrong and what to do.
+        why: String,
+    },
     /// A file that could not be read.
     #[error("{path}: {message}")]
     Io {
@@ -454,6 +463,10 @@ pub struct AnalysisConfig {
     /// Whether configs that differ only in their seed are judged as one config whose instances
     /// are all of theirs (3 seeds of 5 instances: 15), rather than as one series per seed.
     pub pool_seeds: bool,
+    /// Names for the report's series, keyed as config ids name them: a structure (`tree0.5`,
+    /// `tree0`, `indep0.5`) or a data set (`f5-p0.01`). Tables, legends and titles show them
+    /// instead of tmh's own (`tree (stop_prob 0)`); file names keep tmh's.
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Default for AnalysisConfig {
@@ -464,6 +477,7 @@ impl Default for AnalysisConfig {
             criterion: Criterion::Loss,
             relative_loss: false,
             pool_seeds: false,
+            labels: BTreeMap::new(),
         }
     }
 }
@@ -586,6 +600,7 @@ struct RawAnalysis {
     criterion: Option<Criterion>,
     relative_loss: Option<bool>,
     pool_seeds: Option<bool>,
+    labels: Option<BTreeMap<String, String>>,
 }
 
 /// Checks `value >= min` and converts; `field` names it in the error.
@@ -886,6 +901,7 @@ impl SweepConfig {
             criterion: analysis.criterion.unwrap_or(default.analysis.criterion),
             relative_loss: (analysis.relative_loss).unwrap_or(default.analysis.relative_loss),
             pool_seeds: (analysis.pool_seeds).unwrap_or(default.analysis.pool_seeds),
+            labels: analysis.labels.unwrap_or_default(),
         };
         let config = SweepConfig {
             name: (raw.name)
@@ -1090,7 +1106,72 @@ impl SweepConfig {
         if self.analysis.relative_loss {
             self.check_data_varies()?;
         }
+        self.check_labels()
+    }
+
+    /// The keys `analysis.labels` may name: the grid's structures (when it has trees) and data
+    /// sets, as config ids name them.
+    fn label_keys(&self) -> Vec<String> {
+        let g = &self.grid;
+        let structures = (!g.depths.is_empty()).then_some(&g.structure);
+        (structures.into_iter().flatten().map(StructureSpec::label))
+            .chain(g.features.iter().map(SparseFeatures::label))
+            .collect()
+    }
+
+    /// Fails on a label whose key names no series of the grid, an empty name, or a name given
+    /// twice (two series would read as one).
+    fn check_labels(&self) -> Result<(), ConfigError> {
+        let keys = self.label_keys();
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for (key, name) in &self.analysis.labels {
+            let bad = |why: String| {
+                Err(ConfigError::BadLabel {
+                    key: toml_string(key),
+                    why,
+                })
+            };
+            if !keys.contains(key) {
+                let allowed: Vec<String> = keys.iter().map(|k| toml_string(k)).collect();
+                return bad(format!(
+                    "names no structure or data set of the grid; use one of {}",
+                    allowed.join(", ")
+                ));
+            }
+            if name.trim().is_empty() {
+                return bad("is empty; give the series a name, e.g. \"no early stopping\"".into());
+            }
+            if let Some(other) = seen.insert(name, key) {
+                return bad(format!(
+                    "= {} names analysis.labels.{} too; give each series its own name",
+                    toml_string(name),
+                    toml_string(other)
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// `analysis.labels` as the report takes them.
+    pub fn series_names(&self) -> Vec<report::SeriesName> {
+        let g = &self.grid;
+        let structures = (g.structure.iter()).map(|s| {
+            let of = report::Named::Structure {
+                structure: s.kind_name().to_owned(),
+                stop_prob: s.stop_prob,
+            };
+            (s.label(), of)
+        });
+        let data_sets = (g.features.iter()).map(|f| (f.label(), report::Named::DataSet(f.label())));
+        (structures.chain(data_sets))
+            .filter_map(|(key, of)| {
+                let name = self.analysis.labels.get(&key)?;
+                Some(report::SeriesName {
+                    of,
+                    name: name.clone(),
+                })
+            })
+            .collect()
     }
 
     /// `(key, value)` pairs of the resolved config, in file order, values as TOML text.
@@ -1173,6 +1254,13 @@ impl SweepConfig {
                 self.analysis.relative_loss.to_string(),
             ),
             ("analysis.pool_seeds", self.analysis.pool_seeds.to_string()),
+            (
+                "analysis.labels",
+                inline_table(
+                    (self.analysis.labels.iter())
+                        .map(|(key, name)| format!("{} = {}", toml_string(key), toml_string(name))),
+                ),
+            ),
         ]
     }
 
@@ -1199,12 +1287,13 @@ impl SweepConfig {
     /// (no `grid.features`, unit `grid.importance`): so the resolved text of every older config,
     /// and with it its [`SweepConfig::hash`], stays what it was.
     pub fn to_toml(&self) -> String {
-        const OMITTED_AT_DEFAULT: [(&str, &str); 5] = [
+        const OMITTED_AT_DEFAULT: [(&str, &str); 6] = [
             ("grid.features", "[]"),
             ("grid.importance", "[1.0]"),
             ("analysis.criterion", "\"loss\""),
             ("analysis.relative_loss", "false"),
             ("analysis.pool_seeds", "false"),
+            ("analysis.labels", "{}"),
         ];
         let mut out = String::new();
         let mut section = "";
@@ -1335,6 +1424,16 @@ fn schedule_names() -> String {
 }
 
 /// A TOML basic string.
+/// `{ a = 1, b = 2 }`, or `{}`.
+fn inline_table(entries: impl Iterator<Item = String>) -> String {
+    let entries: Vec<String> = entries.collect();
+    if entries.is_empty() {
+        "{}".to_owned()
+    } else {
+        format!("{{ {} }}", entries.join(", "))
+    }
+}
+
 pub(crate) fn toml_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');

@@ -305,6 +305,8 @@ pub struct AnalysisChange {
     pub relative_loss: Option<bool>,
     /// `analysis.pool_seeds`.
     pub pool_seeds: Option<bool>,
+    /// `analysis.labels` entries to set, as (key, name); an empty name removes the key's.
+    pub labels: Vec<(String, String)>,
 }
 
 /// Rebuilds the tables, plots and report of a run folder from its files alone (`tmh report`),
@@ -327,6 +329,13 @@ pub fn rebuild_report(out: &Path, change: &AnalysisChange) -> Result<PathBuf> {
     a.criterion = change.criterion.unwrap_or(a.criterion);
     a.relative_loss = change.relative_loss.unwrap_or(a.relative_loss);
     a.pool_seeds = change.pool_seeds.unwrap_or(a.pool_seeds);
+    for (key, name) in &change.labels {
+        if name.is_empty() {
+            a.labels.remove(key);
+        } else {
+            a.labels.insert(key.clone(), name.clone());
+        }
+    }
     let changed = diff(&before, &config);
     let runs = report::read_runs(out)?;
     let mut notes = Vec::new();
@@ -418,6 +427,7 @@ fn build_report(
         criterion: config.analysis.criterion,
         relative_loss: config.analysis.relative_loss,
         pool_seeds: config.analysis.pool_seeds,
+        series_names: config.series_names(),
         title: format!("tmh sweep: {}", config.name),
         config_toml: Some(config.to_toml()),
         notes,

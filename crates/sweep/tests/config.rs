@@ -84,6 +84,19 @@ fn examples_parse() {
         ..SweepConfig::default()
     };
     expected.grid.structure = compare.grid.structure.clone();
+    let names: Vec<&str> = ["tree0.5", "tree0", "indep0.5"]
+        .iter()
+        .map(|key| compare.analysis.labels[*key].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "early stopping",
+            "no early stopping",
+            "independent features"
+        ]
+    );
+    expected.analysis.labels = compare.analysis.labels.clone();
     assert_eq!(compare, expected, "compare.toml is the seed grid otherwise");
 }
 
@@ -944,5 +957,77 @@ fn the_analysis_is_not_part_of_the_hash() {
             "analysis.relative_loss: false → true",
             "analysis.pool_seeds: false → true"
         ]
+    );
+}
+
+#[test]
+fn labels_name_the_grid_series_and_stay_out_of_the_hash() {
+    let grid = "[grid]\ndepths = [1, 2]\n\
+                structure = [{ kind = \"tree\", stop_prob = 0.5 }, { kind = \"tree\", stop_prob = 0.0 }]\n\
+                features = [{ n_features = 5, feature_probability = 0.01 }]\n";
+    let text = format!(
+        "{grid}[analysis]\nlabels = {{ \"tree0\" = \"no early stopping\", \"f5-p0.01\" = \"TMS \\\"pentagon\\\"\" }}"
+    );
+    let config = SweepConfig::from_toml_str(&text).unwrap();
+    assert_eq!(
+        SweepConfig::from_toml_str(&config.to_toml()).unwrap(),
+        config
+    );
+    assert!(
+        config.to_toml().contains(
+            r#"labels = { "f5-p0.01" = "TMS \"pentagon\"", "tree0" = "no early stopping" }"#
+        ),
+        "{}",
+        config.to_toml()
+    );
+    // Names are presentation: the same training, the same hash.
+    let unnamed = SweepConfig::from_toml_str(grid).unwrap();
+    assert_eq!(config.hash(), unnamed.hash());
+    assert!(!unnamed.to_toml().contains("labels"));
+    assert_eq!(
+        diff(&unnamed, &config),
+        [
+            r#"analysis.labels: {} → { "f5-p0.01" = "TMS \"pentagon\"", "tree0" = "no early stopping" }"#
+        ]
+    );
+    assert_eq!(
+        config.series_names(),
+        [
+            report::SeriesName {
+                of: report::Named::Structure {
+                    structure: "tree".into(),
+                    stop_prob: 0.0
+                },
+                name: "no early stopping".into()
+            },
+            report::SeriesName {
+                of: report::Named::DataSet("f5-p0.01".into()),
+                name: "TMS \"pentagon\"".into()
+            },
+        ]
+    );
+
+    let with = |labels: &str| format!("{grid}[analysis]\nlabels = {labels}");
+    assert_names(
+        &with("{ \"tree0.3\" = \"x\" }"),
+        &[
+            "analysis.labels.\"tree0.3\" names no structure or data set of the grid",
+            "use one of \"tree0.5\", \"tree0\", \"f5-p0.01\"",
+        ],
+    );
+    assert_names(
+        &with("{ \"tree0\" = \" \" }"),
+        &["analysis.labels.\"tree0\" is empty"],
+    );
+    assert_names(
+        &with("{ \"tree0\" = \"a\", \"tree0.5\" = \"a\" }"),
+        &["analysis.labels.\"tree0.5\" = \"a\" names analysis.labels.\"tree0\" too"],
+    );
+    assert_names(&with("[\"a\"]"), &["labels", "map"]);
+    // Without depths a grid of `features` has no trees to name.
+    assert_names(
+        "[grid]\nfeatures = [{ n_features = 5, feature_probability = 0.01 }]\n\
+         [analysis]\nlabels = { \"tree0.5\" = \"x\" }",
+        &["use one of \"f5-p0.01\""],
     );
 }

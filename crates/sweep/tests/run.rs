@@ -1128,6 +1128,68 @@ fn seeds_are_pooled_into_one_config_on_request() {
     assert_eq!(again, apart);
 }
 
+#[test]
+fn labels_name_the_series_everywhere_without_training_again() {
+    let mut config = tiny();
+    config.grid.structure.push(sweep::StructureSpec {
+        kind: tree_data::Structure::Tree,
+        stop_prob: 0.0,
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    let unnamed: Vec<report::SummaryRow> = report::read_table(dir).unwrap();
+    assert!(
+        unnamed
+            .iter()
+            .all(|r| r.label.starts_with("tree (stop_prob "))
+    );
+
+    config
+        .analysis
+        .labels
+        .insert("tree0".into(), "no early stopping".into());
+    let again = run(&config, dir, &engine(), &opts(), &NoopObserver).unwrap();
+    assert_eq!(
+        (again.trained, again.complete),
+        (0, true),
+        "names train nothing"
+    );
+    let named: Vec<report::SummaryRow> = report::read_table(dir).unwrap();
+    for (before, after) in unnamed.iter().zip(&named) {
+        let expected = if after.stop_prob == 0.0 {
+            "no early stopping"
+        } else {
+            before.label.as_str()
+        };
+        assert_eq!(after.label, expected, "{}", after.config_id);
+        // Only the name changed.
+        let relabelled = report::SummaryRow {
+            label: before.label.clone(),
+            ..after.clone()
+        };
+        assert_eq!(&relabelled, before);
+    }
+    let answers: Vec<report::MinHiddenRow> = report::read_table(dir).unwrap();
+    assert!(
+        (answers.iter())
+            .filter(|r| r.stop_prob == 0.0)
+            .all(|r| r.label == "no early stopping")
+    );
+    for file in ["min_hidden.md", "min_hidden.tex", "index.html"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(text.contains("no early stopping"), "{file}: {text}");
+        assert!(!text.contains("tree (stop_prob 0)"), "{file}: {text}");
+    }
+    let figure = std::fs::read_to_string(dir.join("figures/min_hidden.svg")).unwrap();
+    assert!(figure.contains("no early stopping"), "{figure}");
+    // File names keep tmh's series names.
+    assert!(
+        dir.join("figures/heatmap_tree-s0_b2_binary_seed0.svg")
+            .is_file()
+    );
+}
+
 /// A learning rate far too high kills the outputs: a model without hidden units does better,
 /// and the summary and the report say that training failed.
 #[test]
