@@ -82,7 +82,7 @@ fn quick_sweep_writes_the_whole_run_folder() {
     // depth 1 still learns fast (↓), but every possible sample of it already decodes.
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("smallest n_hidden with exact loss < 1.0e-5\n  depth             1     2\n  mean *        none↓  none"),
+        stdout.contains("smallest n_hidden with exact loss < 1.0e-5\n  depth             1     2\n  n_features        2     6\n  mean *        none↓  none"),
         "{stdout}"
     );
     assert!(

@@ -638,8 +638,22 @@ fn by_depth_table(rows: &[&MinHiddenRow], rule: &PassRule) -> String {
             })
             .collect();
     let depths: std::collections::BTreeSet<u32> = rows.iter().map(|r| r.depth).collect();
-    let mut h = String::from(
-        "<div class=\"wide\"><table class=\"min-hidden\">\n<thead>\n<tr><th rowspan=\"2\">depth</th>",
+    // Each depth's n_features, where every series agrees on it (one branching factor).
+    let n_features: BTreeMap<u32, u32> = (depths.iter())
+        .filter_map(|&d| {
+            let mut n = (rows.iter()).filter(|r| r.depth == d).map(|r| r.n_features);
+            let first = n.next()?;
+            n.all(|other| other == first).then_some((d, first))
+        })
+        .collect();
+    let one_count = n_features.len() == depths.len();
+    let mut h = format!(
+        "<div class=\"wide\"><table class=\"min-hidden\">\n<thead>\n<tr><th rowspan=\"2\">depth{}</th>",
+        if one_count {
+            " <span class=\"note\">(n_features)</span>"
+        } else {
+            ""
+        }
     );
     // Series with exact evaluation get two more columns: the width that decodes every sample.
     let decodes = |cells: &BTreeMap<(u32, Aggregate), &MinHiddenRow>| {
@@ -676,7 +690,14 @@ fn by_depth_table(rows: &[&MinHiddenRow], rule: &PassRule) -> String {
     }
     h.push_str("</tr>\n</thead>\n<tbody>\n");
     for d in &depths {
-        let _ = write!(h, "<tr><th>{d}</th>");
+        match n_features.get(d).filter(|_| one_count) {
+            Some(n) => {
+                let _ = write!(h, "<tr><th>{d} <span class=\"note\">({n})</span></th>");
+            }
+            None => {
+                let _ = write!(h, "<tr><th>{d}</th>");
+            }
+        }
         for (_, cells) in &groups {
             for a in Aggregate::ALL {
                 h.push_str(&min_hidden_cell(

@@ -846,6 +846,17 @@ impl MinHiddenRow {
         width.is_some_and(|n| n == self.min_tested && n > 1)
     }
 
+    /// Whether the loss answer is narrower than the width at which this aggregate's instances
+    /// decode every possible sample (or no tested width decodes): the loss passes while some
+    /// features are still lost. False without exact evaluation or a loss answer.
+    pub fn stores_less_than_it_passes(&self) -> bool {
+        match (self.min_n_hidden, self.min_n_hidden_decoded) {
+            (Some(loss), Some(Some(decoded))) => decoded > loss,
+            (Some(_), Some(None)) => true,
+            _ => false,
+        }
+    }
+
     /// Whether more steps might lower the answer (`↓`), by the loss or (`decoded`) by decoding.
     pub fn falling(&self, decoded: bool) -> bool {
         let narrower = match decoded {

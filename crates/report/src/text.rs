@@ -21,6 +21,7 @@ use crate::schema::{Aggregate, Criterion, MinHiddenRow, PassRule};
 /// ```text
 /// tree (stop_prob 0.5), b=2, binary, seed 0: smallest n_hidden with exact loss < 1.0e-5
 ///   depth             1     2     3     4     5     6
+///   n_features        2     6    14    30    62   126
 ///   mean *           ≤2     3     4     6     9  none
 ///   min              ≤2     3     4     6     9  none
 ///   median           ≤2     3     4     6     9  none
@@ -55,6 +56,9 @@ pub struct AnswerTable {
     pub head: &'static str,
     /// The columns: depths (or n_features).
     pub columns: Vec<u32>,
+    /// The n_features of each column of a tree's table (a second header: trees of one depth
+    /// but another branching differ); empty without a tree, whose columns are n_features.
+    pub n_features: Vec<u32>,
     /// One line per aggregate (and decoding rule): its name (`mean *` for the headline) and an
     /// answer per column with its marks (`≤2`, `7↓`, `none`), `None` where there is none.
     pub lines: Vec<(String, Vec<Option<String>>)>,
@@ -91,6 +95,8 @@ pub fn answers(rows: &[MinHiddenRow], rule: &PassRule) -> Answers {
     let star = |name: String, headline: bool| if headline { format!("{name} *") } else { name };
     let mut tables = Vec::new();
     let (mut any_decoded, mut undecodable_depth) = (false, false);
+    // Where the headline loss answer comes before its instances decode every sample.
+    let mut lossy: Vec<String> = Vec::new();
     for (s, cells) in &series {
         let Some(first) = cells.values().next() else {
             continue;
@@ -136,6 +142,30 @@ pub fn answers(rows: &[MinHiddenRow], rule: &PassRule) -> Answers {
             })
         };
         any_decoded |= decodes;
+        let lost: Vec<String> = (columns.iter())
+            .filter_map(|k| cells.get(&(*k, rule.aggregate)))
+            .filter(|r| !by_decoding && r.stores_less_than_it_passes())
+            .map(|r| {
+                format!(
+                    "{} {} (loss {}, decoded {})",
+                    if has_tree(r.depth) {
+                        "depth"
+                    } else {
+                        "n_features"
+                    },
+                    if has_tree(r.depth) {
+                        r.depth
+                    } else {
+                        r.n_features
+                    },
+                    r.width_label(r.min_n_hidden),
+                    r.width_label(r.min_n_hidden_decoded.flatten())
+                )
+            })
+            .collect();
+        if !lost.is_empty() {
+            lossy.push(format!("{}: {}", s.label(), lost.join(", ")));
+        }
         // A `-` in the decoded rows: a depth without exact evaluation.
         undecodable_depth |= decodes
             && (columns.iter()).any(|k| {
@@ -150,6 +180,17 @@ pub fn answers(rows: &[MinHiddenRow], rule: &PassRule) -> Answers {
             (false, true) => loss_lines().chain(decoded_lines()).collect(),
             (_, false) => loss_lines().collect(),
         };
+        let n_features = if has_tree(first.depth) {
+            (columns.iter())
+                .map(|k| {
+                    (cells.iter())
+                        .find(|((column, _), _)| column == k)
+                        .map_or(0, |(_, r)| r.n_features)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         tables.push(AnswerTable {
             title,
             head: if has_tree(first.depth) {
@@ -158,6 +199,7 @@ pub fn answers(rows: &[MinHiddenRow], rule: &PassRule) -> Answers {
                 "n_features"
             },
             columns,
+            n_features,
             lines,
         });
     }
@@ -199,6 +241,15 @@ pub fn answers(rows: &[MinHiddenRow], rule: &PassRule) -> Answers {
     if undecodable_depth {
         notes.push("-: no exact evaluation at that depth (too many possible samples); its loss rows judge the eval loss of a sampled batch.".into());
     }
+    if !lossy.is_empty() {
+        notes.push(format!(
+            "lost features: the headline loss passes at a narrower width than the one at which \
+             its instances decode every sample, so the threshold forgives features lost there \
+             (rare deep paths, or features of small importance): {}. The decoded rows say \
+             where the tree is stored.",
+            lossy.join("; ")
+        ));
+    }
     if any_decoded {
         notes.push("decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the loss is exact over those samples.".into());
     }
@@ -223,6 +274,13 @@ impl Answers {
                 let _ = write!(out, "{k:>6}");
             }
             out.push('\n');
+            if !t.n_features.is_empty() {
+                let _ = write!(out, "  {:<label$}", "n_features");
+                for n in &t.n_features {
+                    let _ = write!(out, "{n:>6}");
+                }
+                out.push('\n');
+            }
             for (name, answers) in &t.lines {
                 let _ = write!(out, "  {name:<label$}");
                 for answer in answers {
@@ -246,6 +304,10 @@ impl Answers {
             let head: Vec<String> = t.columns.iter().map(u32::to_string).collect();
             let _ = writeln!(out, "| {} | {} |", md_escape(t.head), head.join(" | "));
             let _ = writeln!(out, "| --- |{}", " ---: |".repeat(t.columns.len()));
+            if !t.n_features.is_empty() {
+                let n: Vec<String> = t.n_features.iter().map(u32::to_string).collect();
+                let _ = writeln!(out, "| {} | {} |", md_escape("n_features"), n.join(" | "));
+            }
             for (name, answers) in &t.lines {
                 let cells: Vec<String> = (answers.iter())
                     .map(|a| md_escape(a.as_deref().unwrap_or("-")))
@@ -289,6 +351,10 @@ impl Answers {
             }
             let head: Vec<String> = t.columns.iter().map(u32::to_string).collect();
             let _ = writeln!(out, "{} & {} \\\\", tex_escape(t.head), head.join(" & "));
+            if !t.n_features.is_empty() {
+                let n: Vec<String> = t.n_features.iter().map(u32::to_string).collect();
+                let _ = writeln!(out, "{} & {} \\\\", tex_escape("n_features"), n.join(" & "));
+            }
             out.push_str("\\midrule\n");
             for (name, answers) in &t.lines {
                 let cells: Vec<String> = (answers.iter())
@@ -397,6 +463,7 @@ mod tests {
             [
                 "tree (stop_prob 0.5), b=2, binary, seed 0: smallest n_hidden with eval loss < 1.0e-5",
                 "  depth             1     2",
+                "  n_features        2     6",
                 "  mean *           ≤2     3",
                 "  min              ≤2     3",
                 "  median           ≤2     3",
@@ -445,14 +512,15 @@ mod tests {
         let text = min_hidden_text(&rows, &rule(Criterion::Loss, Aggregate::Mean));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[1], "  depth             1     2");
+        assert_eq!(lines[2], "  n_features        2     6");
         assert_eq!(
-            lines[2], "  mean *         none  none",
+            lines[3], "  mean *         none  none",
             "the exact loss 1e-3 is used"
         );
-        assert_eq!(lines[6], "  decoded, all     ≤2     3");
-        assert_eq!(lines[7], "  decoded, best    ≤2    ≤2");
+        assert_eq!(lines[7], "  decoded, all     ≤2     3");
+        assert_eq!(lines[8], "  decoded, best    ≤2    ≤2");
         assert!(
-            lines[10].starts_with("decoded: every possible sample"),
+            lines[11].starts_with("decoded: every possible sample"),
             "{text}"
         );
         assert!(!text.contains("-: no exact evaluation"), "{text}");
@@ -465,6 +533,46 @@ mod tests {
             text.contains("-: no exact evaluation at that depth"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_loss_answer_narrower_than_decoding_is_noted() {
+        // Depth 2: both widths pass the loss, but the instances decode everything only at 3.
+        let mut runs = Vec::new();
+        for (n_hidden, decoded) in [(2, 0.5), (3, 1.0)] {
+            for i in 0..2 {
+                runs.push(RunRow {
+                    exact_loss: Some(1e-7),
+                    decoded: Some(decoded),
+                    ..RunRow::seed_example(2, n_hidden, i, 1.0)
+                });
+            }
+        }
+        let rows = crate::min_hidden(&crate::summarize(&runs), 1e-5);
+        let text = min_hidden_text(&rows, &rule(Criterion::Loss, Aggregate::Mean));
+        let note = text
+            .lines()
+            .find(|l| l.starts_with("lost features:"))
+            .unwrap();
+        assert!(
+            note.contains(
+                "tree (stop_prob 0.5), b=2, binary, seed 0: depth 2 (loss ≤2, decoded 3)"
+            ),
+            "{text}"
+        );
+        // By decoding the headline is the decoded row itself: nothing to note.
+        let text = min_hidden_text(&rows, &rule(Criterion::Decoded, Aggregate::Mean));
+        assert!(!text.contains("lost features"), "{text}");
+        // Where decoding comes first (or together), nothing either.
+        let stored: Vec<RunRow> = (runs.iter().cloned())
+            .map(|r| RunRow {
+                decoded: Some(1.0),
+                ..r
+            })
+            .collect();
+        let rows = crate::min_hidden(&crate::summarize(&stored), 1e-5);
+        let text = min_hidden_text(&rows, &rule(Criterion::Loss, Aggregate::Mean));
+        assert!(!text.contains("lost features"), "{text}");
     }
 
     #[test]
@@ -498,28 +606,28 @@ mod tests {
             )
         );
         assert_eq!(
-            &mean[2..4],
+            &mean[3..5],
             [
                 "  decoded, all *    ≤2     3",
                 "  decoded, best     ≤2    ≤2"
             ]
         );
         assert_eq!(
-            mean[4], "  mean              ≤2    ≤2",
+            mean[5], "  mean              ≤2    ≤2",
             "loss lines follow, unstarred"
         );
         assert_eq!(
-            mean[8],
+            mean[9],
             "* headline (analysis.criterion, analysis.aggregate); sum: the seed notebook's own rule; none: no tested width passes."
         );
         // The sum decodes like the mean: every instance.
         assert_eq!(
-            lines(Criterion::Decoded, Aggregate::Sum)[2],
+            lines(Criterion::Decoded, Aggregate::Sum)[3],
             "  decoded, all *    ≤2     3"
         );
         let best = lines(Criterion::Decoded, Aggregate::Min);
         assert_eq!(
-            &best[2..4],
+            &best[3..5],
             [
                 "  decoded, best *    ≤2    ≤2",
                 "  decoded, all       ≤2     3"
@@ -527,7 +635,7 @@ mod tests {
         );
         let median = lines(Criterion::Decoded, Aggregate::Median);
         assert_eq!(
-            &median[2..5],
+            &median[3..6],
             [
                 "  decoded, median *    ≤2     3",
                 "  decoded, all         ≤2     3",
@@ -536,7 +644,7 @@ mod tests {
         );
         // By the loss, no decoded line is starred and no median decoded line is shown.
         let loss = lines(Criterion::Loss, Aggregate::Median);
-        assert_eq!(loss[2], "  median *         ≤2    ≤2");
+        assert_eq!(loss[3], "  median *         ≤2    ≤2");
         assert!(loss.iter().all(|l| !l.contains("decoded, median")));
         assert_eq!(
             loss.iter().filter(|l| l.contains('*')).count(),
@@ -582,12 +690,13 @@ mod tests {
         let markdown = a.markdown();
         let md: Vec<&str> = markdown.lines().collect();
         assert_eq!(
-            md[..6],
+            md[..7],
             [
                 "**tree (stop\\_prob 0.5), b=2, binary, seed 0: smallest n\\_hidden with eval loss \\< 1.0e-5**",
                 "",
                 "| depth | 1 | 2 |",
                 "| --- | ---: | ---: |",
+                "| n\\_features | 2 | 6 |",
                 "| mean \\* | ≤2 | 3↓ |",
                 "| min | ≤2 | 3↓ |",
             ]
@@ -621,6 +730,7 @@ mod tests {
             title: format!("{series}: smallest n_hidden with exact loss < 1.0e-5"),
             head: "depth",
             columns: vec![1, 2],
+            n_features: vec![2, 6],
             lines: vec![("mean *".into(), vec![Some("≤2".into()), None])],
         };
         let one = Answers {
@@ -639,6 +749,10 @@ mod tests {
         assert!(latex.contains("\\multicolumn{3}{l}{tree (stop\\_prob 0.5)} \\\\\n\\midrule\n"));
         assert!(latex.contains("\\multicolumn{3}{l}{tree (stop\\_prob 0)} \\\\"));
         assert!(latex.contains("mean$^{*}$ & $\\le$2 & -- \\\\"), "{latex}");
+        assert!(
+            latex.contains("depth & 1 & 2 \\\\\nn\\_features & 2 & 6 \\\\\n\\midrule"),
+            "{latex}"
+        );
         assert_eq!(
             tex_escape("a<b>c|d×e−f…g—h–i_j&k%l#m{n}~^\\"),
             "a$<$b$>$c$|$d$\\times$e$-$f\\dots{}g---h--i\\_j\\&k\\%l\\#m\\{n\\}\\textasciitilde{}\\textasciicircum{}\\textbackslash{}"
@@ -659,10 +773,11 @@ mod tests {
         }
         let text = min_hidden_text(&rows, &rule(Criterion::Loss, Aggregate::Mean));
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[2], "  mean *           3↓");
-        assert_eq!(lines[3], "  min               3");
+        assert_eq!(lines[2], "  n_features        6");
+        assert_eq!(lines[3], "  mean *           3↓");
+        assert_eq!(lines[4], "  min               3");
         assert!(
-            lines[7]
+            lines[8]
                 .starts_with("↓: a narrower width (any tested one, for none) was still learning"),
             "{text}"
         );
@@ -672,9 +787,9 @@ mod tests {
         rows[1].wider_failing = Some(2);
         let text = min_hidden_text(&rows, &rule(Criterion::Loss, Aggregate::Mean));
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[2], "  mean *          3↓↑");
+        assert_eq!(lines[3], "  mean *          3↓↑");
         assert!(
-            lines[8].starts_with("↑: a wider tested width fails again"),
+            lines[9].starts_with("↑: a wider tested width fails again"),
             "{text}"
         );
     }

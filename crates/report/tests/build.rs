@@ -629,6 +629,9 @@ fn exact_evaluation_shows_in_tables_notes_and_charts() {
     let html = fs::read_to_string(tmp.path().join("index.html")).unwrap();
     for expected in [
         "<strong>Exact evaluation.</strong>",
+        // One branching factor: each depth row names its n_features.
+        "<th rowspan=\"2\">depth <span class=\"note\">(n_features)</span></th>",
+        "<tr><th>2 <span class=\"note\">(6)</span></th>",
         ">decoded, all</th>",
         ">decoded, best</th>",
         // Width 4 misses one sample: 3 is the first width that decodes, not a lasting one.
@@ -652,6 +655,23 @@ fn exact_evaluation_shows_in_tables_notes_and_charts() {
         0,
         "no loss passes"
     );
+    // Two branching factors: a depth has two n_features, and the rows say none.
+    let mixed = tempfile::tempdir().unwrap();
+    let b3 = runs.iter().map(|r| RunRow {
+        config_id: r.config_id.replace("-b2-", "-b3-"),
+        group: r.group.replace("-b2-", "-b3-"),
+        branching: 3,
+        n_features: 12,
+        ..r.clone()
+    });
+    write_table(
+        mixed.path(),
+        &runs.iter().cloned().chain(b3).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    build(mixed.path(), &options()).unwrap();
+    let page = fs::read_to_string(mixed.path().join("index.html")).unwrap();
+    assert!(page.contains("<th rowspan=\"2\">depth</th>") && page.contains("<tr><th>2</th>"));
 
     // By decoding, the decoded column is the headline and n_hidden 3 passes.
     let opts = ReportOptions {

@@ -108,6 +108,30 @@ pub enum ConfigError {
         /// [`MAX_SWEEP_FEATURES`].
         limit: usize,
     },
+    /// `grid.max_features` below every tree of the grid.
+    #[error(
+        "grid.max_features = {max_features} skips every tree of grid.depths × grid.branching \
+         (the smallest has {smallest} features); raise it, or leave it out"
+    )]
+    NoTree {
+        /// The limit.
+        max_features: usize,
+        /// n_features of the smallest tree, as text.
+        smallest: String,
+    },
+    /// A `features` data set wider than `grid.max_features`.
+    #[error(
+        "{field} = {n_features} is more than grid.max_features = {max}; remove the data set or \
+         raise grid.max_features"
+    )]
+    AboveMaxFeatures {
+        /// Dotted path, e.g. `grid.features[0].n_features`.
+        field: String,
+        /// Its n_features.
+        n_features: usize,
+        /// `grid.max_features`.
+        max: usize,
+    },
     /// A schedule name that does not exist.
     #[error("train.schedule = {value:?} does not exist; use one of {allowed}")]
     UnknownSchedule {
@@ -373,6 +397,10 @@ pub struct GridConfig {
     pub seeds: Vec<u64>,
     /// Skip configs with `n_hidden > n_features`, as the seed does.
     pub skip_wider_than_features: bool,
+    /// Skip trees with more features than this (`depths × branching` is a product: b = 4 at
+    /// depth 5 has 1,364); `None`: every tree up to [`MAX_SWEEP_FEATURES`]. A `features` data
+    /// set above it is refused, not skipped: it is listed by hand.
+    pub max_features: Option<usize>,
 }
 
 impl Default for GridConfig {
@@ -390,6 +418,7 @@ impl Default for GridConfig {
             importance: vec![Importance::default()],
             seeds: vec![0],
             skip_wider_than_features: true,
+            max_features: None,
         }
     }
 }
@@ -571,6 +600,7 @@ struct RawGrid {
     importance: Option<Vec<toml::Value>>,
     seeds: Option<Vec<i64>>,
     skip_wider_than_features: Option<bool>,
+    max_features: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -708,7 +738,7 @@ fn check_id_names<T>(
 }
 
 /// `Σ_{l=1..depth} branching^l`, or `None` when it exceeds `limit`.
-fn n_features_within(depth: u32, branching: u32, limit: usize) -> Option<usize> {
+pub(crate) fn n_features_within(depth: u32, branching: u32, limit: usize) -> Option<usize> {
     let mut total: usize = 0;
     let mut width: usize = 1;
     for _ in 0..depth {
@@ -868,6 +898,9 @@ impl SweepConfig {
             skip_wider_than_features: grid
                 .skip_wider_than_features
                 .unwrap_or(default.grid.skip_wider_than_features),
+            max_features: (grid.max_features)
+                .map(|v| at_least("grid.max_features", v, 1))
+                .transpose()?,
         };
         let d = default.train;
         let train = TrainSettings {
@@ -1015,11 +1048,18 @@ impl SweepConfig {
         check_min("train.log_every", t.log_every, 1)?;
         check_positive("analysis.threshold", self.analysis.threshold)?;
 
+        if let Some(max) = g.max_features {
+            check_max("grid.max_features", max as u64, MAX_SWEEP_FEATURES as u64)?;
+        }
         // Every data set of the grid: how errors name it, its n_features, its depth if a tree.
         let mut data_sets: Vec<(String, usize, Option<u32>)> = Vec::new();
         for &depth in &g.depths {
             for &branching in &g.branching {
-                let Some(n) = n_features_within(depth, branching, MAX_SWEEP_FEATURES) else {
+                let limit = g.max_features.unwrap_or(MAX_SWEEP_FEATURES);
+                let Some(n) = n_features_within(depth, branching, limit) else {
+                    if g.max_features.is_some() {
+                        continue;
+                    }
                     return Err(ConfigError::TooManyFeatures {
                         depth,
                         branching,
@@ -1036,9 +1076,25 @@ impl SweepConfig {
                 data_sets.push((data, n, Some(depth)));
             }
         }
+        if !g.depths.is_empty() && data_sets.is_empty() {
+            return Err(ConfigError::NoTree {
+                max_features: g.max_features.unwrap_or(MAX_SWEEP_FEATURES),
+                smallest: n_features_text(
+                    g.depths.iter().copied().min().unwrap_or(1),
+                    g.branching.iter().copied().min().unwrap_or(2),
+                ),
+            });
+        }
         for (i, features) in g.features.iter().enumerate() {
             let field = format!("grid.features[{i}]");
             features.check(&field, t.instances)?;
+            if let Some(max) = g.max_features.filter(|&max| features.n_features > max) {
+                return Err(ConfigError::AboveMaxFeatures {
+                    field: format!("{field}.n_features"),
+                    n_features: features.n_features,
+                    max,
+                });
+            }
             data_sets.push((field, features.n_features, None));
         }
         if !g.features.is_empty() {
@@ -1233,6 +1289,10 @@ impl SweepConfig {
                 "grid.skip_wider_than_features",
                 g.skip_wider_than_features.to_string(),
             ),
+            (
+                "grid.max_features",
+                g.max_features.map_or("none".to_owned(), |n| n.to_string()),
+            ),
             ("train.instances", t.instances.to_string()),
             ("train.steps", t.steps.to_string()),
             ("train.batch", t.batch.to_string()),
@@ -1287,9 +1347,10 @@ impl SweepConfig {
     /// (no `grid.features`, unit `grid.importance`): so the resolved text of every older config,
     /// and with it its [`SweepConfig::hash`], stays what it was.
     pub fn to_toml(&self) -> String {
-        const OMITTED_AT_DEFAULT: [(&str, &str); 6] = [
+        const OMITTED_AT_DEFAULT: [(&str, &str); 7] = [
             ("grid.features", "[]"),
             ("grid.importance", "[1.0]"),
+            ("grid.max_features", "none"),
             ("analysis.criterion", "\"loss\""),
             ("analysis.relative_loss", "false"),
             ("analysis.pool_seeds", "false"),
@@ -1351,6 +1412,7 @@ impl SweepConfig {
         } == *older;
         same_otherwise
             && (o.skip_wider_than_features || !g.skip_wider_than_features)
+            && (g.max_features.unwrap_or(usize::MAX) >= o.max_features.unwrap_or(usize::MAX))
             && covers(&g.depths, &o.depths)
             && covers(&g.n_hidden, &o.n_hidden)
             && covers(&g.branching, &o.branching)

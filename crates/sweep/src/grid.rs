@@ -7,7 +7,7 @@ use toy_model::{InstanceInit, xavier_normal_std};
 use train::JobResult;
 use tree_data::{DataSpec, Magnitude, Pairs, StableHasher, StreamKey, TreeSpec};
 
-use crate::config::{StructureSpec, SweepConfig, magnitude_name};
+use crate::config::{StructureSpec, SweepConfig, magnitude_name, n_features_within};
 use crate::features::{Importance, SparseFeatures};
 
 /// Where a config's features come from: a tree of the grid's tree axes, or one of its
@@ -415,7 +415,8 @@ impl SweepConfig {
     /// The grid's configs in a fixed order: first the trees by structure, magnitude,
     /// branching, seed, depth; then the sparse data sets by magnitude, seed, data set
     /// (outermost first, each axis in file order); within each, n_hidden then importance.
-    /// Skips `n_hidden > n_features` when `grid.skip_wider_than_features`.
+    /// Skips `n_hidden > n_features` when `grid.skip_wider_than_features`, and trees wider
+    /// than `grid.max_features`.
     ///
     /// Expects a validated config (every parsed one is); panics on an invalid one.
     pub fn cells(&self) -> Vec<Cell> {
@@ -426,6 +427,10 @@ impl SweepConfig {
                 for &branching in &g.branching {
                     for &seed in &g.seeds {
                         for &depth in &g.depths {
+                            let limit = g.max_features.unwrap_or(usize::MAX);
+                            if n_features_within(depth, branching, limit).is_none() {
+                                continue;
+                            }
                             let tree = TreeSpec::new(depth, branching, structure.stop_prob)
                                 .expect("validated config");
                             let data = DataSpec::tree(tree, structure.kind, magnitude);

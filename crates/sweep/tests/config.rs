@@ -1031,3 +1031,67 @@ fn labels_name_the_grid_series_and_stay_out_of_the_hash() {
         &["use one of \"f5-p0.01\""],
     );
 }
+
+#[test]
+fn max_features_skips_wide_trees_and_refuses_wide_data_sets() {
+    let text = "[grid]\ndepths = [1, 2, 3, 4, 5, 7]\nbranching = [2, 4]\nmax_features = 200";
+    let config = SweepConfig::from_toml_str(text).unwrap();
+    assert_eq!(config.grid.max_features, Some(200));
+    assert_eq!(
+        SweepConfig::from_toml_str(&config.to_toml()).unwrap(),
+        config
+    );
+    // b = 2: depths 1–7 (254 features at 7: skipped); b = 4: depths 1–3 (84; 340 skipped).
+    let trees: std::collections::BTreeSet<(u32, usize)> = (config.cells().iter())
+        .map(|c| (if c.group.contains("-b4-") { 4 } else { 2 }, c.n_features))
+        .collect();
+    let expected: std::collections::BTreeSet<(u32, usize)> = [
+        (2, 2),
+        (2, 6),
+        (2, 14),
+        (2, 30),
+        (2, 62),
+        (4, 4),
+        (4, 20),
+        (4, 84),
+    ]
+    .into();
+    assert_eq!(trees, expected);
+    // Without the limit, b = 4 at depth 7 (21,844 features) is over the sweep's own.
+    assert_names(
+        &text.replace("max_features = 200", ""),
+        &[
+            "grid.depths = 7 with grid.branching = 4",
+            "MAX_SWEEP_FEATURES",
+        ],
+    );
+    assert!(!SweepConfig::default().to_toml().contains("max_features"));
+    assert_names(
+        "[grid]\ndepths = [2, 3]\nmax_features = 5",
+        &[
+            "grid.max_features = 5 skips every tree",
+            "the smallest has 6 features",
+        ],
+    );
+    assert_names(
+        "[grid]\ndepths = [1]\nmax_features = 10\n\
+         features = [{ n_features = 20, feature_probability = 0.1 }]",
+        &["grid.features[0].n_features = 20 is more than grid.max_features = 10"],
+    );
+    assert_names("[grid]\nmax_features = 0", &["grid.max_features"]);
+    assert_names(
+        "[grid]\nmax_features = 5000",
+        &["grid.max_features", "4096"],
+    );
+
+    // A higher limit grows a folder; a lower one does not.
+    let higher = SweepConfig::from_toml_str(&text.replace("200", "400")).unwrap();
+    assert!(higher.extends(&config) && !config.extends(&higher));
+    let unlimited =
+        SweepConfig::from_toml_str("[grid]\ndepths = [1, 2, 3, 4, 5]\nbranching = [2, 4]").unwrap();
+    let limited = SweepConfig::from_toml_str(
+        "[grid]\ndepths = [1, 2, 3, 4, 5]\nbranching = [2, 4]\nmax_features = 200",
+    )
+    .unwrap();
+    assert!(unlimited.extends(&limited) && !limited.extends(&unlimited));
+}
