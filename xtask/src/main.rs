@@ -41,6 +41,13 @@ tasks:
                       compare with, in DIR (default gpu-carry/, git-ignored)
   test-tch            run examples/quick.toml on ndarray, on tch-cpu, and on tch-cpu with the
                       GPU defaults (by hand, counts, packs), and compare each tch run with ndarray
+  check-notebook [--depths 1,2,3,4] [--seeds 0,1,2] [--steps 10000] [--jobs 2] [--out DIR]
+        [--backend NAME]
+                      train the seed's sweep (n_hidden 2..10, 5 instances) with tmh and with the
+                      notebook's own procedure in plain PyTorch (scripts/notebook_reference.py,
+                      the setup-libtorch venv's Python), compare pass counts and answers
+                      (scripts/notebook_compare.py; exit 1 if they disagree) and time both
+                      (default DIR: runs/check-notebook; about 45 min on 2 cores)
   bench [--full] [--fused-steps N] [--reference-steps N] [--reference NAME[,NAME...]]
                       time the fused CPU engine against burn backends per depth group of the
                       seed sweep (--full: also the whole sweep end to end, with peak memory);
@@ -66,6 +73,7 @@ fn main() -> ExitCode {
         "setup-libtorch" => setup_libtorch(rest),
         "gpu-carry" => gpu_carry(rest),
         "test-tch" => test_tch(),
+        "check-notebook" => check_notebook(rest),
         other => Err(format!("unknown task {other:?}\n\n{}", help())),
     };
     match result {
@@ -442,18 +450,217 @@ fn test_tch() -> Result<(), String> {
     Ok(())
 }
 
-fn run_status(mut cmd: Command, task: &str) -> Result<(), String> {
+/// `cargo xtask check-notebook`: the seed's sweep on a narrower grid, trained by tmh and by the
+/// notebook's procedure in plain PyTorch (scripts/notebook_reference.py), then compared
+/// statistically by scripts/notebook_compare.py, whose exit status this passes on. The two use
+/// different random numbers, so only distributions and answers can agree, not losses.
+fn check_notebook(args: &[String]) -> Result<(), String> {
+    const FLAGS: [&str; 6] = [
+        "--depths",
+        "--seeds",
+        "--steps",
+        "--jobs",
+        "--out",
+        "--backend",
+    ];
+    for arg in args.iter().filter(|a| a.starts_with("--")) {
+        let name = arg.split('=').next().unwrap_or(arg);
+        if !FLAGS.contains(&name) {
+            return Err(format!(
+                "check-notebook: unknown option {arg:?} (known: {})",
+                FLAGS.join(" ")
+            ));
+        }
+    }
+    let root = project_root();
+    let list = |name: &str, default: &str| -> Result<Vec<u32>, String> {
+        let text = flag_value(args, name).unwrap_or(default);
+        let values = text
+            .split(',')
+            .map(|v| v.trim().parse::<u32>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("{name} {text:?}: {e} (expected e.g. {default})"))?;
+        if values.is_empty() {
+            return Err(format!("{name}: no values"));
+        }
+        Ok(values)
+    };
+    let number = |name: &str, default: &str| -> Result<u32, String> {
+        let text = flag_value(args, name).unwrap_or(default);
+        match text.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!("{name} {text:?}: expected a positive integer")),
+        }
+    };
+    let depths = list("--depths", "1,2,3,4")?;
+    if let Some(bad) = depths.iter().find(|&&d| d == 0 || d > 10) {
+        return Err(format!("--depths: {bad} is out of 1..=10"));
+    }
+    let seeds = list("--seeds", "0,1,2")?;
+    let steps = number("--steps", "10000")?;
+    let jobs = number("--jobs", "2")?;
+    let out = flag_value(args, "--out")
+        .map_or_else(|| root.join("runs").join("check-notebook"), PathBuf::from);
+    let backend = flag_value(args, "--backend");
+    let join = |v: &[u32], sep: &str| v.iter().map(u32::to_string).collect::<Vec<_>>().join(sep);
+
+    // Torch first: better to stop now than after the tmh sweep.
+    let venv = fs_read(&venv_record())
+        .map(|s| PathBuf::from(s.trim()))
+        .unwrap_or_else(|_| default_venv());
+    let (torch, _) = torch_in(&venv).map_err(|e| {
+        format!(
+            "the PyTorch reference needs torch, and {e}: run `cargo xtask setup-libtorch` \
+             (it installs torch from PyPI into a venv)"
+        )
+    })?;
+    let python = venv.join("bin").join("python");
+
+    std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    let run_dir = out.join("tmh");
+    // A finished folder would resume without training, and time nothing: start afresh, but
+    // only over a run folder (one with a config.toml), never over something else.
+    if run_dir.exists() {
+        if !run_dir.join("config.toml").exists() {
+            return Err(format!(
+                "{} exists and is not a tmh run folder; pick another --out",
+                run_dir.display()
+            ));
+        }
+        std::fs::remove_dir_all(&run_dir)
+            .map_err(|e| format!("removing the old {}: {e}", run_dir.display()))?;
+    }
+    // examples/seed.toml with the grid narrowed: every value the reference hard-codes
+    // (batch 1024, lr 1e-3, 5 instances, 500 eval samples) is spelled out here too.
+    let config = format!(
+        "# written by `cargo xtask check-notebook`: examples/seed.toml on a narrower grid\n\
+         name = \"check-notebook\"\n\n\
+         [grid]\n\
+         depths = [{depths}]\n\
+         n_hidden = [2, 3, 4, 5, 6, 7, 8, 9, 10]\n\
+         branching = [2]\n\
+         structure = [{{ kind = \"tree\", stop_prob = 0.5 }}]\n\
+         magnitude = [\"binary\"]\n\
+         seeds = [{seeds}]\n\
+         skip_wider_than_features = true\n\n\
+         [train]\n\
+         instances = 5\n\
+         steps = {steps}\n\
+         batch = 1024\n\
+         lr = 1e-3\n\
+         schedule = \"constant\"\n\
+         eval_batch = 500\n\
+         log_every = 100\n\n\
+         [analysis]\n\
+         threshold = 1e-5\n\
+         aggregate = \"median\"\n\
+         criterion = \"loss\"\n\
+         pool_seeds = true\n",
+        depths = join(&depths, ", "),
+        seeds = join(&seeds, ", "),
+    );
+    let config_path = out.join("check-notebook.toml");
+    std::fs::write(&config_path, config)
+        .map_err(|e| format!("writing {}: {e}", config_path.display()))?;
+
+    // Build first (cargo run of `tmh --version`), so that the timing is the sweep's alone.
+    let features = backend.map(features_for).unwrap_or_default();
+    run_status(tmh_command_with("--version", &[], &features), "--version")?;
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let mut sweep = Command::new(target.join("release").join("tmh"));
+    sweep
+        .arg("sweep")
+        .arg("--config")
+        .arg(&config_path)
+        .arg("--out")
+        .arg(&run_dir)
+        .arg("--quiet");
+    if let Some(backend) = backend {
+        sweep.args(["--backend", backend]);
+    }
+    if features.contains(&"tch") {
+        sweep.envs(libtorch_env()?);
+    }
+    eprintln!(
+        "== tmh sweep ({}), depths {}, seeds {}, {steps} steps",
+        backend.unwrap_or("default backend"),
+        join(&depths, ","),
+        join(&seeds, ",")
+    );
+    let start = std::time::Instant::now();
+    run_status(sweep, "sweep")?;
+    let tmh_s = start.elapsed().as_secs_f64();
+    eprintln!("tmh sweep: {tmh_s:.1} s");
+
+    let reference_csv = out.join("reference.csv");
+    let mut reference = Command::new(&python);
+    reference
+        .arg(root.join("scripts").join("notebook_reference.py"))
+        .args(["--depths", &join(&depths, ",")])
+        .args(["--n-hidden", "2,3,4,5,6,7,8,9,10"])
+        .args(["--seeds", &join(&seeds, ",")])
+        .args(["--steps", &steps.to_string()])
+        .args(["--instances", "5", "--stop-prob", "0.5"])
+        .args(["--jobs", &jobs.to_string()])
+        .arg("--out")
+        .arg(&reference_csv);
+    eprintln!(
+        "== the notebook's procedure in PyTorch {torch} ({}), {jobs} jobs of one thread",
+        python.display()
+    );
+    let start = std::time::Instant::now();
+    match run_code(reference)? {
+        0 => {}
+        code => return Err(format!("notebook_reference.py failed (exit status {code})")),
+    }
+    let torch_s = start.elapsed().as_secs_f64();
+    eprintln!("PyTorch reference: {torch_s:.1} s");
+
+    let mut compare = Command::new(&python);
+    compare
+        .arg(root.join("scripts").join("notebook_compare.py"))
+        .arg("--tmh")
+        .arg(&run_dir)
+        .arg("--reference")
+        .arg(&reference_csv)
+        .args(["--threshold", "1e-5"]);
+    println!();
+    let code = run_code(compare)?;
+    println!();
+    println!(
+        "wall time (one run each, this machine): tmh sweep {tmh_s:.1} s, PyTorch reference \
+         {torch_s:.1} s ({jobs} processes): the reference took {:.0}× as long",
+        torch_s / tmh_s
+    );
+    println!("files: {}, {}", run_dir.display(), reference_csv.display());
+    if code != 0 {
+        std::process::exit(code);
+    }
+    Ok(())
+}
+
+fn run_status(cmd: Command, task: &str) -> Result<(), String> {
+    match run_code(cmd)? {
+        0 => Ok(()),
+        code => Err(format!("tmh {task} failed (exit status {code})")),
+    }
+}
+
+/// Runs `cmd` to its end and returns its exit status (-1 when a signal ended it); exits xtask
+/// at once, with the same status, when Ctrl-C or SIGTERM stopped it.
+fn run_code(mut cmd: Command) -> Result<i32, String> {
     leave_signals_to_the_child();
-    let mut child = cmd.spawn().map_err(|e| format!("running cargo: {e}"))?;
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd.spawn().map_err(|e| format!("running {program}: {e}"))?;
     set_child(child.id() as i32);
     let status = child.wait();
     set_child(0);
-    let status = status.map_err(|e| format!("running cargo: {e}"))?;
+    let status = status.map_err(|e| format!("running {program}: {e}"))?;
     match status.code() {
-        Some(0) => Ok(()),
-        // Stopped by Ctrl-C or SIGTERM: tmh said what it kept; pass its status on.
+        // Stopped by Ctrl-C or SIGTERM: the child said what it kept; pass its status on.
         Some(code @ (130 | 143)) => std::process::exit(code),
-        _ => Err(format!("tmh {task} failed ({status})")),
+        Some(code) => Ok(code),
+        None => Ok(-1),
     }
 }
 
