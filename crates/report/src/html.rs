@@ -289,6 +289,9 @@ impl Page<'_> {
             h.push_str("<h3>Features without a tree</h3>\n");
             h.push_str(&by_series_table(&sparse, &rule));
         }
+        if let Some(note) = crate::text::lost_features_note(self.min_hidden, &rule) {
+            let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(&note));
+        }
         let per_instance: Vec<String> = series_of(self.summary)
             .iter()
             .filter(|s| s.per_instance_p())

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::analysis::{
     AnswerCells, Series, decoded_aggregates, decoded_name, group_in_order, has_tree,
-    loss_word_of_answers,
+    loss_word_of_answers, row_name,
 };
 use crate::draw::fmt_loss;
 use crate::schema::{Aggregate, Criterion, MinHiddenRow, PassRule};
@@ -95,8 +95,6 @@ pub fn answers(rows: &[MinHiddenRow], rule: &PassRule) -> Answers {
     let star = |name: String, headline: bool| if headline { format!("{name} *") } else { name };
     let mut tables = Vec::new();
     let (mut any_decoded, mut undecodable_depth) = (false, false);
-    // Where the headline loss answer comes before its instances decode every sample.
-    let mut lossy: Vec<String> = Vec::new();
     for (s, cells) in &series {
         let Some(first) = cells.values().next() else {
             continue;
@@ -142,30 +140,6 @@ pub fn answers(rows: &[MinHiddenRow], rule: &PassRule) -> Answers {
             })
         };
         any_decoded |= decodes;
-        let lost: Vec<String> = (columns.iter())
-            .filter_map(|k| cells.get(&(*k, rule.aggregate)))
-            .filter(|r| !by_decoding && r.stores_less_than_it_passes())
-            .map(|r| {
-                format!(
-                    "{} {} (loss {}, decoded {})",
-                    if has_tree(r.depth) {
-                        "depth"
-                    } else {
-                        "n_features"
-                    },
-                    if has_tree(r.depth) {
-                        r.depth
-                    } else {
-                        r.n_features
-                    },
-                    r.width_label(r.min_n_hidden),
-                    r.width_label(r.min_n_hidden_decoded.flatten())
-                )
-            })
-            .collect();
-        if !lost.is_empty() {
-            lossy.push(format!("{}: {}", s.label(), lost.join(", ")));
-        }
         // A `-` in the decoded rows: a depth without exact evaluation.
         undecodable_depth |= decodes
             && (columns.iter()).any(|k| {
@@ -241,19 +215,50 @@ pub fn answers(rows: &[MinHiddenRow], rule: &PassRule) -> Answers {
     if undecodable_depth {
         notes.push("-: no exact evaluation at that depth (too many possible samples); its loss rows judge the eval loss of a sampled batch.".into());
     }
-    if !lossy.is_empty() {
-        notes.push(format!(
-            "lost features: the headline loss passes at a narrower width than the one at which \
-             its instances decode every sample, so the threshold forgives features lost there \
-             (rare deep paths, or features of small importance): {}. The decoded rows say \
-             where the tree is stored.",
-            lossy.join("; ")
-        ));
-    }
+    notes.extend(lost_features_note(rows, rule));
     if any_decoded {
         notes.push("decoded: every possible sample comes out within 0.5 of itself (all instances, the best, or the median one); where shown, the loss is exact over those samples.".into());
     }
     Answers { tables, notes }
+}
+
+/// Where the headline loss answer comes before its instances decode every sample: a note
+/// naming those series and depths, or `None` (also by the decoding criterion, whose headline
+/// is the decoded answer itself).
+pub(crate) fn lost_features_note(rows: &[MinHiddenRow], rule: &PassRule) -> Option<String> {
+    if rule.criterion == Criterion::Decoded {
+        return None;
+    }
+    let headline = rows.iter().filter(|r| {
+        r.aggregate == rule.aggregate
+            && !Series::of_min_hidden(r).per_instance_p()
+            && r.stores_less_than_it_passes()
+    });
+    let lost: Vec<String> = group_in_order(headline, |r| Series::of_min_hidden(r))
+        .into_iter()
+        .map(|(series, rows)| {
+            let places: Vec<String> = (rows.iter())
+                .map(|r| {
+                    format!(
+                        "{} (loss {}, decoded {})",
+                        row_name(r.depth, r.n_features),
+                        r.width_label(r.min_n_hidden),
+                        r.width_label(r.min_n_hidden_decoded.flatten())
+                    )
+                })
+                .collect();
+            format!("{}: {}", series.label(), places.join(", "))
+        })
+        .collect();
+    (!lost.is_empty()).then(|| {
+        format!(
+            "lost features: the headline loss passes at a narrower width than the one at which \
+             its instances decode every sample, so the threshold forgives features lost there \
+             (rare deep paths, or features of small importance): {}. The decoded rows say \
+             where the tree is stored.",
+            lost.join("; ")
+        )
+    })
 }
 
 impl Answers {

@@ -1476,3 +1476,30 @@ fn a_relative_threshold_divides_by_the_bias_only_loss_everywhere() {
     );
     build(dir, &fixed).unwrap();
 }
+
+/// A loss answer narrower than decoding's is named on the page, as in the printed tables.
+#[test]
+fn the_page_notes_where_the_loss_passes_before_decoding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let row = |n_hidden: u32, instance: u32, decoded: f64| RunRow {
+        exact_loss: Some(1e-7),
+        decoded: Some(decoded),
+        ..RunRow::seed_example(2, n_hidden, instance, 1e-7)
+    };
+    let runs = vec![
+        row(2, 0, 0.5),
+        row(2, 1, 1.0),
+        row(3, 0, 1.0),
+        row(3, 1, 1.0),
+    ];
+    write_table(tmp.path(), &runs).unwrap();
+    build(tmp.path(), &options()).unwrap();
+    let html = fs::read_to_string(tmp.path().join("index.html")).unwrap();
+    assert!(
+        html.contains("<p class=\"note\">lost features: the headline loss passes")
+            && html.contains("depth 2 (loss ≤2, decoded 3)"),
+        "{html}"
+    );
+    let table = fs::read_to_string(tmp.path().join("min_hidden.md")).unwrap();
+    assert!(table.contains("depth 2 (loss ≤2, decoded 3)"), "{table}");
+}
