@@ -10,8 +10,8 @@ use tree_data::{Pairs, TreeSpec};
 
 use report::draw::{
     Area, Axis, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MUTED, Mark, PLOT_HEIGHT, PLOT_WIDTH,
-    categorical, chart_frame, colour_bar, diverging, fmt_loss, fmt_num, legend, legend_at, lighten,
-    nice_ticks, outline, svg_document, text_style, viridis,
+    categorical, chart_frame, colour_bar, darken, diverging, fmt_loss, fmt_num, legend, legend_at,
+    lighten, nice_ticks, outline, svg_document, text_style, viridis,
 };
 use report::{ManifestEntry, fmt_p};
 
@@ -1033,6 +1033,20 @@ pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure>
 
 const RELATION_LABELS: [&str; 3] = ["siblings", "ancestor–descendant", "unrelated"];
 
+/// A cosine bar's colour: its relation's.
+fn bar_colour(rel: Relation) -> RGBColor {
+    categorical(rel as usize)
+}
+
+/// A dot's colour: its bar's, darker, so that a dot shows its group on the bar or beside it.
+fn dot_colour(rel: Relation) -> RGBColor {
+    darken(bar_colour(rel), 0.45)
+}
+
+/// Bars less tall than this (pixels) get a zero mark: a mean cosine of 0 (ancestors and
+/// descendants stored orthogonally) would otherwise draw nothing, as if the group were missing.
+const FLAT_BAR: i32 = 3;
+
 /// The instances a cosine chart pools: the solved ones (eval loss below the threshold, or
 /// decoding every sample) when at least one is (the config was selected for them; a failed
 /// instance's geometry would blur theirs), otherwise all; in instance order. The flag says
@@ -1140,20 +1154,33 @@ pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str, solved: Solved)
             .draw()?;
         let slot = 0.27;
         let offset = |rel: Relation| (rel as usize as f64 - 1.0) * slot;
+        let mut flat = Vec::new();
         for ((rel, level), s) in &pooled {
             if s.n_pairs() == 0 {
                 continue;
             }
             let x = f64::from(*level) + offset(*rel);
+            let (left, right) = (x - slot * 0.42, x + slot * 0.42);
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(x - slot * 0.42, 0.0), (x + slot * 0.42, s.mean())],
-                categorical(*rel as usize).filled(),
+                [(left, 0.0), (right, s.mean())],
+                bar_colour(*rel).filled(),
             )))?;
+            let height = chart.backend_coord(&(x, s.mean())).1 - chart.backend_coord(&(x, 0.0)).1;
+            if height.abs() < FLAT_BAR {
+                flat.push((*rel, left, right));
+            }
         }
         chart.draw_series(std::iter::once(PathElement::new(
             vec![(0.5, 0.0), (f64::from(depth) + 0.5, 0.0)],
             BLACK.stroke_width(1),
         )))?;
+        // Over the axis line, so that a group whose mean is 0 still shows.
+        for (rel, left, right) in &flat {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(*left, 0.0), (*right, 0.0)],
+                bar_colour(*rel).stroke_width(5),
+            )))?;
+        }
         for (rel, level, k, mean) in &dots {
             let spread = if n_inst > 1 {
                 (*k as f64 / (n_inst - 1) as f64 - 0.5) * slot * 0.6
@@ -1161,19 +1188,24 @@ pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str, solved: Solved)
                 0.0
             };
             let x = f64::from(*level) + offset(*rel) + spread;
-            chart.draw_series(std::iter::once(Circle::new((x, *mean), 3, BLACK.filled())))?;
+            let dot = dot_colour(*rel).filled();
+            chart.draw_series(std::iter::once(Circle::new((x, *mean), 3, dot)))?;
         }
-        let mut entries: Vec<(String, Mark)> = RELATION_LABELS
-            .iter()
-            .enumerate()
-            .map(|(i, l)| ((*l).to_owned(), Mark::patch(categorical(i))))
+        let mut entries: Vec<(String, Mark)> = (Relation::ALL.iter().zip(RELATION_LABELS))
+            .map(|(rel, l)| (l.to_owned(), Mark::patch(bar_colour(*rel))))
             .collect();
+        if !flat.is_empty() {
+            entries.push(("mean ≈ 0: a flat bar".to_owned(), Mark::line(MUTED, 5)));
+        }
         let dot = if below && n_inst < a.instances.len() {
             solved.legend()
         } else {
             "one instance".to_owned()
         };
-        entries.push((dot, Mark::Dot(BLACK)));
+        entries.push((
+            format!("{dot}\n(its bar's colour, darker)"),
+            Mark::Dot(darken(MUTED, 0.45)),
+        ));
         legend(&side, "Pairs", &entries)?;
         Ok(())
     })?;
@@ -1269,6 +1301,110 @@ mod tests {
             .collect();
         // Level 1 first; among equals the longer arrow.
         assert_eq!(placed, vec![1, 4, 5, 6]);
+    }
+
+    /// Ancestors and descendants stored orthogonally have a mean cosine of exactly 0: their
+    /// group still shows, as a thick mark at 0 in its colour, and every dot takes its bar's
+    /// colour, darker.
+    #[test]
+    fn a_group_at_zero_keeps_a_mark_and_dots_take_their_groups_colour() {
+        use crate::features::Gram;
+        use crate::hierarchy::HierarchyStats;
+        // A depth-2 binary tree in 3 dimensions: the level-1 features along x, their children
+        // along y and z, so that no ancestor shares a direction with its descendants.
+        let tree = TreeSpec::new(2, 2, 0.5).unwrap();
+        assert_eq!((tree.parent(2), tree.parent(4)), (Some(0), Some(1)));
+        let r = std::f32::consts::FRAC_1_SQRT_2;
+        let columns = [
+            [1.0, 0.0, 0.0],
+            [-1.0, 0.0, 0.0],
+            [0.0, r, r],
+            [0.0, -1.0, 0.0],
+            [0.0, 0.0, 1.0],
+            [0.0, 0.0, -1.0],
+        ];
+        let (h, f) = (3, columns.len());
+        let w: Vec<f32> = (0..h)
+            .flat_map(|k| columns.iter().map(move |c| c[k]))
+            .collect();
+        let gram = Gram::of(&w, h, f);
+        let instance = |instance| InstanceGeo {
+            instance,
+            eval_loss: 1e-9,
+            judged_loss: 1e-9,
+            decoded: None,
+            feature_probability: 0.25,
+            w: w.clone(),
+            bias: vec![0.0; f],
+            features: gram.feature_geometry(),
+            hierarchy: HierarchyStats::of(&gram, Some(&tree)),
+            gram: gram.clone(),
+        };
+        let a = Analysed {
+            config: report::RunRow::seed_example(2, 3, 0, 1e-9),
+            tree: Some(tree),
+            instances: vec![instance(0), instance(1)],
+            best: 0,
+            relative_loss: false,
+            probability_bits: Vec::new(),
+        };
+        let ancestors = a.instances[0].hierarchy.by_level(Relation::Ancestor);
+        assert_eq!(ancestors[&2].mean(), 0.0);
+        let svg = cosine_bars(&a, "geometry_cosines_x".into(), "", Solved::by_loss(1e-5))
+            .unwrap()
+            .svg;
+
+        let hex = |c: RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let ys = |n: &roxmltree::Node| -> Vec<f64> {
+            (n.attribute("points").unwrap().split_whitespace())
+                .map(|p| p.split_once(',').unwrap().1.parse().unwrap())
+                .collect()
+        };
+        let lines: Vec<roxmltree::Node> = (doc.descendants())
+            .filter(|n| n.has_tag_name("polyline"))
+            .collect();
+        // The line at 0: black and across the plot, above the x axis.
+        let xs = |n: &roxmltree::Node| -> Vec<f64> {
+            (n.attribute("points").unwrap().split_whitespace())
+                .map(|p| p.split_once(',').unwrap().0.parse().unwrap())
+                .collect()
+        };
+        let zero = (lines.iter())
+            .filter(|n| n.attribute("stroke") == Some("#000000"))
+            .filter(|n| xs(n)[1] - xs(n)[0] > 300.0 && ys(n)[0] == ys(n)[1])
+            .map(|n| ys(n)[0])
+            .fold(f64::INFINITY, f64::min);
+        let marks: Vec<&roxmltree::Node> = (lines.iter())
+            .filter(|n| n.attribute("stroke") == Some(hex(bar_colour(Relation::Ancestor)).as_str()))
+            .filter(|n| n.attribute("stroke-width") == Some("5"))
+            .collect();
+        assert_eq!(marks.len(), 1, "the ancestors' zero mark");
+        assert!(ys(marks[0]).iter().all(|y| (y - zero).abs() < 1.0));
+        assert!(
+            roxmltree_texts(&doc)
+                .iter()
+                .any(|t| t.starts_with("mean ≈ 0"))
+        );
+
+        let fills: Vec<&str> = (doc.descendants())
+            .filter(|n| n.has_tag_name("circle"))
+            .filter_map(|n| n.attribute("fill"))
+            .collect();
+        for rel in Relation::ALL {
+            // Two instances at each of its levels.
+            let want = hex(dot_colour(rel));
+            let n = fills.iter().filter(|f| **f == want).count();
+            let levels = a.instances[0].hierarchy.by_level(rel).len();
+            assert_eq!(n, 2 * levels, "{rel:?}: {fills:?}");
+        }
+        assert!(!fills.contains(&"#000000"), "{fills:?}");
+    }
+
+    fn roxmltree_texts(doc: &roxmltree::Document) -> Vec<String> {
+        (doc.descendants().filter(|n| n.has_tag_name("text")))
+            .map(|n| n.text().unwrap_or_default().trim().to_owned())
+            .collect()
     }
 
     #[test]

@@ -325,40 +325,118 @@ impl PartialEq for Series {
 
 impl Eq for Series {}
 
+/// Which parts of their key differ between some series: the parts a legend must name to tell
+/// them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Varying {
+    /// The name ([`Series::structure_label`]: a user's, or structure, stop probability or
+    /// data set).
+    pub structure: bool,
+    /// The structure itself (`tree`, `independent`).
+    pub structure_kind: bool,
+    pub stop_prob: bool,
+    pub branching: bool,
+    pub importance: bool,
+    pub magnitude: bool,
+    pub seed: bool,
+}
+
+impl Varying {
+    pub(crate) fn of(series: &[Series]) -> Varying {
+        let varies = |f: &dyn Fn(&Series) -> String| {
+            series
+                .iter()
+                .map(f)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+                > 1
+        };
+        Varying {
+            structure: varies(&|s| s.structure_label()),
+            structure_kind: varies(&|s| s.structure.clone()),
+            stop_prob: varies(&|s| s.stop_prob.to_string()),
+            branching: varies(&|s| s.branching.to_string()),
+            importance: varies(&|s| s.importance.clone()),
+            magnitude: varies(&|s| s.magnitude.clone()),
+            seed: varies(&|s| s.seed.to_string()),
+        }
+    }
+}
+
 /// Legend labels for a set of series: structure and stop probability (or data set) always,
 /// and branching, importance, magnitude or seed only where they differ between the series
 /// (pooled seeds always).
 pub(crate) fn short_labels(series: &[Series]) -> Vec<String> {
-    let varies = |f: &dyn Fn(&Series) -> String| {
-        series
-            .iter()
-            .map(f)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-            > 1
-    };
-    let b = varies(&|s| s.branching.to_string());
-    let imp = varies(&|s| s.importance.clone());
-    let m = varies(&|s| s.magnitude.clone());
-    let seed = varies(&|s| s.seed.to_string());
+    let v = Varying::of(series);
     series
         .iter()
         .map(|s| {
             let mut label = s.structure_label();
-            if b && s.data.is_none() {
+            if v.branching && s.data.is_none() {
                 label.push_str(&format!(", b={}", s.branching));
             }
-            if imp {
+            if v.importance {
                 label.push_str(&format!(", importance {}", s.importance));
             }
-            if m {
+            if v.magnitude {
                 label.push_str(&format!(", {}", s.magnitude));
             }
             // Pooled seeds are always named: the chart holds more instances than one seed's.
-            if seed || s.seed.is_pooled() {
+            if v.seed || s.seed.is_pooled() {
                 label.push_str(&format!(", {}", s.seed.label()));
             }
             label
+        })
+        .collect()
+}
+
+/// Legend labels for a paper figure, where a legend has a few centimetres: only the parts
+/// that differ between the series, each short (`b=3, imp 0.5^(l−1), s1`; pooled seeds
+/// `s0+1+2`). A user's name for a series ([`Series::label`]) stays whole; tmh's own names
+/// only the structure (`tree`, `independent`) or the stop probability (`stop_prob 0.5`) that
+/// differs. A lone series is named in full.
+pub(crate) fn compact_labels(series: &[Series]) -> Vec<String> {
+    let v = Varying::of(series);
+    series
+        .iter()
+        .map(|s| {
+            let mut parts: Vec<String> = Vec::new();
+            if v.structure {
+                // Rows carry tmh's own name where the user gave none.
+                let unnamed = Series {
+                    label: String::new(),
+                    ..s.clone()
+                };
+                let own = s.data.is_none() && s.structure_label() == unnamed.structure_label();
+                if own && v.structure_kind {
+                    parts.push(s.structure.clone());
+                }
+                if own && v.stop_prob {
+                    parts.push(format!("stop_prob {}", s.stop_prob));
+                }
+                if !own {
+                    parts.push(s.structure_label());
+                }
+            }
+            if v.branching && s.data.is_none() {
+                parts.push(format!("b={}", s.branching));
+            }
+            if v.importance {
+                // `l` for the level: the figure's caption says what the rule is.
+                let rule = s.importance.replace("^(level-1)", "^(l\u{2212}1)");
+                parts.push(format!("imp {rule}"));
+            }
+            if v.magnitude {
+                parts.push(s.magnitude.clone());
+            }
+            if v.seed {
+                parts.push(format!("s{}", s.seed));
+            }
+            if parts.is_empty() {
+                s.label()
+            } else {
+                parts.join(", ")
+            }
         })
         .collect()
 }
@@ -1503,6 +1581,55 @@ mod tests {
                 "tree (stop_prob 0.5), importance 0.5^level".to_string()
             ]
         );
+    }
+
+    /// Paper legends name only what differs, each part short, a user's name whole; every
+    /// series of 2 importances × 3 seeds (or b × importance, pooled) reads differently.
+    #[test]
+    fn compact_labels_name_only_what_differs_and_tell_every_series_apart() {
+        let s = Series::of_summary(&summarize(&[run(1, 2, 0, 1.0)])[0]);
+        let with = |b: u32, importance: &str, seed: Seeds| Series {
+            branching: b,
+            importance: importance.into(),
+            seed,
+            ..s.clone()
+        };
+        let mut grid = Vec::new();
+        for seed in 0..3 {
+            for importance in ["1", "0.5^(level-1)"] {
+                grid.push(with(2, importance, seed.into()));
+            }
+        }
+        let labels = compact_labels(&grid);
+        assert_eq!(labels[0], "imp 1, s0");
+        assert_eq!(labels[5], "imp 0.5^(l\u{2212}1), s2");
+        let distinct: std::collections::BTreeSet<&String> = labels.iter().collect();
+        assert_eq!(distinct.len(), grid.len(), "{labels:?}");
+
+        let pooled = Seeds::new([0, 1, 2]).unwrap();
+        let pooled: Vec<Series> = [(3, "1"), (3, "0.5^(level-1)"), (4, "1")]
+            .map(|(b, i)| with(b, i, pooled.clone()))
+            .to_vec();
+        assert_eq!(
+            compact_labels(&pooled),
+            ["b=3, imp 1", "b=3, imp 0.5^(l\u{2212}1)", "b=4, imp 1"]
+        );
+
+        // Structures: tmh's own by what differs, a user's name whole.
+        let other = |structure: &str, stop_prob: f64, label: &str| Series {
+            structure: structure.into(),
+            stop_prob,
+            label: label.into(),
+            ..s.clone()
+        };
+        let kinds = [s.clone(), other("independent", 0.5, "")];
+        assert_eq!(compact_labels(&kinds), ["tree", "independent"]);
+        let stops = [s.clone(), other("tree", 0.0, "no early stopping")];
+        assert_eq!(
+            compact_labels(&stops),
+            ["stop_prob 0.5", "no early stopping"]
+        );
+        assert_eq!(compact_labels(std::slice::from_ref(&s)), [s.label()]);
     }
 
     /// With exact losses the statistics are of them, not of the sampled eval loss; decoding

@@ -7,15 +7,16 @@
 //! labels, 7 pt marks (`↓`, `↑`) beside answers and a crowded legend (its floor), about 1 pt
 //! lines and 4–5 pt markers, in DejaVu Sans like every chart. They have no title and no
 //! footer, so the caption goes in the paper; the axis labels say what is drawn (`mean exact
-//! loss`, `min n_hidden (mean loss < 1e-5)`). Series take Okabe–Ito colours; depths, which are
-//! ordered, viridis without its pale yellow end, and every series or depth a marker shape of
-//! its own so that lines stay apart in greyscale.
+//! loss`, `min n_hidden (mean loss < 1e-5)`). Series take Okabe–Ito colours (dotted past the
+//! eighth, [`series_look`]); depths, which are ordered, viridis without its pale yellow end,
+//! and every series or depth a marker shape of its own so that lines stay apart in greyscale.
+//! Legends name series by what differs between them, in short ([`compact_labels`]).
 //!
 //! | file | what it shows |
 //! | --- | --- |
-//! | `min_hidden` | the headline answer ([`crate::ReportOptions::rule`]) vs depth, a line per tree series; a bound (`≤2`) a hollow marker; `none` an upward arrow in one band above every width, labelled `none`, reached by a dashed line; `↓` / `↑` beside an answer that more steps may lower / that a wider width fails above |
+//! | `min_hidden` | the headline answer ([`crate::ReportOptions::rule`]) vs depth, a line per tree series; a bound (`≤2`) a hollow marker; `none` an upward arrow in one band above every width, labelled `none`, reached by a dashed line; `↓` / `↑` beside an answer that more steps may lower / that a wider width fails above; with pooled seeds each seed's own answers a thin light line under its pooled series' |
 //! | `loss_vs_hidden_<series>` | the headline aggregate's loss vs n_hidden, a line per depth, log axis down to the display floor, broken where a loss diverged; the threshold dashed when the checks follow the loss |
-//! | `heatmap_<series>` | the same loss by depth × n_hidden on one log viridis scale for all the run's heatmaps, a check mark where the config passes, `†` where instances diverged |
+//! | `heatmap_<series>` | the same loss by depth (and n_features) × n_hidden on one log viridis scale for all the run's heatmaps, a check mark where the config passes, `†` where instances diverged; its columns labelled as categories (all, or every k-th), never as a scale |
 //!
 //! Series without a tree stay out of `min_hidden` (their x axis would be n_features, not
 //! depth), and series whose instances differ in p out of all three, as from the report's
@@ -42,12 +43,14 @@ use plotters::style::FontTransform;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::analysis::{
-    Series, capitalised, group_in_order, has_tree, loss_word, row_name, series_of, short_labels,
+    Series, capitalised, compact_labels, group_in_order, has_tree, in_order_of_appearance,
+    loss_word, row_name, series_of,
 };
 use crate::display_floor;
 use crate::draw::{
-    self, Area, Axis, BarStyle, FONT, GRID, GRID_LIGHT, MISSING, MUTED, categorical, fmt_bound,
-    is_dark, is_safe_stem, nice_ticks, side_column, svg_document, viridis,
+    self, Area, Axis, BarStyle, CATEGORICAL, FONT, GRID, GRID_LIGHT, MISSING, MUTED, categorical,
+    fmt_bound, is_dark, is_safe_stem, lighten, nice_ticks, side_column, svg_document, thin_ticks,
+    viridis,
 };
 use crate::plots::{
     DIVERGED, LogAxis, Plot, aggregate_loss, depth_colour, distinct, dodge_within, loss_colour_bar,
@@ -339,15 +342,21 @@ impl Shape {
     }
 }
 
-/// Draws a marker centred on pixel `at` of `area`: filled with `colour`, or white inside a
-/// `colour` outline (`filled` false: hollow).
-fn marker(area: &Area, at: (i32, i32), shape: Shape, colour: RGBColor, filled: bool) -> Result<()> {
+/// Draws a marker of radius `r` centred on pixel `at` of `area`: filled with `colour`, or
+/// white inside a `colour` outline (`filled` false: hollow).
+fn marker(
+    area: &Area,
+    at: (i32, i32),
+    (shape, r): (Shape, i32),
+    colour: RGBColor,
+    filled: bool,
+) -> Result<()> {
     let fill = if filled { colour } else { WHITE };
     let outline = colour.stroke_width(if filled { 2 } else { THIN });
-    match shape.corners(f64::from(RADIUS)) {
+    match shape.corners(f64::from(r)) {
         None => {
-            area.draw(&Circle::new(at, RADIUS, fill.filled()))?;
-            area.draw(&Circle::new(at, RADIUS, outline))?;
+            area.draw(&Circle::new(at, r, fill.filled()))?;
+            area.draw(&Circle::new(at, r, outline))?;
         }
         Some(corners) => {
             let ring: Vec<(i32, i32)> = corners
@@ -362,14 +371,48 @@ fn marker(area: &Area, at: (i32, i32), shape: Shape, colour: RGBColor, filled: b
     Ok(())
 }
 
+/// How a line is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dash {
+    Solid,
+    /// Long dashes: the threshold, and a line on its way to `none`.
+    Dashed,
+    /// Short dashes: a series past the palette's colours, which it shares with an earlier one.
+    Dotted,
+}
+
 /// Draws a line through the pixels `points` of `area`.
-fn line(area: &Area, points: Vec<(i32, i32)>, style: ShapeStyle, dashed: bool) -> Result<()> {
-    if dashed {
-        area.draw(&DashedPathElement::new(points, 22, 14, style))?;
-    } else {
-        area.draw(&PathElement::new(points, style))?;
+fn line(area: &Area, points: Vec<(i32, i32)>, style: ShapeStyle, dash: Dash) -> Result<()> {
+    match dash {
+        Dash::Solid => area.draw(&PathElement::new(points, style))?,
+        Dash::Dashed => area.draw(&DashedPathElement::new(points, 22, 14, style))?,
+        Dash::Dotted => area.draw(&DashedPathElement::new(points, 8, 10, style))?,
     }
     Ok(())
+}
+
+/// How a series' line is drawn: its colour, marker shape and dash.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Look {
+    colour: RGBColor,
+    shape: Shape,
+    dash: Dash,
+}
+
+/// How the `i`-th series of a figure is drawn. Okabe–Ito has eight colours: past them a
+/// colour comes again, but dotted and with the shapes turned by one a round, so that no two of
+/// the first 64 series look alike (and none does so silently: the legend shows the dots).
+fn series_look(i: usize) -> Look {
+    let round = i / CATEGORICAL;
+    Look {
+        colour: categorical(i),
+        shape: shape(i + round),
+        dash: if round % 2 == 1 {
+            Dash::Dotted
+        } else {
+            Dash::Solid
+        },
+    }
 }
 
 // --- Legend ------------------------------------------------------------------------------
@@ -410,10 +453,21 @@ impl Key {
 #[derive(Debug, Clone, Copy)]
 struct Sample {
     colour: RGBColor,
-    /// A line, dashed or not.
-    line: Option<bool>,
+    /// A line and its width.
+    line: Option<(Dash, u32)>,
     /// A marker, filled or not.
     marker: Option<(Shape, bool)>,
+}
+
+impl Sample {
+    /// A series' sample: its line and filled marker.
+    fn of(look: Look) -> Sample {
+        Sample {
+            colour: look.colour,
+            line: Some((look.dash, LINE)),
+            marker: Some((look.shape, true)),
+        }
+    }
 }
 
 /// Length of a legend sample, and the space after it and between entries.
@@ -437,7 +491,8 @@ struct Layout {
 
 /// Lays `keys` out within `width` pixels, the first way that fits [`LEGEND_CAP`]: the full
 /// texts at 8 pt, then at 7 pt, then the short texts at 8 and 7 pt, then the short texts cut
-/// to a third of the width, which is kept whatever its height.
+/// to a third of the width, which is kept whatever its height. No two entries ever read the
+/// same ([`cut_apart`]).
 fn fit_legend(keys: &[Key], width: u32) -> Layout {
     let full: Vec<&str> = keys.iter().map(|k| k.text.as_str()).collect();
     let short: Vec<&str> = (keys.iter())
@@ -445,33 +500,67 @@ fn fit_legend(keys: &[Key], width: u32) -> Layout {
         .collect();
     for texts in [&full, &short] {
         for pt in [TICK_PT, SMALL_PT] {
-            let layout = layout_keys(keys, texts, pt, width, None);
+            let texts = cut_apart(texts, pt, &vec![u32::MAX; keys.len()]);
+            let layout = layout_keys(keys, &texts, pt, width, false);
             if layout.height <= LEGEND_CAP {
                 return layout;
             }
         }
     }
-    layout_keys(keys, &short, SMALL_PT, width, Some(width / 3))
+    let rooms: Vec<u32> = (keys.iter())
+        .map(|k| (width / 3).saturating_sub(lead(k) + KEY_GAP))
+        .collect();
+    let cut = cut_apart(&short, SMALL_PT, &rooms);
+    layout_keys(keys, &cut, SMALL_PT, width, true)
+}
+
+/// The room an entry's sample takes before its text.
+fn lead(key: &Key) -> u32 {
+    if key.sample.is_some() {
+        SAMPLE + GAP
+    } else {
+        0
+    }
+}
+
+/// Each of `texts` within its room (pixels at `pt`), none reading like another: cut short
+/// with `…` at its end; where that makes entries alike (`b=3, imp…`), they keep their ends
+/// instead (`…imp 1, s2`), which is where a compact label tells series apart; entries still
+/// alike (or alike in full) are numbered.
+fn cut_apart(texts: &[&str], pt: f64, rooms: &[u32]) -> Vec<String> {
+    let mut out: Vec<String> = (texts.iter().zip(rooms))
+        .map(|(t, room)| ellipsized(t, pt, *room))
+        .collect();
+    for i in alike(&out) {
+        out[i] = ellipsized_front(texts[i], pt, rooms[i]);
+    }
+    for i in alike(&out) {
+        let tag = format!(" #{}", i + 1);
+        let room = rooms[i].saturating_sub(text_size(&tag, pt).0);
+        out[i] = format!("{}{tag}", ellipsized(texts[i], pt, room));
+    }
+    out
+}
+
+/// The indices of `texts` that read like another one of them.
+fn alike(texts: &[String]) -> Vec<usize> {
+    (0..texts.len())
+        .filter(|&i| (texts.iter().enumerate()).any(|(j, t)| j != i && *t == texts[i]))
+        .collect()
 }
 
 /// Lays `keys` (their `texts` at `pt`) out left to right in rows `width` pixels wide: an
-/// entry too wide for a row is broken after its commas or, with `cut`, cut to one line within
-/// that width.
-fn layout_keys(keys: &[Key], texts: &[&str], pt: f64, width: u32, cut: Option<u32>) -> Layout {
+/// entry too wide for a row is broken after its commas, unless its text was `cut` to one line.
+fn layout_keys(keys: &[Key], texts: &[String], pt: f64, width: u32, cut: bool) -> Layout {
     let (mut x, mut y, mut row_h) = (0, 0, 0);
     let mut placed = Vec::new();
     for (key, text) in keys.iter().zip(texts) {
-        let lead = if key.sample.is_some() {
-            SAMPLE + GAP
+        let lead = lead(key);
+        let lines = if cut {
+            vec![text.clone()]
         } else {
-            0
-        };
-        let lines = match cut {
-            None => {
-                let room = width.saturating_sub(lead);
-                wrap_at_commas(text, |l| text_size(l, pt).0 <= room)
-            }
-            Some(cell) => vec![ellipsized(text, pt, cell.saturating_sub(lead + KEY_GAP))],
+            let room = width.saturating_sub(lead);
+            wrap_at_commas(text, |l| text_size(l, pt).0 <= room)
         };
         let w = lead + (lines.iter().map(|l| text_size(l, pt).0).max()).unwrap_or(0);
         if x > 0 && x + w > width {
@@ -503,6 +592,22 @@ fn ellipsized(text: &str, pt: f64, room: u32) -> String {
     "…".to_owned()
 }
 
+/// `text`, or `…` followed by as much of its end as fits in `room` pixels at `pt`.
+fn ellipsized_front(text: &str, pt: f64, room: u32) -> String {
+    if text_size(text, pt).0 <= room {
+        return text.to_owned();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    for start in 1..chars.len() {
+        let tail: String = chars[start..].iter().collect();
+        let shorter = format!("…{}", tail.trim_start());
+        if text_size(&shorter, pt).0 <= room {
+            return shorter;
+        }
+    }
+    "…".to_owned()
+}
+
 /// Draws `keys` across the top of `root`; returns the area below them (all of `root` when
 /// there are none).
 fn legend<'a>(root: &Area<'a>, keys: &[Key]) -> Result<Area<'a>> {
@@ -518,13 +623,12 @@ fn legend<'a>(root: &Area<'a>, keys: &[Key]) -> Result<Area<'a>> {
         let mut tx = x;
         if let Some(s) = key.sample {
             let mid = (x + SAMPLE as i32 / 2, y + row / 2);
-            if let Some(dashed) = s.line {
+            if let Some((dash, width)) = s.line {
                 let ends = vec![(x, mid.1), (x + SAMPLE as i32, mid.1)];
-                let width = if dashed { THIN } else { LINE };
-                line(&top, ends, s.colour.stroke_width(width), dashed)?;
+                line(&top, ends, s.colour.stroke_width(width), dash)?;
             }
             if let Some((shape, filled)) = s.marker {
-                marker(&top, mid, shape, s.colour, filled)?;
+                marker(&top, mid, (shape, RADIUS), s.colour, filled)?;
             }
             tx += (SAMPLE + GAP) as i32;
         }
@@ -539,27 +643,6 @@ fn legend<'a>(root: &Area<'a>, keys: &[Key]) -> Result<Area<'a>> {
     Ok(rest)
 }
 
-/// Each of `labels` without the `, `-separated parts that every label has: what tells them
-/// apart (`importance 1` of `tree (stop_prob 0.5), importance 1`). A label left empty stays
-/// whole.
-fn distinct_parts(labels: &[String]) -> Vec<String> {
-    let parts = |l: &String| -> Vec<String> { l.split(", ").map(str::to_owned).collect() };
-    let common: BTreeSet<String> = (labels.iter().map(|l| parts(l).into_iter().collect()))
-        .reduce(|a: BTreeSet<String>, b| a.intersection(&b).cloned().collect())
-        .unwrap_or_default();
-    (labels.iter())
-        .map(|l| {
-            let kept: Vec<String> = (parts(l).into_iter())
-                .filter(|p| labels.len() < 2 || !common.contains(p))
-                .collect();
-            if kept.is_empty() {
-                l.clone()
-            } else {
-                kept.join(", ")
-            }
-        })
-        .collect()
-}
 // --- Axes --------------------------------------------------------------------------------
 
 /// A figure's axes: x has whole-number ticks (`(coordinate, label)`; some go unlabelled where
@@ -567,6 +650,8 @@ fn distinct_parts(labels: &[String]) -> Vec<String> {
 struct Frame<'l> {
     x: (f64, f64),
     x_ticks: Vec<(f64, u32)>,
+    /// The x ticks name categories (a heatmap's columns), not points on a scale.
+    x_categorical: bool,
     x_desc: String,
     y: Axis,
     y_label: &'l dyn Fn(&f64) -> String,
@@ -584,13 +669,17 @@ fn axes<'a, 'b>(area: &'a Area<'b>, frame: &Frame) -> Result<Chart<'a, 'b>> {
         labels.map(|l| text_size(&l, TICK_PT).0).max().unwrap_or(0)
     };
     let y_tick_w = widest(&mut frame.y.bold.iter().map(frame.y_label));
-    let x_tick_w = widest(&mut frame.x_ticks.iter().map(|t| t.1.to_string()));
     let plot_h = h.saturating_sub(top_margin() + MARGIN + x_area());
     let y_desc = desc_lines(&frame.y_desc, plot_h);
     let y_area = label_line() * y_desc.len() as u32 + GAP + y_tick_w + 2 * TICK;
     let plot_w = w.saturating_sub(2 * MARGIN + y_area);
     let unit = f64::from(plot_w) / (frame.x.1 - frame.x.0);
-    let x_ticks = thin(&frame.x_ticks, unit, f64::from(x_tick_w + GAP));
+    let (x_ticks, x_pt) = if frame.x_categorical {
+        column_ticks(&frame.x_ticks, unit)
+    } else {
+        let room = x_tick_room(&frame.x_ticks, TICK_PT, GAP);
+        (thin_ticks(&frame.x_ticks, unit, room), TICK_PT)
+    };
     let x_axis = Axis::new(frame.x.0, frame.x.1, x_ticks.iter().map(|t| t.0).collect());
 
     let mut chart = ChartBuilder::on(area)
@@ -609,6 +698,7 @@ fn axes<'a, 'b>(area: &'a Area<'b>, frame: &Frame) -> Result<Chart<'a, 'b>> {
         .x_label_formatter(&x_label)
         .y_label_formatter(frame.y_label)
         .label_style(font(TICK_PT))
+        .x_label_style(font(x_pt))
         .axis_style(BLACK.stroke_width(THIN))
         .bold_line_style(GRID.stroke_width(2))
         .set_all_tick_mark_size(TICK);
@@ -653,21 +743,27 @@ fn desc_lines(desc: &str, room: u32) -> Vec<String> {
     }
 }
 
-/// The `ticks` (coordinate, whole number) that keep their labels `room` pixels apart at
-/// `unit` pixels per coordinate: all of them, or those at multiples of 2, 5, 10, … (every
-/// 2nd, 5th, … where fewer than two are multiples).
-fn thin(ticks: &[(f64, u32)], unit: f64, room: f64) -> Vec<(f64, u32)> {
-    let apart = |kept: &[(f64, u32)]| kept.windows(2).all(|w| (w[1].0 - w[0].0) * unit >= room);
-    for step in [1, 2, 5, 10, 20, 50, 100, 200, 500] {
-        let mut kept: Vec<(f64, u32)> = ticks.iter().copied().filter(|t| t.1 % step == 0).collect();
-        if kept.len() < 2 {
-            kept = ticks.iter().copied().step_by(step as usize).collect();
-        }
-        if apart(&kept) {
-            return kept;
+/// The pixels from one x tick label's centre to the next that keep the labels of `ticks` at
+/// `pt` apart: the widest one's width and `gap`.
+fn x_tick_room(ticks: &[(f64, u32)], pt: f64, gap: u32) -> f64 {
+    let widest = (ticks.iter().map(|t| text_size(&t.1.to_string(), pt).0)).max();
+    f64::from(widest.unwrap_or(0) + gap)
+}
+
+/// The columns of a categorical axis `unit` pixels apart to label, and the text size: every
+/// column where the labels fit at 8 pt, or else at 7 pt; else every k-th column from the
+/// first, at 8 pt. Never the round ones ([`thin_ticks`]), which would read as a linear scale
+/// (`5, 10, 20` under columns `…, 10, 12, 14, 16, 20`).
+fn column_ticks(ticks: &[(f64, u32)], unit: f64) -> (Vec<(f64, u32)>, f64) {
+    // Half the usual gap: each label sits under its own cell.
+    let gap = GAP / 2;
+    for pt in [TICK_PT, SMALL_PT] {
+        if unit >= x_tick_room(ticks, pt, gap) {
+            return (ticks.to_vec(), pt);
         }
     }
-    ticks.first().copied().into_iter().collect()
+    let k = (x_tick_room(ticks, TICK_PT, gap) / unit).ceil().max(1.0) as usize;
+    (ticks.iter().copied().step_by(k).collect(), TICK_PT)
 }
 
 /// The pixel of chart coordinate (`x`, `y`) on the root canvas.
@@ -832,24 +928,127 @@ impl AnswerAxis {
     }
 }
 
-/// The legend entries of the answer figure: the series (when several), then what each kind of
-/// marker or mark drawn means.
-fn answer_keys(answers: &SeriesPoints) -> Vec<Key> {
-    let series: Vec<Series> = answers.iter().map(|(s, _)| s.clone()).collect();
-    let mut keys: Vec<Key> = Vec::new();
-    if series.len() > 1 {
-        let labels = short_labels(&series);
-        for (i, (label, short)) in labels.iter().zip(distinct_parts(&labels)).enumerate() {
-            let sample = Sample {
-                colour: categorical(i),
-                line: Some(false),
-                marker: Some((shape(i), true)),
+/// For each series of `answers`, the index of the pooled series it is one seed of, or `None`
+/// for a series of its own: with `analysis.pool_seeds`, `min_hidden.csv` keeps each seed's
+/// own answers after the pooled ones.
+fn pooled_in(answers: &SeriesPoints) -> Vec<Option<usize>> {
+    (answers.iter())
+        .map(|(s, _)| {
+            let [seed] = s.seed.as_slice() else {
+                return None;
             };
-            keys.push(Key {
-                short: Some(short),
-                ..Key::new(Some(sample), label)
-            });
+            answers.iter().position(|(p, _)| {
+                let alike = Series {
+                    seed: p.seed.clone(),
+                    ..s.clone()
+                };
+                p.seed.is_pooled() && p.seed.as_slice().contains(seed) && alike == *p
+            })
+        })
+        .collect()
+}
+
+/// How much lighter than its pooled series a seed's own line is.
+const SEED_LIGHT: f64 = 0.55;
+
+/// How the answer figure draws one series.
+#[derive(Debug, Clone, Copy)]
+struct Drawn {
+    look: Look,
+    /// Its place among the lines of their own, for the sideways shift.
+    place: usize,
+    /// One seed of a pooled series: thin and light, under it.
+    seed_of_pool: bool,
+}
+
+/// How the answer figure draws each series of `answers`, and the legend entries that name
+/// them. A pooled series' seeds take its look and place. Series of their own that differ in
+/// their seed among other things (seeds apart, `analysis.pool_seeds = false`) take a colour
+/// for what they share but the seed and a marker for the seed, so that the legend reads
+/// `imp 1`, `imp 0.5^(l−1)`, `s0`, `s1`, `s2` rather than every combination; other series a
+/// look each ([`series_look`]), named by what differs ([`compact_labels`]).
+fn answer_lines(answers: &SeriesPoints) -> (Vec<Drawn>, Vec<Key>) {
+    let pooled = pooled_in(answers);
+    let own: Vec<usize> = (0..answers.len())
+        .filter(|i| pooled[*i].is_none())
+        .collect();
+    let series: Vec<&Series> = own.iter().map(|i| &answers[*i].0).collect();
+    let unseeded = |s: &Series| Series {
+        seed: 0.into(),
+        ..s.clone()
+    };
+    let groups = in_order_of_appearance(series.iter().map(|s| unseeded(s)));
+    let seeds = distinct(series.iter().map(|s| &s.seed));
+    let by_seed = seeds.len() > 1
+        && groups.len() < series.len()
+        && groups.len() <= CATEGORICAL
+        && seeds.len() <= SHAPES.len();
+    let mut keys = Vec::new();
+    let looks: Vec<Look> = if by_seed {
+        if groups.len() > 1 {
+            for (g, label) in compact_labels(&groups).iter().enumerate() {
+                let sample = Sample {
+                    colour: categorical(g),
+                    line: Some((Dash::Solid, LINE)),
+                    marker: None,
+                };
+                keys.push(Key::new(Some(sample), label));
+            }
         }
+        for (k, seed) in seeds.iter().enumerate() {
+            let text = format!("s{seed}");
+            keys.push(Key::marker(shape(k), true, &text, &text));
+        }
+        (series.iter())
+            .map(|s| {
+                let g = groups.iter().position(|g| *g == unseeded(s)).unwrap_or(0);
+                let k = seeds.iter().position(|k| **k == s.seed).unwrap_or(0);
+                Look {
+                    colour: categorical(g),
+                    shape: shape(k),
+                    dash: Dash::Solid,
+                }
+            })
+            .collect()
+    } else {
+        let looks: Vec<Look> = (0..series.len()).map(series_look).collect();
+        if series.len() > 1 {
+            let owned: Vec<Series> = series.iter().map(|s| (*s).clone()).collect();
+            for (label, look) in compact_labels(&owned).iter().zip(&looks) {
+                keys.push(Key::new(Some(Sample::of(*look)), label));
+            }
+        }
+        looks
+    };
+    let drawn = (pooled.iter().enumerate())
+        .map(|(i, p)| {
+            let place = own.iter().position(|o| *o == p.unwrap_or(i)).unwrap_or(0);
+            Drawn {
+                look: looks[place],
+                place,
+                seed_of_pool: p.is_some(),
+            }
+        })
+        .collect();
+    (drawn, keys)
+}
+
+/// The legend entries of the answer figure: the series ([`answer_lines`]), one entry for the
+/// pooled series' seeds, then what each kind of marker or mark drawn means.
+fn answer_keys(answers: &SeriesPoints) -> Vec<Key> {
+    let (lines, mut keys) = answer_lines(answers);
+    let pooled = (answers.iter().map(|(s, _)| &s.seed)).find(|s| s.is_pooled());
+    if let Some(seeds) = pooled.filter(|_| lines.iter().any(|l| l.seed_of_pool)) {
+        let sample = Sample {
+            colour: lighten(MUTED, SEED_LIGHT),
+            line: Some((Dash::Solid, THIN)),
+            marker: None,
+        };
+        let text = format!("thin: each seed alone, thick: seeds {seeds} pooled");
+        keys.push(Key {
+            short: Some("thin: each seed alone".to_owned()),
+            ..Key::new(Some(sample), &text)
+        });
     }
     let points = || answers.iter().flat_map(|(_, points)| points);
     if points().any(|p| matches!(p.answer, Answer::Bound(_))) {
@@ -860,8 +1059,14 @@ fn answer_keys(answers: &SeriesPoints) -> Vec<Key> {
         let text = "none: no tested width passes";
         keys.push(Key::marker(Shape::Arrow, true, text, "none"));
     }
+    // Only the series of their own carry marks.
+    let marked = || {
+        (answers.iter().zip(&lines))
+            .filter(|(_, l)| !l.seed_of_pool)
+            .flat_map(|((_, points), _)| points)
+    };
     for (mark, text) in [('↓', "↓ still learning"), ('↑', "↑ a wider width fails")] {
-        if points().any(|p| p.marks.contains(mark)) {
+        if marked().any(|p| p.marks.contains(mark)) {
             keys.push(Key::new(None, text));
         }
     }
@@ -869,6 +1074,12 @@ fn answer_keys(answers: &SeriesPoints) -> Vec<Key> {
 }
 
 /// 1. The headline answer vs depth, a line per tree series; `None` without tree series.
+///
+/// With pooled seeds, each seed's own answers are drawn thin and light under their pooled
+/// line, at its place and in its colour, and named once in the legend: a reader sees at a
+/// glance whether the seeds agree (their lines hide under the pooled one) or where they part,
+/// without a legend of every seed and series whose colours run out. Seeds apart share their
+/// series' colour and differ in marker ([`answer_lines`]).
 fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plot>> {
     let answers = answer_points(rows, rule);
     let points = || answers.iter().flat_map(|(_, points)| points);
@@ -887,6 +1098,7 @@ fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plo
     let y = AnswerAxis::new(*lo, *hi, !tested.is_empty());
     let depths = distinct(points().map(|p| p.depth));
     let keys = answer_keys(&answers);
+    let (lines, _) = answer_lines(&answers);
     let y_label = |v: &f64| y.label(v);
     let frame = Frame {
         x: (
@@ -894,6 +1106,7 @@ fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plo
             f64::from(depths[depths.len() - 1]) + 0.4,
         ),
         x_ticks: depths.iter().map(|d| (f64::from(*d), *d)).collect(),
+        x_categorical: false,
         x_desc: "depth".to_owned(),
         y: y.axis.clone(),
         y_label: &y_label,
@@ -911,22 +1124,35 @@ fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plo
             root.draw(&Rectangle::new(corners, GRID_LIGHT.filled()))?;
         }
         let unit = at(&chart, 1.0, 0.0).0 - at(&chart, 0.0, 0.0).0;
-        let n = answers.len();
-        for (i, (_, pts)) in answers.iter().enumerate() {
-            let (colour, dx) = (categorical(i), dodge_within(i, n, unit, 14.0));
+        let n = lines.iter().filter(|l| !l.seed_of_pool).count();
+        // A pooled series' seeds first, so that it lies on top.
+        let mut order: Vec<usize> = (0..answers.len()).collect();
+        order.sort_by_key(|&i| !lines[i].seed_of_pool);
+        for i in order {
+            let ((_, pts), l) = (&answers[i], lines[i]);
+            let (look, seed) = (l.look, l.seed_of_pool);
+            let dx = dodge_within(l.place, n, unit, 14.0);
             let pixel = |p: &Point| {
                 let (x, py) = at(&chart, f64::from(p.depth), y.level(p.answer));
                 (x + dx, py)
             };
+            let (colour, width, radius) = if seed {
+                (lighten(look.colour, SEED_LIGHT), THIN, RADIUS * 2 / 3)
+            } else {
+                (look.colour, LINE, RADIUS)
+            };
             for pair in pts.windows(2) {
-                let dashed = pair.iter().any(|p| p.answer.width().is_none());
+                let to_none = pair.iter().any(|p| p.answer.width().is_none());
+                let dash = if to_none { Dash::Dashed } else { look.dash };
                 let ends = vec![pixel(&pair[0]), pixel(&pair[1])];
-                line(root, ends, colour.stroke_width(LINE), dashed)?;
+                line(root, ends, colour.stroke_width(width), dash)?;
             }
             for p in pts {
-                let (glyph, filled) = p.answer.glyph(shape(i));
-                marker(root, pixel(p), glyph, colour, filled)?;
-                answer_marks(root, &chart, pixel(p), &p.marks, colour)?;
+                let (glyph, filled) = p.answer.glyph(look.shape);
+                marker(root, pixel(p), (glyph, radius), colour, filled)?;
+                if !seed {
+                    answer_marks(root, &chart, pixel(p), &p.marks, colour)?;
+                }
             }
         }
         Ok(())
@@ -976,7 +1202,7 @@ fn depth_keys(rows: &[&SummaryRow], depths: &[u32]) -> Vec<Key> {
         let r = rows.iter().find(|r| r.row_key() == *d);
         let sample = Sample {
             colour: depth_colour(i, depths.len(), DEPTH_END),
-            line: Some(false),
+            line: Some((Dash::Solid, LINE)),
             marker: Some((shape(i), true)),
         };
         let text = match (tree, r) {
@@ -1004,7 +1230,7 @@ fn loss_figure(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<
     if threshold.is_some() {
         let sample = Sample {
             colour: BLACK,
-            line: Some(true),
+            line: Some((Dash::Dashed, THIN)),
             marker: None,
         };
         keys.push(Key::new(Some(sample), "threshold"));
@@ -1013,6 +1239,7 @@ fn loss_figure(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<
     let frame = Frame {
         x: x_span(&hiddens),
         x_ticks: hiddens.iter().map(|h| (f64::from(*h), *h)).collect(),
+        x_categorical: false,
         x_desc: "n_hidden".to_owned(),
         y: Axis::new(axis.bottom(), axis.hi, axis.major.clone()),
         y_label: &y_label,
@@ -1025,7 +1252,7 @@ fn loss_figure(series: &Series, rows: &[&SummaryRow], rule: PassRule) -> Result<
         if let Some(t) = threshold {
             let t = t.log10();
             let ends = vec![at(&chart, frame.x.0, t), at(&chart, frame.x.1, t)];
-            line(root, ends, BLACK.stroke_width(THIN), true)?;
+            line(root, ends, BLACK.stroke_width(THIN), Dash::Dashed)?;
         }
         let unit = at(&chart, 1.0, 0.0).0 - at(&chart, 0.0, 0.0).0;
         for (i, depth) in depths.iter().enumerate() {
@@ -1072,7 +1299,7 @@ fn depth_line(
 ) -> Result<()> {
     for piece in points.split(Option::is_none) {
         let pixels: Vec<(i32, i32)> = piece.iter().flatten().map(|p| p.0).collect();
-        line(root, pixels, colour.stroke_width(LINE), false)?;
+        line(root, pixels, colour.stroke_width(LINE), Dash::Solid)?;
     }
     let mut was_floored = false;
     for p in points {
@@ -1080,7 +1307,7 @@ fn depth_line(
         if let Some((at, _)) = p
             && !(floored && was_floored)
         {
-            marker(root, *at, shape(i), colour, !floored)?;
+            marker(root, *at, (shape(i), RADIUS), colour, !floored)?;
         }
         was_floored = floored;
     }
@@ -1131,19 +1358,41 @@ fn heatmap_figure(
         outline: THIN,
     };
 
+    // A tree's rows name their n_features too, as the screen heatmap's do (`3 (14)`), where
+    // those labels leave the cells most of the width.
+    let n_features =
+        |depth: u32| (rows.iter().find(|r| r.row_key() == depth)).map(|r| r.n_features);
+    let row_names: Vec<String> = (depths.iter())
+        .map(|d| match n_features(*d) {
+            Some(f) if tree => format!("{d} ({f})"),
+            _ => d.to_string(),
+        })
+        .collect();
+    let widest = (row_names.iter().map(|l| text_size(l, TICK_PT).0)).max();
+    let with_features = tree && widest.unwrap_or(0) <= (WIDTH - column) / 5;
     let y_label = |v: &f64| {
         let i = (ny as f64 - 1.0 - v).round() as usize;
-        depths.get(i).map_or(String::new(), u32::to_string)
+        match (depths.get(i), with_features) {
+            (Some(_), true) => row_names[i].clone(),
+            (Some(d), false) => d.to_string(),
+            (None, _) => String::new(),
+        }
     };
     let frame = Frame {
         x: (-0.5, nx as f64 - 0.5),
         x_ticks: (hiddens.iter().enumerate())
             .map(|(j, h)| (j as f64, *h))
             .collect(),
+        x_categorical: true,
         x_desc: "n_hidden".to_owned(),
         y: Axis::new(-0.5, ny as f64 - 0.5, (0..ny).map(|i| i as f64).collect()),
         y_label: &y_label,
-        y_desc: if tree { "depth" } else { "n_features" }.to_owned(),
+        y_desc: match (tree, with_features) {
+            (true, true) => "depth (n_features)",
+            (true, false) => "depth",
+            (false, _) => "n_features",
+        }
+        .to_owned(),
         grid: false,
     };
     let svg = figure_svg(|root| {
@@ -1217,7 +1466,7 @@ fn check(area: &Area, at: (i32, i32), cell: i32, ink: RGBColor) -> Result<()> {
         area,
         vec![p(-0.45, 0.0), p(-0.12, 0.35), p(0.5, -0.4)],
         ink.stroke_width(mark_width(s)),
-        false,
+        Dash::Solid,
     )
 }
 
@@ -1232,13 +1481,13 @@ fn dagger(area: &Area, corner: (i32, i32), cell: i32, ink: RGBColor) -> Result<(
         )
     };
     let style = ink.stroke_width(mark_width(0.5 * s));
-    line(area, vec![p(0.28, 0.08), p(0.28, 0.56)], style, false)?;
-    line(area, vec![p(0.16, 0.22), p(0.4, 0.22)], style, false)
+    line(area, vec![p(0.28, 0.08), p(0.28, 0.56)], style, Dash::Solid)?;
+    line(area, vec![p(0.16, 0.22), p(0.4, 0.22)], style, Dash::Solid)
 }
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plots::tests::{config, polygons, texts};
+    use crate::plots::tests::{config, polygons, text_boxes, texts};
     use crate::schema::{Aggregate, RunRow, test_rule as rule};
     use resvg::usvg;
 
@@ -1305,26 +1554,6 @@ mod tests {
                 (n.text().unwrap_or_default().trim().to_owned(), pt)
             })
             .collect()
-    }
-
-    /// Every text's box as the PNG renders it (viewBox units), and the canvas size.
-    fn text_boxes(svg: &str) -> (usvg::Size, Vec<(String, usvg::Rect)>) {
-        fn walk(group: &usvg::Group, out: &mut Vec<(String, usvg::Rect)>) {
-            for node in group.children() {
-                match node {
-                    usvg::Node::Group(g) => walk(g, out),
-                    usvg::Node::Text(t) => {
-                        let s: String = t.chunks().iter().map(|c| c.text()).collect();
-                        out.push((s.trim().to_owned(), t.abs_bounding_box()));
-                    }
-                    _ => {}
-                }
-            }
-        }
-        let tree = draw::parse_svg(svg).unwrap();
-        let mut out = Vec::new();
-        walk(tree.root(), &mut out);
-        (tree.size(), out)
     }
 
     /// The figures' files: sized in inches on a viewBox of 1/100 in, every text 8 or 9 pt (no
@@ -1937,20 +2166,34 @@ mod tests {
         );
     }
 
+    /// Labels cut to fit stay apart: by their ends where their starts read alike, else
+    /// numbered; identical labels too.
     #[test]
-    fn crowded_legends_shorten_their_labels() {
+    fn crowded_legends_shorten_their_labels_and_keep_them_apart() {
         draw::ensure_font().unwrap();
-        let labels: Vec<String> = [
-            "tree (stop_prob 0.5), importance 1",
-            "tree (stop_prob 0.5), importance 0.5^level",
-        ]
-        .map(str::to_owned)
-        .to_vec();
-        assert_eq!(
-            distinct_parts(&labels),
-            ["importance 1", "importance 0.5^level"]
+        let labels = [
+            "no early stopping, imp 1",
+            "no early stopping, imp 0.5^(l\u{2212}1)",
+            "no early stopping, imp 0.9^i, s1",
+            "no early stopping, imp 0.9^i, s2",
+            "early stopping on",
+            "early stopping on",
+            "depth",
+        ];
+        for room in [120, 200, 300, 2000] {
+            let rooms = vec![room; labels.len()];
+            let cut = cut_apart(&labels, SMALL_PT, &rooms);
+            let distinct: BTreeSet<&String> = cut.iter().collect();
+            assert_eq!(distinct.len(), labels.len(), "{room}: {cut:?}");
+            for c in &cut {
+                assert!(text_size(c, SMALL_PT).0 <= room, "{room}: {c}");
+            }
+        }
+        let cut = cut_apart(&labels[..2], SMALL_PT, &[300, 300]);
+        assert!(
+            cut[1].starts_with('…') && cut[1].ends_with("(l\u{2212}1)"),
+            "{cut:?}"
         );
-        assert_eq!(distinct_parts(&labels[..1]), labels[..1]);
         let cut = ellipsized("tree (stop_prob 0.5), importance 0.5^level", SMALL_PT, 300);
         assert!(
             cut.ends_with('…') && text_size(&cut, SMALL_PT).0 <= 300,
@@ -2011,13 +2254,215 @@ mod tests {
         );
     }
 
+    /// The widths of the researcher's grid: 1–10, then 12 to 32 in uneven steps.
+    const UNEVEN: [u32; 16] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 16, 20, 24, 32];
+
+    /// The tree runs of `sweep` at the `UNEVEN` widths, for each (branching, importance, seed),
+    /// a config of its own each; seed 2 passes one width later than seeds 0 and 1.
+    fn grid(branchings: &[u32], importances: &[&str], seeds: &[u64]) -> Vec<RunRow> {
+        let base: Vec<RunRow> = (only(sweep(1..=3, 1..=32), "tree").into_iter())
+            .filter(|r| UNEVEN.contains(&r.n_hidden))
+            .collect();
+        let mut runs = Vec::new();
+        for b in branchings {
+            for importance in importances {
+                for seed in seeds {
+                    runs.extend(base.iter().map(|r| {
+                        let late = *seed == 2 && r.n_hidden == r.depth + 1;
+                        let id = format!(
+                            "d{}-h{}-b{b}-tree0.5-binary-i{importance}",
+                            r.depth, r.n_hidden
+                        );
+                        RunRow {
+                            config_id: format!("{id}-s{seed}"),
+                            group: format!("d{}-b{b}-{importance}-s{seed}", r.depth),
+                            branching: *b,
+                            importance: (*importance).to_owned(),
+                            seed: (*seed).into(),
+                            exact_loss: if late { Some(1e-3) } else { r.exact_loss },
+                            ..r.clone()
+                        }
+                    }));
+                }
+            }
+        }
+        runs
+    }
+
+    /// `min_hidden.csv`'s rows as the report writes them: with `pool`, the pooled series'
+    /// rows, then each seed's own.
+    fn answer_rows(runs: &[RunRow], pool: bool) -> Vec<MinHiddenRow> {
+        let mut rows = Vec::new();
+        if pool {
+            let mut pooled = runs.to_vec();
+            crate::pool_seeds(&mut pooled, None);
+            rows = crate::min_hidden(&crate::summarize(&pooled), 1e-5);
+        }
+        rows.extend(crate::min_hidden(&crate::summarize(runs), 1e-5));
+        rows
+    }
+
+    /// The legend texts of an answer figure that name series: all but the marks' entries.
+    fn series_keys(svg: &str) -> Vec<String> {
+        let others = [
+            "hollow",
+            "none",
+            "↓",
+            "↑",
+            "thin",
+            "thick",
+            "min n_hidden",
+            "(mean",
+            "depth",
+        ];
+        (texts(svg).into_iter())
+            .filter(|s| s.parse::<f64>().is_err() && !others.iter().any(|m| s.starts_with(m)))
+            .collect()
+    }
+
+    /// 2 importances × 3 seeds apart: a colour per importance and a marker per seed, each
+    /// named once in short (`imp 1`, `s0`), none cut short; no two series look alike. Without
+    /// the seeds, a legend entry per series says what sets it apart.
     #[test]
-    fn crowded_ticks_keep_round_labels() {
-        let ticks: Vec<(f64, u32)> = (2..=32).map(|h| (f64::from(h), h)).collect();
-        assert_eq!(thin(&ticks, 100.0, 60.0), ticks);
-        let kept: Vec<u32> = thin(&ticks, 30.0, 60.0).iter().map(|t| t.1).collect();
-        assert_eq!(kept, (1..=16).map(|k| 2 * k).collect::<Vec<_>>());
-        let kept: Vec<u32> = thin(&ticks, 12.0, 60.0).iter().map(|t| t.1).collect();
-        assert_eq!(kept, [5, 10, 15, 20, 25, 30]);
+    fn legends_name_what_sets_each_series_apart() {
+        let mean = rule(Criterion::Loss, Aggregate::Mean);
+        let runs = grid(&[2], &["1", "0.5^(level-1)"], &[0, 1, 2]);
+        let rows = answer_rows(&runs, false);
+        let svg = &min_hidden_figure(&rows, mean).unwrap().unwrap().svg;
+        let keys = series_keys(svg);
+        assert_eq!(keys, ["imp 1", "imp 0.5^(l\u{2212}1)", "s0", "s1", "s2"]);
+        let (lines, _) = answer_lines(&answer_points(&rows, mean));
+        assert_eq!(lines.len(), 6);
+        for (i, a) in lines.iter().enumerate() {
+            for b in &lines[i + 1..] {
+                assert_ne!((a.look.colour, a.look.shape), (b.look.colour, b.look.shape));
+            }
+        }
+        assert_texts_fit(svg, "2 importances × 3 seeds");
+
+        let runs = grid(&[2, 3], &["1", "0.5^(level-1)"], &[0]);
+        let svg = &min_hidden_figure(&answer_rows(&runs, false), mean)
+            .unwrap()
+            .unwrap()
+            .svg;
+        let keys = series_keys(svg);
+        let b3 = "b=3, imp 0.5^(l\u{2212}1)";
+        assert_eq!(
+            keys,
+            ["b=2, imp 1", "b=2, imp 0.5^(l\u{2212}1)", "b=3, imp 1", b3]
+        );
+    }
+
+    /// Pooled seeds: one legend entry per pooled series in colours of their own and one for
+    /// every seed's own line, which is drawn thin and light in its pooled series' colour.
+    #[test]
+    fn each_seed_is_a_thin_line_of_its_pooled_series() {
+        let runs = grid(&[3, 4], &["1", "0.5^(level-1)"], &[0, 1, 2]);
+        let rows = answer_rows(&runs, true);
+        let answers = answer_points(&rows, rule(Criterion::Loss, Aggregate::Mean));
+        assert_eq!(answers.len(), 4 + 12);
+        let svg = &min_hidden_figure(&rows, rule(Criterion::Loss, Aggregate::Mean))
+            .unwrap()
+            .unwrap()
+            .svg;
+        let keys = series_keys(svg);
+        assert_eq!(
+            keys,
+            [
+                "b=3, imp 1",
+                "b=3, imp 0.5^(l\u{2212}1)",
+                "b=4, imp 1",
+                "b=4, imp 0.5^(l\u{2212}1)"
+            ]
+        );
+        let t = texts(svg);
+        assert_eq!(
+            t.iter().filter(|s| s.starts_with("thin")).count(),
+            1,
+            "{t:?}"
+        );
+        assert!(t.concat().contains("seeds 0+1+2 pooled"), "{t:?}");
+        let lines = polylines(svg);
+        let drawn = |colour: RGBColor, width: u32| {
+            (lines.iter())
+                .filter(|l| l.0 == hex(colour) && l.1 == width.to_string())
+                .count()
+        };
+        for rank in 0..4 {
+            let colour = series_look(rank).colour;
+            // Its legend sample and two segments over depths 1–3.
+            assert_eq!(drawn(colour, LINE), 1 + 2, "series {rank}");
+            // Three seeds, two segments each.
+            assert_eq!(
+                drawn(lighten(colour, SEED_LIGHT), THIN),
+                3 * 2,
+                "series {rank}"
+            );
+        }
+        // The seeds stand apart where seed 2 needs a width more: light markers off the line.
+        assert_texts_fit(svg, "pooled seeds");
+    }
+
+    /// Past the palette's eight colours a series keeps its colour's place but is dotted and
+    /// has another shape: no two of the first 64 series look alike.
+    #[test]
+    fn series_past_the_palette_look_different() {
+        let looks: Vec<Look> = (0..64).map(series_look).collect();
+        for (i, a) in looks.iter().enumerate() {
+            for (j, b) in looks.iter().enumerate().skip(i + 1) {
+                assert!(
+                    (a.colour, a.shape, a.dash) != (b.colour, b.shape, b.dash),
+                    "series {i} and {j}"
+                );
+            }
+        }
+        assert_eq!(looks[8].colour, looks[0].colour);
+        assert_eq!((looks[0].dash, looks[8].dash), (Dash::Solid, Dash::Dotted));
+        assert_ne!(looks[8].shape, looks[0].shape);
+
+        // Ten series: ten legend entries, all different.
+        let importances: Vec<String> = (1..=10).map(|k| format!("0.{k}^i")).collect();
+        let importances: Vec<&str> = importances.iter().map(String::as_str).collect();
+        let runs = grid(&[2], &importances, &[0]);
+        let svg = &min_hidden_figure(
+            &answer_rows(&runs, false),
+            rule(Criterion::Loss, Aggregate::Mean),
+        )
+        .unwrap()
+        .unwrap()
+        .svg;
+        let keys = series_keys(svg);
+        let distinct: BTreeSet<&String> = keys.iter().collect();
+        assert_eq!((keys.len(), distinct.len()), (10, 10), "{keys:?}");
+        assert_texts_fit(svg, "ten series");
+    }
+
+    /// The heatmap's columns are categories: every one labelled where the labels fit, else
+    /// every k-th from the first (never the round ones of a linear scale); its rows name their
+    /// n_features.
+    #[test]
+    fn heatmap_columns_are_labelled_as_categories() {
+        let mean = rule(Criterion::Loss, Aggregate::Mean);
+        let columns = |runs: &[RunRow]| -> Vec<u32> {
+            let all = figures_of(runs, mean);
+            let svg = &figure(&all, "heatmap").svg;
+            assert_texts_fit(svg, "heatmap");
+            // The only plain numbers: the colour bar reads `1e-3`, the rows `2 (6)`.
+            texts(svg).iter().filter_map(|s| s.parse().ok()).collect()
+        };
+        let few = only(sweep(1..=3, 2..=8), "tree");
+        assert_eq!(columns(&few), (2..=8).collect::<Vec<_>>());
+
+        let many = grid(&[2], &["1"], &[0]);
+        let labelled = columns(&many);
+        let k = UNEVEN.iter().position(|h| *h == labelled[1]).unwrap();
+        assert!(k >= 2, "{labelled:?}");
+        let every_kth: Vec<u32> = UNEVEN.iter().copied().step_by(k).collect();
+        assert_eq!(labelled, every_kth);
+
+        let t = texts(&figure(&figures_of(&few, mean), "heatmap").svg);
+        for want in ["1 (2)", "2 (6)", "3 (14)", "depth (n_features)"] {
+            assert!(t.iter().any(|s| s == want), "{want}: {t:?}");
+        }
     }
 }

@@ -14,14 +14,14 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::analysis::{
-    Series, capitalised, decoded_title, fmt_p, has_tree, is_diverged, loss_word,
+    Series, Varying, capitalised, decoded_title, fmt_p, has_tree, is_diverged, loss_word,
     loss_word_of_answers, row_name, series_of, short_labels,
 };
 use crate::draw::{
     Area, Axis, BarStyle, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MISSING, MUTED, Mark, PLOT_HEIGHT,
     PLOT_WIDTH, categorical, chart_frame, colour_bar_with, floor_marker, fmt_bound, fmt_loss,
     fmt_loss_digits, hatch, is_dark, legend, lighten, nice_ticks, outline, svg_document,
-    text_style, viridis,
+    text_style, thin_ticks, viridis,
 };
 use crate::schema::{
     Aggregate, Criterion, CurveRow, MinHiddenRow, PassRule, RunRow, SummaryRow, decoding_instances,
@@ -872,27 +872,63 @@ fn hidden_chart<'a, 'b>(
     y_desc: &str,
     y_label: &dyn Fn(&f64) -> String,
 ) -> Result<LogChart<'a, 'b>> {
-    let (x0, x1) = x_span(hiddens);
+    let (margin, y_area, size) = (12, 80, 17);
+    let plot_w = plot.dim_in_pixel().0.saturating_sub(2 * margin + y_area);
     let mut chart = ChartBuilder::on(plot)
-        .margin(12)
+        .margin(margin)
         .x_label_area_size(60)
-        .y_label_area_size(80)
-        .build_cartesian_2d(
-            Axis::new(x0, x1, hiddens.iter().map(|h| *h as f64).collect()),
-            y_axis,
-        )?;
+        .y_label_area_size(y_area)
+        .build_cartesian_2d(width_axis(hiddens, plot_w, size), y_axis)?;
     chart
         .configure_mesh()
         .x_desc("n_hidden (hidden width)")
         .y_desc(y_desc)
         .x_label_formatter(&|v| format!("{}", v.round() as i64))
         .y_label_formatter(y_label)
-        .label_style((FONT, 17))
+        .label_style((FONT, size))
         .axis_desc_style((FONT, 19))
         .bold_line_style(GRID)
         .light_line_style(GRID_LIGHT)
         .draw()?;
     Ok(chart)
+}
+
+/// The x axis of the tested widths `hiddens` on a plot `plot_w` pixels wide, labelled in
+/// `size` px text: every width where the labels fit, else the round ones ([`thin_ticks`]), so
+/// that `1 2 … 10` beside `12 … 32` never run together; the others keep a light grid line.
+fn width_axis(hiddens: &[u32], plot_w: u32, size: u32) -> Axis {
+    let (x0, x1) = x_span(hiddens);
+    let ticks: Vec<(f64, u32)> = hiddens.iter().map(|h| (f64::from(*h), *h)).collect();
+    let widest = (hiddens.iter())
+        .filter_map(|h| (FONT, size).into_font().box_size(&h.to_string()).ok())
+        .map(|b| b.0)
+        .max()
+        .unwrap_or(0);
+    let unit = f64::from(plot_w) / (x1 - x0);
+    let kept = thin_ticks(&ticks, unit, f64::from(widest + size / 3));
+    let light = (ticks.iter())
+        .filter(|t| !kept.contains(t))
+        .map(|t| t.0)
+        .collect();
+    Axis::new(x0, x1, kept.iter().map(|t| t.0).collect()).with_light(light)
+}
+
+/// What sets the series of a comparison chart apart, for its title: `structure`,
+/// `importance`, `structure and importance` (`data set` without a tree). Branching, magnitude
+/// and seed are the chart's own.
+fn compared_by(members: &[Series], tree: bool) -> String {
+    let v = Varying::of(members);
+    let structure = if tree { "structure" } else { "data set" };
+    let parts: Vec<&str> = [(v.structure, structure), (v.importance, "importance")]
+        .into_iter()
+        .filter(|p| p.0)
+        .map(|p| p.1)
+        .collect();
+    if parts.is_empty() {
+        structure.to_owned()
+    } else {
+        parts.join(" and ")
+    }
 }
 
 /// For a series with exact evaluation: the fraction of possible samples decoded vs n_hidden, a
@@ -1350,10 +1386,11 @@ fn comparison(
             .iter()
             .filter(|r| members.contains(&Series::of_summary(r))),
     );
+    let by = compared_by(members, tree);
     let (title, stem) = if tree {
         (
             format!(
-                "{what} {word} vs n_hidden by structure — b={}, {}, {}",
+                "{what} {word} vs n_hidden by {by} — b={}, {}, {}",
                 first.branching,
                 first.magnitude,
                 first.seed.label()
@@ -1366,7 +1403,7 @@ fn comparison(
     } else {
         (
             format!(
-                "{what} {word} vs n_hidden by data set — features without a tree, {}, {}",
+                "{what} {word} vs n_hidden by {by} — features without a tree, {}, {}",
                 first.magnitude,
                 first.seed.label()
             ),
@@ -1403,13 +1440,15 @@ fn comparison(
             let hiddens = distinct(of_depth.iter().map(|r| r.n_hidden));
             let (x0, x1) = x_span(&hiddens);
             let caption = of_depth.first().map_or(String::new(), |r| r.row_label());
+            let (margin, y_area, size) = (6, 72, 14);
+            let plot_w = panel.dim_in_pixel().0.saturating_sub(2 * margin + y_area);
             let mut chart = ChartBuilder::on(panel)
                 .caption(caption, (FONT, 17))
-                .margin(6)
+                .margin(margin)
                 .x_label_area_size(40)
-                .y_label_area_size(72)
+                .y_label_area_size(y_area)
                 .build_cartesian_2d(
-                    Axis::new(x0, x1, hiddens.iter().map(|h| *h as f64).collect()),
+                    width_axis(&hiddens, plot_w, size),
                     Axis::new(axis.bottom(), axis.hi, axis.major.clone()),
                 )?;
             // The y axis is shared: named once per row of panels.
@@ -1424,9 +1463,10 @@ fn comparison(
                 .y_desc(y_desc)
                 .x_label_formatter(&|v| format!("{}", v.round() as i64))
                 .y_label_formatter(&|v| axis.label(v))
-                .label_style((FONT, 14))
+                .label_style((FONT, size))
                 .axis_desc_style((FONT, 15))
                 .bold_line_style(GRID)
+                .light_line_style(GRID_LIGHT)
                 .draw()?;
             draw_threshold(&mut chart, x0, x1, threshold)?;
             let unit = unit_px(&chart);
@@ -1763,6 +1803,7 @@ fn fmt_step(v: &f64) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use resvg::usvg;
 
     pub(crate) fn run(
         depth: u32,
@@ -1806,6 +1847,26 @@ pub(crate) mod tests {
             .filter(|n| n.has_tag_name("text"))
             .map(|n| n.text().unwrap_or_default().trim().to_owned())
             .collect()
+    }
+
+    /// Every text's box as the PNG renders it (SVG user units), and the canvas size.
+    pub(crate) fn text_boxes(svg: &str) -> (usvg::Size, Vec<(String, usvg::Rect)>) {
+        fn walk(group: &usvg::Group, out: &mut Vec<(String, usvg::Rect)>) {
+            for node in group.children() {
+                match node {
+                    usvg::Node::Group(g) => walk(g, out),
+                    usvg::Node::Text(t) => {
+                        let s: String = t.chunks().iter().map(|c| c.text()).collect();
+                        out.push((s.trim().to_owned(), t.abs_bounding_box()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let tree = crate::draw::parse_svg(svg).unwrap();
+        let mut out = Vec::new();
+        walk(tree.root(), &mut out);
+        (tree.size(), out)
     }
 
     /// The polygons of an SVG document: their points, parsed.
@@ -1943,6 +2004,66 @@ pub(crate) mod tests {
         // The CSV numbers stay exact: the summary keeps the zero.
         assert!(summary.iter().any(|r| r.mean == 0.0));
         assert!(summary.iter().any(|r| r.mean == 1e-25));
+    }
+
+    /// Widths 1–10 and 12–32 on one linear axis: the tick labels of the comparison and loss
+    /// charts never run together (`12345678910`), the widest width is labelled, and the
+    /// comparison's title names what differs between its series.
+    #[test]
+    fn width_ticks_never_overlap_and_comparisons_name_what_differs() {
+        let widths: Vec<u32> = (1..=10).chain([12, 14, 16, 20, 24, 32]).collect();
+        let series = |structure: &str, importance: &str| -> Vec<RunRow> {
+            let mut runs = Vec::new();
+            for depth in 1..=3 {
+                for h in &widths {
+                    let loss = 10f64.powf(-f64::from(*h) / f64::from(depth));
+                    runs.extend(config(depth, *h, structure, loss).map(|r| RunRow {
+                        config_id: format!("{}-i{importance}", r.config_id),
+                        group: format!("{}-i{importance}", r.group),
+                        importance: importance.into(),
+                        ..r
+                    }));
+                }
+            }
+            runs
+        };
+        let charts_of = |parts: &[(&str, &str)]| -> Vec<Plot> {
+            let runs: Vec<RunRow> = parts.iter().flat_map(|(s, i)| series(s, i)).collect();
+            charts(&runs, Aggregate::Mean).1
+        };
+        let plots = charts_of(&[("tree", "1"), ("tree", "0.5^(level-1)")]);
+        let compare = plot(&plots, "compare_");
+        assert!(
+            compare.title.contains(" by importance — "),
+            "{}",
+            compare.title
+        );
+        for chart in [compare, plot(&plots, "loss_vs_hidden_")] {
+            let (_, boxes) = text_boxes(&chart.svg);
+            let ticks: Vec<&(String, usvg::Rect)> = (boxes.iter())
+                .filter(|(s, _)| s.parse::<u32>().is_ok())
+                .collect();
+            assert!(ticks.len() >= 4, "{}: {ticks:?}", chart.stem);
+            assert!(
+                ticks.iter().any(|(s, _)| s == "32"),
+                "{}: {ticks:?}",
+                chart.stem
+            );
+            for (i, (s, a)) in ticks.iter().enumerate() {
+                for (t, b) in &ticks[i + 1..] {
+                    let overlap = a.left() < b.right()
+                        && b.left() < a.right()
+                        && a.top() < b.bottom()
+                        && b.top() < a.bottom();
+                    assert!(!overlap, "{}: {s:?} {a:?} overlaps {t:?} {b:?}", chart.stem);
+                }
+            }
+        }
+        let title = |parts: &[(&str, &str)]| plot(&charts_of(parts), "compare_").title.clone();
+        let structures = title(&[("tree", "1"), ("independent", "1")]);
+        assert!(structures.contains(" by structure — "), "{structures}");
+        let both = title(&[("tree", "1"), ("independent", "0.9^i")]);
+        assert!(both.contains(" by structure and importance — "), "{both}");
     }
 
     /// With the sum as headline, one diverged instance makes the cell NaN: it says how many of

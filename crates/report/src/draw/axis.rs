@@ -88,6 +88,38 @@ pub fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     (first..=last).map(|k| k as f64 * step).collect()
 }
 
+/// The `ticks` (coordinate, whole number) that keep their labels `room` pixels apart at
+/// `unit` pixels per coordinate, on a linear axis: all of them, or those at multiples of 2, 5,
+/// 10, … (every 2nd, 5th, … where fewer than two are multiples), so that labels never run
+/// together (`12345678910`) and the ones kept read as a scale; the first and last ticks too
+/// where they keep that room, so that the axis shows its range (`1 5 10 20 32`).
+pub fn thin_ticks(ticks: &[(f64, u32)], unit: f64, room: f64) -> Vec<(f64, u32)> {
+    let apart = |a: &(f64, u32), b: &(f64, u32)| (b.0 - a.0).abs() * unit >= room;
+    for step in [1, 2, 5, 10, 20, 50, 100, 200, 500] {
+        let mut kept: Vec<(f64, u32)> = ticks.iter().copied().filter(|t| t.1 % step == 0).collect();
+        if kept.len() < 2 {
+            kept = ticks.iter().copied().step_by(step as usize).collect();
+        }
+        if !kept.windows(2).all(|w| apart(&w[0], &w[1])) {
+            continue;
+        }
+        if let (Some(first), Some(head)) = (ticks.first(), kept.first())
+            && first != head
+            && apart(first, head)
+        {
+            kept.insert(0, *first);
+        }
+        if let (Some(last), Some(tail)) = (ticks.last(), kept.last())
+            && last != tail
+            && apart(tail, last)
+        {
+            kept.push(*last);
+        }
+        return kept;
+    }
+    ticks.first().copied().into_iter().collect()
+}
+
 /// A short number for a tick label: `0.25`, `-1`, `1.5e-3`.
 pub fn fmt_num(v: f64) -> String {
     if v == 0.0 {
@@ -173,6 +205,25 @@ mod tests {
         assert_eq!(fmt_loss(f64::INFINITY), "inf");
         assert_eq!(fmt_bound(1e-8), "1e-8");
         assert_eq!(fmt_bound(2.5e-8), "2.5e-8");
+    }
+
+    #[test]
+    fn crowded_ticks_keep_round_labels() {
+        let ticks: Vec<(f64, u32)> = (2..=32).map(|h| (f64::from(h), h)).collect();
+        assert_eq!(thin_ticks(&ticks, 100.0, 60.0), ticks);
+        let kept: Vec<u32> = thin_ticks(&ticks, 30.0, 60.0).iter().map(|t| t.1).collect();
+        assert_eq!(kept, (1..=16).map(|k| 2 * k).collect::<Vec<_>>());
+        let kept: Vec<u32> = thin_ticks(&ticks, 12.0, 60.0).iter().map(|t| t.1).collect();
+        assert_eq!(kept, [5, 10, 15, 20, 25, 30]);
+        // Tested widths 1–10 and 12–32: never closer than the room, the ends labelled too.
+        let tested: Vec<(f64, u32)> = (1..=10)
+            .chain([12, 14, 16, 20, 24, 32])
+            .map(|h| (f64::from(h), h))
+            .collect();
+        let kept = thin_ticks(&tested, 7.7, 21.0);
+        let labels: Vec<u32> = kept.iter().map(|t| t.1).collect();
+        assert_eq!(labels, [1, 5, 10, 20, 32]);
+        assert!(kept.windows(2).all(|w| (w[1].0 - w[0].0) * 7.7 >= 21.0));
     }
 
     /// Beside a threshold the printed loss is on the same side of it as the loss itself.

@@ -24,6 +24,9 @@ const OKABE_ITO: [RGBColor; 8] = [
     RGBColor(240, 228, 66),
 ];
 
+/// How many colours [`categorical`] has before it repeats.
+pub const CATEGORICAL: usize = OKABE_ITO.len();
+
 /// The `i`-th categorical colour (Okabe–Ito, cycling after 8): every chart and paper figure
 /// gives a series the same colour.
 pub fn categorical(i: usize) -> RGBColor {
@@ -88,6 +91,13 @@ pub fn lighten(c: RGBColor, amount: f64) -> RGBColor {
     RGBColor(mix(c.0), mix(c.1), mix(c.2))
 }
 
+/// `c` mixed with black: `amount` 0 keeps it, 1 gives black.
+pub fn darken(c: RGBColor, amount: f64) -> RGBColor {
+    let keep = 1.0 - amount.clamp(0.0, 1.0);
+    let mix = |v: u8| (f64::from(v) * keep).round() as u8;
+    RGBColor(mix(c.0), mix(c.1), mix(c.2))
+}
+
 /// Whether white text reads better than black on `c`.
 pub fn is_dark(c: RGBColor) -> bool {
     0.299 * f64::from(c.0) + 0.587 * f64::from(c.1) + 0.114 * f64::from(c.2) <= 140.0
@@ -108,6 +118,8 @@ mod tests {
         assert_eq!(diverging(-1.0), RGBColor(5, 48, 97));
         assert_eq!(diverging(1.0), RGBColor(103, 0, 31));
         assert_eq!(lighten(BLACK, 1.0), WHITE);
+        assert_eq!(darken(WHITE, 1.0), BLACK);
+        assert_eq!(darken(RGBColor(200, 100, 0), 0.5), RGBColor(100, 50, 0));
         assert_eq!(categorical(8), categorical(0));
     }
 }

@@ -9,12 +9,12 @@
 //!   same font, so no system font or fontconfig is involved;
 //! - **colours**: [`categorical`] (Okabe–Ito, colour-blind safe), [`viridis`] (sequential),
 //!   [`diverging`]
-//!   (RdBu, centred at 0), [`lighten`], [`is_dark`], and the grey tones [`GRID`],
+//!   (RdBu, centred at 0), [`lighten`], [`darken`], [`is_dark`], and the grey tones [`GRID`],
 //!   [`GRID_LIGHT`], [`MISSING`], [`MUTED`];
 //! - **axes and numbers**: [`Axis`], an f64 axis with explicit ticks, [`nice_ticks`],
-//!   [`fmt_num`], [`fmt_loss`], [`fmt_loss_vs`] (a loss beside a pass/fail verdict: enough
-//!   digits to show its side of the threshold), [`fmt_loss_digits`] (the same, with a fixed
-//!   number of digits), [`fmt_bound`];
+//!   [`thin_ticks`] (labels that never run together), [`fmt_num`], [`fmt_loss`],
+//!   [`fmt_loss_vs`] (a loss beside a pass/fail verdict: enough digits to show its side of the
+//!   threshold), [`fmt_loss_digits`] (the same, with a fixed number of digits), [`fmt_bound`];
 //! - **chart frame**: [`svg_document`] (a white canvas), [`chart_frame`] (= [`titled`],
 //!   [`with_footer`] and [`side_column`]), [`text_style`], [`outline`], [`hatch`], [`legend`] /
 //!   [`legend_at`] with [`Mark`], [`colour_bar`] (sized by [`BarStyle`] in
@@ -47,9 +47,12 @@ mod files;
 mod frame;
 mod raster;
 
-pub use axis::{Axis, fmt_bound, fmt_loss, fmt_loss_digits, fmt_loss_vs, fmt_num, nice_ticks};
+pub use axis::{
+    Axis, fmt_bound, fmt_loss, fmt_loss_digits, fmt_loss_vs, fmt_num, nice_ticks, thin_ticks,
+};
 pub use colour::{
-    GRID, GRID_LIGHT, MISSING, MUTED, categorical, diverging, is_dark, lighten, viridis,
+    CATEGORICAL, GRID, GRID_LIGHT, MISSING, MUTED, categorical, darken, diverging, is_dark,
+    lighten, viridis,
 };
 pub use files::{
     Render, is_safe_stem, remove_stale_charts, sanitize, write_chart, write_chart_with,
