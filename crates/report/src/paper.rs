@@ -15,6 +15,7 @@
 //! | file | what it shows |
 //! | --- | --- |
 //! | `min_hidden` | the headline answer ([`crate::ReportOptions::rule`]) vs depth, a line per tree series; a bound (`≤2`) a hollow marker; `none` an upward arrow in one band above every width, labelled `none`, reached by a dashed line; `↓` / `↑` beside an answer that more steps may lower / that a wider width fails above; with pooled seeds each seed's own answers a thin light line under its pooled series' |
+//! | `min_hidden_vs_features` | the same answers vs n_features on a log scale (ticks at powers of 2), where the tree series differ in branching: trees of the same size but another shape side by side |
 //! | `loss_vs_hidden_<series>` | the headline aggregate's loss vs n_hidden, a line per depth, log axis down to the display floor, broken where a loss diverged; the threshold dashed when the checks follow the loss |
 //! | `heatmap_<series>` | the same loss by depth (and n_features) × n_hidden on one log viridis scale for all the run's heatmaps, a check mark where the config passes, `†` where instances diverged; its columns labelled as categories (all, or every k-th), never as a scale |
 //!
@@ -146,7 +147,9 @@ pub(crate) fn figures(
     rule: PassRule,
 ) -> Result<Vec<Plot>> {
     draw::ensure_font()?;
-    let mut out: Vec<Plot> = min_hidden_figure(min_rows, rule)?.into_iter().collect();
+    let mut out: Vec<Plot> = (min_hidden_figure(min_rows, rule)?.into_iter())
+        .chain(min_hidden_vs_features_figure(min_rows, rule)?)
+        .collect();
     let series: Vec<(Series, Vec<&SummaryRow>)> = (series_of(summary).into_iter())
         .filter(|s| !s.per_instance_p())
         .map(|s| {
@@ -831,6 +834,7 @@ impl Answer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Point {
     pub depth: u32,
+    pub n_features: u32,
     pub answer: Answer,
     /// `↓`, `↑`, both or none ([`MinHiddenRow::marks`]).
     pub marks: String,
@@ -851,6 +855,7 @@ pub(crate) fn answer_points(rows: &[MinHiddenRow], rule: PassRule) -> SeriesPoin
                 .filter_map(|r| {
                     Answer::of(r, rule).map(|answer| Point {
                         depth: r.depth,
+                        n_features: r.n_features,
                         answer,
                         marks: r.marks(decoded),
                     })
@@ -1073,6 +1078,52 @@ fn answer_keys(answers: &SeriesPoints) -> Vec<Key> {
     keys
 }
 
+/// What the answer figure's x axis is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AnswerX {
+    /// The tree's depth (`min_hidden`).
+    Depth,
+    /// Its n_features on a log scale (`min_hidden_vs_features`): trees of other branching
+    /// factors side by side by their size.
+    Features,
+}
+
+impl AnswerX {
+    /// Where `p` is drawn along x.
+    fn of(self, p: &Point) -> f64 {
+        match self {
+            AnswerX::Depth => f64::from(p.depth),
+            AnswerX::Features => f64::from(p.n_features).log2(),
+        }
+    }
+
+    /// The x range, ticks (`(coordinate, label)`) and description for `points`, of which
+    /// there is at least one.
+    fn frame(self, points: &[&Point]) -> ((f64, f64), Vec<(f64, u32)>, &'static str) {
+        let at: Vec<f64> = points.iter().map(|p| self.of(p)).collect();
+        let (lo, hi) = at
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+                (lo.min(*x), hi.max(*x))
+            });
+        match self {
+            AnswerX::Depth => {
+                let depths = distinct(points.iter().map(|p| p.depth));
+                let ticks = depths.iter().map(|d| (f64::from(*d), *d)).collect();
+                ((lo - 0.4, hi + 0.4), ticks, "depth")
+            }
+            // Powers of two: a doubling of the tree is one step along x.
+            AnswerX::Features => {
+                let (lo, hi) = (lo - 0.4, hi + 0.4);
+                let ticks = (lo.ceil().max(0.0) as u32..=hi.floor() as u32)
+                    .map(|k| (f64::from(k), 1u32 << k))
+                    .collect();
+                ((lo, hi), ticks, "n_features (log scale)")
+            }
+        }
+    }
+}
+
 /// 1. The headline answer vs depth, a line per tree series; `None` without tree series.
 ///
 /// With pooled seeds, each seed's own answers are drawn thin and light under their pooled
@@ -1081,6 +1132,26 @@ fn answer_keys(answers: &SeriesPoints) -> Vec<Key> {
 /// without a legend of every seed and series whose colours run out. Seeds apart share their
 /// series' colour and differ in marker ([`answer_lines`]).
 fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plot>> {
+    answer_figure(rows, rule, AnswerX::Depth)
+}
+
+/// 1b. The headline answer vs n_features (log scale), a line per tree series, where the tree
+/// series differ in branching: is it the size of a tree or its shape that sets the width?
+/// `None` with one branching factor, where it would be the depth figure relabelled.
+fn min_hidden_vs_features_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plot>> {
+    let branching = distinct(
+        (rows.iter())
+            .filter(|r| has_tree(r.depth))
+            .map(|r| r.branching),
+    );
+    if branching.len() < 2 {
+        return Ok(None);
+    }
+    answer_figure(rows, rule, AnswerX::Features)
+}
+
+/// The answer figure along `x`: see [`min_hidden_figure`].
+fn answer_figure(rows: &[MinHiddenRow], rule: PassRule, x: AnswerX) -> Result<Option<Plot>> {
     let answers = answer_points(rows, rule);
     let points = || answers.iter().flat_map(|(_, points)| points);
     let widths: Vec<u32> = points().filter_map(|p| p.answer.width()).collect();
@@ -1096,18 +1167,16 @@ fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plo
         return Ok(None);
     };
     let y = AnswerAxis::new(*lo, *hi, !tested.is_empty());
-    let depths = distinct(points().map(|p| p.depth));
+    let all: Vec<&Point> = points().collect();
+    let (x_range, x_ticks, x_desc) = x.frame(&all);
     let keys = answer_keys(&answers);
     let (lines, _) = answer_lines(&answers);
     let y_label = |v: &f64| y.label(v);
     let frame = Frame {
-        x: (
-            f64::from(depths[0]) - 0.4,
-            f64::from(depths[depths.len() - 1]) + 0.4,
-        ),
-        x_ticks: depths.iter().map(|d| (f64::from(*d), *d)).collect(),
+        x: x_range,
+        x_ticks,
         x_categorical: false,
-        x_desc: "depth".to_owned(),
+        x_desc: x_desc.to_owned(),
         y: y.axis.clone(),
         y_label: &y_label,
         y_desc: answer_desc(rule),
@@ -1133,8 +1202,8 @@ fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plo
             let (look, seed) = (l.look, l.seed_of_pool);
             let dx = dodge_within(l.place, n, unit, 14.0);
             let pixel = |p: &Point| {
-                let (x, py) = at(&chart, f64::from(p.depth), y.level(p.answer));
-                (x + dx, py)
+                let (px, py) = at(&chart, x.of(p), y.level(p.answer));
+                (px + dx, py)
             };
             let (colour, width, radius) = if seed {
                 (lighten(look.colour, SEED_LIGHT), THIN, RADIUS * 2 / 3)
@@ -1157,9 +1226,13 @@ fn min_hidden_figure(rows: &[MinHiddenRow], rule: PassRule) -> Result<Option<Plo
         }
         Ok(())
     })?;
+    let (stem, by) = match x {
+        AnswerX::Depth => ("min_hidden", "depth"),
+        AnswerX::Features => ("min_hidden_vs_features", "number of features"),
+    };
     Ok(Some(Plot {
-        stem: "min_hidden".to_owned(),
-        title: format!("Smallest n_hidden by depth: {}", rule.describe()),
+        stem: stem.to_owned(),
+        title: format!("Smallest n_hidden by {by}: {}", rule.describe()),
         series: None,
         svg,
     }))
@@ -2287,6 +2360,52 @@ mod tests {
             }
         }
         runs
+    }
+
+    #[test]
+    fn trees_of_several_branching_factors_get_an_answer_by_size() {
+        let mut runs = grid(&[2, 3], &["1"], &[0]);
+        for r in runs.iter_mut().filter(|r| r.branching == 3) {
+            r.n_features = (1..=r.depth).map(|l| 3u32.pow(l)).sum();
+        }
+        let mean = rule(Criterion::Loss, Aggregate::Mean);
+        let drawn = |runs: &[RunRow]| {
+            let rows = answer_rows(runs, false);
+            figures(&crate::summarize(runs), &rows, mean).unwrap()
+        };
+        let figures = drawn(&runs);
+        let by_size = (figures.iter())
+            .find(|f| f.stem == "min_hidden_vs_features")
+            .expect("two branching factors: the answer by size");
+        let labels = texts(&by_size.svg);
+        // 2 to 39 features (b = 2 and 3, depths 1–3): ticks at the powers of two between.
+        for tick in [
+            "2",
+            "4",
+            "8",
+            "16",
+            "32",
+            "n_features (log scale)",
+            "b=2",
+            "b=3",
+        ] {
+            assert!(labels.iter().any(|l| l == tick), "{tick}: {labels:?}");
+        }
+        assert!(!labels.iter().any(|l| l == "64" || l == "1"), "{labels:?}");
+        // Along x, each answer stands at log2 of its tree's size.
+        for (_, points) in answer_points(&answer_rows(&runs, false), mean) {
+            for p in &points {
+                let size = AnswerX::Features.of(p).exp2();
+                assert!((size - f64::from(p.n_features)).abs() < 1e-9, "{p:?}");
+            }
+        }
+        // One branching factor: the depth figure says it all.
+        let one = grid(&[2], &["1"], &[0]);
+        assert!(
+            drawn(&one)
+                .iter()
+                .all(|f| f.stem != "min_hidden_vs_features")
+        );
     }
 
     /// `min_hidden.csv`'s rows as the report writes them: with `pool`, the pooled series'
