@@ -23,7 +23,7 @@ tasks:
         [--shard K/N] [--dry-run] [--quiet]
                       run a sweep (default: the seed's full experiment) into runs/<name>/
   report DIR [--threshold T] [--aggregate min|mean|median|sum] [--criterion loss|decoded]
-        [--relative-loss true|false] [--pool-seeds true|false]
+        [--relative-loss true|false] [--pool-seeds true|false] [--label KEY=NAME ...]
                       rebuild the tables, plots and index.html of a run folder from its CSVs,
                       first changing its [analysis] as asked (saved; nothing retrains)
   merge DIRS... --out DIR
