@@ -20,7 +20,8 @@ seed's instances (3 seeds × 5 instances = 15 a side by default) and compares:
   below the threshold, for the median, mean, min and sum. The median's answers must be equal
   or one tested width apart ("none", no width passes, counts as the width after the last).
 
-Exit status: 0 AGREE, 1 DISAGREE, 2 unusable input.
+Exit status: 0 AGREE, 1 DISAGREE, 2 unusable input, 3 INCONCLUSIVE (every instance on both
+sides fails the threshold, or every one passes: nothing to tell apart).
 """
 
 import argparse
@@ -201,6 +202,13 @@ def main():
     if failed_depths or failed_cells:
         print("verdict: DISAGREE")
         return 1
+    # Where every instance fails (or every one passes) on both sides, answers agree trivially.
+    losses = [l for side in (tmh, ref) for cell in side.values() for s in cell.values() for l in s]
+    if all(l >= thr for l in losses) or all(l < thr for l in losses):
+        print("verdict: INCONCLUSIVE: every instance on both sides "
+              f"{'fails' if losses[0] >= thr else 'passes'} the threshold, so nothing tells the "
+              "two apart; train longer or widen the grid")
+        return 3
     print("verdict: AGREE")
     return 0
 

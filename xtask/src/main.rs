@@ -46,7 +46,8 @@ tasks:
                       train the seed's sweep (n_hidden 2..10, 5 instances) with tmh and with the
                       notebook's own procedure in plain PyTorch (scripts/notebook_reference.py,
                       the setup-libtorch venv's Python), compare pass counts and answers
-                      (scripts/notebook_compare.py; exit 1 if they disagree) and time both
+                      (scripts/notebook_compare.py; exit 1 if they disagree, 3 if nothing tells
+                      them apart) and time both
                       (default DIR: runs/check-notebook; about 45 min on 2 cores)
   bench [--full] [--fused-steps N] [--reference-steps N] [--reference NAME[,NAME...]]
                       time the fused CPU engine against burn backends per depth group of the

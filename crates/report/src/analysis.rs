@@ -737,13 +737,35 @@ impl Named {
     }
 }
 
-/// Gives every row of `summary` that one of `names` names that name as its `label`.
-pub fn name_series(summary: &mut [SummaryRow], names: &[SeriesName]) {
-    for row in summary {
+/// Gives every row of `summary` that one of `names` names that name as its `label`. Fails
+/// when a name reads like another series' label (tmh's own or another name): the two would
+/// print as one.
+pub fn name_series(summary: &mut [SummaryRow], names: &[SeriesName]) -> anyhow::Result<()> {
+    for row in summary.iter_mut() {
         if let Some(n) = names.iter().find(|n| n.of.names(row)) {
             row.label = n.name.clone();
         }
     }
+    // What a series is named for: its structure and stop probability, or its data set.
+    let named_for = |r: &SummaryRow| match has_tree(r.depth) {
+        true => format!("{}, stop_prob {}", r.structure, r.stop_prob),
+        false => format!("data set {}", r.data_set.name),
+    };
+    for n in names {
+        let mut owners = (summary.iter())
+            .filter(|r| r.label == n.name)
+            .map(named_for)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter();
+        if let (Some(a), Some(b)) = (owners.next(), owners.next()) {
+            anyhow::bail!(
+                "analysis.labels: {:?} would name both {a} and {b}, which would read as one \
+                 series; give it another name",
+                n.name
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Sets [`DataSetId::in_label`] on every row of a data set that shares a series label with
@@ -1280,7 +1302,21 @@ mod tests {
             ),
             name(Named::DataSet(data_set), "TMS"),
         ];
-        name_series(&mut summary, &names);
+        // A name that reads like another series' own would print the two as one.
+        let clash = [name(
+            Named::Structure {
+                structure: "tree".into(),
+                stop_prob: 0.0,
+            },
+            "tree (stop_prob 0.5)",
+        )];
+        let err = name_series(&mut summary.clone(), &clash).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "analysis.labels: \"tree (stop_prob 0.5)\" would name both tree, stop_prob 0 and \
+             tree, stop_prob 0.5, which would read as one series; give it another name"
+        );
+        name_series(&mut summary, &names).unwrap();
         assert_eq!(
             labels(&summary),
             [

@@ -304,10 +304,10 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     } else {
         Pooled::default()
     };
-    let summary = judged_summary(&runs, opts);
+    let summary = judged_summary(&runs, opts)?;
     let mut min_rows = marked_min_hidden(&summary, curves.as_deref(), opts.threshold);
     if let Some((runs, curves)) = per_seed.filter(|_| !pooled.ids.is_empty()) {
-        let summary = judged_summary(&runs, opts);
+        let summary = judged_summary(&runs, opts)?;
         min_rows.extend(marked_min_hidden(
             &summary,
             curves.as_deref(),
@@ -386,15 +386,22 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     Ok(ReportFiles { index, files })
 }
 
-/// The summary of `runs` as the report judges it: with `n_passing`, and marked relative.
-fn judged_summary(runs: &[RunRow], opts: &ReportOptions) -> Vec<SummaryRow> {
+/// The summary of `runs` as the report judges it: with its series' names, `n_passing`, and
+/// marked relative.
+fn judged_summary(runs: &[RunRow], opts: &ReportOptions) -> Result<Vec<SummaryRow>> {
     let mut summary = summarize(runs);
-    name_series(&mut summary, &opts.series_names);
+    name_series(&mut summary, &opts.series_names)?;
     count_passing(&mut summary, runs, opts.threshold);
     if opts.relative_loss {
         relative::mark(&mut summary);
     }
-    summary
+    Ok(summary)
+}
+
+/// Fails when `names` would make two series of `runs` read as one ([`name_series`]): checked
+/// before a folder's analysis is changed.
+pub fn check_series_names(runs: &[RunRow], names: &[SeriesName]) -> Result<()> {
+    name_series(&mut summarize(runs), names)
 }
 
 /// The `min_hidden.csv` rows of `summary`, with their `↓` marks where there are `curves`.

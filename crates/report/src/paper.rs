@@ -34,7 +34,7 @@
 //! `scale(0.25)` group maps the drawing onto that viewBox, so that LaTeX, Inkscape and
 //! browsers agree on the size. The PNG is rendered from the SVG at 300 dpi (975 × 720 px).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -1194,6 +1194,18 @@ fn answer_figure(rows: &[MinHiddenRow], rule: PassRule, x: AnswerX) -> Result<Op
         }
         let unit = at(&chart, 1.0, 0.0).0 - at(&chart, 0.0, 0.0).0;
         let n = lines.iter().filter(|l| !l.seed_of_pool).count();
+        // Sideways shifts keep answers that share an x apart. Every series has every depth;
+        // on the n_features scale only trees of one size share an x, and a shift elsewhere
+        // would move a point off its size.
+        let mut at_x: BTreeMap<u64, usize> = BTreeMap::new();
+        for ((_, pts), l) in answers.iter().zip(&lines) {
+            if !l.seed_of_pool {
+                for p in pts {
+                    *at_x.entry(x.of(p).to_bits()).or_default() += 1;
+                }
+            }
+        }
+        let shared = |p: &Point| x == AnswerX::Depth || at_x.get(&x.of(p).to_bits()) > Some(&1);
         // A pooled series' seeds first, so that it lies on top.
         let mut order: Vec<usize> = (0..answers.len()).collect();
         order.sort_by_key(|&i| !lines[i].seed_of_pool);
@@ -1203,7 +1215,7 @@ fn answer_figure(rows: &[MinHiddenRow], rule: PassRule, x: AnswerX) -> Result<Op
             let dx = dodge_within(l.place, n, unit, 14.0);
             let pixel = |p: &Point| {
                 let (px, py) = at(&chart, x.of(p), y.level(p.answer));
-                (px + dx, py)
+                (px + if shared(p) { dx } else { 0 }, py)
             };
             let (colour, width, radius) = if seed {
                 (lighten(look.colour, SEED_LIGHT), THIN, RADIUS * 2 / 3)
@@ -2392,12 +2404,24 @@ mod tests {
             assert!(labels.iter().any(|l| l == tick), "{tick}: {labels:?}");
         }
         assert!(!labels.iter().any(|l| l == "64" || l == "1"), "{labels:?}");
-        // Along x, each answer stands at log2 of its tree's size.
-        for (_, points) in answer_points(&answer_rows(&runs, false), mean) {
-            for p in &points {
-                let size = AnswerX::Features.of(p).exp2();
-                assert!((size - f64::from(p.n_features)).abs() < 1e-9, "{p:?}");
-            }
+        // Along x, each answer stands at log2 of its tree's size, not shifted sideways: no
+        // two trees here share a size. (Each colour's first marker is its legend entry's.)
+        let drawn_at = |colour: usize, sizes: [u32; 3]| {
+            let [shapes, _] = markers(&by_size.svg, &hex(categorical(colour)));
+            assert_eq!(shapes.len(), 4, "a legend marker and three answers");
+            (shapes[1..].iter().map(|p| p.0))
+                .zip(sizes)
+                .collect::<Vec<_>>()
+        };
+        let points = [drawn_at(0, [2, 6, 14]), drawn_at(1, [3, 12, 39])].concat();
+        let (x0, x1) = (points[0].0, points[1].0);
+        let per_doubling = (x1 - x0) / (6f64.log2() - 1.0);
+        for (x, n) in &points {
+            let expected = x0 + per_doubling * (f64::from(*n).log2() - 1.0);
+            assert!(
+                (x - expected).abs() < 1.5,
+                "{n} features at {x}, not {expected}"
+            );
         }
         // One branching factor: the depth figure says it all.
         let one = grid(&[2], &["1"], &[0]);

@@ -229,8 +229,11 @@ pub(crate) fn lost_features_note(rows: &[MinHiddenRow], rule: &PassRule) -> Opti
     if rule.criterion == Criterion::Decoded {
         return None;
     }
+    // With pooled seeds, the pooled series speak for their seeds.
+    let pooled = rows.iter().any(|r| r.seed.is_pooled());
     let headline = rows.iter().filter(|r| {
         r.aggregate == rule.aggregate
+            && (r.seed.is_pooled() || !pooled)
             && !Series::of_min_hidden(r).per_instance_p()
             && r.stores_less_than_it_passes()
     });
@@ -564,6 +567,27 @@ mod tests {
                 "tree (stop_prob 0.5), b=2, binary, seed 0: depth 2 (loss ≤2, decoded 3)"
             ),
             "{text}"
+        );
+        // Pooled seeds: the pooled series speaks for its seeds, which follow it in the rows.
+        let mut two: Vec<RunRow> = runs.clone();
+        two.extend(runs.iter().map(|r| RunRow {
+            config_id: r.config_id.replace("-s0", "-s1"),
+            seed: 1.into(),
+            ..r.clone()
+        }));
+        let mut pooled = two.clone();
+        crate::pool_seeds(&mut pooled, None);
+        let mut rows2 = crate::min_hidden(&crate::summarize(&pooled), 1e-5);
+        rows2.extend(crate::min_hidden(&crate::summarize(&two), 1e-5));
+        let text = min_hidden_text(&rows2, &rule(Criterion::Loss, Aggregate::Mean));
+        let note = text
+            .lines()
+            .find(|l| l.starts_with("lost features:"))
+            .unwrap();
+        assert!(note.contains("seeds 0+1: depth 2"), "{note}");
+        assert!(
+            !note.contains("seed 0:") && !note.contains("seed 1:"),
+            "{note}"
         );
         // By decoding the headline is the decoded row itself: nothing to note.
         let text = min_hidden_text(&rows, &rule(Criterion::Decoded, Aggregate::Mean));

@@ -778,6 +778,14 @@ fn parse_error(text: &str, err: &toml::de::Error) -> ConfigError {
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let line = text[line_start..line_end].trim();
+    // `labels = { tree0.5 = "x" }`: TOML reads the dotted key as a table `tree0` holding `5`.
+    let message = if line.contains("labels") && message.contains("expected a string") {
+        format!(
+            "{message}; quote keys with dots, e.g. labels = {{ \"tree0.5\" = \"early stopping\" }}"
+        )
+    } else {
+        message
+    };
     ConfigError::Parse(if line.is_empty() {
         format!("line {line_no}: {message}")
     } else {
@@ -1167,18 +1175,24 @@ impl SweepConfig {
 
     /// The keys `analysis.labels` may name: the grid's structures (when it has trees) and data
     /// sets, as config ids name them.
-    fn label_keys(&self) -> Vec<String> {
+    fn label_keys(&self) -> Vec<(String, report::Named)> {
         let g = &self.grid;
-        let structures = (!g.depths.is_empty()).then_some(&g.structure);
-        (structures.into_iter().flatten().map(StructureSpec::label))
-            .chain(g.features.iter().map(SparseFeatures::label))
-            .collect()
+        let trees = (!g.depths.is_empty()).then_some(&g.structure);
+        let structures = (trees.into_iter().flatten()).map(|s| {
+            let of = report::Named::Structure {
+                structure: s.kind_name().to_owned(),
+                stop_prob: s.stop_prob,
+            };
+            (s.label(), of)
+        });
+        let data_sets = (g.features.iter()).map(|f| (f.label(), report::Named::DataSet(f.label())));
+        structures.chain(data_sets).collect()
     }
 
     /// Fails on a label whose key names no series of the grid, an empty name, or a name given
     /// twice (two series would read as one).
     fn check_labels(&self) -> Result<(), ConfigError> {
-        let keys = self.label_keys();
+        let keys: Vec<String> = self.label_keys().into_iter().map(|(key, _)| key).collect();
         let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
         for (key, name) in &self.analysis.labels {
             let bad = |why: String| {
@@ -1210,16 +1224,7 @@ impl SweepConfig {
 
     /// `analysis.labels` as the report takes them.
     pub fn series_names(&self) -> Vec<report::SeriesName> {
-        let g = &self.grid;
-        let structures = (g.structure.iter()).map(|s| {
-            let of = report::Named::Structure {
-                structure: s.kind_name().to_owned(),
-                stop_prob: s.stop_prob,
-            };
-            (s.label(), of)
-        });
-        let data_sets = (g.features.iter()).map(|f| (f.label(), report::Named::DataSet(f.label())));
-        (structures.chain(data_sets))
+        (self.label_keys().into_iter())
             .filter_map(|(key, of)| {
                 let name = self.analysis.labels.get(&key)?;
                 Some(report::SeriesName {
@@ -1395,9 +1400,9 @@ impl SweepConfig {
     }
 
     /// Whether this config is `older` with more values on some grid axes (depths, n_hidden,
-    /// branching, structure, features, magnitude, importance, seeds), or with
-    /// `skip_wider_than_features` turned off, and nothing else changed but the name and the
-    /// analysis: then every config of `older` is one of this config's, trained alike, and a
+    /// branching, structure, features, magnitude, importance, seeds), with
+    /// `skip_wider_than_features` turned off, or with a `max_features` that skips none of
+    /// `older`'s trees, and nothing else changed but the name and the analysis: then every config of `older` is one of this config's, trained alike, and a
     /// run folder of `older` can grow into this one, training only what is new.
     pub fn extends(&self, older: &SweepConfig) -> bool {
         fn covers<T: PartialEq>(newer: &[T], older: &[T]) -> bool {
@@ -1412,7 +1417,7 @@ impl SweepConfig {
         } == *older;
         same_otherwise
             && (o.skip_wider_than_features || !g.skip_wider_than_features)
-            && (g.max_features.unwrap_or(usize::MAX) >= o.max_features.unwrap_or(usize::MAX))
+            && self.keeps_the_trees_of(older)
             && covers(&g.depths, &o.depths)
             && covers(&g.n_hidden, &o.n_hidden)
             && covers(&g.branching, &o.branching)
@@ -1421,6 +1426,18 @@ impl SweepConfig {
             && covers(&g.magnitude, &o.magnitude)
             && covers(&g.importance, &o.importance)
             && covers(&g.seeds, &o.seeds)
+    }
+
+    /// Whether this config's `max_features` skips none of the trees `older` trains: a limit
+    /// added or lowered above every tree of `older` still grows its folder.
+    fn keeps_the_trees_of(&self, older: &SweepConfig) -> bool {
+        let limit = |c: &SweepConfig| c.grid.max_features.unwrap_or(usize::MAX);
+        let o = &older.grid;
+        (o.depths.iter()).all(|&depth| {
+            o.branching.iter().all(|&branching| {
+                n_features_within(depth, branching, limit(older)).is_none_or(|n| n <= limit(self))
+            })
+        })
     }
 
     fn full_hash(&self) -> String {
@@ -1485,7 +1502,6 @@ fn schedule_names() -> String {
         .join(", ")
 }
 
-/// A TOML basic string.
 /// `{ a = 1, b = 2 }`, or `{}`.
 fn inline_table(entries: impl Iterator<Item = String>) -> String {
     let entries: Vec<String> = entries.collect();
@@ -1496,6 +1512,7 @@ fn inline_table(entries: impl Iterator<Item = String>) -> String {
     }
 }
 
+/// A TOML basic string.
 pub(crate) fn toml_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');

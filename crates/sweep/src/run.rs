@@ -344,6 +344,7 @@ pub fn rebuild_report(out: &Path, change: &AnalysisChange) -> Result<PathBuf> {
         // `[run]` facts stay, its hash too: the records' hash may still be that one.
         config.validate()?;
         report::check_criterion(config.analysis.criterion, &runs)?;
+        report::check_series_names(&runs, &config.series_names())?;
         if config.analysis.relative_loss {
             report::check_relative(&runs)?;
         }

@@ -1024,6 +1024,10 @@ fn labels_name_the_grid_series_and_stay_out_of_the_hash() {
         &["analysis.labels.\"tree0.5\" = \"a\" names analysis.labels.\"tree0\" too"],
     );
     assert_names(&with("[\"a\"]"), &["labels", "map"]);
+    assert_names(
+        &with("{ tree0.5 = \"x\" }"),
+        &["quote keys with dots, e.g. labels = { \"tree0.5\" = \"early stopping\" }"],
+    );
     // Without depths a grid of `features` has no trees to name.
     assert_names(
         "[grid]\nfeatures = [{ n_features = 5, feature_probability = 0.01 }]\n\
@@ -1094,4 +1098,14 @@ fn max_features_skips_wide_trees_and_refuses_wide_data_sets() {
     )
     .unwrap();
     assert!(unlimited.extends(&limited) && !limited.extends(&unlimited));
+    // A limit above every tree of a folder skips nothing of it: the folder grows.
+    let small = SweepConfig::from_toml_str("[grid]\ndepths = [1, 2, 3]").unwrap();
+    let capped =
+        SweepConfig::from_toml_str("[grid]\ndepths = [1, 2, 3, 4]\nmax_features = 100").unwrap();
+    assert!(capped.extends(&small));
+    let too_low = SweepConfig::from_toml_str("[grid]\ndepths = [1, 2, 3]\nmax_features = 10");
+    assert!(
+        !too_low.unwrap().extends(&small),
+        "depth 3 (14 features) is skipped"
+    );
 }
