@@ -290,7 +290,13 @@ impl Page<'_> {
             h.push_str(&by_series_table(&sparse, &rule));
         }
         if let Some(note) = crate::text::lost_features_note(self.min_hidden, &rule) {
-            let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(&note));
+            // Headed like the page's other notes (`↓: training had not finished.`).
+            let body = note.strip_prefix("lost features: ").unwrap_or(&note);
+            let _ = writeln!(
+                h,
+                "<p class=\"note\"><strong>Lost features.</strong> {}</p>",
+                esc(&capitalised(body))
+            );
         }
         let per_instance: Vec<String> = series_of(self.summary)
             .iter()

@@ -1496,7 +1496,7 @@ fn the_page_notes_where_the_loss_passes_before_decoding() {
     build(tmp.path(), &options()).unwrap();
     let html = fs::read_to_string(tmp.path().join("index.html")).unwrap();
     assert!(
-        html.contains("<p class=\"note\">lost features: the headline loss passes")
+        html.contains("<p class=\"note\"><strong>Lost features.</strong> The headline loss passes")
             && html.contains("depth 2 (loss ≤2, decoded 3)"),
         "{html}"
     );
