@@ -190,7 +190,7 @@ impl Series {
             return self.label.clone();
         }
         match &self.data {
-            None => format!("{} (stop_prob {})", self.structure, self.stop_prob),
+            None => tree_label(&self.structure, self.stop_prob),
             Some(d) => {
                 let mut label = format!("{} F={}, {}", self.structure, d.n_features, d.p_label());
                 for (n, kind) in [
@@ -698,6 +698,11 @@ pub fn count_passing(summary: &mut [SummaryRow], runs: &[RunRow], threshold: f64
     for row in summary {
         row.n_passing = Some(passing.get(row.config_id.as_str()).copied().unwrap_or(0));
     }
+}
+
+/// tmh's own name for the series of a tree structure: `tree (stop_prob 0.5)`.
+pub fn tree_label(structure: &str, stop_prob: f64) -> String {
+    format!("{structure} (stop_prob {stop_prob})")
 }
 
 /// A name the experiment file gives the series of one structure or data set (its

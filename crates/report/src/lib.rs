@@ -141,7 +141,7 @@ use anyhow::{Context, Result, bail, ensure};
 
 pub use analysis::{
     DataSet, Named, Series, SeriesName, count_passing, fmt_p, is_diverged, min_hidden, name_series,
-    summarize,
+    summarize, tree_label,
 };
 pub use draw::{PLOT_HEIGHT, PLOT_WIDTH};
 pub use falling::{FALL_FACTOR, mark_still_falling, still_falling};

@@ -1218,6 +1218,23 @@ impl SweepConfig {
                     toml_string(other)
                 ));
             }
+            // tmh's own name of another tree structure would read as that one.
+            let owner = (self.label_keys().into_iter()).find_map(|(other, of)| match of {
+                report::Named::Structure {
+                    structure,
+                    stop_prob,
+                } if other != *key && report::tree_label(&structure, stop_prob) == *name => {
+                    Some(other)
+                }
+                _ => None,
+            });
+            if let Some(other) = owner {
+                return bad(format!(
+                    "= {} is tmh's own name of {}; give the series another name",
+                    toml_string(name),
+                    toml_string(&other)
+                ));
+            }
         }
         Ok(())
     }

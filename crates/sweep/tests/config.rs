@@ -1024,6 +1024,12 @@ fn labels_name_the_grid_series_and_stay_out_of_the_hash() {
         &["analysis.labels.\"tree0.5\" = \"a\" names analysis.labels.\"tree0\" too"],
     );
     assert_names(&with("[\"a\"]"), &["labels", "map"]);
+    // tmh's own name of the other tree: refused before anything trains.
+    assert_names(
+        &with("{ \"tree0\" = \"tree (stop_prob 0.5)\" }"),
+        &["analysis.labels.\"tree0\" = \"tree (stop_prob 0.5)\" is tmh's own name of \"tree0.5\""],
+    );
+    assert!(SweepConfig::from_toml_str(&with("{ \"tree0\" = \"tree (stop_prob 0)\" }")).is_ok());
     assert_names(
         &with("{ tree0.5 = \"x\" }"),
         &["quote keys with dots, e.g. labels = { \"tree0.5\" = \"early stopping\" }"],
