@@ -1192,7 +1192,8 @@ impl SweepConfig {
     /// Fails on a label whose key names no series of the grid, an empty name, or a name given
     /// twice (two series would read as one).
     fn check_labels(&self) -> Result<(), ConfigError> {
-        let keys: Vec<String> = self.label_keys().into_iter().map(|(key, _)| key).collect();
+        let keyed = self.label_keys();
+        let keys: Vec<&String> = keyed.iter().map(|(key, _)| key).collect();
         let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
         for (key, name) in &self.analysis.labels {
             let bad = |why: String| {
@@ -1201,7 +1202,7 @@ impl SweepConfig {
                     why,
                 })
             };
-            if !keys.contains(key) {
+            if !keys.contains(&key) {
                 let allowed: Vec<String> = keys.iter().map(|k| toml_string(k)).collect();
                 return bad(format!(
                     "names no structure or data set of the grid; use one of {}",
@@ -1219,11 +1220,11 @@ impl SweepConfig {
                 ));
             }
             // tmh's own name of another tree structure would read as that one.
-            let owner = (self.label_keys().into_iter()).find_map(|(other, of)| match of {
+            let owner = keyed.iter().find_map(|(other, of)| match of {
                 report::Named::Structure {
                     structure,
                     stop_prob,
-                } if other != *key && report::tree_label(&structure, stop_prob) == *name => {
+                } if other != key && report::tree_label(structure, *stop_prob) == *name => {
                     Some(other)
                 }
                 _ => None,
@@ -1232,7 +1233,7 @@ impl SweepConfig {
                 return bad(format!(
                     "= {} is tmh's own name of {}; give the series another name",
                     toml_string(name),
-                    toml_string(&other)
+                    toml_string(other)
                 ));
             }
         }
