@@ -134,9 +134,24 @@ fn bench(args: &[String]) -> Result<(), String> {
     let table = run_tmh_captured(tmh_command_with("bench", args, &features), "bench")?;
     print!("{table}");
     let path = project_root().join("docs").join("PERFORMANCE.md");
-    std::fs::write(&path, table).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, with_kept_tail(&table, &old))
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
     eprintln!("wrote {}", path.display());
     Ok(())
+}
+
+/// In docs/PERFORMANCE.md, this line and what follows are figures measured by other commands
+/// (check-notebook, the GPU scripts): `cargo xtask bench` rewrites only the table above it.
+const KEPT_BELOW: &str =
+    "<!-- Measured by other commands: `cargo xtask bench` keeps this part. -->";
+
+/// The bench's `table`, followed by the part of the `old` file from [`KEPT_BELOW`] on.
+fn with_kept_tail(table: &str, old: &str) -> String {
+    match old.find(KEPT_BELOW) {
+        Some(at) => format!("{}\n\n{}", table.trim_end(), &old[at..]),
+        None => table.to_owned(),
+    }
 }
 
 /// Runs `cargo`, a `tmh <task>` command, and returns what it printed to stdout.
@@ -711,4 +726,24 @@ fn project_root() -> PathBuf {
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_keeps_what_other_commands_measured() {
+        let old = format!("old table\n\n{KEPT_BELOW}\n\nAgainst PyTorch: 210×.\n");
+        assert_eq!(
+            with_kept_tail("new table\n", &old),
+            format!("new table\n\n{KEPT_BELOW}\n\nAgainst PyTorch: 210×.\n")
+        );
+        assert_eq!(with_kept_tail("new table\n", "old table\n"), "new table\n");
+        let kept = std::fs::read_to_string(project_root().join("docs/PERFORMANCE.md")).unwrap();
+        assert!(
+            kept.contains(KEPT_BELOW),
+            "docs/PERFORMANCE.md lost its marker"
+        );
+    }
 }
