@@ -126,6 +126,38 @@ struct RunEntry {
 }
 
 impl RunEntry {
+    /// The row of `instance` of `cell` (of `group`) before training: its config described,
+    /// its losses NaN.
+    fn untrained(group: &Group, cell: &Cell, instance: u32) -> RunEntry {
+        let mut entry = RunEntry {
+            config_id: cell.id.clone(),
+            group: group.info.id.clone(),
+            depth: cell.depth(),
+            branching: cell.branching(),
+            structure: cell.structure_name().to_string(),
+            stop_prob: Real(cell.stop_prob()),
+            magnitude: crate::config::magnitude_name(cell.magnitude).to_string(),
+            feature_probability: Real::default(),
+            correlated_pairs: 0,
+            anticorrelated_pairs: 0,
+            importance: String::new(),
+            n_hidden: cell.n_hidden as u32,
+            n_features: cell.n_features as u32,
+            seed: cell.seed,
+            instance,
+            train_loss: Real(f64::NAN),
+            eval_loss: Real(f64::NAN),
+            exact_loss: None,
+            decoded: None,
+            max_error: None,
+            bias_only_loss: None,
+            wall_s: Real(0.0),
+            diverged: false,
+        };
+        entry.describe(cell);
+        entry
+    }
+
     /// Fills the columns that describe this instance's data and importance from its config.
     fn describe(&mut self, cell: &Cell) {
         let pairs = cell.pairs();
@@ -135,6 +167,48 @@ impl RunEntry {
         self.importance = cell.importance.label();
         self.bias_only_loss = Some(Real(cell.bias_only_loss(self.instance)));
     }
+}
+
+impl From<&RunEntry> for RunRow {
+    fn from(r: &RunEntry) -> RunRow {
+        RunRow {
+            config_id: r.config_id.clone(),
+            group: r.group.clone(),
+            depth: r.depth,
+            branching: r.branching,
+            structure: r.structure.clone(),
+            stop_prob: r.stop_prob.0,
+            magnitude: r.magnitude.clone(),
+            feature_probability: r.feature_probability.0,
+            correlated_pairs: r.correlated_pairs,
+            anticorrelated_pairs: r.anticorrelated_pairs,
+            importance: r.importance.clone(),
+            n_hidden: r.n_hidden,
+            n_features: r.n_features,
+            seed: r.seed.into(),
+            instance: r.instance,
+            train_loss: r.train_loss.0,
+            eval_loss: r.eval_loss.0,
+            exact_loss: r.exact_loss.map(|v| v.0),
+            decoded: r.decoded.map(|v| v.0),
+            max_error: r.max_error.map(|v| v.0),
+            bias_only_loss: r.bias_only_loss.map(|v| v.0),
+            wall_s: r.wall_s.0,
+            diverged: r.diverged,
+        }
+    }
+}
+
+/// The `runs.csv` rows `groups` will have, before training: what their report will name
+/// and label, with NaN losses.
+pub(crate) fn untrained_rows(groups: &[Group]) -> Vec<RunRow> {
+    let rows = groups.iter().flat_map(|group| {
+        (group.cells.iter()).flat_map(move |cell| {
+            (0..cell.instances as u32)
+                .map(move |i| RunRow::from(&RunEntry::untrained(group, cell, i)))
+        })
+    });
+    rows.collect()
 }
 
 /// A [`CurveRow`] in the record.
@@ -189,32 +263,16 @@ impl GroupRecord {
                 let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
                 let params_finite = finite(&result.w[instance * w_len..][..w_len])
                     && finite(&result.b_final[instance * cell.n_features..][..cell.n_features]);
-                let mut entry = RunEntry {
-                    config_id: cell.id.clone(),
-                    group: group.info.id.clone(),
-                    depth: cell.depth(),
-                    branching: cell.branching(),
-                    structure: cell.structure_name().to_string(),
-                    stop_prob: Real(cell.stop_prob()),
-                    magnitude: crate::config::magnitude_name(cell.magnitude).to_string(),
-                    feature_probability: Real::default(),
-                    correlated_pairs: 0,
-                    anticorrelated_pairs: 0,
-                    importance: String::new(),
-                    n_hidden: cell.n_hidden as u32,
-                    n_features: cell.n_features as u32,
-                    seed: cell.seed,
-                    instance: instance as u32,
+                let entry = RunEntry {
                     train_loss: Real(train_loss),
                     eval_loss: Real(eval_loss),
                     exact_loss: judged.map(|e| Real(e.loss)),
                     decoded: judged.map(|e| Real(e.decoded)),
                     max_error: judged.map(|e| Real(e.max_error)),
-                    bias_only_loss: None,
                     wall_s: Real(wall_s),
                     diverged: !(train_loss.is_finite() && eval_loss.is_finite() && params_finite),
+                    ..RunEntry::untrained(group, cell, instance as u32)
                 };
-                entry.describe(cell);
                 runs.push(entry);
                 for (step, losses) in &result.curve {
                     curves.push(CurveEntry {
@@ -414,31 +472,7 @@ impl GroupRecord {
 
     /// Its `runs.csv` rows.
     pub fn run_rows(&self) -> impl Iterator<Item = RunRow> + '_ {
-        self.runs.iter().map(|r| RunRow {
-            config_id: r.config_id.clone(),
-            group: r.group.clone(),
-            depth: r.depth,
-            branching: r.branching,
-            structure: r.structure.clone(),
-            stop_prob: r.stop_prob.0,
-            magnitude: r.magnitude.clone(),
-            feature_probability: r.feature_probability.0,
-            correlated_pairs: r.correlated_pairs,
-            anticorrelated_pairs: r.anticorrelated_pairs,
-            importance: r.importance.clone(),
-            n_hidden: r.n_hidden,
-            n_features: r.n_features,
-            seed: r.seed.into(),
-            instance: r.instance,
-            train_loss: r.train_loss.0,
-            eval_loss: r.eval_loss.0,
-            exact_loss: r.exact_loss.map(|v| v.0),
-            decoded: r.decoded.map(|v| v.0),
-            max_error: r.max_error.map(|v| v.0),
-            bias_only_loss: r.bias_only_loss.map(|v| v.0),
-            wall_s: r.wall_s.0,
-            diverged: r.diverged,
-        })
+        self.runs.iter().map(RunRow::from)
     }
 
     /// Its `curves.csv` rows.

@@ -14,7 +14,7 @@ use train::{Engine, Job, JobResult, Progress};
 use crate::config::{ConfigError, RunInfo, SweepConfig, analysis_diff, diff, is_analysis_change};
 use crate::grid::{Cell, Group, GroupInfo};
 use crate::plan::{FolderState, folder_state};
-use crate::record::GroupRecord;
+use crate::record::{GroupRecord, untrained_rows};
 use crate::shard::shard_groups;
 use crate::weights;
 
@@ -585,6 +585,8 @@ pub fn run(
     let start = Instant::now();
     config.validate()?;
     let groups = config.groups();
+    // A name that reads like another series' own name is refused before anything trains.
+    report::check_series_names(&untrained_rows(&groups), &config.series_names())?;
     let selected: Vec<&Group> = match opts.shard {
         Some((k, n)) => shard_groups(&groups, k, n)?,
         None => groups.iter().collect(),

@@ -1190,6 +1190,27 @@ fn labels_name_the_series_everywhere_without_training_again() {
     );
 }
 
+/// A name that reads like another data set's own label (known only from the rows a data set
+/// gets) is refused before anything trains.
+#[test]
+fn a_label_reading_like_another_series_trains_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let unnamed = tmp.path().join("unnamed");
+    run(&tms(), &unnamed, &engine(), &opts(), &NoopObserver).unwrap();
+    let rows: Vec<report::SummaryRow> = report::read_table(&unnamed).unwrap();
+    let own = &rows.iter().find(|r| r.n_features == 3).unwrap().label;
+    let mut clash = tms();
+    let first = clash.grid.features[0].label();
+    clash.analysis.labels.insert(first, own.clone());
+    clash.validate().unwrap();
+    let dir = tmp.path().join("clash");
+    let err = run(&clash, &dir, &engine(), &opts(), &NoopObserver)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(&format!("{own:?} would name both")), "{err}");
+    assert!(!dir.exists());
+}
+
 /// A learning rate far too high kills the outputs: a model without hidden units does better,
 /// and the summary and the report say that training failed.
 #[test]
