@@ -69,6 +69,31 @@ impl Gram {
         &self.values
     }
 
+    /// The matrix in `k × k` blocks (the last row and column of blocks narrower where `k` does
+    /// not divide `F`), each block shown by its entry of largest magnitude, sign kept: so the
+    /// diagonal's squared norms and any strong interference survive, where a block mean would
+    /// fade them by up to `k` times. Row-major `[n, n]` with `n = ⌈F / k⌉`; `k = 1` gives the
+    /// matrix itself.
+    ///
+    /// # Panics
+    ///
+    /// When `k` is 0.
+    pub fn pooled(&self, k: usize) -> Vec<f64> {
+        assert!(k > 0, "blocks must hold at least one entry");
+        let n = self.n_features.div_ceil(k);
+        let mut out = vec![0.0f64; n * n];
+        for i in 0..self.n_features {
+            for j in 0..self.n_features {
+                let v = self.get(i, j);
+                let cell = &mut out[(i / k) * n + j / k];
+                if v.abs() > cell.abs() {
+                    *cell = v;
+                }
+            }
+        }
+        out
+    }
+
     /// `‖W‖_F² = trace(WᵀW)`.
     pub fn frobenius_sq(&self) -> f64 {
         (0..self.n_features).map(|i| self.get(i, i)).sum()
@@ -218,6 +243,26 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-6
+    }
+
+    /// Blocks of 2 of a 3-feature Gram: a 2 × 2 block, two edge strips and a corner; each
+    /// keeps its entry of largest magnitude with its sign.
+    #[test]
+    fn pooled_blocks_keep_their_largest_entry_with_its_sign() {
+        // a = (2, 0), b = (-3, 1), c = (0, 1): G = [[4, -6, 0], [-6, 10, 1], [0, 1, 1]].
+        let g = gram(&w_2d(&[(2.0, 0.0), (-3.0, 1.0), (0.0, 1.0)]), 2, 3);
+        assert_eq!(
+            g.as_slice(),
+            [4.0, -6.0, 0.0, -6.0, 10.0, 1.0, 0.0, 1.0, 1.0]
+        );
+        assert_eq!(g.pooled(2), [10.0, 1.0, 1.0, 1.0]);
+        assert_eq!(g.pooled(1), g.as_slice());
+        assert_eq!(g.pooled(3), [10.0]);
+        // Off the diagonal a negative entry wins over a smaller positive one: a = (1, 0),
+        // b = (0, 0.5), c = (-2, 0.25) give G_ac = -2 and G_bc = 0.125.
+        let g = gram(&w_2d(&[(1.0, 0.0), (0.0, 0.5), (-2.0, 0.25)]), 2, 3);
+        assert_eq!(g.pooled(2)[1], -2.0);
+        assert_eq!(g.pooled(2)[2], -2.0);
     }
 
     #[test]

@@ -71,7 +71,8 @@
 //! - `geometry_gram_<config>` (`gram`): the selected config's best instance: `WᵀW` heatmap
 //!   with a diverging scale centred at 0 and a colour bar; with a tree in tree order with level
 //!   boundaries, without one in index order with boxes around the pairs' 2 × 2 blocks (solid:
-//!   correlated, dashed: anticorrelated);
+//!   correlated, dashed: anticorrelated); past 128 features in pooled blocks
+//!   ([`Gram::pooled`]: each block's entry of largest magnitude), as footer and caption say;
 //! - `geometry_norms_<config>` (`norms`): the same instance's feature norms as bars coloured
 //!   by superposition; level boundaries marked with a tree, pairs shaded without one;
 //! - `geometry_cosines_<config>` (`cosines`): the selected config, only if it has a tree: mean

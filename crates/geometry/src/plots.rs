@@ -734,6 +734,7 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
     let tree = a.tree.as_ref();
     let f = a.config.n_features as usize;
     let g = &inst.gram;
+    let block = gram_block(f);
     let vmax = g.as_slice().iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let vmax = if vmax > 0.0 { vmax } else { 1.0 };
     let title = format!("WᵀW — {}, instance {}", a.config.config_id, inst.instance);
@@ -742,21 +743,23 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
         Some(_) => format!(
             "Gram matrix WᵀW (entry i, j = W_i · W_j; diagonal = ‖W_i‖²) of the lowest-loss \
              instance ({}, {}) of config {}, features in breadth-first tree order, \
-             black lines at level boundaries; diverging colour scale centred at 0. {why}",
+             black lines at level boundaries; diverging colour scale centred at 0.{} {why}",
             inst.instance,
             a.loss_text(inst),
-            a.config.config_id
+            a.config.config_id,
+            gram_pooling_note(block)
         ),
         None => format!(
             "Gram matrix WᵀW (entry i, j = W_i · W_j; diagonal = ‖W_i‖²) of the lowest-loss \
              instance ({}, p = {}, {}) of config {} ({} features without a tree), \
-             features in index order{}; diverging colour scale centred at 0. {why}",
+             features in index order{}; diverging colour scale centred at 0.{} {why}",
             inst.instance,
             fmt_p(inst.feature_probability),
             a.loss_text(inst),
             a.config.config_id,
             f,
-            pair_box_note(pairs)
+            pair_box_note(pairs),
+            gram_pooling_note(block)
         ),
     };
     let footer = match (tree, pairs.n_paired() == 0) {
@@ -767,11 +770,15 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
              anticorrelated)."
         }
     };
+    let footer = match block {
+        1 => footer.to_owned(),
+        k => format!("{footer} Cells: {k} × {k} blocks, each its entry of largest magnitude."),
+    };
     // Labels need about 25 px across and 17 px up of a square of about 560 px.
     let x_ticks = feature_axis_ticks(tree, f, false, 0.045 * f as f64);
     let y_ticks = feature_axis_ticks(tree, f, true, 0.03 * f as f64);
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let (main, bar) = colour_bar_frame(root, &title, footer)?;
+        let (main, bar) = colour_bar_frame(root, &title, &footer)?;
         let (mw, mh) = main.dim_in_pixel();
         let (xl, yl) = (56, 70);
         let (ml, mr, mt, mb) = square_margins(mw, mh, yl, xl, 10);
@@ -797,16 +804,16 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
             .label_style((FONT, 16))
             .axis_desc_style((FONT, 18))
             .draw()?;
-        // Cells overlap by a hair so that no seams show between them.
-        let pad = 0.52;
-        chart.draw_series((0..f * f).map(|k| {
-            let (i, j) = (k / f, k % f);
-            let y = (f - 1 - i) as f64;
-            let x = j as f64;
-            Rectangle::new(
-                [(x - pad, y - pad), (x + pad, y + pad)],
-                diverging(g.get(i, j) / vmax).filled(),
-            )
+        // Cells overlap by a hair so that no seams show between them. Row i lies at
+        // y = f − 1 − i, so a block of rows i0..i1 spans y from f − i1 − 0.5 to f − i0 − 0.5.
+        let (pooled, n) = (g.pooled(block), f.div_ceil(block));
+        let edges = |b: usize| (b * block, ((b + 1) * block).min(f));
+        let pad = 0.02 * block as f64;
+        chart.draw_series((0..n * n).map(|c| {
+            let ((i0, i1), (j0, j1)) = (edges(c / n), edges(c % n));
+            let (x0, x1) = (j0 as f64 - 0.5 - pad, j1 as f64 - 0.5 + pad);
+            let (y0, y1) = ((f - i1) as f64 - 0.5 - pad, (f - i0) as f64 - 0.5 + pad);
+            Rectangle::new([(x0, y0), (x1, y1)], diverging(pooled[c] / vmax).filled())
         }))?;
         let line = if f > 60 { 1 } else { 2 };
         for s in level_starts(tree) {
@@ -854,6 +861,27 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
         },
         svg,
     })
+}
+
+/// Most cells a side of the Gram chart draws. Past it each cell shows a block of entries
+/// ([`Gram::pooled`]): a chart about 560 px wide cannot show more, 510 features drew a 22 MB
+/// SVG cell by cell, and 2046 features passed the SVG renderer's node limit.
+const GRAM_MAX_CELLS: usize = 128;
+
+/// The side of the blocks the Gram chart of `f` features pools (1: every entry its own cell).
+fn gram_block(f: usize) -> usize {
+    f.div_ceil(GRAM_MAX_CELLS).max(1)
+}
+
+/// The Gram caption's sentence on pooled cells, or nothing.
+fn gram_pooling_note(block: usize) -> String {
+    match block {
+        1 => String::new(),
+        k => format!(
+            " Each cell shows a {k} × {k} block of entries by its entry of largest magnitude, \
+             sign kept (the matrix has more entries than the chart has room for)."
+        ),
+    }
 }
 
 /// Width of the colour-bar column of the Gram and norm charts, in pixels.

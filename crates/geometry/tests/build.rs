@@ -659,3 +659,43 @@ fn colour_bar_titles_keep_clear_of_the_right_edge() {
     }
     assert_eq!(seen, 4);
 }
+
+/// Depth 10's 2046 features: the Gram chart pools 16 × 16 blocks into 128 × 128 cells, so its
+/// SVG stays small and renders (cell by cell it passed the renderer's node limit).
+#[test]
+fn a_gram_of_thousands_of_features_is_drawn_in_pooled_blocks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let id = "d10-h4-b2-tree0.5-binary-s0";
+    write_table(dir, &[run_row(id, "tree", 10, 4, 0, 1e-3)]).unwrap();
+    write_weights(dir, id, 4, 2046, &[pseudo_random(4, 2046, 5)]);
+    let out = build(dir).unwrap();
+    let gram = (out.figures.iter()).find(|e| e.kind == "gram").unwrap();
+    assert!(
+        gram.caption.contains("Each cell shows a 16 × 16 block"),
+        "{}",
+        gram.caption
+    );
+    let svg = fs::read_to_string(dir.join("plots").join(format!("{}.svg", gram.stem))).unwrap();
+    let rects = roxmltree::Document::parse(&svg)
+        .unwrap()
+        .descendants()
+        .filter(|n| n.has_tag_name("rect"))
+        .count();
+    assert!(
+        (128 * 128..128 * 128 + 400).contains(&rects),
+        "{rects} rects"
+    );
+    assert!(svg.len() < 3_000_000, "{} bytes", svg.len());
+    assert!(
+        dir.join("plots")
+            .join(format!("{}.png", gram.stem))
+            .is_file()
+    );
+    // Up to 128 features, every entry is its own cell.
+    let small = tempfile::tempdir().unwrap();
+    make_run(small.path());
+    let grams = build(small.path()).unwrap().figures;
+    let grams: Vec<_> = grams.iter().filter(|e| e.kind == "gram").collect();
+    assert!(!grams.is_empty() && grams.iter().all(|e| !e.caption.contains("block")));
+}
