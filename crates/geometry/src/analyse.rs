@@ -309,6 +309,9 @@ pub(crate) fn geometry_rows(a: &Analysed) -> Vec<GeometryRow> {
                 mean_abs_cos: s.mean_abs(),
                 min_cos: s.min(),
                 max_cos: s.max(),
+                q25_cos: s.q25(),
+                median_cos: s.median(),
+                q75_cos: s.q75(),
             });
         }
     }

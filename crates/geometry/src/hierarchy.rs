@@ -17,6 +17,10 @@
 //!
 //! Pairs where either column has norm below [`DEAD_NORM`] have no meaningful direction: they
 //! are skipped and counted in [`CosineStats::n_dead_pairs`] of their class.
+//!
+//! A cell keeps its pairs' cosines themselves, so besides the mean it gives their spread:
+//! minimum, quartiles, median and maximum ([`CosineStats::quantile`]), also for cells pooled
+//! over levels or instances.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -120,37 +124,55 @@ pub fn classify(tree: Option<&TreeSpec>, i: usize, j: usize) -> PairClass {
 }
 
 /// Cosine statistics of the pairs of one cell (or of pooled cells).
-#[derive(Debug, Clone, Copy, PartialEq)]
+///
+/// Quantiles ([`CosineStats::quantile`]) interpolate linearly between the two nearest ranks,
+/// as numpy's default (`method="linear"`, Hyndman and Fan's type 7): with the `n` cosines
+/// sorted as `x[0] ≤ … ≤ x[n−1]`, the `p`-quantile is `x[k] + f · (x[k+1] − x[k])` where
+/// `k + f = p · (n − 1)`, `k` an integer and `0 ≤ f < 1`. So `quantile(0)` is the minimum,
+/// `quantile(1)` the maximum, and the median of an even count is the mean of the middle two.
+#[derive(Debug, Clone, PartialEq)]
 pub struct CosineStats {
-    n_pairs: u64,
+    /// Every counted cosine, sorted ([`f64::total_cmp`]). Kept whole rather than binned so
+    /// that quantiles are exact and pool exactly under [`CosineStats::merge`]; a cell holds
+    /// at most `F (F − 1) / 2` values, half the size of the Gram matrix the instance keeps.
+    cosines: Vec<f64>,
     n_dead_pairs: u64,
     sum: f64,
     sum_abs: f64,
-    min: f64,
-    max: f64,
 }
 
 impl Default for CosineStats {
     fn default() -> Self {
         CosineStats {
-            n_pairs: 0,
+            cosines: Vec::new(),
             n_dead_pairs: 0,
             sum: 0.0,
             sum_abs: 0.0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
         }
     }
 }
 
 impl CosineStats {
-    /// Counts one live pair with cosine `cos`.
+    /// The statistics of the live pairs with cosines `cosines` (any order) and of
+    /// `n_dead_pairs` skipped ones.
+    pub fn of(cosines: Vec<f64>, n_dead_pairs: u64) -> CosineStats {
+        let mut out = CosineStats {
+            sum: cosines.iter().sum(),
+            sum_abs: cosines.iter().map(|c| c.abs()).sum(),
+            cosines,
+            n_dead_pairs,
+        };
+        out.cosines.sort_by(f64::total_cmp);
+        out
+    }
+
+    /// Counts one live pair with cosine `cos`. Keeps the cosines sorted by inserting, `O(n)`:
+    /// to count many pairs at once, [`CosineStats::of`] sorts them once.
     pub fn add(&mut self, cos: f64) {
-        self.n_pairs += 1;
+        let at = self.cosines.partition_point(|c| c.total_cmp(&cos).is_le());
+        self.cosines.insert(at, cos);
         self.sum += cos;
         self.sum_abs += cos.abs();
-        self.min = self.min.min(cos);
-        self.max = self.max.max(cos);
     }
 
     /// Counts one skipped pair (a column below [`DEAD_NORM`]).
@@ -158,19 +180,19 @@ impl CosineStats {
         self.n_dead_pairs += 1;
     }
 
-    /// Pools `other` into `self` (pair-weighted).
+    /// Pools `other` into `self` (pair-weighted): the statistics of both cells' pairs together.
     pub fn merge(&mut self, other: &CosineStats) {
-        self.n_pairs += other.n_pairs;
         self.n_dead_pairs += other.n_dead_pairs;
         self.sum += other.sum;
         self.sum_abs += other.sum_abs;
-        self.min = self.min.min(other.min);
-        self.max = self.max.max(other.max);
+        self.cosines.extend_from_slice(&other.cosines);
+        // Two sorted runs: the stable sort finds them and merges them in linear time.
+        self.cosines.sort_by(f64::total_cmp);
     }
 
     /// Pairs whose cosine was counted.
     pub fn n_pairs(&self) -> u64 {
-        self.n_pairs
+        self.cosines.len() as u64
     }
 
     /// Pairs skipped because a column was dead.
@@ -178,28 +200,70 @@ impl CosineStats {
         self.n_dead_pairs
     }
 
+    /// The counted cosines, sorted in increasing order.
+    pub fn cosines(&self) -> &[f64] {
+        &self.cosines
+    }
+
     fn or_nan(&self, v: f64) -> f64 {
-        if self.n_pairs == 0 { f64::NAN } else { v }
+        if self.cosines.is_empty() { f64::NAN } else { v }
     }
 
     /// Mean cosine; NaN without live pairs.
     pub fn mean(&self) -> f64 {
-        self.or_nan(self.sum / self.n_pairs as f64)
+        self.or_nan(self.sum / self.cosines.len() as f64)
     }
 
     /// Mean absolute cosine; NaN without live pairs.
     pub fn mean_abs(&self) -> f64 {
-        self.or_nan(self.sum_abs / self.n_pairs as f64)
+        self.or_nan(self.sum_abs / self.cosines.len() as f64)
     }
 
     /// Smallest cosine; NaN without live pairs.
     pub fn min(&self) -> f64 {
-        self.or_nan(self.min)
+        self.quantile(0.0)
     }
 
     /// Largest cosine; NaN without live pairs.
     pub fn max(&self) -> f64 {
-        self.or_nan(self.max)
+        self.quantile(1.0)
+    }
+
+    /// The `p`-quantile of the cosines, `p` in `0..=1`, by linear interpolation between the
+    /// nearest ranks (see [`CosineStats`]); NaN without live pairs.
+    ///
+    /// # Panics
+    ///
+    /// When `p` is not in `0..=1`.
+    pub fn quantile(&self, p: f64) -> f64 {
+        assert!((0.0..=1.0).contains(&p), "quantile {p} is not in 0..=1");
+        let x = &self.cosines;
+        let Some(last) = x.len().checked_sub(1) else {
+            return f64::NAN;
+        };
+        let rank = p * last as f64;
+        let k = (rank.floor() as usize).min(last);
+        let f = rank - k as f64;
+        match x.get(k + 1) {
+            // `f = 0` takes `x[k]` exactly, also where `x[k + 1]` is far from it.
+            Some(next) if f > 0.0 => x[k] + f * (next - x[k]),
+            _ => x[k],
+        }
+    }
+
+    /// First quartile (the 0.25-quantile); NaN without live pairs.
+    pub fn q25(&self) -> f64 {
+        self.quantile(0.25)
+    }
+
+    /// Median (the 0.5-quantile); NaN without live pairs.
+    pub fn median(&self) -> f64 {
+        self.quantile(0.5)
+    }
+
+    /// Third quartile (the 0.75-quantile); NaN without live pairs.
+    pub fn q75(&self) -> f64 {
+        self.quantile(0.75)
     }
 }
 
@@ -230,19 +294,22 @@ impl HierarchyStats {
             );
         }
         let alive: Vec<bool> = gram.norms().iter().map(|v| *v >= DEAD_NORM).collect();
-        let mut cells: BTreeMap<PairClass, CosineStats> = BTreeMap::new();
+        // Per class: the live pairs' cosines and the dead pairs' count, sorted once at the end.
+        let mut pairs: BTreeMap<PairClass, (Vec<f64>, u64)> = BTreeMap::new();
         for i in 0..n {
             for j in i + 1..n {
-                let cell = cells.entry(classify(tree, i, j)).or_default();
+                let (cosines, dead) = pairs.entry(classify(tree, i, j)).or_default();
                 match (alive[i] && alive[j]).then(|| gram.cosine(i, j)).flatten() {
-                    Some(cos) => cell.add(cos),
-                    None => cell.add_dead(),
+                    Some(cos) => cosines.push(cos),
+                    None => *dead += 1,
                 }
             }
         }
         HierarchyStats {
             n_dead_features: alive.iter().filter(|a| !**a).count(),
-            cells,
+            cells: (pairs.into_iter())
+                .map(|(class, (cosines, dead))| (class, CosineStats::of(cosines, dead)))
+                .collect(),
         }
     }
 
@@ -398,7 +465,84 @@ mod tests {
         // Cousins: (2,4) +1, (2,5) −1, (3,4) −1, (3,5) +1.
         assert_eq!((same_level.mean(), same_level.mean_abs()), (0.0, 1.0));
         assert_eq!((same_level.min(), same_level.max()), (-1.0, 1.0));
+        // Sorted −1, −1, +1, +1: q25 at rank 0.75 (between the −1s), median halfway.
+        assert_eq!(five_numbers(same_level), [-1.0, -1.0, 0.0, 1.0, 1.0]);
         assert_eq!(stats.n_dead_features(), 0);
+    }
+
+    /// (min, q25, median, q75, max).
+    fn five_numbers(s: &CosineStats) -> [f64; 5] {
+        [s.min(), s.q25(), s.median(), s.q75(), s.max()]
+    }
+
+    fn assert_close(got: [f64; 5], want: [f64; 5]) {
+        let close = got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-12);
+        assert!(close, "got {got:?}, want {want:?}");
+    }
+
+    #[test]
+    fn quartiles_interpolate_linearly_between_the_nearest_ranks() {
+        // Odd count: the quartiles fall on ranks 1, 2, 3 of 0..4 exactly.
+        let odd = CosineStats::of(vec![0.5, -1.0, 1.0, 0.0, -0.5], 0);
+        assert_eq!(five_numbers(&odd), [-1.0, -0.5, 0.0, 0.5, 1.0]);
+        // Between ranks: 0.1 · 4 = rank 0.4, 40 % of the way from −1 to −0.5.
+        assert!((odd.quantile(0.1) + 0.8).abs() < 1e-12);
+        // Even count, sorted −0.8, −0.4, 0, 0.8: ranks 0.75, 1.5 and 2.25 of 0..3, as numpy's
+        // np.quantile(x, [0.25, 0.5, 0.75]) gives.
+        let even = CosineStats::of(vec![0.8, -0.8, 0.0, -0.4], 0);
+        assert_close(five_numbers(&even), [-0.8, -0.5, -0.2, 0.2, 0.8]);
+        assert_eq!(even.cosines(), &[-0.8, -0.4, 0.0, 0.8]);
+        // One pair: every quantile is its cosine.
+        let one = CosineStats::of(vec![0.3], 2);
+        assert_eq!(five_numbers(&one), [0.3; 5]);
+        // Counted one by one, the same statistics.
+        let mut added = CosineStats::default();
+        for c in [0.0, 0.8, -0.4, -0.8] {
+            added.add(c);
+        }
+        assert_eq!(added, even);
+        // No live pairs: NaN.
+        let dead = CosineStats::of(Vec::new(), 3);
+        assert!(five_numbers(&dead).iter().all(|v| v.is_nan()));
+        assert_eq!((dead.n_pairs(), dead.n_dead_pairs()), (0, 3));
+    }
+
+    #[test]
+    #[should_panic(expected = "not in 0..=1")]
+    fn a_quantile_outside_zero_to_one_panics() {
+        CosineStats::of(vec![0.0], 0).quantile(1.5);
+    }
+
+    #[test]
+    fn merging_gives_the_statistics_of_the_union() {
+        let a = [0.9, -0.7, 0.1, 0.1, -0.2];
+        let b = [0.4, -1.0, 0.6];
+        let mut merged = CosineStats::of(a.to_vec(), 1);
+        merged.merge(&CosineStats::of(b.to_vec(), 2));
+        let union = CosineStats::of(a.iter().chain(&b).copied().collect(), 3);
+        assert_eq!(merged.cosines(), union.cosines());
+        assert_eq!((merged.n_pairs(), merged.n_dead_pairs()), (8, 3));
+        assert_eq!(five_numbers(&merged), five_numbers(&union));
+        // Sorted −1, −0.7, −0.2, 0.1, 0.1, 0.4, 0.6, 0.9: q25 at rank 1.75, q75 at 5.25.
+        assert_close(five_numbers(&merged), [-1.0, -0.325, 0.1, 0.45, 0.9]);
+        assert!((merged.mean() - union.mean()).abs() < 1e-15);
+        assert!((merged.mean_abs() - union.mean_abs()).abs() < 1e-15);
+        // An empty cell changes nothing, on either side.
+        let mut from_empty = CosineStats::default();
+        from_empty.merge(&union);
+        from_empty.merge(&CosineStats::default());
+        assert_eq!(from_empty, union);
+        // Pooling an instance's cells over instances, as the cosine chart does: the same as
+        // its pairs counted twice.
+        let tree = d2b2();
+        let stats = hierarchy_stats(&antipodal_siblings(), 2, 6, Some(&tree));
+        let mut twice = CosineStats::default();
+        for _ in 0..2 {
+            twice.merge(&stats.pooled(Relation::Unrelated));
+        }
+        let once = stats.pooled(Relation::Unrelated);
+        let doubled: Vec<f64> = once.cosines().iter().flat_map(|c| [*c, *c]).collect();
+        assert_eq!(twice.cosines(), doubled.as_slice());
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //!   [`total_dims`] (`n_hidden / ‖W‖_F²`).
 //! - [`hierarchy_stats`] / [`HierarchyStats`]: cosine statistics of sibling,
 //!   ancestor–descendant and unrelated pairs per level (see [`hierarchy`] for which level a
-//!   pair counts at), skipping pairs with a dead feature (norm < [`DEAD_NORM`]). With
+//!   pair counts at): count, mean, mean |cosine|, min, quartiles, median and max
+//!   ([`CosineStats`]), skipping pairs with a dead feature (norm < [`DEAD_NORM`]). With
 //!   `tree = None` (TMS-like runs) every pair is unrelated, at level 0.
 //! - [`dims_points`] / [`dims_line`]: the data of the dimensions-per-feature chart, computed
 //!   from `geometry_instances.csv` and `geometry_features.csv` rows alone.
@@ -23,7 +24,7 @@
 //!
 //! | file | rows | schema |
 //! | --- | --- | --- |
-//! | `geometry.csv` | one per (config, instance, relation, level, other level) | [`GeometryRow`] |
+//! | `geometry.csv` | one per (config, instance, relation, level, other level): pair counts and the cosines' mean, mean absolute value, min, max, quartiles and median | [`GeometryRow`] |
 //! | `geometry_features.csv` | one per (config, instance, feature) | [`FeatureRow`] |
 //! | `geometry_instances.csv` | one per (config, instance), with its `feature_probability` | [`InstanceRow`] |
 //! | `plots/geometry_*.svg`, `.png` | the charts below | |
@@ -79,7 +80,10 @@
 //!   cosine of siblings, ancestor–descendant and unrelated pairs per level, bars pooled over
 //!   the instances with eval loss below the threshold (by the decoding criterion: that decode
 //!   every sample; all of them when none does; the caption says which), with a dot per pooled
-//!   instance.
+//!   instance; right of each bar, a narrow dark-grey box plot of the same pooled pairs'
+//!   cosines (box from the first to the third quartile, line at the median, whiskers to the
+//!   minimum and maximum: [`CosineStats::quantile`]), since a mean near 0 can hide cosines
+//!   spread from −0.7 to +0.7.
 //!
 //! And per sparse series (structure `sparse`; same n_features, pairs, importance, magnitude,
 //! seed and n_hidden, any config) whose analysed instances have at least two distinct feature

@@ -9,9 +9,9 @@ use plotters::style::text_anchor::{HPos, VPos};
 use tree_data::{Pairs, TreeSpec};
 
 use report::draw::{
-    Area, Axis, FONT, GRID, GRID_LIGHT, LEGEND_WIDTH, MUTED, Mark, PLOT_HEIGHT, PLOT_WIDTH,
-    categorical, chart_frame, colour_bar, darken, diverging, fmt_loss, fmt_num, legend, legend_at,
-    lighten, nice_ticks, outline, svg_document, text_style, viridis,
+    Area, Axis, FONT, GRID, GRID_LIGHT, INK, INK_FILL, LEGEND_WIDTH, MUTED, Mark, PLOT_HEIGHT,
+    PLOT_WIDTH, categorical, chart_frame, colour_bar, darken, diverging, fmt_loss, fmt_num, legend,
+    legend_at, lighten, nice_ticks, outline, svg_document, text_style, viridis,
 };
 use report::{ManifestEntry, fmt_p};
 
@@ -1075,6 +1075,80 @@ fn dot_colour(rel: Relation) -> RGBColor {
 /// descendants stored orthogonally) would otherwise draw nothing, as if the group were missing.
 const FLAT_BAR: i32 = 3;
 
+/// Widest box plot beside a cosine bar, in pixels: wide enough for its median line to read,
+/// narrow enough to leave the room to the bar on a shallow tree's wide slots.
+const BOX_MAX_PX: f64 = 14.0;
+
+/// Widest gap between a cosine bar and its box plot, in pixels: close enough to read as one.
+const BOX_GAP_PX: f64 = 4.0;
+
+/// The cosine chart's chart context.
+type CosineChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<Axis, Axis>>;
+
+/// Where a relation's marks sit in its slot of a level, as x offsets (level units) from the
+/// slot's centre: the bar (mean) on the left, the box plot of its pairs' cosines on its right.
+/// Together they fill the middle 84 % of the slot, as a bar alone did, so neighbouring slots
+/// keep their gap.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct SlotLayout {
+    bar: (f64, f64),
+    box_plot: (f64, f64),
+}
+
+impl SlotLayout {
+    /// The layout of a slot `slot` level units wide, where a level is `px_per_level` pixels.
+    fn new(slot: f64, px_per_level: f64) -> SlotLayout {
+        let half = 0.42 * slot;
+        let box_width = (0.24 * slot).min(BOX_MAX_PX / px_per_level);
+        let gap = (0.08 * slot).min(BOX_GAP_PX / px_per_level);
+        SlotLayout {
+            bar: (-half, half - box_width - gap),
+            box_plot: (half - box_width, half),
+        }
+    }
+}
+
+/// Draws a box plot of `s`'s cosines between x = `left` and `right`: a box from the first to
+/// the third quartile with a line at the median, and whiskers (capped) out to the minimum and
+/// the maximum. Nothing without live pairs.
+fn draw_box_plot(
+    chart: &mut CosineChart,
+    (left, right): (f64, f64),
+    s: &CosineStats,
+) -> Result<()> {
+    if s.n_pairs() == 0 {
+        return Ok(());
+    }
+    let [min, q25, median, q75, max] = [s.min(), s.q25(), s.median(), s.q75(), s.max()];
+    let centre = (left + right) / 2.0;
+    let cap = 0.3 * (right - left);
+    let mut lines = Vec::new();
+    // Whiskers stop at the box, so that its inside shows only the median.
+    for (end, edge) in [(min, q25), (max, q75)] {
+        lines.push((vec![(centre, end), (centre, edge)], 1));
+        lines.push((vec![(centre - cap, end), (centre + cap, end)], 1));
+    }
+    lines.push((vec![(left, median), (right, median)], 2));
+    chart.draw_series(std::iter::once(Rectangle::new(
+        [(left, q25), (right, q75)],
+        INK_FILL.filled(),
+    )))?;
+    chart.draw_series(std::iter::once(outline(
+        [(left, q25), (right, q75)],
+        INK.stroke_width(1),
+    )))?;
+    for (points, width) in lines {
+        chart.draw_series(std::iter::once(PathElement::new(
+            points,
+            INK.stroke_width(width),
+        )))?;
+    }
+    Ok(())
+}
+
+/// The cosine chart's legend entry for its box plots.
+const SPREAD_LEGEND: &str = "pairs' cosines:\nbox 25–75 %, line median,\nwhiskers min–max";
+
 /// The instances a cosine chart pools: the solved ones (eval loss below the threshold, or
 /// decoding every sample) when at least one is (the config was selected for them; a failed
 /// instance's geometry would blur theirs), otherwise all; in instance order. The flag says
@@ -1120,7 +1194,8 @@ fn pooled_note(
 
 /// Mean cosine per level of siblings, ancestor–descendant and unrelated pairs, as grouped
 /// bars pooled over the solved instances (all when none is, see [`pooled_instances`]) with one
-/// dot per pooled instance. Needs a tree.
+/// dot per pooled instance, and beside each bar a box plot of the same pooled pairs' cosines
+/// (quartiles, median, min and max). Needs a tree.
 pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str, solved: Solved) -> Result<Figure> {
     let tree = a
         .tree
@@ -1141,12 +1216,14 @@ pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str, solved: Solved)
         }
     }
     let n_inst = instances.len();
-    let title = format!("Mean cosine by level — {}", a.config.config_id);
+    let title = format!("Cosines by level — {}", a.config.config_id);
     let caption = format!(
         "Mean cosine between the embeddings of sibling, ancestor–descendant and unrelated feature \
          pairs of config {}, per level: siblings at their level, ancestor–descendant pairs at the \
-         descendant's level, unrelated pairs at the deeper node's level. {} Pairs with a dead \
-         feature (norm < 1e-6) are left out. {why}",
+         descendant's level, unrelated pairs at the deeper node's level. {} Beside each bar, the \
+         spread of the same pairs' cosines: box 25–75 % (quartiles interpolated linearly \
+         between ranks), line median, whiskers min–max. Pairs with a dead feature (norm < 1e-6) \
+         are left out. {why}",
         a.config.config_id,
         pooled_note(n_inst, a.instances.len(), below, solved, a.loss_word())
     );
@@ -1174,7 +1251,7 @@ pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str, solved: Solved)
             .disable_x_mesh()
             .bold_line_style(GRID)
             .x_desc("tree level")
-            .y_desc("mean cosine")
+            .y_desc("cosine")
             .x_label_formatter(&|v| format!("level {}", v.round() as i64))
             .y_label_formatter(&|v| fmt_num(*v))
             .label_style((FONT, 16))
@@ -1182,13 +1259,16 @@ pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str, solved: Solved)
             .draw()?;
         let slot = 0.27;
         let offset = |rel: Relation| (rel as usize as f64 - 1.0) * slot;
+        let px = |x: f64| f64::from(chart.backend_coord(&(x, 0.0)).0);
+        let layout = SlotLayout::new(slot, px(1.5) - px(0.5));
         let mut flat = Vec::new();
         for ((rel, level), s) in &pooled {
             if s.n_pairs() == 0 {
                 continue;
             }
-            let x = f64::from(*level) + offset(*rel);
-            let (left, right) = (x - slot * 0.42, x + slot * 0.42);
+            let centre = f64::from(*level) + offset(*rel);
+            let (left, right) = (centre + layout.bar.0, centre + layout.bar.1);
+            let x = (left + right) / 2.0;
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(left, 0.0), (right, s.mean())],
                 bar_colour(*rel).filled(),
@@ -1209,13 +1289,21 @@ pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str, solved: Solved)
                 bar_colour(*rel).stroke_width(5),
             )))?;
         }
+        for ((rel, level), s) in &pooled {
+            let centre = f64::from(*level) + offset(*rel);
+            let (left, right) = layout.box_plot;
+            draw_box_plot(&mut chart, (centre + left, centre + right), s)?;
+        }
+        let bar_width = layout.bar.1 - layout.bar.0;
+        let bar_centre = (layout.bar.0 + layout.bar.1) / 2.0;
         for (rel, level, k, mean) in &dots {
+            // Spread over the middle 70 % of the bar, clear of its edges and of the box plot.
             let spread = if n_inst > 1 {
-                (*k as f64 / (n_inst - 1) as f64 - 0.5) * slot * 0.6
+                (*k as f64 / (n_inst - 1) as f64 - 0.5) * bar_width * 0.7
             } else {
                 0.0
             };
-            let x = f64::from(*level) + offset(*rel) + spread;
+            let x = f64::from(*level) + offset(*rel) + bar_centre + spread;
             let dot = dot_colour(*rel).filled();
             chart.draw_series(std::iter::once(Circle::new((x, *mean), 3, dot)))?;
         }
@@ -1234,6 +1322,7 @@ pub(crate) fn cosine_bars(a: &Analysed, stem: String, why: &str, solved: Solved)
             format!("{dot}\n(its bar's colour, darker)"),
             Mark::Dot(darken(MUTED, 0.45)),
         ));
+        entries.push((SPREAD_LEGEND.to_owned(), Mark::BoxPlot));
         legend(&side, "Pairs", &entries)?;
         Ok(())
     })?;
@@ -1427,6 +1516,38 @@ mod tests {
             assert_eq!(n, 2 * levels, "{rel:?}: {fills:?}");
         }
         assert!(!fills.contains(&"#000000"), "{fills:?}");
+    }
+
+    /// On a chart a level is 656 px wide at depth 1, 60 at depth 11 (the deepest binary tree
+    /// a sweep allows): the box plot always sits right of its bar, apart from it, within the
+    /// bar's old footprint, never wider than the bar or [`BOX_MAX_PX`].
+    #[test]
+    fn a_slot_holds_its_bar_then_its_box_plot() {
+        let slot = 0.27;
+        for depth in 1..=11 {
+            let px_per_level = 656.0 / f64::from(depth);
+            let SlotLayout { bar, box_plot } = SlotLayout::new(slot, px_per_level);
+            let px = |x: f64| x * px_per_level;
+            assert_eq!(
+                (bar.0, box_plot.1),
+                (-0.42 * slot, 0.42 * slot),
+                "depth {depth}"
+            );
+            let gap = px(box_plot.0 - bar.1);
+            assert!(
+                (1.0..=BOX_GAP_PX + 1e-9).contains(&gap),
+                "depth {depth}: gap {gap} px"
+            );
+            let box_width = px(box_plot.1 - box_plot.0);
+            assert!(
+                box_width <= BOX_MAX_PX + 1e-9,
+                "depth {depth}: box {box_width} px"
+            );
+            assert!(
+                px(bar.1 - bar.0) > box_width,
+                "depth {depth}: bar narrower than its box"
+            );
+        }
     }
 
     fn roxmltree_texts(doc: &roxmltree::Document) -> Vec<String> {

@@ -2,8 +2,9 @@
 //!
 //! The rows implement [`report::Table`], so they are written with [`report::write_table`]
 //! (header first, even with no rows; atomic) and read back with [`report::read_table`], which
-//! refuses a file whose header differs. Statistics without data are written `NaN`; optional
-//! integers are written as an empty field.
+//! refuses a file whose header is neither the current one nor an older one
+//! ([`Table::ADDED`]: `geometry.csv` from before its quartile columns reads them as NaN).
+//! Statistics without data are written `NaN`; optional integers are written as an empty field.
 
 use std::path::{Path, PathBuf};
 
@@ -42,6 +43,21 @@ pub struct GeometryRow {
     pub min_cos: f64,
     /// Largest cosine.
     pub max_cos: f64,
+    /// First quartile of the cosines, by linear interpolation between the nearest ranks
+    /// ([`crate::CosineStats::quantile`]). Read as NaN from files written before it existed.
+    #[serde(default = "nan")]
+    pub q25_cos: f64,
+    /// Median cosine.
+    #[serde(default = "nan")]
+    pub median_cos: f64,
+    /// Third quartile of the cosines.
+    #[serde(default = "nan")]
+    pub q75_cos: f64,
+}
+
+/// A statistic missing from an older file: unknown, as one without data.
+fn nan() -> f64 {
+    f64::NAN
 }
 
 impl Table for GeometryRow {
@@ -58,7 +74,11 @@ impl Table for GeometryRow {
         "mean_abs_cos",
         "min_cos",
         "max_cos",
+        "q25_cos",
+        "median_cos",
+        "q75_cos",
     ];
+    const ADDED: &'static [&'static [&'static str]] = &[&["q25_cos", "median_cos", "q75_cos"]];
 }
 
 /// One feature of one instance: a row of `geometry_features.csv`.

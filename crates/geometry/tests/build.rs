@@ -32,13 +32,16 @@ fn run_row(
     }
 }
 
+/// `W` `[H, F]` row-major from its F columns.
+fn w_of<const H: usize>(columns: &[[f32; H]]) -> Vec<f32> {
+    (0..H)
+        .flat_map(|k| columns.iter().map(move |c| c[k]))
+        .collect()
+}
+
 /// `[2, F]` from columns (x, y).
 fn cols_2d(columns: &[(f32, f32)]) -> Vec<f32> {
-    columns
-        .iter()
-        .map(|c| c.0)
-        .chain(columns.iter().map(|c| c.1))
-        .collect()
+    w_of(&columns.iter().map(|c| [c.0, c.1]).collect::<Vec<_>>())
 }
 
 /// Siblings antipodal at both levels of a depth-2 binary tree.
@@ -136,7 +139,7 @@ fn build_writes_documented_tables_charts_and_manifest() {
     assert_eq!(
         header(&out.geometry_csv),
         "config_id,instance,relation,level,other_level,n_pairs,n_dead_pairs,mean_cos,\
-         mean_abs_cos,min_cos,max_cos"
+         mean_abs_cos,min_cos,max_cos,q25_cos,median_cos,q75_cos"
     );
     assert_eq!(
         header(&out.features_csv),
@@ -698,4 +701,217 @@ fn a_gram_of_thousands_of_features_is_drawn_in_pooled_blocks() {
     let grams = build(small.path()).unwrap().figures;
     let grams: Vec<_> = grams.iter().filter(|e| e.kind == "gram").collect();
     assert!(!grams.is_empty() && grams.iter().all(|e| !e.caption.contains("block")));
+}
+
+/// S, a depth-2 binary tree in 3 dimensions, both instances solved. Level 1: features 0 = x
+/// and 1 = −x in both. Instance 0: 0's children antipodal (y, −y; cosine −1), 1's orthogonal
+/// (y, z; 0). Instance 1: 0's children at 60° (cosine 0.5), 1's identical (z, z; 1).
+const S: &str = "d2-h3-b2-tree0.5-binary-s0";
+
+fn spread_run(dir: &Path) {
+    let rows: Vec<RunRow> = (0..2).map(|k| run_row(S, "tree", 2, 3, k, 1e-7)).collect();
+    write_table(dir, &rows).unwrap();
+    let (x, y, z) = ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]);
+    let minus = |v: [f32; 3]| v.map(|c| -c);
+    let at_60 = [0.0, 0.5, 3f32.sqrt() / 2.0];
+    let instances = [
+        w_of(&[x, minus(x), y, minus(y), y, z]),
+        w_of(&[x, minus(x), y, at_60, z, z]),
+    ];
+    write_weights(dir, S, 3, 6, &instances);
+}
+
+/// (min, q25, median, q75, max) of a `geometry.csv` row.
+fn five_numbers(g: &GeometryRow) -> [f64; 5] {
+    [g.min_cos, g.q25_cos, g.median_cos, g.q75_cos, g.max_cos]
+}
+
+fn assert_near(got: [f64; 5], want: [f64; 5], what: &str) {
+    let near = got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-6);
+    assert!(near, "{what}: got {got:?}, want {want:?}");
+}
+
+#[test]
+fn geometry_csv_has_the_quartiles_of_each_cells_cosines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    spread_run(dir);
+    build(dir).unwrap();
+    let geometry: Vec<GeometryRow> = read_table(dir).unwrap();
+    let cell = |instance: u32, relation: Relation, level: u32, other_level: u32| {
+        (geometry.iter())
+            .find(|g| {
+                (g.instance, g.relation, g.level, g.other_level)
+                    == (instance, relation, level, other_level)
+            })
+            .unwrap()
+    };
+    // Two level-2 sibling pairs each, quartiles interpolated between them: {−1, 0} and
+    // {0.5, 1}.
+    let sib = cell(0, Relation::Sibling, 2, 2);
+    assert_eq!(sib.n_pairs, 2);
+    assert_near(
+        five_numbers(sib),
+        [-1.0, -0.75, -0.5, -0.25, 0.0],
+        "instance 0",
+    );
+    let sib = cell(1, Relation::Sibling, 2, 2);
+    assert_near(
+        five_numbers(sib),
+        [0.5, 0.625, 0.75, 0.875, 1.0],
+        "instance 1",
+    );
+    // Instance 0's cousins: (2, 4) +1, (2, 5) 0, (3, 4) −1, (3, 5) 0.
+    let cousins = cell(0, Relation::Unrelated, 2, 2);
+    assert_near(
+        five_numbers(cousins),
+        [-1.0, -0.25, 0.0, 0.25, 1.0],
+        "cousins",
+    );
+    // Ancestors are orthogonal to their descendants: every statistic 0.
+    let ancestors = cell(0, Relation::Ancestor, 2, 1);
+    assert_near(five_numbers(ancestors), [0.0; 5], "ancestors");
+    // One pair: every quantile is its cosine.
+    let top = cell(1, Relation::Sibling, 1, 1);
+    assert_near(five_numbers(top), [-1.0; 5], "level-1 siblings");
+}
+
+#[test]
+fn geometry_csv_from_before_the_quartile_columns_still_reads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::write(
+        dir.join("geometry.csv"),
+        "config_id,instance,relation,level,other_level,n_pairs,n_dead_pairs,mean_cos,\
+         mean_abs_cos,min_cos,max_cos\n\
+         d1-h2-b2-tree0.5-binary-s0,0,sibling,1,1,1,0,-1.0,1.0,-1.0,-1.0\n",
+    )
+    .unwrap();
+    let rows: Vec<GeometryRow> = read_table(dir).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].n_pairs, rows[0].max_cos), (1, -1.0));
+    assert!(
+        [rows[0].q25_cos, rows[0].median_cos, rows[0].q75_cos]
+            .iter()
+            .all(|v| v.is_nan())
+    );
+}
+
+/// The 2-point polylines of `colour` and `width` left of the legend: (x0, y0, x1, y1).
+fn segments(doc: &roxmltree::Document, colour: &str, width: &str) -> Vec<[f64; 4]> {
+    let chart_right = f64::from(report::draw::PLOT_WIDTH - report::draw::LEGEND_WIDTH);
+    (doc.descendants())
+        .filter(|n| n.has_tag_name("polyline"))
+        .filter(|n| n.attribute("stroke") == Some(colour))
+        .filter(|n| n.attribute("stroke-width") == Some(width))
+        .filter_map(|n| {
+            let points: Vec<f64> = (n.attribute("points").unwrap())
+                .split([',', ' '])
+                .filter(|p| !p.is_empty())
+                .map(|p| p.parse().unwrap())
+                .collect();
+            <[f64; 4]>::try_from(points).ok()
+        })
+        .filter(|s| s[0] < chart_right)
+        .collect()
+}
+
+#[test]
+fn cosine_chart_draws_a_box_plot_of_the_pooled_pairs_beside_each_bar() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    spread_run(dir);
+    let out = build(dir).unwrap();
+    let e = (out.figures.iter())
+        .find(|e| e.stem == format!("geometry_cosines_{S}"))
+        .unwrap();
+    for words in ["box 25–75 %", "line median, whiskers min–max"] {
+        assert!(e.caption.contains(words), "{}", e.caption);
+    }
+    let svg = fs::read_to_string(dir.join("plots").join(format!("{}.svg", e.stem))).unwrap();
+    let legend = texts(&svg);
+    for line in [
+        "pairs' cosines:",
+        "box 25–75 %, line median,",
+        "whiskers min–max",
+    ] {
+        assert!(legend.iter().any(|t| t == line), "{line}: {legend:?}");
+    }
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+
+    // The value → pixel map, from the line at 0 (black across the plot, above the x axis)
+    // and the level-1 siblings' bar, which ends at their mean, −1.
+    let zero = segments(&doc, "#000000", "1")
+        .into_iter()
+        .filter(|s| s[1] == s[3] && s[2] - s[0] > 300.0)
+        .map(|s| s[1])
+        .fold(f64::INFINITY, f64::min);
+    let (mut bars, _) = bars_and_dots(&svg, Relation::Sibling as usize);
+    bars.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    assert_eq!(bars.len(), 2, "{bars:?}");
+    let minus_one = bars[0][1] + bars[0][3];
+    let y_of = |v: f64| zero + v * (zero - minus_one);
+    // Each mark and each of the two references is rounded to a whole pixel: 1.5 px is 0.006
+    // in cosine here, and the values below are 0.125 or more apart.
+    let near = |got: f64, v: f64| (got - y_of(v)).abs() <= 1.5;
+    // Level 2 pools both instances' sibling pairs: −1, 0, 0.5, 1 (mean 0.125).
+    let [bx, by, bw, _] = bars[1];
+    assert!(near(by, 0.125), "bar top {by}");
+    let [min, q25, median, q75, max] = [-1.0, -0.25, 0.25, 0.625, 1.0];
+
+    // The box: right of its bar, close to it, from q75 (top) down to q25.
+    let boxes: Vec<[f64; 4]> = (doc.descendants())
+        .filter(|n| n.has_tag_name("rect"))
+        .filter(|n| n.attribute("fill") == Some(hex(report::draw::INK_FILL).as_str()))
+        .map(|n| {
+            [
+                num(&n, "x"),
+                num(&n, "y"),
+                num(&n, "width"),
+                num(&n, "height"),
+            ]
+        })
+        .filter(|r| r[0] >= bx + bw && r[0] <= bx + bw + 6.0)
+        .collect();
+    assert_eq!(boxes.len(), 1, "{boxes:?}");
+    let [x, top, width, height] = boxes[0];
+    assert!((4.0..=14.0).contains(&width), "box width {width}");
+    assert!(near(top, q75), "box top {top}");
+    assert!(near(top + height, q25), "box bottom {}", top + height);
+    let inside = |s: &[f64; 4]| s[0] >= x - 0.5 && s[2] <= x + width + 0.5;
+
+    // The median: a thick line across the box.
+    let ink = hex(report::draw::INK);
+    let medians: Vec<[f64; 4]> = (segments(&doc, &ink, "2").into_iter())
+        .filter(|s| inside(s) && s[1] == s[3])
+        .collect();
+    assert_eq!(medians.len(), 1, "{medians:?}");
+    assert!(near(medians[0][1], median), "{medians:?}");
+    assert!(medians[0][2] - medians[0][0] >= width - 1.0, "{medians:?}");
+
+    // Whiskers: from the box's ends out to the minimum and the maximum, in its middle, with
+    // caps there.
+    let thin = segments(&doc, &ink, "1");
+    let mut whiskers: Vec<(f64, f64)> = (thin.iter())
+        .filter(|s| inside(s) && s[0] == s[2])
+        .map(|s| (s[1].min(s[3]), s[1].max(s[3])))
+        .collect();
+    whiskers.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert_eq!(whiskers.len(), 2, "{whiskers:?}");
+    let (upper, lower) = (whiskers[0], whiskers[1]);
+    assert!(
+        near(upper.0, max) && near(upper.1, q75),
+        "upper whisker {upper:?}"
+    );
+    assert!(
+        near(lower.0, q25) && near(lower.1, min),
+        "lower whisker {lower:?}"
+    );
+    let caps: Vec<f64> = (thin.iter())
+        .filter(|s| inside(s) && s[1] == s[3])
+        .filter(|s| s[2] - s[0] < width - 2.0)
+        .map(|s| s[1])
+        .collect();
+    assert_eq!(caps.len(), 2, "{caps:?}");
+    assert!(caps.iter().any(|y| near(*y, min)) && caps.iter().any(|y| near(*y, max)));
 }

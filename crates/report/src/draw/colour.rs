@@ -10,6 +10,11 @@ pub const GRID_LIGHT: RGBColor = RGBColor(238, 238, 238);
 pub const MISSING: RGBColor = RGBColor(236, 236, 236);
 /// Secondary text and neutral marks.
 pub const MUTED: RGBColor = RGBColor(110, 110, 110);
+/// Summary marks drawn beside coloured data: a box plot's outline, median and whiskers. Dark
+/// enough to read next to any [`categorical`] colour, neutral so that it names no series.
+pub const INK: RGBColor = RGBColor(48, 48, 48);
+/// The inside of a box plot's box: light, so that the [`INK`] median line stands out on it.
+pub const INK_FILL: RGBColor = RGBColor(222, 222, 222);
 
 /// Okabe–Ito, a categorical palette designed to stay distinct for colour-blind readers and in
 /// greyscale print; its yellow, weak on white, comes last.

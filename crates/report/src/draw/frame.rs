@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
-use super::colour::MISSING;
+use super::colour::{INK, INK_FILL, MISSING};
 use super::raster::{FONT, ensure_font};
 
 /// A drawing area of an SVG chart.
@@ -155,6 +155,8 @@ pub enum Mark {
         /// Filled instead of a white inside.
         filled: bool,
     },
+    /// A small upright box plot in [`INK`] on [`INK_FILL`]: whiskers, box and median line.
+    BoxPlot,
 }
 
 impl Mark {
@@ -214,6 +216,31 @@ impl Mark {
             }
             Mark::Floor { colour, filled } => {
                 area.draw(&floor_marker((27, y), 0, colour, filled))?;
+            }
+            Mark::BoxPlot => {
+                // 22 px tall, within an entry's 28 px row.
+                for (from, to) in [(y - 11, y - 5), (y + 5, y + 11)] {
+                    area.draw(&PathElement::new(vec![(27, from), (27, to)], INK))?;
+                }
+                for end in [y - 11, y + 11] {
+                    area.draw(&PathElement::new(vec![(23, end), (31, end)], INK))?;
+                }
+                area.draw(&Rectangle::new(
+                    [(20, y - 5), (34, y + 5)],
+                    INK_FILL.filled(),
+                ))?;
+                let ring = vec![
+                    (20, y - 5),
+                    (34, y - 5),
+                    (34, y + 5),
+                    (20, y + 5),
+                    (20, y - 5),
+                ];
+                area.draw(&PathElement::new(ring, INK))?;
+                area.draw(&PathElement::new(
+                    vec![(20, y), (34, y)],
+                    INK.stroke_width(2),
+                ))?;
             }
         }
         Ok(())
@@ -399,5 +426,41 @@ mod tests {
         ensure_font().unwrap();
         let (w, _) = (FONT, px).into_font().box_size(long).unwrap();
         assert!(w <= 1000 - 24, "{w}");
+    }
+
+    /// The box plot mark draws whiskers, box and median in ink, all within the marks' column
+    /// (left of the text at x = 52) and its entry's 28 px row, whose centre is at y = 54.
+    #[test]
+    fn a_box_plot_mark_stays_in_its_legend_row() {
+        let entries = [("box plot\nsecond line".to_owned(), Mark::BoxPlot)];
+        let svg =
+            svg_document(250, 200, |root| legend(root, "Legend", &entries).map(drop)).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let hex = |c: RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+        let (ink, fill) = (hex(INK), hex(INK_FILL));
+        let mut points: Vec<(f64, f64)> = Vec::new();
+        let (mut lines, mut boxes) = (0, 0);
+        for n in doc.descendants() {
+            let num = |name: &str| -> f64 { n.attribute(name).unwrap().parse().unwrap() };
+            if n.has_tag_name("polyline") && n.attribute("stroke") == Some(ink.as_str()) {
+                lines += 1;
+                for p in n.attribute("points").unwrap().split_whitespace() {
+                    let (x, y) = p.split_once(',').unwrap();
+                    points.push((x.parse().unwrap(), y.parse().unwrap()));
+                }
+            } else if n.has_tag_name("rect") && n.attribute("fill") == Some(fill.as_str()) {
+                boxes += 1;
+                let (x, y) = (num("x"), num("y"));
+                points.extend([(x, y), (x + num("width"), y + num("height"))]);
+            }
+        }
+        // Two whiskers, two caps, the box's outline and the median; one filled box.
+        assert_eq!((lines, boxes), (6, 1));
+        for (x, y) in points {
+            assert!(
+                (10.0..=44.0).contains(&x) && (40.0..=68.0).contains(&y),
+                "({x}, {y})"
+            );
+        }
     }
 }

@@ -51,8 +51,8 @@ pub use axis::{
     Axis, fmt_bound, fmt_loss, fmt_loss_digits, fmt_loss_vs, fmt_num, nice_ticks, thin_ticks,
 };
 pub use colour::{
-    CATEGORICAL, GRID, GRID_LIGHT, MISSING, MUTED, categorical, darken, diverging, is_dark,
-    lighten, viridis,
+    CATEGORICAL, GRID, GRID_LIGHT, INK, INK_FILL, MISSING, MUTED, categorical, darken, diverging,
+    is_dark, lighten, viridis,
 };
 pub use files::{
     Render, is_safe_stem, remove_stale_charts, sanitize, write_chart, write_chart_with,
