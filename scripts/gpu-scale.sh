@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Where the GPU pays: the same experiments on tch-cuda and on the fused CPU engine, both on the
 # lent GPU machine (its own CPU cores), one after the other, each compared with `tmh compare`.
-# The seed sweep's groups are small; deep.toml reaches 510 features and width 32, and
-# branching.toml has 129 configs of up to 126 features.
+# The seed sweep's groups are small; branching.toml has 129 configs of up to 126 features,
+# deep.toml reaches 510 features and width 32, and wide.toml is one group of 2046 features.
 #
 #   cargo xtask gpu-carry      # gpu-carry/tmh, built against the device's torch (see gpu-check.sh)
-#   (device tool) run: bash scripts/gpu-scale.sh    carry: ["gpu-carry"]    timeout_s: 420
+#   (device tool) run: bash scripts/gpu-scale.sh    carry: ["gpu-carry"]    timeout_s: 540
 #
 # A dry run elsewhere: BACKEND=tch-cpu CONFIGS=examples/quick.toml TORCH_PYTHON=<venv>/bin/python
 # OUT=/tmp/gpu-scale-out bash scripts/gpu-scale.sh
@@ -17,7 +17,7 @@ OUT=${OUT:-/tmp/tmh-gpu-scale}
 WORK=${WORK:-/tmp/tmh-gpu-scale-work}
 PYTHON=${TORCH_PYTHON:-/opt/torch/.venv/bin/python}
 BACKEND=${BACKEND:-tch-cuda}
-CONFIGS=${CONFIGS:-examples/seed.toml examples/branching.toml examples/deep.toml}
+CONFIGS=${CONFIGS:-examples/seed.toml examples/branching.toml examples/deep.toml examples/wide.toml}
 LIMIT_S=${LIMIT_S:-150} # a run still going after this is stopped and reported as FAILED
 PACK_EXCLUDE=${PACK_EXCLUDE:-curves.csv geometry.csv geometry_features.csv} # runs.tgz under 8 MB
 
