@@ -27,7 +27,12 @@ pub(crate) struct InstanceGeo {
     /// `[n_hidden, n_features]` row-major.
     pub w: Vec<f32>,
     pub bias: Vec<f32>,
-    pub gram: Gram,
+    /// `‖W‖_F²`.
+    pub frobenius_sq: f64,
+    /// `WᵀW`, kept only by the config's best instance ([`Analysed::best`]), which the Gram
+    /// chart draws: at 8 F² bytes an instance, the others' would hold gigabytes in sweeps of
+    /// thousands of features.
+    pub gram: Option<Gram>,
     pub features: Vec<FeatureGeometry>,
     pub hierarchy: HierarchyStats,
 }
@@ -256,7 +261,8 @@ pub(crate) fn analyse_config(
             bias: weights.instance_b(k).to_vec(),
             features: gram.feature_geometry(),
             hierarchy: HierarchyStats::of(&gram, tree.as_ref()),
-            gram,
+            frobenius_sq: gram.frobenius_sq(),
+            gram: Some(gram),
         });
     }
     if !left_out.is_empty() {
@@ -273,6 +279,11 @@ pub(crate) fn analyse_config(
             loss_key(instances[*a].judged_loss).total_cmp(&loss_key(instances[*b].judged_loss))
         })
         .context("no instance")?;
+    for (k, inst) in instances.iter_mut().enumerate() {
+        if k != best {
+            inst.gram = None;
+        }
+    }
     let mut probability_bits: Vec<u64> = rows
         .iter()
         .map(|r| r.feature_probability.to_bits())
@@ -348,7 +359,7 @@ pub(crate) fn instance_rows(a: &Analysed) -> Vec<InstanceRow> {
         .iter()
         .enumerate()
         .map(|(k, inst)| {
-            let frob = inst.gram.frobenius_sq();
+            let frob = inst.frobenius_sq;
             let n = inst.features.len().max(1) as f64;
             InstanceRow {
                 config_id: a.config.config_id.clone(),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use tree_data::{Pairs, TreeSpec};
@@ -733,7 +733,7 @@ pub(crate) fn gram_heatmap(a: &Analysed, stem: String, why: &str) -> Result<Figu
     let inst = a.best_instance();
     let tree = a.tree.as_ref();
     let f = a.config.n_features as usize;
-    let g = &inst.gram;
+    let g = (inst.gram.as_ref()).context("the best instance keeps its Gram matrix")?;
     let block = gram_block(f);
     let vmax = g.as_slice().iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let vmax = if vmax > 0.0 { vmax } else { 1.0 };
@@ -1455,7 +1455,8 @@ mod tests {
             bias: vec![0.0; f],
             features: gram.feature_geometry(),
             hierarchy: HierarchyStats::of(&gram, Some(&tree)),
-            gram: gram.clone(),
+            frobenius_sq: gram.frobenius_sq(),
+            gram: Some(gram.clone()),
         };
         let a = Analysed {
             config: report::RunRow::seed_example(2, 3, 0, 1e-9),
