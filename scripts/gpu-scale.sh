@@ -25,14 +25,23 @@ PACK_EXCLUDE=${PACK_EXCLUDE:-curves.csv geometry.csv geometry_features.csv} # ru
 . scripts/gpu-common.sh
 say "cpu: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 
+configs_in() { # a run folder's number of configs, from runs.csv
+  "$PYTHON" - "$1/runs.csv" <<'EOF'
+import csv, sys
+print(len({row["config_id"] for row in csv.DictReader(open(sys.argv[1]))}))
+EOF
+}
+
 ROWS=()
 for config in $CONFIGS; do
   name=$(basename "$config" .toml)
   trained=()
   for backend in fused-cpu "$BACKEND"; do
+    # Training is recorded before the report is built: a failed report keeps the timing.
+    run "$name-$backend" timeout "$LIMIT_S" "$BIN" sweep --config "$config" \
+      --backend "$backend" --out "$WORK/$name-$backend" || true
     seconds=FAILED
-    if run "$name-$backend" timeout "$LIMIT_S" "$BIN" sweep --config "$config" \
-      --backend "$backend" --out "$WORK/$name-$backend"; then
+    if [ -f "$WORK/$name-$backend/runs.csv" ]; then
       seconds=$(training_s "$WORK/$name-$backend")
     fi
     trained+=("$seconds")
@@ -42,13 +51,15 @@ for config in $CONFIGS; do
     agreement=$(verdict "$name" "$WORK/$name-fused-cpu" "$WORK/$name-$BACKEND")
     grep -e "<--" -e "^config" "$WORK/compare-$name.txt" | head -n 40 || true
   fi
-  configs=$(grep -c . "$WORK/$name-fused-cpu/summary.csv" 2>/dev/null || echo 1)
-  ROWS+=("$(printf '%-12s %8s %14s %14s   %s' "$name" "$((configs - 1))" "${trained[0]}" \
+  configs=-
+  if [ -f "$WORK/$name-fused-cpu/runs.csv" ]; then configs=$(configs_in "$WORK/$name-fused-cpu"); fi
+  ROWS+=("$(printf '%-12s %8s %14s %14s   %s' "$name" "$configs" "${trained[0]}" \
     "${trained[1]}" "$agreement")")
 done
 
 {
-  echo "== summary: training seconds (the sum of the groups' wall_s), fused-cpu against $BACKEND"
+  echo "== summary: training seconds (the sum of the groups' wall_s, also where the report failed:"
+  echo "   see each run's exit status above), fused-cpu against $BACKEND"
   printf '%-12s %8s %14s %14s   %s\n' config configs fused-cpu "$BACKEND" "compare"
   printf '%s\n' "${ROWS[@]}"
   echo "per-group lines of each run:"

@@ -664,14 +664,22 @@ fn colour_bar_titles_keep_clear_of_the_right_edge() {
 }
 
 /// Depth 10's 2046 features: the Gram chart pools 16 × 16 blocks into 128 × 128 cells, so its
-/// SVG stays small and renders (cell by cell it passed the renderer's node limit).
+/// SVG stays small and renders (cell by cell it passed the renderer's node limit). Features 0
+/// and 2045 share one direction, with lengths 10 and 5: the top-left block holds 100 (the
+/// scale's top), the two off-diagonal corners 50 and the bottom-right one 25, each drawn in
+/// its place, the last column and row 14 features wide (2046 = 127 · 16 + 14).
 #[test]
 fn a_gram_of_thousands_of_features_is_drawn_in_pooled_blocks() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let id = "d10-h4-b2-tree0.5-binary-s0";
+    let (id, h, f) = ("d10-h4-b2-tree0.5-binary-s0", 4, 2046);
     write_table(dir, &[run_row(id, "tree", 10, 4, 0, 1e-3)]).unwrap();
-    write_weights(dir, id, 4, 2046, &[pseudo_random(4, 2046, 5)]);
+    let mut w: Vec<f32> = pseudo_random(h, f, 5).iter().map(|v| 0.01 * v).collect();
+    for k in 1..h {
+        (w[k * f], w[k * f + f - 1]) = (0.0, 0.0);
+    }
+    (w[0], w[f - 1]) = (10.0, 5.0);
+    write_weights(dir, id, h, f, &[w]);
     let out = build(dir).unwrap();
     let gram = (out.figures.iter()).find(|e| e.kind == "gram").unwrap();
     assert!(
@@ -680,21 +688,64 @@ fn a_gram_of_thousands_of_features_is_drawn_in_pooled_blocks() {
         gram.caption
     );
     let svg = fs::read_to_string(dir.join("plots").join(format!("{}.svg", gram.stem))).unwrap();
-    let rects = roxmltree::Document::parse(&svg)
-        .unwrap()
-        .descendants()
-        .filter(|n| n.has_tag_name("rect"))
-        .count();
-    assert!(
-        (128 * 128..128 * 128 + 400).contains(&rects),
-        "{rects} rects"
-    );
     assert!(svg.len() < 3_000_000, "{} bytes", svg.len());
     assert!(
         dir.join("plots")
             .join(format!("{}.png", gram.stem))
             .is_file()
     );
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let rects: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect"))
+        .collect();
+    assert!(
+        (128 * 128..128 * 128 + 400).contains(&rects.len()),
+        "{} rects",
+        rects.len()
+    );
+    // The matrix's cells of colour `t` on the diverging scale, left to right, then down
+    // (the colour bar, right of the matrix, has the same colours: its rects come later).
+    let cells = |t: f64| -> Vec<[f64; 4]> {
+        let fill = hex(report::draw::diverging(t));
+        let mut found: Vec<[f64; 4]> = (rects.iter())
+            .filter(|n| n.attribute("fill") == Some(fill.as_str()))
+            .map(|n| [num(n, "x"), num(n, "y"), num(n, "width"), num(n, "height")])
+            .filter(|r| r[2] < 20.0 && r[3] < 20.0)
+            .collect();
+        found.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+        found
+    };
+    let (top, half, quarter) = (cells(1.0), cells(0.5), cells(0.25));
+    let top_left = top[0];
+    let [bottom_left, top_right] = half[..] else {
+        panic!("{half:?}")
+    };
+    let bottom_right = quarter[0];
+    let near = |a: f64, b: f64| (a - b).abs() <= 1.5;
+    // Top left is the first row and column; the others line up with it.
+    assert!(near(top_right[1], top_left[1]) && near(bottom_left[0], top_left[0]));
+    assert!(near(bottom_right[0], top_right[0]) && near(bottom_right[1], bottom_left[1]));
+    // The last cells start 127 · 16 features from the first, across and down, and end with
+    // the matrix, 2046 features from its start (plotters rounds each rect to whole pixels).
+    let px = (top_right[0] - top_left[0]) / (127.0 * 16.0);
+    assert!(px > 0.2, "{top_left:?} {top_right:?}");
+    assert!(
+        near(bottom_left[1] - top_left[1], 127.0 * 16.0 * px),
+        "{bottom_left:?}"
+    );
+    assert!(
+        near(top_left[2], 16.0 * px) && near(top_left[3], 16.0 * px),
+        "{top_left:?}"
+    );
+    assert!(
+        near(top_right[0] + top_right[2] - top_left[0], 2046.0 * px),
+        "{top_right:?}"
+    );
+    assert!(near(
+        bottom_left[1] + bottom_left[3] - top_left[1],
+        2046.0 * px
+    ));
     // Up to 128 features, every entry is its own cell.
     let small = tempfile::tempdir().unwrap();
     make_run(small.path());

@@ -16,10 +16,10 @@ use std::path::Path;
 
 use crate::config::AnalysisConfig;
 
-/// A loss this many times under the threshold is solved, and its ratio across runs is noise.
-/// Measured on an H100: the deep sweep's d5-h22 solved every instance to 3e-9..2e-8 on the
-/// fused CPU engine and to 4e-9..1.1e-7 on tch-cuda, and two tch-cuda runs differing only in
-/// float order (packed and unpacked) moved single instances 5× apart (docs/gpu.md).
+/// A loss this many times under the threshold counts as solved, and its ratio across runs as
+/// noise. Measured on an H100: the deep sweep's d5-h22 solved every instance to 3e-9..2e-8 on
+/// the fused CPU engine and to 4e-9..1.1e-7 on tch-cuda, one instance 13× apart between them
+/// and 10× apart between two tch-cuda runs differing only in float order (docs/gpu.md).
 pub const SOLVED_MARGIN: f64 = 100.0;
 
 /// One config in both runs.
@@ -239,7 +239,7 @@ impl fmt::Display for Comparison {
         writeln!(
             f,
             "ratio: of the geometric means of the instances' losses (exact where the data \
-             allows), each floored at {} (threshold / {SOLVED_MARGIN}: below it a config is \
+             allows), each floored at {} (threshold / {SOLVED_MARGIN}: below it a loss is \
              solved, and how far below is float-order noise)",
             report::draw::fmt_bound(self.threshold / SOLVED_MARGIN)
         )?;
@@ -375,9 +375,10 @@ mod tests {
         assert!(c.to_string().ends_with("ratios <= 2"), "{c}");
     }
 
-    /// Solved configs end at a residual that float order moves several times (two instances of
-    /// the deep sweep's d5-h22, on the CPU and on an H100: 5.4× apart in geometric mean). 100×
-    /// under the threshold that is noise; nearer it, a ratio above 2 is still a difference.
+    /// Solved configs end at a residual that float order moves several times (losses like
+    /// those of the deep sweep's d5-h22 on the CPU and on an H100: 5.4× apart in geometric
+    /// mean). 100× under the threshold that is noise; nearer it, a ratio above 2 is still a
+    /// difference.
     #[test]
     fn residuals_of_solved_configs_agree_but_near_misses_do_not() {
         let c = run(

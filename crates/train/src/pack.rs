@@ -5,8 +5,10 @@
 //! and depth 6 (126) at 863. And jobs trained on parallel threads overlap poorly with autodiff
 //! (1.6× with 6 threads on an H100), because burn-autodiff serialises every graph operation on
 //! one process-wide lock. A pack issues one step's ops for all its jobs, with either
-//! [`Gradients`]: on a GPU it should step at about one job's rate while the padded arithmetic
-//! stays small (not yet measured on a GPU).
+//! [`Gradients`]. Measured on an H100 by hand: the seed sweep's 6 groups as one pack stepped at
+//! 964 steps/s against about 2150 for one group alone, 10.4 s of training against 30.8 s; a
+//! pack whose padding dominates (depth 8 with depths 1–7, all at 510 features and width 32)
+//! stepped at 146 and gained nothing (docs/gpu.md).
 //!
 //! The pack pads every instance to the widest `n_hidden` (masked rows, as within a job) and to
 //! the largest tree: its features and its node rows (`node_rows.rs`). A padded feature is 0 in
