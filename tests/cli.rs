@@ -705,6 +705,21 @@ fn a_dry_run_prints_the_plan_and_writes_nothing() {
         "{stdout}"
     );
     assert!(!tmp.path().join("runs").exists());
+    // Planned on another backend, the fused engine is timed too, and the faster one named:
+    // burn's autodiff on ndarray is many times slower on the CPU.
+    let output = tmh()
+        .current_dir(tmp.path())
+        .args(["sweep", "--dry-run", "--backend", "ndarray", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = (stdout.lines())
+        .find(|l| l.starts_with("on fused-cpu (this machine's CPU cores): about "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("; fused-cpu would be "), "{line}");
+    assert!(!tmp.path().join("runs").exists());
 }
 
 /// A file without `name` used to run into `runs/seed`; now it runs into `runs/<file stem>`.

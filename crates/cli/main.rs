@@ -406,7 +406,18 @@ fn dry_run(
     match engine {
         // Refused folders train nothing; neither does a finished one.
         Some(engine) if to_train && plan.folder.trains() => {
-            out!("{}", sweep::estimate(config, &plan, engine.as_ref())?);
+            let chosen = sweep::estimate(config, &plan, engine.as_ref())?;
+            out!("{chosen}");
+            // On a GPU node too, the fused engine on the CPU cores is often faster
+            // (docs/gpu.md): say so with numbers, not a rule of thumb.
+            if args.backend != backend::DEFAULT {
+                let fused = backend::engine(backend::DEFAULT)?;
+                let fused = sweep::estimate(config, &plan, fused.as_ref())?;
+                out!(
+                    "{}",
+                    faster_of(&args.backend, chosen.seconds, fused.seconds)
+                );
+            }
         }
         None if to_train => out!(
             "no estimate: backend {} is not available here to time it",
@@ -415,6 +426,47 @@ fn dry_run(
         _ => {}
     }
     Ok(())
+}
+
+/// The dry run's line comparing `backend`'s estimate with the fused CPU engine's.
+fn faster_of(backend: &str, seconds: f64, fused_seconds: f64) -> String {
+    let fused = backend::DEFAULT;
+    let (a, b) = (seconds.max(0.01), fused_seconds.max(0.01));
+    let verdict = if b < a {
+        format!("{fused} would be {:.1}× faster", a / b)
+    } else {
+        format!("{backend} would be {:.1}× faster", b / a)
+    };
+    // Both estimates time groups one after another; GPUs pack them by default.
+    let packs = match backend {
+        "tch-cuda" | "tch-mps" => " (packs, on by default here, train faster than that)",
+        _ => "",
+    };
+    format!(
+        "on {fused} (this machine's CPU cores): about {:.0} s; {verdict}, as estimated \
+         here{packs}",
+        fused_seconds.max(1.0)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::faster_of;
+
+    #[test]
+    fn the_dry_run_names_the_faster_engine() {
+        assert_eq!(
+            faster_of("ndarray", 1740.0, 8.0),
+            "on fused-cpu (this machine's CPU cores): about 8 s; fused-cpu would be 217.5× \
+             faster, as estimated here"
+        );
+        let gpu = faster_of("tch-cuda", 40.0, 64.0);
+        assert!(
+            gpu.contains("about 64 s; tch-cuda would be 1.6× faster"),
+            "{gpu}"
+        );
+        assert!(gpu.ends_with("(packs, on by default here, train faster than that)"));
+    }
 }
 
 /// The run folder's answer on stdout: the smallest n_hidden per series and depth, with the
