@@ -449,26 +449,6 @@ fn faster_of(backend: &str, seconds: f64, fused_seconds: f64) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::faster_of;
-
-    #[test]
-    fn the_dry_run_names_the_faster_engine() {
-        assert_eq!(
-            faster_of("ndarray", 1740.0, 8.0),
-            "on fused-cpu (this machine's CPU cores): about 8 s; fused-cpu would be 217.5× \
-             faster, as estimated here"
-        );
-        let gpu = faster_of("tch-cuda", 40.0, 64.0);
-        assert!(
-            gpu.contains("about 64 s; tch-cuda would be 1.6× faster"),
-            "{gpu}"
-        );
-        assert!(gpu.ends_with("(packs, on by default here, train faster than that)"));
-    }
-}
-
 /// The run folder's answer on stdout: the smallest n_hidden per series and depth, with the
 /// folder's headline aggregate first. Quietly nothing when the folder has no table yet.
 fn print_answer(dir: &std::path::Path) {
@@ -496,5 +476,25 @@ fn parse_label(text: &str) -> Result<(String, String), String> {
         _ => Err(format!(
             "{text:?} is not KEY=NAME; write e.g. --label tree0=\"no early stopping\""
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::faster_of;
+
+    #[test]
+    fn the_dry_run_names_the_faster_engine() {
+        assert_eq!(
+            faster_of("ndarray", 1740.0, 8.0),
+            "on fused-cpu (this machine's CPU cores): about 8 s; fused-cpu would be 217.5× \
+             faster, as estimated here"
+        );
+        let gpu = faster_of("tch-cuda", 40.0, 64.0);
+        assert!(
+            gpu.contains("about 64 s; tch-cuda would be 1.6× faster"),
+            "{gpu}"
+        );
+        assert!(gpu.ends_with("(packs, on by default here, train faster than that)"));
     }
 }
