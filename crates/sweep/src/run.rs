@@ -973,6 +973,59 @@ mod tests {
         );
     }
 
+    /// The label check before training sees each config as its `runs.csv` rows describe it:
+    /// trees and a data set with per-instance probabilities, two importances.
+    #[test]
+    fn untrained_rows_describe_configs_as_their_trained_rows_do() {
+        let config = SweepConfig::from_toml_str(
+            r#"
+            [grid]
+            depths = [1, 2]
+            n_hidden = [2]
+            magnitude = ["uniform"]
+            importance = [1.0, { decay = 0.8 }]
+            features = [{ n_features = 3, feature_probability = [0.1, 0.2, 0.3] }]
+            [train]
+            instances = 3
+            steps = 4
+            batch = 16
+            eval_batch = 16
+            log_every = 2
+            "#,
+        )
+        .unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let engine = train::FusedCpuEngine::default();
+        run(
+            &config,
+            tmp.path(),
+            &engine,
+            &RunOptions::default(),
+            &NoopObserver,
+        )
+        .unwrap();
+        // What training adds: losses, decoding, time and the diverged flag.
+        let described = |rows: Vec<RunRow>| -> Vec<RunRow> {
+            let mut rows: Vec<RunRow> = (rows.into_iter())
+                .map(|r| RunRow {
+                    train_loss: 0.0,
+                    eval_loss: 0.0,
+                    exact_loss: None,
+                    decoded: None,
+                    max_error: None,
+                    wall_s: 0.0,
+                    diverged: false,
+                    ..r
+                })
+                .collect();
+            rows.sort_by(|a, b| (&a.config_id, a.instance).cmp(&(&b.config_id, b.instance)));
+            rows
+        };
+        let trained = described(report::read_table(tmp.path()).unwrap());
+        assert_eq!(trained.len(), (2 + 1) * 2 * 3);
+        assert_eq!(described(untrained_rows(&config.groups())), trained);
+    }
+
     /// An instance of the depth-2 tree config of width `n_hidden`.
     fn row(n_hidden: u32, instance: u32, eval_loss: f64) -> RunRow {
         RunRow::seed_example(2, n_hidden, instance, eval_loss)
