@@ -586,7 +586,9 @@ pub fn run(
     config.validate()?;
     let groups = config.groups();
     // A name that reads like another series' own name is refused before anything trains.
-    report::check_series_names(&untrained_rows(&groups), &config.series_names())?;
+    if !config.analysis.labels.is_empty() {
+        report::check_series_names(&untrained_rows(&groups), &config.series_names())?;
+    }
     let selected: Vec<&Group> = match opts.shard {
         Some((k, n)) => shard_groups(&groups, k, n)?,
         None => groups.iter().collect(),
