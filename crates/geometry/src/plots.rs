@@ -873,6 +873,30 @@ fn gram_block(f: usize) -> usize {
     f.div_ceil(GRAM_MAX_CELLS).max(1)
 }
 
+/// Of the sorted whole-number `ticks` on an axis of `unit` pixels per feature: the first, the
+/// last, and from the right every one whose label keeps clear of its kept neighbours' (about
+/// 9.5 px a digit at the axis' font, 8 px apart). A deep tree's first levels are a few
+/// features wide, and their start labels (`0 2 6 14 30 62`) would run together, while the
+/// wide last levels keep theirs.
+fn spaced_ticks(ticks: &[f64], unit: f64) -> Vec<f64> {
+    let (Some(&first), Some(&last)) = (ticks.first(), ticks.last()) else {
+        return Vec::new();
+    };
+    let width = |t: f64| 9.5 * format!("{}", t.round() as i64).len() as f64;
+    let clear = |a: f64, b: f64| (b - a) * unit >= (width(a) + width(b)) / 2.0 + 8.0;
+    let mut kept = vec![last];
+    for &t in ticks.iter().rev().skip(1) {
+        if clear(t, kept[kept.len() - 1]) && clear(first, t) {
+            kept.push(t);
+        }
+    }
+    if first < last {
+        kept.push(first);
+    }
+    kept.reverse();
+    kept
+}
+
 /// The Gram caption's sentence on pooled cells, or nothing.
 fn gram_pooling_note(block: usize) -> String {
     match block {
@@ -970,7 +994,8 @@ pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure>
             .collect();
         t.push((f - 1) as f64);
         t.dedup();
-        t
+        // The chart spans about 720 px.
+        spaced_ticks(&t, 720.0 / f as f64)
     };
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
         let (main, bar) = colour_bar_frame(root, &title, footer)?;
@@ -1555,6 +1580,30 @@ mod tests {
         (doc.descendants().filter(|n| n.has_tag_name("text")))
             .map(|n| n.text().unwrap_or_default().trim().to_owned())
             .collect()
+    }
+
+    #[test]
+    fn spaced_ticks_keep_the_ends_and_give_way_at_the_crowded_left() {
+        // Depth 10's level starts: 0 2 6 … 1022 and the last feature, 2045.
+        let starts = [
+            0.0, 2.0, 6.0, 14.0, 30.0, 62.0, 126.0, 254.0, 510.0, 1022.0, 2045.0,
+        ];
+        // 720 px for 2046 features: 126 is 44 px from 0, room for both labels (22 px), and
+        // every smaller start is within 22 px of 0.
+        assert_eq!(
+            spaced_ticks(&starts, 720.0 / 2046.0),
+            [0.0, 126.0, 254.0, 510.0, 1022.0, 2045.0]
+        );
+        // Depth 6 over 720 px: only `2` is too close to `0`.
+        let depth6 = [0.0, 2.0, 6.0, 14.0, 30.0, 62.0, 125.0];
+        assert_eq!(
+            spaced_ticks(&depth6, 720.0 / 126.0),
+            [0.0, 6.0, 14.0, 30.0, 62.0, 125.0]
+        );
+        // Room for all of them: all kept.
+        assert_eq!(spaced_ticks(&starts, 100.0), starts);
+        assert_eq!(spaced_ticks(&[3.0], 5.0), [3.0]);
+        assert!(spaced_ticks(&[], 5.0).is_empty());
     }
 
     #[test]
