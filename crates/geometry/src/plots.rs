@@ -980,6 +980,8 @@ pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure>
     } else {
         "A bar's colour is its feature's superposition."
     };
+    // The chart spans about 720 px.
+    let px_per_feature = 720.0 / f as f64;
     let x_ticks: Vec<f64> = if f <= 24 {
         (0..f).map(|i| i as f64).collect()
     } else if tree.is_none() {
@@ -994,8 +996,7 @@ pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure>
             .collect();
         t.push((f - 1) as f64);
         t.dedup();
-        // The chart spans about 720 px.
-        spaced_ticks(&t, 720.0 / f as f64)
+        spaced_ticks(&t, px_per_feature)
     };
     let svg = svg_document(PLOT_WIDTH, PLOT_HEIGHT, |root| {
         let (main, bar) = colour_bar_frame(root, &title, footer)?;
@@ -1053,12 +1054,17 @@ pub(crate) fn norm_bars(a: &Analysed, stem: String, why: &str) -> Result<Figure>
                 BLACK.stroke_width(1),
             ))?;
         }
-        if tree.is_some() {
-            // Level names, leaving out those that would print over their neighbour.
-            for (x, name) in feature_axis_ticks(tree, f, false, 0.04 * f as f64) {
+        if let Some(t) = tree {
+            // Level names over the levels wide enough to hold them (about 9 px a character),
+            // so that a deep tree's first, narrow levels carry none rather than a jumble.
+            for l in 1..=t.depth() {
+                let (r, name) = (t.level_range(l), format!("L{l}"));
+                if (r.len() as f64) * px_per_feature < 9.0 * name.len() as f64 + 4.0 {
+                    continue;
+                }
                 chart.draw_series(std::iter::once(Text::new(
                     name,
-                    (x, top * 0.985),
+                    ((r.start + r.end - 1) as f64 / 2.0, top * 0.985),
                     text_style(15, MUTED, HPos::Center, VPos::Top),
                 )))?;
             }
@@ -1588,8 +1594,8 @@ mod tests {
         let starts = [
             0.0, 2.0, 6.0, 14.0, 30.0, 62.0, 126.0, 254.0, 510.0, 1022.0, 2045.0,
         ];
-        // 720 px for 2046 features: 126 is 44 px from 0, room for both labels (22 px), and
-        // every smaller start is within 22 px of 0.
+        // 720 px for 2046 features: 126 is 44 px from 0, room for both labels (27 px); 62 is
+        // 22 px from 0, short of the 22.25 px that `0` and `62` need.
         assert_eq!(
             spaced_ticks(&starts, 720.0 / 2046.0),
             [0.0, 126.0, 254.0, 510.0, 1022.0, 2045.0]

@@ -746,6 +746,26 @@ fn a_gram_of_thousands_of_features_is_drawn_in_pooled_blocks() {
         bottom_left[1] + bottom_left[3] - top_left[1],
         2046.0 * px
     ));
+    // The norms chart names only the levels wide enough for their names (L6 is 64 of 2046
+    // features, 22.5 px, room for its 22; L5 has half that), and its ticks give way at the
+    // crowded left.
+    let norms = (out.figures.iter()).find(|e| e.kind == "norms").unwrap();
+    let svg = fs::read_to_string(dir.join("plots").join(format!("{}.svg", norms.stem))).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let texts: Vec<&str> = (doc.descendants())
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text().map(str::trim))
+        .collect();
+    for l in 1..=10 {
+        let named = texts.contains(&format!("L{l}").as_str());
+        assert_eq!(named, l >= 6, "L{l}: {texts:?}");
+    }
+    for tick in ["0", "254", "510", "1022", "2045"] {
+        assert!(texts.contains(&tick), "{tick}: {texts:?}");
+    }
+    for crowded in ["14", "30", "62"] {
+        assert!(!texts.contains(&crowded), "{crowded}: {texts:?}");
+    }
     // Up to 128 features, every entry is its own cell.
     let small = tempfile::tempdir().unwrap();
     make_run(small.path());
