@@ -74,8 +74,9 @@
 //! With [`ReportOptions::pool_seeds`] the configs that differ only in their seed become one
 //! config as soon as the files are read ([`pool_seeds`]): its instances are all of theirs, its
 //! id reads `-s0+1+2` and its `seed` column `0+1+2`, so every statistic, table and chart judges
-//! them together. `runs.csv` and `curves.csv` keep them apart, and `min_hidden.csv` (with the
-//! answer tables and charts drawn from it) keeps each seed's own answers after the pooled ones.
+//! them together. `runs.csv` and `curves.csv` keep them apart, and `summary.csv` and
+//! `min_hidden.csv` (with the answer tables and charts drawn from it) keep each seed's own
+//! rows after the pooled ones.
 //!
 //! # Figures from other crates
 //!
@@ -306,6 +307,9 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     };
     let summary = judged_summary(&runs, opts)?;
     let mut min_rows = marked_min_hidden(&summary, curves.as_deref(), opts.threshold);
+    // The files list the pooled rows first, then each seed's own, as the report apart writes
+    // them; the charts and tables draw from the pooled rows.
+    let mut summary_rows = summary.clone();
     if let Some((runs, curves)) = per_seed.filter(|_| !pooled.ids.is_empty()) {
         let summary = judged_summary(&runs, opts)?;
         min_rows.extend(marked_min_hidden(
@@ -313,8 +317,12 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
             curves.as_deref(),
             opts.threshold,
         ));
+        summary_rows.extend(summary);
     }
-    let mut files = vec![write_table(dir, &summary)?, write_table(dir, &min_rows)?];
+    let mut files = vec![
+        write_table(dir, &summary_rows)?,
+        write_table(dir, &min_rows)?,
+    ];
     // The answer tables for a paper or a README, as the terminal prints them.
     let answers = text::answers(&min_rows, &opts.rule());
     for (name, body) in [
